@@ -1,0 +1,200 @@
+"""The one converter between models and plain data (JSON-ready dicts and lists).
+
+Every adapter converts through here; no model has a ``to_dict``. Conversion
+is strict, because plain data comes from files people can edit:
+
+- ``123`` is not silently the text ``"123"``, and ``True`` is not the number 1;
+- ``"abc"`` is not a list of letters;
+- a date is ``"YYYY-MM-DD"``; a moment is ISO 8601 with its UTC offset;
+- an enumeration takes only its listed values;
+- keys the model does not have are refused.
+
+A failure raises :class:`~actiontrack.errors.ConversionError` whose
+``problems`` name each path and what was expected::
+
+    $.actions[3].target_date: expected a date as YYYY-MM-DD, got '31/03/2026'
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar, get_args
+
+import cattrs
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.v import transform_error
+
+from actiontrack.errors import ConversionError
+
+__all__ = ["structure", "unstructure"]
+
+T = TypeVar("T")
+
+
+class _Expected(TypeError):
+    """Raised by the strict hooks; its message is the whole explanation."""
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _structure_str(value: object, cls: type) -> Any:
+    if cls is not str:
+        return _structure_enum(value, cls)
+    if type(value) is str:
+        return value
+    raise _Expected(f"expected text, got {_describe(value)}")
+
+
+def _unstructure_text(value: str) -> str:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _structure_int(value: object, cls: type) -> Any:
+    if cls is bool:
+        if type(value) is bool:
+            return value
+        raise _Expected(f"expected true or false, got {_describe(value)}")
+    if type(value) is int:
+        return value
+    raise _Expected(f"expected a whole number, got {_describe(value)}")
+
+
+def _structure_date(value: object, _: type) -> date:
+    if type(value) is date:
+        return value
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Expected(f"expected a date as YYYY-MM-DD, got {_describe(value)}")
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if type(value) is datetime and value.tzinfo is not None:
+        return value
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+    raise _Expected(
+        f"expected a moment as ISO 8601 with its UTC offset, got {_describe(value)}"
+    )
+
+
+def _structure_enum(value: object, cls: type) -> enum.Enum:
+    if not issubclass(cls, enum.Enum):
+        raise TypeError(f"no strict conversion for {cls!r}")
+    if isinstance(value, cls):
+        return value
+    if type(value) is str:
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    choices = ", ".join(str(member.value) for member in cls)
+    raise _Expected(f"expected one of {choices}; got {_describe(value)}")
+
+
+def _is_homogeneous_tuple(cls: Any) -> bool:
+    args = get_args(cls)
+    return getattr(cls, "__origin__", None) is tuple and len(args) == 2 and args[1] is ...
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    # Registered by class: singledispatch also routes subclasses here (every
+    # StrEnum is a str, bool is an int), and the hooks pass those on.
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(date, _structure_date)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(str, _unstructure_text)
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+
+    def tuple_hook(cls: Any) -> Callable[[object, type], tuple[Any, ...]]:
+        (item_type, _) = get_args(cls)
+        structure_item = converter.get_structure_hook(item_type)
+
+        def structure_tuple(value: object, _: type) -> tuple[Any, ...]:
+            if type(value) not in (list, tuple):
+                raise _Expected(f"expected a list, got {_describe(value)}")
+            items, problems = [], []
+            for index, item in enumerate(value):  # type: ignore[arg-type]
+                try:
+                    items.append(structure_item(item, item_type))
+                except Exception as exc:
+                    exc.__notes__ = [
+                        *getattr(exc, "__notes__", ()),
+                        IterableValidationNote(f"Structuring item {index}", index, item_type),
+                    ]
+                    problems.append(exc)
+            if problems:
+                raise IterableValidationError("invalid items", problems, cls)
+            return tuple(items)
+
+        return structure_tuple
+
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, tuple_hook)
+
+    def unstructure_tuple_hook(cls: Any) -> Callable[[tuple[Any, ...]], list[Any]]:
+        (item_type, _) = get_args(cls)
+        unstructure_item = converter.get_unstructure_hook(item_type)
+        return lambda items: [unstructure_item(item) for item in items]
+
+    converter.register_unstructure_hook_factory(_is_homogeneous_tuple, unstructure_tuple_hook)
+    return converter
+
+
+_converter = _make_converter()
+
+
+def unstructure(record: Any) -> Any:
+    """A model (or list of models) as plain, JSON-ready data."""
+    return _converter.unstructure(record)
+
+
+def structure(data: Any, cls: type[T], *, path: str = "$") -> T:
+    """Build a ``cls`` from plain data, or raise :class:`ConversionError` naming each path."""
+    try:
+        return _converter.structure(data, cls)
+    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
+        raise ConversionError(_problems(exc, path)) from None
+    except _Expected as exc:
+        raise ConversionError([f"{path}: {exc}"]) from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ConversionError([f"{path}: {exc}"]) from None
+
+
+def _problems(exc: Exception, path: str) -> list[str]:
+    def describe(error: BaseException, _type: Any) -> str:
+        if isinstance(error, _Expected):
+            return str(error)
+        if isinstance(error, KeyError):
+            return "required field missing"
+        if isinstance(error, ForbiddenExtraKeysError):
+            return "unknown field(s): " + ", ".join(sorted(error.extra_fields))
+        return f"invalid value ({error})"
+
+    lines = []
+    for line in transform_error(exc, path=path, format_exception=describe):
+        message, _, where = line.rpartition(" @ ")
+        lines.append(f"{where}: {message}")
+    return lines

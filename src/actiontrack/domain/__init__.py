@@ -1,0 +1,92 @@
+"""The domain core: models, lifecycle rules, derived RAG and the statutory clocks.
+
+Pure Python: it imports only the standard library, attrs and holidays, never
+a storage, spreadsheet or command-line library, and never reads the clock.
+"""
+
+from actiontrack.domain.clocks import (
+    ClockState,
+    DayOne,
+    Deadline,
+    StatutoryClock,
+    WorkingDays,
+    add_months,
+    review_deadlines,
+    yearly_report_due,
+)
+from actiontrack.domain.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    COMPLETE_STATUSES,
+    OPEN_STATUSES,
+    change_status,
+    revise_target,
+)
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    Agency,
+    AssuranceDecision,
+    AssuranceOutcome,
+    Evidence,
+    EvidenceKind,
+    EvidenceTier,
+    LearningActivity,
+    LearningActivityKind,
+    Partnership,
+    PartnershipKind,
+    ProgressUpdate,
+    Recommendation,
+    RecommendationScope,
+    Response,
+    Review,
+    ReviewKind,
+    TargetRevision,
+)
+from actiontrack.domain.plan import RECORD_KINDS, ChangeKind, HistoryEntry, Plan, Record, kind_of
+from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "COMPLETE_STATUSES",
+    "OPEN_STATUSES",
+    "RECORD_KINDS",
+    "Action",
+    "ActionStatus",
+    "Agency",
+    "AssuranceDecision",
+    "AssuranceOutcome",
+    "ChangeKind",
+    "ClockState",
+    "DayOne",
+    "Deadline",
+    "Evidence",
+    "EvidenceKind",
+    "EvidenceTier",
+    "HistoryEntry",
+    "LearningActivity",
+    "LearningActivityKind",
+    "Partnership",
+    "PartnershipKind",
+    "Plan",
+    "ProgressUpdate",
+    "Rag",
+    "RagPolicy",
+    "Recommendation",
+    "RecommendationScope",
+    "RecommendationStatus",
+    "Record",
+    "Response",
+    "Review",
+    "ReviewKind",
+    "StatutoryClock",
+    "TargetRevision",
+    "WorkingDays",
+    "add_months",
+    "change_status",
+    "kind_of",
+    "rag",
+    "recommendation_status",
+    "review_deadlines",
+    "revise_target",
+    "yearly_report_due",
+]

@@ -1,0 +1,207 @@
+"""The life of an action, and the gates real partnerships ask for.
+
+::
+
+    proposed -> agreed -> in_progress -> completed -> assured -> embedded
+                              ^              |
+                              +-- returned --+
+    any open state -> on_hold (reason and review date) or superseded (successor)
+    on_hold -> agreed | in_progress (resumed)
+    assured | embedded -> reopened (an audit showed the change did not stick)
+    reopened -> in_progress | completed
+
+Gates:
+
+- ``completed`` needs at least one completion-tier evidence item;
+- ``assured`` needs an accepted assurance decision made by someone other
+  than the lead officer;
+- ``embedded`` needs impact-tier evidence;
+- ``on_hold`` needs a reason and a review date; ``superseded`` a successor;
+- moving a target date needs a reason, and the original date is never lost.
+
+Every function here is pure: it takes the current record (and whatever the
+gate must see) and returns the next record, or raises
+:class:`~actiontrack.errors.RuleViolation` naming the rule. The version is
+left as it was: the store raises it when it accepts the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import attrs
+
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    AssuranceDecision,
+    AssuranceOutcome,
+    Evidence,
+    EvidenceTier,
+    TargetRevision,
+)
+from actiontrack.errors import RuleViolation
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "COMPLETE_STATUSES",
+    "OPEN_STATUSES",
+    "change_status",
+    "revise_target",
+]
+
+S = ActionStatus
+
+#: States in which the work is still to be done.
+OPEN_STATUSES = frozenset({S.PROPOSED, S.AGREED, S.IN_PROGRESS, S.REOPENED, S.ON_HOLD})
+#: States in which the owner says the work is done.
+COMPLETE_STATUSES = frozenset({S.COMPLETED, S.ASSURED, S.EMBEDDED})
+
+ALLOWED_TRANSITIONS: dict[ActionStatus, frozenset[ActionStatus]] = {
+    S.PROPOSED: frozenset({S.AGREED, S.ON_HOLD, S.SUPERSEDED}),
+    S.AGREED: frozenset({S.IN_PROGRESS, S.ON_HOLD, S.SUPERSEDED}),
+    S.IN_PROGRESS: frozenset({S.COMPLETED, S.ON_HOLD, S.SUPERSEDED}),
+    S.COMPLETED: frozenset({S.ASSURED, S.IN_PROGRESS}),
+    S.ASSURED: frozenset({S.EMBEDDED, S.REOPENED}),
+    S.EMBEDDED: frozenset({S.REOPENED}),
+    S.ON_HOLD: frozenset({S.AGREED, S.IN_PROGRESS, S.SUPERSEDED}),
+    S.SUPERSEDED: frozenset(),
+    S.REOPENED: frozenset({S.IN_PROGRESS, S.COMPLETED, S.ON_HOLD, S.SUPERSEDED}),
+}
+
+
+def change_status(
+    action: Action,
+    to: ActionStatus,
+    *,
+    evidence: Iterable[Evidence] = (),
+    decisions: Iterable[AssuranceDecision] = (),
+    hold_reason: str | None = None,
+    hold_review_date: date | None = None,
+    successor_id: str | None = None,
+) -> Action:
+    """Return ``action`` moved to status ``to``, or raise :class:`RuleViolation`.
+
+    ``evidence`` and ``decisions`` are the action's evidence items and
+    assurance decisions: the gates look at them. Items for other actions are
+    ignored.
+    """
+    if to == action.status:
+        raise RuleViolation(
+            "lifecycle.no-change", f"the action is already {to.value}", record_id=action.id
+        )
+    allowed = ALLOWED_TRANSITIONS[action.status]
+    if to not in allowed:
+        choices = ", ".join(sorted(s.value for s in allowed)) or "none: it is final"
+        raise RuleViolation(
+            "lifecycle.transition",
+            f"an action that is {action.status.value} cannot become {to.value}"
+            f" (allowed next: {choices})",
+            record_id=action.id,
+        )
+    own_evidence = [e for e in evidence if e.action_id == action.id]
+    _check_gate(action, to, own_evidence, [d for d in decisions if d.action_id == action.id])
+    changes: dict[str, object] = {"status": to}
+    if to == S.ON_HOLD:
+        if not (hold_reason and hold_reason.strip()):
+            raise RuleViolation(
+                "gate.on-hold-needs-reason", "putting an action on hold needs a reason",
+                record_id=action.id,
+            )
+        if hold_review_date is None:
+            raise RuleViolation(
+                "gate.on-hold-needs-review-date",
+                "putting an action on hold needs a date to review the hold",
+                record_id=action.id,
+            )
+        changes |= {"hold_reason": hold_reason.strip(), "hold_review_date": hold_review_date}
+    elif action.status == S.ON_HOLD:
+        changes |= {"hold_reason": None, "hold_review_date": None}
+    if to == S.SUPERSEDED:
+        if not (successor_id and successor_id.strip()):
+            raise RuleViolation(
+                "gate.superseded-needs-successor",
+                "a superseded action needs the id of the action that replaces it",
+                record_id=action.id,
+            )
+        if successor_id == action.id:
+            raise RuleViolation(
+                "gate.superseded-needs-successor",
+                "an action cannot supersede itself",
+                record_id=action.id,
+            )
+        changes["successor_id"] = successor_id
+    return attrs.evolve(action, **changes)  # type: ignore[arg-type]
+
+
+def _check_gate(
+    action: Action,
+    to: ActionStatus,
+    evidence: list[Evidence],
+    decisions: list[AssuranceDecision],
+) -> None:
+    if to == S.COMPLETED and not any(e.tier == EvidenceTier.COMPLETION for e in evidence):
+        raise RuleViolation(
+            "gate.completed-needs-completion-evidence",
+            "an action can be completed only with at least one completion-tier evidence item",
+            record_id=action.id,
+        )
+    if to == S.ASSURED:
+        accepted = [d for d in decisions if d.outcome == AssuranceOutcome.ACCEPTED]
+        if not accepted:
+            raise RuleViolation(
+                "gate.assured-needs-decision",
+                "an action can be assured only after an assurance decision accepting it",
+                record_id=action.id,
+            )
+        if not any(not _same_person(d.decided_by, action.lead_officer) for d in accepted):
+            raise RuleViolation(
+                "gate.assured-by-someone-else",
+                "the assurance decision must be made by someone other than the lead officer"
+                f" ({action.lead_officer})",
+                record_id=action.id,
+            )
+    if to == S.EMBEDDED and not any(e.tier == EvidenceTier.IMPACT for e in evidence):
+        raise RuleViolation(
+            "gate.embedded-needs-impact-evidence",
+            "an action can be embedded only with at least one impact-tier evidence item",
+            record_id=action.id,
+        )
+
+
+def _same_person(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def revise_target(action: Action, to: date, *, reason: str, by: str, on: date) -> Action:
+    """Return ``action`` with a new current target date, keeping the original and the reason.
+
+    ``on`` is the day the revision is made (the clock passed in).
+    """
+    if not reason or not reason.strip():
+        raise RuleViolation(
+            "target.revision-needs-reason",
+            "moving a target date needs a reason",
+            record_id=action.id,
+        )
+    if to == action.target_date:
+        raise RuleViolation(
+            "target.no-change",
+            f"the target date is already {to.isoformat()}",
+            record_id=action.id,
+        )
+    if action.status in COMPLETE_STATUSES or action.status == S.SUPERSEDED:
+        raise RuleViolation(
+            "target.closed-action",
+            f"an action that is {action.status.value} has no target date to move",
+            record_id=action.id,
+        )
+    revision = TargetRevision(
+        from_date=action.target_date, to_date=to, reason=reason.strip(), by=by, on=on
+    )
+    return attrs.evolve(
+        action, target_date=to, target_revisions=(*action.target_revisions, revision)
+    )

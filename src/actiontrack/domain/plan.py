@@ -1,0 +1,209 @@
+"""The whole plan at one moment, and the history that rebuilds it.
+
+A :class:`Plan` is a read-only snapshot of every record, keyed by id, with
+the look-ups that rules, reports and the command line need. It is what a
+store returns for "now" and for any past moment (``as_of``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from functools import cached_property
+from typing import Any, TypeAlias
+
+import attrs
+
+from actiontrack.domain.models import (
+    Action,
+    Agency,
+    AssuranceDecision,
+    Evidence,
+    LearningActivity,
+    Partnership,
+    ProgressUpdate,
+    Recommendation,
+    Review,
+)
+
+__all__ = [
+    "RECORD_KINDS",
+    "RECORD_NOUNS",
+    "ChangeKind",
+    "HistoryEntry",
+    "Plan",
+    "Record",
+    "kind_of",
+]
+
+Record: TypeAlias = (
+    Partnership
+    | Agency
+    | Review
+    | Recommendation
+    | Action
+    | ProgressUpdate
+    | Evidence
+    | AssuranceDecision
+    | LearningActivity
+)
+
+#: Every kind of record by its plural name, in the order records depend on each other.
+RECORD_KINDS: dict[str, type[Record]] = {
+    "partnerships": Partnership,
+    "agencies": Agency,
+    "reviews": Review,
+    "recommendations": Recommendation,
+    "actions": Action,
+    "progress_updates": ProgressUpdate,
+    "evidence": Evidence,
+    "assurance_decisions": AssuranceDecision,
+    "learning_activities": LearningActivity,
+}
+#: How a message names one record of each kind.
+RECORD_NOUNS: dict[str, str] = {
+    "partnerships": "partnership",
+    "agencies": "agency",
+    "reviews": "review",
+    "recommendations": "recommendation",
+    "actions": "action",
+    "progress_updates": "progress update",
+    "evidence": "evidence item",
+    "assurance_decisions": "assurance decision",
+    "learning_activities": "learning activity",
+}
+_KIND_BY_TYPE: dict[type[Any], str] = {cls: name for name, cls in RECORD_KINDS.items()}
+
+
+def kind_of(record: Record | type[Record]) -> str:
+    """The plural kind name of a record or record class (``"actions"``)."""
+    cls = record if isinstance(record, type) else type(record)
+    try:
+        return _KIND_BY_TYPE[cls]
+    except KeyError:
+        raise TypeError(f"{cls.__name__} is not an actiontrack record") from None
+
+
+class ChangeKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@attrs.frozen(kw_only=True)
+class HistoryEntry:
+    """One change to one field of one record; history is only ever appended to.
+
+    A created record has one ``create`` entry whose ``new`` is the whole
+    record as plain data; a change has one ``update`` entry per field that
+    changed (``old`` -> ``new``, plain data); a removal one ``delete`` entry
+    whose ``old`` is the record. ``version`` is the record's version after
+    the change; ``commit`` groups the entries of one unit of work and
+    ``seq`` orders every entry of the store.
+    """
+
+    seq: int
+    commit: int
+    at: datetime
+    by: str
+    reason: str | None
+    kind: str
+    record_id: str
+    version: int
+    change: ChangeKind
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+
+
+@attrs.frozen
+class Plan:
+    """Every record of a store at one moment, keyed by id."""
+
+    partnerships: Mapping[str, Partnership] = attrs.field(factory=dict)
+    agencies: Mapping[str, Agency] = attrs.field(factory=dict)
+    reviews: Mapping[str, Review] = attrs.field(factory=dict)
+    recommendations: Mapping[str, Recommendation] = attrs.field(factory=dict)
+    actions: Mapping[str, Action] = attrs.field(factory=dict)
+    progress_updates: Mapping[str, ProgressUpdate] = attrs.field(factory=dict)
+    evidence: Mapping[str, Evidence] = attrs.field(factory=dict)
+    assurance_decisions: Mapping[str, AssuranceDecision] = attrs.field(factory=dict)
+    learning_activities: Mapping[str, LearningActivity] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> Plan:
+        by_kind: dict[str, dict[str, Record]] = {name: {} for name in RECORD_KINDS}
+        for record in records:
+            by_kind[kind_of(record)][record.id] = record
+        return cls(**by_kind)  # type: ignore[arg-type]
+
+    def of_kind(self, kind: str) -> Mapping[str, Record]:
+        """The records of one kind by id (``plan.of_kind("actions")``)."""
+        if kind not in RECORD_KINDS:
+            raise KeyError(f"unknown record kind {kind!r}")
+        mapping: Mapping[str, Record] = getattr(self, kind)
+        return mapping
+
+    def records(self) -> Iterable[Record]:
+        """Every record, kind by kind in dependency order, each kind sorted by id."""
+        for kind in RECORD_KINDS:
+            mapping = self.of_kind(kind)
+            for record_id in sorted(mapping):
+                yield mapping[record_id]
+
+    def __len__(self) -> int:
+        return sum(len(self.of_kind(kind)) for kind in RECORD_KINDS)
+
+    # Look-ups by parent, built once per snapshot on first use.
+
+    @cached_property
+    def _children(self) -> dict[tuple[str, str], list[Any]]:
+        index: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for update in self.progress_updates.values():
+            index["progress_updates", update.action_id].append(update)
+        for item in self.evidence.values():
+            index["evidence", item.action_id].append(item)
+        for decision in self.assurance_decisions.values():
+            index["assurance_decisions", decision.action_id].append(decision)
+        for action in self.actions.values():
+            for recommendation_id in action.recommendation_ids:
+                index["actions", recommendation_id].append(action)
+        for recommendation in self.recommendations.values():
+            index["recommendations", recommendation.review_id].append(recommendation)
+        for activity in self.learning_activities.values():
+            for recommendation_id in activity.recommendation_ids:
+                index["learning_activities", recommendation_id].append(activity)
+        for children in index.values():
+            children.sort(key=lambda record: record.id)
+        return index
+
+    def evidence_for(self, action_id: str) -> list[Evidence]:
+        return list(self._children.get(("evidence", action_id), ()))
+
+    def decisions_for(self, action_id: str) -> list[AssuranceDecision]:
+        return list(self._children.get(("assurance_decisions", action_id), ()))
+
+    def updates_for(self, action_id: str) -> list[ProgressUpdate]:
+        """Progress updates of an action, oldest first."""
+        updates = list(self._children.get(("progress_updates", action_id), ()))
+        return sorted(updates, key=lambda update: (update.on, update.id))
+
+    def actions_for(self, recommendation_id: str) -> list[Action]:
+        return list(self._children.get(("actions", recommendation_id), ()))
+
+    def recommendations_for(self, review_id: str) -> list[Recommendation]:
+        return list(self._children.get(("recommendations", review_id), ()))
+
+    def learning_for(self, recommendation_id: str) -> list[LearningActivity]:
+        return list(self._children.get(("learning_activities", recommendation_id), ()))
+
+    def reviews_of(self, action: Action) -> list[Review]:
+        """The reviews whose recommendations an action answers, sorted by id."""
+        review_ids = {
+            self.recommendations[rid].review_id
+            for rid in action.recommendation_ids
+            if rid in self.recommendations
+        }
+        return [self.reviews[rid] for rid in sorted(review_ids) if rid in self.reviews]

@@ -1,0 +1,128 @@
+"""The one exception tree of actiontrack.
+
+Every error the library raises on purpose is an :class:`ActiontrackError`.
+Each class also inherits the builtin that matches it, so callers who only
+know Python can catch ``LookupError`` or ``ValueError`` as usual::
+
+    ActiontrackError
+    ├── RuleViolation (ValueError)        a lifecycle rule or gate forbids a change
+    ├── ConversionError (ValueError)      plain data does not fit a model; names the paths
+    ├── NotFoundError (LookupError)       no record with that kind and id
+    ├── ConflictError                     a write named a stale version, or a duplicate id
+    └── StoreError (OSError)              the store cannot be opened or written
+        ├── StoreCorruptError             the file is not a readable actiontrack store
+        ├── StoreVersionError             the store was written by a newer actiontrack
+        ├── StoreLockedError              another process holds the store's lock too long
+        ├── StoreNotEmptyError            a restore or copy into a store that has records
+        └── StoreNotAvailableError        no backend for that URL is installed or built
+
+Adapters translate the errors of the libraries they use (``json``,
+``tinydb``, ``OSError``) into this tree, so a caller never has to catch a
+third-party exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "ActiontrackError",
+    "ConflictError",
+    "ConversionError",
+    "NotFoundError",
+    "RuleViolation",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreNotAvailableError",
+    "StoreNotEmptyError",
+    "StoreVersionError",
+]
+
+
+class ActiontrackError(Exception):
+    """The root of every error actiontrack raises on purpose."""
+
+
+class RuleViolation(ActiontrackError, ValueError):
+    """A lifecycle rule or gate forbids a change.
+
+    ``rule`` is a stable identifier (``"gate.completed-needs-completion-evidence"``)
+    that scripts may match on; the message explains it in plain English.
+    """
+
+    def __init__(self, rule: str, message: str, *, record_id: str | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.record_id = record_id
+
+    def __str__(self) -> str:
+        where = f"{self.record_id}: " if self.record_id else ""
+        return f"{where}{self.message} [{self.rule}]"
+
+
+class ConversionError(ActiontrackError, ValueError):
+    """Plain data does not fit a model.
+
+    ``problems`` holds one ``"$.path: what was expected"`` line per problem.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class NotFoundError(ActiontrackError, LookupError):
+    """No record of that kind has that id."""
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        super().__init__(f"no {kind} with id {record_id!r}")
+        self.kind = kind
+        self.record_id = record_id
+
+
+class ConflictError(ActiontrackError):
+    """A write was based on a stale version, or created an id that exists.
+
+    Nothing was written. Re-read the record and apply the change again.
+    """
+
+    def __init__(
+        self, kind: str, record_id: str, *, expected: int, actual: int | None
+    ) -> None:
+        if actual is None:
+            detail = f"it was based on version {expected} but the record no longer exists"
+        elif expected == 0:
+            detail = "a record with that id already exists"
+        else:
+            detail = f"it was based on version {expected} but the store has version {actual}"
+        super().__init__(f"conflict on {kind} {record_id!r}: {detail}; nothing was written")
+        self.kind = kind
+        self.record_id = record_id
+        self.expected = expected
+        self.actual = actual
+
+
+class StoreError(ActiontrackError, OSError):
+    """The store cannot be opened, read or written."""
+
+
+class StoreCorruptError(StoreError):
+    """The store's file is not a readable actiontrack store."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer actiontrack than this one."""
+
+
+class StoreLockedError(StoreError):
+    """Another process held the store's lock for longer than the timeout."""
+
+
+class StoreNotEmptyError(StoreError):
+    """A restore or copy was aimed at a store that already holds records."""
+
+
+class StoreNotAvailableError(StoreError):
+    """No backend is available for that store URL."""

@@ -1,0 +1,480 @@
+"""The changes a business manager makes, each one unit of work on a store.
+
+Every function takes the store, ``by`` (who is making the change) and ``at``
+(the moment, timezone-aware: the caller's clock), checks the references it
+is given, applies the domain's rules, commits, and returns the stored
+record with its new version. A refused change raises and writes nothing:
+
+- :class:`~actiontrack.errors.NotFoundError` for an unknown id;
+- :class:`~actiontrack.errors.RuleViolation` when a lifecycle rule forbids it;
+- :class:`~actiontrack.errors.ConflictError` when someone else changed the
+  record first (pass ``expected_version`` to insist on the version you saw).
+
+New records get readable ids unless one is given: a review is
+``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
+``<partnership>/A<nnn>``, and an action's updates, evidence and decisions
+``<action>/U<n>``, ``/E<n>`` and ``/D<n>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TypeVar
+
+import attrs
+
+from actiontrack.domain import lifecycle
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    Agency,
+    AssuranceDecision,
+    AssuranceOutcome,
+    Evidence,
+    EvidenceKind,
+    EvidenceTier,
+    LearningActivity,
+    LearningActivityKind,
+    Partnership,
+    PartnershipKind,
+    ProgressUpdate,
+    Recommendation,
+    RecommendationScope,
+    Response,
+    Review,
+    ReviewKind,
+)
+from actiontrack.domain.plan import RECORD_NOUNS, Record, kind_of
+from actiontrack.errors import ConflictError, RuleViolation
+from actiontrack.store.protocol import Put, Store
+
+__all__ = [
+    "add_action",
+    "add_agency",
+    "add_evidence",
+    "add_learning_activity",
+    "add_partnership",
+    "add_progress_update",
+    "add_recommendation",
+    "add_review",
+    "record_assurance_decision",
+    "rename_agency",
+    "respond_to_recommendation",
+    "revise_target_date",
+    "set_status",
+]
+
+R = TypeVar("R", bound=Record)
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,119}")
+
+
+def _check_id(record_id: str, what: str) -> str:
+    if not _ID.fullmatch(record_id):
+        raise RuleViolation(
+            "id.format",
+            f"{what} id {record_id!r} must start with a letter or digit and use only"
+            " letters, digits and . _ : / - (at most 120 characters)",
+        )
+    return record_id
+
+
+def _next_id(prefix: str, existing: Iterable[str]) -> str:
+    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
+    numbers = [int(m.group(1)) for key in existing if (m := pattern.match(key))]
+    return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str | None) -> R:
+    receipt = store.commit([Put(record)], by=by, at=at, reason=reason)
+    if not receipt.records:
+        return record
+    stored = receipt.records[0]
+    assert isinstance(stored, type(record))
+    return stored
+
+
+def _current(store: Store, kind: type[R], record_id: str, expected_version: int | None) -> R:
+    record = store.get(kind, record_id)
+    if expected_version is not None and record.version != expected_version:
+        raise ConflictError(
+            RECORD_NOUNS[kind_of(kind)], record_id, expected=expected_version, actual=record.version
+        )
+    return record
+
+
+def add_partnership(
+    store: Store, *, id: str, name: str, kind: PartnershipKind, by: str, at: datetime
+) -> Partnership:
+    return _commit_one(
+        store, Partnership(id=_check_id(id, "partnership"), name=name, kind=kind),
+        by=by, at=at, reason=None,
+    )
+
+
+def add_agency(store: Store, *, id: str, name: str, by: str, at: datetime) -> Agency:
+    return _commit_one(store, Agency(id=_check_id(id, "agency"), name=name), by=by, at=at,
+                       reason=None)
+
+
+def rename_agency(
+    store: Store, agency_id: str, new_name: str, *, reason: str, by: str, at: datetime
+) -> Agency:
+    """Give an agency a new name; its id stays and its old name is kept."""
+    agency = store.get(Agency, agency_id)
+    renamed = attrs.evolve(
+        agency, name=new_name, former_names=(*agency.former_names, agency.name)
+    )
+    return _commit_one(store, renamed, by=by, at=at, reason=reason)
+
+
+def add_review(
+    store: Store,
+    *,
+    partnership_id: str,
+    reference: str,
+    kind: ReviewKind,
+    title: str,
+    subject: str | None = None,
+    became_aware_on: date | None = None,
+    notified_on: date | None = None,
+    rapid_review_sent_on: date | None = None,
+    decided_on: date | None = None,
+    published_on: date | None = None,
+    by: str,
+    at: datetime,
+) -> Review:
+    """Add a review; its id is ``<partnership>/<reference>``, so references may repeat."""
+    store.get(Partnership, partnership_id)
+    review = Review(
+        id=_check_id(f"{partnership_id}/{reference}", "review"),
+        partnership_id=partnership_id,
+        reference=reference,
+        kind=kind,
+        title=title,
+        subject=subject,
+        became_aware_on=became_aware_on,
+        notified_on=notified_on,
+        rapid_review_sent_on=rapid_review_sent_on,
+        decided_on=decided_on,
+        published_on=published_on,
+    )
+    return _commit_one(store, review, by=by, at=at, reason=None)
+
+
+def add_recommendation(
+    store: Store,
+    *,
+    review_id: str,
+    text: str,
+    themes: Sequence[str] = (),
+    scope: RecommendationScope = RecommendationScope.PARTNERSHIP,
+    response: Response = Response.PENDING,
+    response_reason: str | None = None,
+    repeats: Sequence[str] = (),
+    number: str | None = None,
+    by: str,
+    at: datetime,
+) -> Recommendation:
+    """Add a recommendation to a review; ``repeats`` names earlier recommendations it repeats."""
+    store.get(Review, review_id)
+    for earlier in repeats:
+        store.get(Recommendation, earlier)
+    plan = store.snapshot()
+    record_id = (
+        f"{review_id}/R{number}" if number
+        else _next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
+    )
+    recommendation = Recommendation(
+        id=_check_id(record_id, "recommendation"),
+        review_id=review_id,
+        number=number or record_id.rsplit("/R", 1)[1],
+        text=text,
+        themes=tuple(sorted({t.strip().lower() for t in themes if t.strip()})),
+        scope=scope,
+        response=response,
+        response_reason=response_reason,
+        repeats=tuple(repeats),
+    )
+    _check_response(recommendation)
+    return _commit_one(store, recommendation, by=by, at=at, reason=None)
+
+
+def _check_response(recommendation: Recommendation) -> None:
+    if recommendation.response == Response.NOT_ACCEPTED and not (
+        recommendation.response_reason and recommendation.response_reason.strip()
+    ):
+        raise RuleViolation(
+            "recommendation.not-accepted-needs-reason",
+            "a recommendation that is not accepted needs the reason why",
+            record_id=recommendation.id,
+        )
+
+
+def respond_to_recommendation(
+    store: Store,
+    recommendation_id: str,
+    response: Response,
+    *,
+    reason: str | None = None,
+    by: str,
+    at: datetime,
+) -> Recommendation:
+    """Record the partnership's response (accepted, partly accepted, not accepted)."""
+    current = store.get(Recommendation, recommendation_id)
+    updated = attrs.evolve(current, response=response, response_reason=reason)
+    _check_response(updated)
+    return _commit_one(store, updated, by=by, at=at, reason=reason)
+
+
+def add_action(
+    store: Store,
+    *,
+    recommendation_ids: Sequence[str],
+    lead_agency_id: str,
+    title: str,
+    target_date: date,
+    lead_officer: str | None = None,
+    deliverable: str | None = None,
+    success_measure: str | None = None,
+    status: ActionStatus = ActionStatus.PROPOSED,
+    id: str | None = None,
+    by: str,
+    at: datetime,
+) -> Action:
+    """Add an action answering one or more recommendations of one partnership."""
+    if not recommendation_ids:
+        raise RuleViolation("action.needs-recommendation",
+                            "an action must answer at least one recommendation")
+    if status not in (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_PROGRESS):
+        raise RuleViolation(
+            "action.new-status",
+            "a new action starts as proposed, agreed or in_progress; record evidence"
+            " before completing it",
+        )
+    store.get(Agency, lead_agency_id)
+    partnerships = {
+        store.get(Review, store.get(Recommendation, rid).review_id).partnership_id
+        for rid in recommendation_ids
+    }
+    if len(partnerships) > 1:
+        raise RuleViolation(
+            "action.one-partnership",
+            "an action's recommendations must all belong to one partnership's reviews"
+            f" (found {', '.join(sorted(partnerships))})",
+        )
+    (partnership_id,) = partnerships
+    record_id = id or _next_id(f"{partnership_id}/A", store.snapshot().actions)
+    if not id:  # keep generated numbers sortable: A001, A002, ...
+        prefix, number = record_id.rsplit("/A", 1)
+        record_id = f"{prefix}/A{int(number):03d}"
+    action = Action(
+        id=_check_id(record_id, "action"),
+        partnership_id=partnership_id,
+        recommendation_ids=tuple(dict.fromkeys(recommendation_ids)),
+        lead_agency_id=lead_agency_id,
+        title=title,
+        original_target_date=target_date,
+        target_date=target_date,
+        lead_officer=lead_officer,
+        deliverable=deliverable,
+        success_measure=success_measure,
+        status=status,
+    )
+    return _commit_one(store, action, by=by, at=at, reason=None)
+
+
+def set_status(
+    store: Store,
+    action_id: str,
+    status: ActionStatus,
+    *,
+    hold_reason: str | None = None,
+    hold_review_date: date | None = None,
+    successor_id: str | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    by: str,
+    at: datetime,
+) -> Action:
+    """Move an action to ``status`` through the lifecycle's gates."""
+    action = _current(store, Action, action_id, expected_version)
+    if successor_id is not None:
+        store.get(Action, successor_id)
+    plan = store.snapshot()
+    moved = lifecycle.change_status(
+        action,
+        status,
+        evidence=plan.evidence_for(action_id),
+        decisions=plan.decisions_for(action_id),
+        hold_reason=hold_reason,
+        hold_review_date=hold_review_date,
+        successor_id=successor_id,
+    )
+    return _commit_one(store, moved, by=by, at=at, reason=reason or hold_reason)
+
+
+def revise_target_date(
+    store: Store,
+    action_id: str,
+    new_date: date,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    by: str,
+    at: datetime,
+) -> Action:
+    """Move an action's current target date; the original date and the reason are kept."""
+    action = _current(store, Action, action_id, expected_version)
+    revised = lifecycle.revise_target(action, new_date, reason=reason, by=by, on=at.date())
+    return _commit_one(store, revised, by=by, at=at, reason=reason)
+
+
+def add_progress_update(
+    store: Store, action_id: str, text: str, *, on: date | None = None, by: str, at: datetime
+) -> ProgressUpdate:
+    """Add a dated note to an action; earlier notes are never overwritten."""
+    store.get(Action, action_id)
+    if not text.strip():
+        raise RuleViolation("update.empty", "a progress update needs some text",
+                            record_id=action_id)
+    existing = (u.id for u in store.snapshot().updates_for(action_id))
+    update = ProgressUpdate(
+        id=_next_id(f"{action_id}/U", existing),
+        action_id=action_id,
+        on=on or at.date(),
+        by=by,
+        text=text.strip(),
+    )
+    return _commit_one(store, update, by=by, at=at, reason=None)
+
+
+def add_evidence(
+    store: Store,
+    action_id: str,
+    *,
+    tier: EvidenceTier,
+    kind: EvidenceKind,
+    title: str,
+    about_date: date,
+    link: str | None = None,
+    by: str,
+    at: datetime,
+) -> Evidence:
+    """Record evidence that an action was done (completion) or made a difference (impact)."""
+    store.get(Action, action_id)
+    if about_date > at.date():
+        raise RuleViolation(
+            "evidence.future-date",
+            f"evidence cannot be about a day that has not happened ({about_date.isoformat()})",
+            record_id=action_id,
+        )
+    existing = (e.id for e in store.snapshot().evidence_for(action_id))
+    evidence = Evidence(
+        id=_next_id(f"{action_id}/E", existing),
+        action_id=action_id,
+        tier=tier,
+        kind=kind,
+        title=title,
+        about_date=about_date,
+        recorded_on=at.date(),
+        recorded_by=by,
+        link=link,
+    )
+    return _commit_one(store, evidence, by=by, at=at, reason=None)
+
+
+def record_assurance_decision(
+    store: Store,
+    action_id: str,
+    *,
+    outcome: AssuranceOutcome,
+    decided_by: str,
+    body: str,
+    seen: str,
+    evidence_ids: Sequence[str] = (),
+    decided_on: date | None = None,
+    by: str,
+    at: datetime,
+) -> tuple[AssuranceDecision, Action]:
+    """Record an assurance body's decision on a completed action, and apply it.
+
+    Accepted moves the action to ``assured`` (which needs a decision-maker who
+    is not the lead officer); returned sends it back to ``in_progress``. The
+    decision and the status change land together or not at all.
+    """
+    action = store.get(Action, action_id)
+    plan = store.snapshot()
+    own_evidence = {e.id for e in plan.evidence_for(action_id)}
+    for evidence_id in evidence_ids:
+        if evidence_id not in own_evidence:
+            raise RuleViolation(
+                "decision.evidence-of-action",
+                f"evidence {evidence_id!r} is not recorded against action {action_id}",
+                record_id=action_id,
+            )
+    decision = AssuranceDecision(
+        id=_next_id(f"{action_id}/D", (d.id for d in plan.decisions_for(action_id))),
+        action_id=action_id,
+        outcome=outcome,
+        decided_on=decided_on or at.date(),
+        decided_by=decided_by,
+        body=body,
+        seen=seen,
+        evidence_ids=tuple(evidence_ids),
+    )
+    target = (
+        ActionStatus.ASSURED if outcome == AssuranceOutcome.ACCEPTED else ActionStatus.IN_PROGRESS
+    )
+    if action.status != ActionStatus.COMPLETED:
+        raise RuleViolation(
+            "decision.needs-completed-action",
+            f"assurance decides on completed actions; this one is {action.status.value}",
+            record_id=action_id,
+        )
+    moved = lifecycle.change_status(
+        action,
+        target,
+        evidence=plan.evidence_for(action_id),
+        decisions=[*plan.decisions_for(action_id), decision],
+    )
+    receipt = store.commit([Put(decision), Put(moved)], by=by, at=at, reason=seen)
+    stored: Mapping[type, Record] = {type(r): r for r in receipt.records}
+    stored_decision, stored_action = stored[AssuranceDecision], stored[Action]
+    assert isinstance(stored_decision, AssuranceDecision)
+    assert isinstance(stored_action, Action)
+    return stored_decision, stored_action
+
+
+def add_learning_activity(
+    store: Store,
+    *,
+    partnership_id: str,
+    kind: LearningActivityKind,
+    title: str,
+    held_on: date,
+    reach: int | None = None,
+    recommendation_ids: Sequence[str] = (),
+    id: str | None = None,
+    by: str,
+    at: datetime,
+) -> LearningActivity:
+    """Record a briefing, event or forum week, and the recommendations it spreads."""
+    store.get(Partnership, partnership_id)
+    for rid in recommendation_ids:
+        store.get(Recommendation, rid)
+    if reach is not None and reach < 0:
+        raise RuleViolation("learning.reach", "reach is a number of people, 0 or more")
+    record_id = id or _next_id(f"{partnership_id}/L", store.snapshot().learning_activities)
+    activity = LearningActivity(
+        id=_check_id(record_id, "learning activity"),
+        partnership_id=partnership_id,
+        kind=kind,
+        title=title,
+        held_on=held_on,
+        reach=reach,
+        recommendation_ids=tuple(recommendation_ids),
+    )
+    return _commit_one(store, activity, by=by, at=at, reason=None)

@@ -1,0 +1,50 @@
+"""Storage: the :class:`Store` protocol, its backends, and :func:`open_store`.
+
+``open_store(url)`` picks the backend from the URL:
+
+- ``memory:`` an empty in-memory store (tests, scratch work);
+- a path ending ``.json`` (or ``tinydb:///path/plan.json``): the embedded
+  TinyDB file store, created if it does not exist;
+- ``sqlite:///...`` and ``postgresql://...`` are reserved for the SQL
+  backends and raise :class:`~actiontrack.errors.StoreNotAvailableError`
+  until they are built.
+"""
+
+from __future__ import annotations
+
+from actiontrack.errors import StoreNotAvailableError
+from actiontrack.store.memory import MemoryStore
+from actiontrack.store.protocol import Change, Delete, Put, Receipt, Store
+from actiontrack.store.tinydb import TinyDBStore
+
+__all__ = [
+    "Change",
+    "Delete",
+    "MemoryStore",
+    "Put",
+    "Receipt",
+    "Store",
+    "TinyDBStore",
+    "open_store",
+]
+
+_SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
+
+
+def open_store(url: str) -> Store:
+    """Open the store that ``url`` names (see the module docstring)."""
+    if url == "memory:":
+        return MemoryStore()
+    if url.startswith("tinydb://"):
+        return TinyDBStore(url.removeprefix("tinydb://"))
+    if url.startswith(_SQL_SCHEMES):
+        raise StoreNotAvailableError(
+            f"{url.split(':', 1)[0]} stores are not available in this release yet;"
+            " use a .json file store"
+        )
+    if url.endswith(".json"):
+        return TinyDBStore(url)
+    raise StoreNotAvailableError(
+        f"cannot tell which store {url!r} names: give a path ending .json"
+        " (or memory: for a scratch store)"
+    )

@@ -1,0 +1,114 @@
+"""The in-memory store: the reference backend and the fake for unit tests.
+
+It keeps plain data, exactly as a file or database backend does, so a test
+that passes here exercises the same conversion and versioning rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from actiontrack import convert
+from actiontrack.domain.plan import RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
+from actiontrack.errors import NotFoundError, StoreNotEmptyError
+from actiontrack.store.core import (
+    PlainTables,
+    empty_tables,
+    plan_from_tables,
+    prepare_commit,
+    replay,
+    structure_record,
+)
+from actiontrack.store.protocol import Change, Receipt
+
+__all__ = ["MemoryStore"]
+
+R = TypeVar("R", bound=Record)
+
+
+class MemoryStore:
+    """A store that lives as long as the object does."""
+
+    def __init__(self) -> None:
+        self._identity = str(uuid.uuid4())
+        self._tables: PlainTables = empty_tables()
+        self._history: list[dict[str, Any]] = []
+        self._last_commit = 0
+        self._plan: Plan | None = None
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        name = kind_of(kind)
+        plain = self._tables[name].get(record_id)
+        if plain is None:
+            raise NotFoundError(RECORD_NOUNS[name], record_id)
+        record = structure_record(name, plain)
+        assert isinstance(record, kind)
+        return record
+
+    def snapshot(self, as_of: datetime | None = None) -> Plan:
+        if as_of is not None:
+            return plan_from_tables(replay(self._history, as_of))
+        if self._plan is None:
+            self._plan = plan_from_tables(self._tables)
+        return self._plan
+
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None
+    ) -> list[HistoryEntry]:
+        return [
+            convert.structure(entry, HistoryEntry)
+            for entry in self._history
+            if (kind is None or entry["kind"] == kind)
+            and (record_id is None or entry["record_id"] == record_id)
+        ]
+
+    def commit(
+        self,
+        changes: Sequence[Change],
+        *,
+        by: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> Receipt:
+        prepared = prepare_commit(
+            lambda kind, record_id: self._tables[kind].get(record_id),
+            changes,
+            by=by,
+            at=at,
+            reason=reason,
+            last_commit=self._last_commit,
+            last_seq=len(self._history),
+        )
+        if not prepared.entries:
+            return Receipt(commit=self._last_commit, records=(), entries=())
+        for (kind, record_id), plain in prepared.writes.items():
+            if plain is None:
+                self._tables[kind].pop(record_id, None)
+            else:
+                self._tables[kind][record_id] = plain
+        self._history.extend(prepared.entries)
+        self._last_commit = prepared.commit
+        self._plan = None
+        return Receipt(
+            commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
+        )
+
+    def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
+        if any(self._tables.values()) or self._history:
+            raise StoreNotEmptyError("restore needs an empty store; this one has records")
+        for record in plan.records():
+            self._tables[kind_of(record)][record.id] = convert.unstructure(record)
+        self._history = [convert.unstructure(entry) for entry in history]
+        self._last_commit = max((entry["commit"] for entry in self._history), default=0)
+        self._plan = None
+
+    def close(self) -> None:
+        self._tables = empty_tables()
+        self._history = []

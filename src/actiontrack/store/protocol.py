@@ -1,0 +1,110 @@
+"""The storage port: what every backend offers, and the changes it accepts.
+
+A store keeps the current records and their append-only history. It is
+written to only through :meth:`Store.commit`, one unit of work at a time:
+every change in the unit lands, or none does.
+
+A :class:`Put` carries the record as its caller wants it stored, with the
+``version`` it was based on (``0`` to create a record). The store accepts
+it only if its own copy still has that version, then stores it with the
+version raised by one; otherwise it raises
+:class:`~actiontrack.errors.ConflictError` and writes nothing. A put that
+changes no field is accepted and does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
+
+import attrs
+
+from actiontrack.domain.plan import HistoryEntry, Plan, Record
+
+__all__ = ["Change", "Delete", "Put", "Receipt", "Store"]
+
+R = TypeVar("R", bound=Record)
+
+
+@attrs.frozen
+class Put:
+    """Create a record (version 0) or replace the stored version ``record.version``."""
+
+    record: Record
+
+
+@attrs.frozen
+class Delete:
+    """Remove a record that is still at ``version``. Its history stays."""
+
+    kind: str
+    record_id: str
+    version: int
+
+
+Change: TypeAlias = Put | Delete
+
+
+@attrs.frozen(kw_only=True)
+class Receipt:
+    """What a commit did: its number, the records as now stored, its history entries.
+
+    ``records`` holds the stored form of every put that changed something
+    (with its new version); ``entries`` is empty when nothing changed.
+    """
+
+    commit: int
+    records: tuple[Record, ...]
+    entries: tuple[HistoryEntry, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entries)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A place that keeps a plan and its history.
+
+    Reads never block writers; a commit is atomic and isolated from other
+    processes that use the same store.
+    """
+
+    @property
+    def identity(self) -> str:
+        """A stable, unique id for this store, fixed when it was created."""
+        ...
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        """The current record, or :class:`~actiontrack.errors.NotFoundError`."""
+        ...
+
+    def snapshot(self, as_of: datetime | None = None) -> Plan:
+        """The whole plan now, or rebuilt from history as it stood at ``as_of``."""
+        ...
+
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None
+    ) -> list[HistoryEntry]:
+        """History entries in the order they were written, optionally for one record."""
+        ...
+
+    def commit(
+        self,
+        changes: Sequence[Change],
+        *,
+        by: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> Receipt:
+        """Apply ``changes`` as one unit of work, or raise and change nothing."""
+        ...
+
+    def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
+        """Fill an empty store with a plan and its history (copies, generated data)."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections. The store cannot be used afterwards."""
+        ...

@@ -1,0 +1,407 @@
+"""The embedded default store: one TinyDB JSON file, with its history beside it.
+
+Files, for a store at ``plan.json``:
+
+- ``plan.json``: the current records, one TinyDB table per kind, keyed by
+  record id, and a ``_meta`` table (schema version, the store's identity,
+  the last commit and how much of the history file is committed);
+- ``plan.history.jsonl``: history, one JSON entry per line, only appended to;
+- ``plan.json.lock``: the lock file that serialises writers.
+
+A commit, under an exclusive ``flock`` on the lock file:
+
+1. re-reads ``plan.json`` if another process replaced it since we last did;
+2. checks versions (:func:`~actiontrack.store.core.prepare_commit`);
+3. cuts the history file back to its committed length (leftovers of a
+   crashed commit), appends the new entries and fsyncs it;
+4. writes the new ``plan.json`` to a temporary file, fsyncs it, renames it
+   over the old one and fsyncs the folder. The rename is the commit point.
+
+A crash before step 4's rename leaves the old ``plan.json``, which still
+names the old history length, so the stray history lines are ignored and
+later cut. TinyDB's own ``JSONStorage`` rewrites the file in place (not
+atomic) and writes on every operation; here TinyDB's tables work on a
+buffered storage that is written once per commit, atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document, Table
+
+from actiontrack import convert
+from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
+from actiontrack.errors import (
+    ConversionError,
+    NotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreNotEmptyError,
+    StoreVersionError,
+)
+from actiontrack.store.core import (
+    PlainTables,
+    plan_from_tables,
+    prepare_commit,
+    replay,
+    structure_record,
+)
+from actiontrack.store.protocol import Change, Receipt
+
+__all__ = ["SCHEMA_VERSION", "TinyDBStore"]
+
+#: The layout version this release writes. A file with a higher one is refused.
+SCHEMA_VERSION = 1
+
+_META = "_meta"
+_META_ID = "store"
+
+R = TypeVar("R", bound=Record)
+
+
+class _RecordTable(Table):
+    """A TinyDB table keyed by our text record ids rather than integers."""
+
+    document_id_class = str
+
+
+class _PlanDB(TinyDB):
+    table_class = _RecordTable
+
+
+class _BufferedStorage(Storage):
+    """TinyDB storage held in memory; the store decides when and how it reaches disk."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, dict[str, Any]] = {}
+
+    def read(self) -> dict[str, dict[str, Any]]:
+        return self.data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.data = data
+
+
+class TinyDBStore:
+    """A plan kept in one JSON file; safe for several processes on one machine."""
+
+    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.history_path = self.path.with_name(self.path.stem + ".history.jsonl")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_timeout = lock_timeout
+        self._db = _PlanDB(storage=_BufferedStorage)
+        self._storage: _BufferedStorage = self._db.storage
+        self._stamp: tuple[int, int, int] | None = None
+        self._plan: Plan | None = None
+        if not self.path.exists():
+            self._create()
+        self._refresh()
+
+    # -- reading ---------------------------------------------------------
+
+    @property
+    def identity(self) -> str:
+        self._refresh()
+        return str(self._meta["identity"])
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        self._refresh()
+        name = kind_of(kind)
+        plain = self._storage.data.get(name, {}).get(record_id)
+        if plain is None:
+            raise NotFoundError(RECORD_NOUNS[name], record_id)
+        record = self._structure(lambda: structure_record(name, plain))
+        assert isinstance(record, kind)
+        return record
+
+    def snapshot(self, as_of: datetime | None = None) -> Plan:
+        self._refresh()
+        if as_of is not None:
+            tables = replay(self._read_history(), as_of)
+            return self._structure(lambda: plan_from_tables(tables))
+        if self._plan is None:
+            self._plan = self._structure(lambda: plan_from_tables(self._tables()))
+        return self._plan
+
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None
+    ) -> list[HistoryEntry]:
+        self._refresh()
+        return [
+            self._structure(lambda entry=entry: convert.structure(entry, HistoryEntry))
+            for entry in self._read_history()
+            if (kind is None or entry["kind"] == kind)
+            and (record_id is None or entry["record_id"] == record_id)
+        ]
+
+    # -- writing ---------------------------------------------------------
+
+    def commit(
+        self,
+        changes: Sequence[Change],
+        *,
+        by: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> Receipt:
+        with self._locked():
+            self._refresh()
+            meta = dict(self._meta)
+            prepared = prepare_commit(
+                lambda kind, record_id: self._storage.data.get(kind, {}).get(record_id),
+                changes,
+                by=by,
+                at=at,
+                reason=reason,
+                last_commit=meta["last_commit"],
+                last_seq=meta["last_seq"],
+            )
+            if not prepared.entries:
+                return Receipt(commit=meta["last_commit"], records=(), entries=())
+            history_bytes = self._append_history(meta["history_bytes"], prepared.entries)
+            writes: dict[str, dict[str, dict[str, Any] | None]] = {}
+            for (kind, record_id), plain in prepared.writes.items():
+                writes.setdefault(kind, {})[record_id] = plain
+            meta |= {
+                "last_commit": prepared.commit,
+                "last_seq": prepared.entries[-1]["seq"],
+                "history_bytes": history_bytes,
+            }
+            self._write(writes, meta)
+        return Receipt(
+            commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
+        )
+
+    def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
+        with self._locked():
+            self._refresh()
+            if self._meta["history_bytes"] or any(self._tables().values()):
+                raise StoreNotEmptyError(f"{self.path} already holds a plan; restore needs an empty store")
+            entries = [convert.unstructure(entry) for entry in history]
+            writes: dict[str, dict[str, dict[str, Any] | None]] = {}
+            for record in plan.records():
+                writes.setdefault(kind_of(record), {})[record.id] = convert.unstructure(record)
+            meta = dict(self._meta)
+            meta |= {
+                "last_commit": max((e["commit"] for e in entries), default=0),
+                "last_seq": max((e["seq"] for e in entries), default=0),
+                "history_bytes": self._append_history(0, entries) if entries else 0,
+            }
+            self._write(writes, meta)
+
+    def close(self) -> None:
+        self._storage.data = {}
+        self._stamp = None
+        self._plan = None
+
+    # -- internals ---------------------------------------------------------
+
+    @property
+    def _meta(self) -> Mapping[str, Any]:
+        meta: Mapping[str, Any] = self._storage.data[_META][_META_ID]
+        return meta
+
+    def _tables(self) -> PlainTables:
+        return {kind: self._storage.data.get(kind, {}) for kind in RECORD_KINDS}
+
+    def _structure(self, build: Any) -> Any:
+        try:
+            return build()
+        except ConversionError as exc:
+            raise StoreCorruptError(
+                f"{self.path} holds a record that is not valid: " + "; ".join(exc.problems)
+            ) from None
+
+    def _create(self) -> None:
+        with self._locked():
+            if self.path.exists():
+                return
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "identity": str(uuid.uuid4()),
+                "last_commit": 0,
+                "last_seq": 0,
+                "history_bytes": 0,
+            }
+            _atomic_write(self.path, _dump({_META: {_META_ID: meta}}))
+
+    def _refresh(self) -> None:
+        """Re-read the file if another writer replaced it since we read it."""
+        try:
+            with open(self.path, "rb") as file:
+                info = os.fstat(file.fileno())
+                stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+                if stamp == self._stamp:
+                    return
+                raw = file.read()
+        except FileNotFoundError:
+            raise StoreError(f"{self.path}: the store file has gone") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot read the store ({exc.strerror})") from None
+        self._storage.data = _parse(self.path, raw)
+        self._stamp = stamp
+        self._plan = None
+        self._db.clear_cache()
+
+    def _write(self, writes: Mapping[str, Mapping[str, dict[str, Any] | None]],
+               meta: dict[str, Any]) -> None:
+        """Apply writes through TinyDB's tables, then put the file on disk atomically."""
+        try:
+            for kind, records in writes.items():
+                table = self._db.table(kind)
+                stored = self._storage.data.get(kind, {})
+                table.remove(doc_ids=[record_id for record_id in records if record_id in stored])
+                table.insert_multiple(
+                    Document(plain, doc_id=record_id)
+                    for record_id, plain in records.items()
+                    if plain is not None
+                )
+            self._db.table(_META).upsert(Document(meta, doc_id=_META_ID))
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                leftover.unlink(missing_ok=True)  # from a writer killed mid-write
+            _atomic_write(self.path, _dump(self._storage.data))
+        except BaseException:
+            # Whatever reached the disk, the next read must come from it.
+            self._stamp = None
+            raise
+        info = os.stat(self.path)
+        self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        self._plan = None
+
+    def _append_history(self, committed: int, entries: list[dict[str, Any]]) -> int:
+        payload = b"".join(
+            json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            for entry in entries
+        )
+        fd = os.open(self.history_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size < committed:
+                raise StoreCorruptError(
+                    f"{self.history_path} is shorter than {self.path} says it is: "
+                    "history has been lost or truncated"
+                )
+            if size > committed:
+                os.ftruncate(fd, committed)  # the tail of a commit that never landed
+            os.pwrite(fd, payload, committed)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return committed + len(payload)
+
+    def _read_history(self) -> Iterator[dict[str, Any]]:
+        committed = self._meta["history_bytes"]
+        if not committed:
+            return
+        try:
+            with open(self.history_path, "rb") as file:
+                raw = file.read(committed)
+        except FileNotFoundError:
+            raise StoreCorruptError(f"{self.history_path} is missing") from None
+        if len(raw) < committed:
+            raise StoreCorruptError(f"{self.history_path} is shorter than {self.path} says it is")
+        for number, line in enumerate(raw.splitlines(), start=1):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                raise StoreCorruptError(
+                    f"{self.history_path}, line {number}: not a valid history entry"
+                ) from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StoreLockedError(
+                            f"{self.path} is locked by another process "
+                            f"(waited {self.lock_timeout:g} s); try again"
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+def _dump(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise StoreCorruptError(f"{path} is not a text file") from None
+    except json.JSONDecodeError as exc:
+        raise StoreCorruptError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg});"
+            " it may be truncated or hand-edited"
+        ) from None
+    meta = data.get(_META, {}).get(_META_ID) if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("schema_version"), int):
+        raise StoreCorruptError(f"{path} is JSON but not an actiontrack store (no _meta table)")
+    if meta["schema_version"] > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"{path} was written by a newer actiontrack (store layout "
+            f"{meta['schema_version']}; this release reads up to {SCHEMA_VERSION}): upgrade"
+            " actiontrack to open it"
+        )
+    for key in ("identity", "last_commit", "last_seq", "history_bytes"):
+        if key not in meta:
+            raise StoreCorruptError(f"{path}: the _meta table lacks {key!r}")
+    for name, table in data.items():
+        if name != _META and name not in RECORD_KINDS:
+            raise StoreCorruptError(f"{path} has an unknown table {name!r}")
+        if not isinstance(table, dict):
+            raise StoreCorruptError(f"{path}: table {name!r} is not a JSON object")
+        for record_id, plain in table.items():
+            if name != _META and (not isinstance(plain, dict) or plain.get("id") != record_id):
+                raise StoreCorruptError(
+                    f'{path}: $.{name}["{record_id}"] is not a record with that id'
+                )
+    return data
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o600  # plans hold sensitive data: readable by their owner only
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
