@@ -1,0 +1,540 @@
+"""The ``actiontrack`` command.
+
+``actiontrack [--store URL] COMMAND``; the store defaults to
+``$ACTIONTRACK_STORE``, else ``./actiontrack.json``. Changes take
+``--by NAME`` (default ``$ACTIONTRACK_USER``, else the login name).
+
+Exit codes: 0 done; 1 refused by a rule or a conflict (nothing written);
+2 bad usage or unreadable input (unknown id, bad date, unreadable store).
+Errors are one-line messages on standard error, never tracebacks.
+
+``$ACTIONTRACK_NOW`` (an ISO 8601 moment with offset) stands in for the
+clock, for scripted back-fills and reproducible examples.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from actiontrack import convert, service
+from actiontrack.demo import load_demo
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    AssuranceOutcome,
+    EvidenceKind,
+    EvidenceTier,
+    PartnershipKind,
+    RecommendationScope,
+    Response,
+    ReviewKind,
+)
+from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record
+from actiontrack.domain.rag import Rag, rag
+from actiontrack.errors import (
+    ActiontrackError,
+    ConflictError,
+    NotFoundError,
+    RuleViolation,
+)
+from actiontrack.store import Store, open_store
+
+__all__ = ["cli", "main"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_STORE = "actiontrack.json"
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+
+_RAG_STYLE = {Rag.RED: "red", Rag.AMBER: "yellow", Rag.GREEN: "green", Rag.BLUE: "blue",
+              Rag.GREY: "dim"}
+
+
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+
+
+DATE = _Date()
+
+
+def _choice(enum_cls: type[Any]) -> click.Choice[str]:
+    return click.Choice([member.value for member in enum_cls])
+
+
+class _Context:
+    """What every command shares: the store URL, opened on first use, and the clock."""
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.store_url)
+        return self._store
+
+    @staticmethod
+    def now() -> datetime:
+        override = os.environ.get("ACTIONTRACK_NOW")
+        if not override:
+            return datetime.now(UTC)
+        try:
+            moment = datetime.fromisoformat(override)
+        except ValueError:
+            _fail(f"ACTIONTRACK_NOW={override!r} is not an ISO 8601 moment")
+        if moment.tzinfo is None:
+            _fail("ACTIONTRACK_NOW needs a UTC offset, e.g. 2026-03-31T09:00:00+00:00")
+        return moment
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(f"actiontrack: {message}", err=True)
+    sys.exit(code)
+
+
+def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
+    """Turn actiontrack's errors into a message and the documented exit code."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return command(*args, **kwargs)
+        except (RuleViolation, ConflictError) as exc:
+            _fail(f"refused: {exc}", EXIT_REFUSED)
+        except NotFoundError as exc:
+            _fail(str(exc))
+        except ActiontrackError as exc:
+            _fail(str(exc))
+
+    return run
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+by_option = click.option(
+    "--by", default=lambda: os.environ.get("ACTIONTRACK_USER") or getpass.getuser(),
+    show_default="$ACTIONTRACK_USER or your login name", help="Who is making the change.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store", "store_url", envvar="ACTIONTRACK_STORE", default=DEFAULT_STORE,
+    show_default=True, metavar="URL",
+    help="The store: a .json file (TinyDB) or memory:. Also $ACTIONTRACK_STORE.",
+)
+@click.version_option(package_name="actiontrack")
+@click.pass_context
+def cli(ctx: click.Context, store_url: str) -> None:
+    """Track the learning from safeguarding case reviews until it changes practice."""
+    ctx.obj = _Context(store_url)
+
+
+def main() -> None:
+    cli(prog_name="actiontrack")
+
+
+# -- reading ---------------------------------------------------------------
+
+
+@cli.command()
+@pass_context
+@_reports_errors
+def demo(ctx: _Context) -> None:
+    """Load the illustrative demo plan (idempotent) and summarise it."""
+    result = load_demo(ctx.store, now=ctx.now())
+    plan = result.plan
+    today = ctx.now().date()
+    if result.added:
+        click.echo(f"Loaded {result.added} illustrative demo records into {ctx.store_url}.")
+    else:
+        click.echo(f"The demo is already in {ctx.store_url}; nothing changed.")
+    _print_summary(plan, today)
+
+
+def _print_summary(plan: Plan, today: date) -> None:
+    console = Console()
+    counts = {colour: 0 for colour in Rag}
+    for action in plan.actions.values():
+        counts[rag(action, today)] += 1
+    console.print(
+        f"{len(plan.reviews)} reviews, {len(plan.recommendations)} recommendations,"
+        f" {len(plan.actions)} actions, {len(plan.evidence)} evidence items,"
+        f" {len(plan.learning_activities)} learning activities."
+    )
+    console.print(
+        "Actions by RAG on " + today.isoformat() + ": "
+        + ", ".join(f"[{_RAG_STYLE[c]}]{c.value} {n}[/]" for c, n in counts.items() if n)
+    )
+    console.print("Try: actiontrack list --overdue")
+
+
+@cli.command("list")
+@click.option("--agency", help="Only actions led by this agency id.")
+@click.option("--review", help="Only actions answering this review's recommendations.")
+@click.option("--status", type=_choice(ActionStatus), help="Only actions in this status.")
+@click.option("--overdue", is_flag=True, help="Only actions past their target date (red).")
+@click.option("--as-of", "as_of", type=DATE,
+              help="Show the plan as it stood at the end of this day.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_context
+@_reports_errors
+def list_actions(ctx: _Context, agency: str | None, review: str | None, status: str | None,
+                 overdue: bool, as_of: date | None, output: str) -> None:
+    """List actions with their derived RAG."""
+    today = as_of or ctx.now().date()
+    plan = ctx.store.snapshot(_end_of(as_of) if as_of else None)
+    if agency and agency not in plan.agencies:
+        raise NotFoundError("agency", agency)
+    if review and review not in plan.reviews:
+        raise NotFoundError("review", review)
+    rows = []
+    for action in sorted(plan.actions.values(), key=lambda a: a.id):
+        colour = rag(action, today)
+        if agency and action.lead_agency_id != agency:
+            continue
+        if review and review not in {r.id for r in plan.reviews_of(action)}:
+            continue
+        if status and action.status != status:
+            continue
+        if overdue and colour != Rag.RED:
+            continue
+        rows.append((action, colour))
+    if output == "json":
+        data = [dict(convert.unstructure(a), rag=c.value) for a, c in rows]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"Actions on {today.isoformat()}", show_lines=False)
+    for column in ("id", "RAG", "status", "target", "agency", "title"):
+        table.add_column(column, overflow="fold")
+    for action, colour in rows:
+        table.add_row(
+            action.id, f"[{_RAG_STYLE[colour]}]{colour.value}[/]", action.status.value,
+            action.target_date.isoformat(), action.lead_agency_id, action.title,
+        )
+    Console().print(table)
+    click.echo(f"{len(rows)} of {len(plan.actions)} actions")
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@cli.command()
+@click.argument("record_id")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_context
+@_reports_errors
+def show(ctx: _Context, record_id: str, output: str) -> None:
+    """Show one record (of any kind) and its history."""
+    plan = ctx.store.snapshot()
+    found = [(kind, plan.of_kind(kind)[record_id]) for kind in RECORD_KINDS
+             if record_id in plan.of_kind(kind)]
+    if not found:
+        raise NotFoundError("record", record_id)
+    kind, record = found[0]
+    history = ctx.store.history(kind=kind, record_id=record_id)
+    if output == "json":
+        data = {"kind": kind, "record": convert.unstructure(record),
+                "history": convert.unstructure(history)}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(f"[bold]{RECORD_NOUNS[kind]} {record_id}[/] (version {record.version})")
+    for field, value in convert.unstructure(record).items():
+        if field not in ("id", "version") and value not in (None, [], ""):
+            console.print(f"  {field}: {_plain(value)}", highlight=False)
+    if isinstance(record, Action):
+        console.print(f"  rag: {rag(record, ctx.now().date()).value}")
+        for label, children in (("evidence", plan.evidence_for(record_id)),
+                                ("progress updates", plan.updates_for(record_id)),
+                                ("assurance decisions", plan.decisions_for(record_id))):
+            if children:
+                console.print(f"  {label}: " + ", ".join(c.id for c in children))
+    table = Table(title="History")
+    for column in ("at", "by", "change", "field", "old", "new", "reason"):
+        table.add_column(column, overflow="fold")
+    for entry in history:
+        table.add_row(entry.at.isoformat(timespec="minutes"), entry.by, entry.change.value,
+                      entry.field or "", _plain(entry.old), _plain(entry.new),
+                      entry.reason or "")
+    console.print(table)
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict) and "from_date" in value:  # a target revision
+        return f"{value['from_date']} -> {value['to_date']}: {value['reason']}"
+    if isinstance(value, dict):
+        return "(whole record)"
+    if isinstance(value, list):
+        return "; ".join(_plain(item) for item in value)
+    return str(value)
+
+
+# -- changes ---------------------------------------------------------------
+
+
+def _done(record: Record, verb: str) -> None:
+    click.echo(f"{verb} {record.id} (version {record.version})")
+
+
+@cli.command("add-partnership")
+@click.argument("partnership_id")
+@click.option("--name", required=True)
+@click.option("--kind", type=_choice(PartnershipKind), default="children", show_default=True)
+@by_option
+@pass_context
+@_reports_errors
+def add_partnership(ctx: _Context, partnership_id: str, name: str, kind: str, by: str) -> None:
+    """Add a safeguarding partnership."""
+    record = service.add_partnership(ctx.store, id=partnership_id, name=name,
+                                     kind=PartnershipKind(kind), by=by, at=ctx.now())
+    _done(record, "added partnership")
+
+
+@cli.command("add-agency")
+@click.argument("agency_id")
+@click.option("--name", required=True)
+@by_option
+@pass_context
+@_reports_errors
+def add_agency(ctx: _Context, agency_id: str, name: str, by: str) -> None:
+    """Add a partner agency (its id stays when its name changes)."""
+    record = service.add_agency(ctx.store, id=agency_id, name=name, by=by, at=ctx.now())
+    _done(record, "added agency")
+
+
+@cli.command("rename-agency")
+@click.argument("agency_id")
+@click.option("--name", required=True, help="The new name.")
+@click.option("--reason", required=True)
+@by_option
+@pass_context
+@_reports_errors
+def rename_agency(ctx: _Context, agency_id: str, name: str, reason: str, by: str) -> None:
+    """Rename an agency, keeping its id and its former names."""
+    record = service.rename_agency(ctx.store, agency_id, name, reason=reason, by=by,
+                                   at=ctx.now())
+    _done(record, "renamed agency")
+
+
+@cli.command("add-review")
+@click.option("--partnership", "partnership_id", required=True)
+@click.option("--reference", required=True, help="The partnership's reference, e.g. CSPR-ALEX.")
+@click.option("--kind", type=_choice(ReviewKind), required=True)
+@click.option("--title", required=True)
+@click.option("--subject", help="The pseudonym, e.g. 'Child Alex'. Never a real name.")
+@click.option("--became-aware-on", type=DATE, help="Starts the 5-working-day notification clock.")
+@click.option("--notified-on", type=DATE, help="Starts the 15-working-day rapid review clock.")
+@click.option("--rapid-review-sent-on", type=DATE)
+@click.option("--decided-on", type=DATE, help="Starts the 6-month publication clock.")
+@click.option("--published-on", type=DATE)
+@by_option
+@pass_context
+@_reports_errors
+def add_review(ctx: _Context, partnership_id: str, reference: str, kind: str, title: str,
+               subject: str | None, became_aware_on: date | None, notified_on: date | None,
+               rapid_review_sent_on: date | None, decided_on: date | None,
+               published_on: date | None, by: str) -> None:
+    """Add a case review."""
+    record = service.add_review(
+        ctx.store, partnership_id=partnership_id, reference=reference, kind=ReviewKind(kind),
+        title=title, subject=subject, became_aware_on=became_aware_on, notified_on=notified_on,
+        rapid_review_sent_on=rapid_review_sent_on, decided_on=decided_on,
+        published_on=published_on, by=by, at=ctx.now(),
+    )
+    _done(record, "added review")
+
+
+@cli.command("add-recommendation")
+@click.option("--review", "review_id", required=True)
+@click.option("--text", required=True)
+@click.option("--theme", "themes", multiple=True, help="A theme tag; repeat for more.")
+@click.option("--scope", type=_choice(RecommendationScope), default="partnership",
+              show_default=True)
+@click.option("--response", type=_choice(Response), default="pending", show_default=True)
+@click.option("--response-reason", help="Needed when the response is not_accepted.")
+@click.option("--repeats", multiple=True, help="An earlier recommendation this one repeats.")
+@click.option("--number", help="Its number in the review (default: the next one).")
+@by_option
+@pass_context
+@_reports_errors
+def add_recommendation(ctx: _Context, review_id: str, text: str, themes: tuple[str, ...],
+                       scope: str, response: str, response_reason: str | None,
+                       repeats: tuple[str, ...], number: str | None, by: str) -> None:
+    """Add a recommendation to a review."""
+    record = service.add_recommendation(
+        ctx.store, review_id=review_id, text=text, themes=themes,
+        scope=RecommendationScope(scope), response=Response(response),
+        response_reason=response_reason, repeats=repeats, number=number, by=by, at=ctx.now(),
+    )
+    _done(record, "added recommendation")
+
+
+@cli.command("respond")
+@click.argument("recommendation_id")
+@click.option("--response", type=_choice(Response), required=True)
+@click.option("--reason", help="Needed when the response is not_accepted.")
+@by_option
+@pass_context
+@_reports_errors
+def respond(ctx: _Context, recommendation_id: str, response: str, reason: str | None,
+            by: str) -> None:
+    """Record the partnership's response to a recommendation."""
+    record = service.respond_to_recommendation(ctx.store, recommendation_id, Response(response),
+                                               reason=reason, by=by, at=ctx.now())
+    _done(record, "recorded the response to")
+
+
+@cli.command("add-action")
+@click.option("--recommendation", "recommendation_ids", multiple=True, required=True,
+              help="A recommendation this action answers; repeat for more.")
+@click.option("--agency", "lead_agency_id", required=True, help="The lead agency's id.")
+@click.option("--title", required=True)
+@click.option("--target", "target_date", type=DATE, required=True, help="Target date.")
+@click.option("--lead-officer")
+@click.option("--deliverable")
+@click.option("--success-measure")
+@click.option("--id", "action_id", help="An id of your own (default: <partnership>/A<nnn>).")
+@by_option
+@pass_context
+@_reports_errors
+def add_action(ctx: _Context, recommendation_ids: tuple[str, ...], lead_agency_id: str,
+               title: str, target_date: date, lead_officer: str | None,
+               deliverable: str | None, success_measure: str | None,
+               action_id: str | None, by: str) -> None:
+    """Add an action answering one or more recommendations."""
+    record = service.add_action(
+        ctx.store, recommendation_ids=recommendation_ids, lead_agency_id=lead_agency_id,
+        title=title, target_date=target_date, lead_officer=lead_officer,
+        deliverable=deliverable, success_measure=success_measure, id=action_id, by=by,
+        at=ctx.now(),
+    )
+    _done(record, "added action")
+
+
+@cli.command("set-status")
+@click.argument("action_id")
+@click.argument("status", type=_choice(ActionStatus))
+@click.option("--hold-reason", help="Needed for on_hold.")
+@click.option("--review-date", "hold_review_date", type=DATE, help="Needed for on_hold.")
+@click.option("--successor", "successor_id", help="Needed for superseded.")
+@click.option("--reason")
+@click.option("--expect-version", "expected_version", type=int,
+              help="Refuse if the action is no longer at this version.")
+@by_option
+@pass_context
+@_reports_errors
+def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | None,
+               hold_review_date: date | None, successor_id: str | None, reason: str | None,
+               expected_version: int | None, by: str) -> None:
+    """Move an action through its lifecycle (the gates apply)."""
+    record = service.set_status(
+        ctx.store, action_id, ActionStatus(status), hold_reason=hold_reason,
+        hold_review_date=hold_review_date, successor_id=successor_id, reason=reason,
+        expected_version=expected_version, by=by, at=ctx.now(),
+    )
+    _done(record, f"{status}:")
+
+
+@cli.command("revise-target")
+@click.argument("action_id")
+@click.argument("new_date", type=DATE)
+@click.option("--reason", required=True, help="Why the date moves (kept in the history).")
+@click.option("--expect-version", "expected_version", type=int)
+@by_option
+@pass_context
+@_reports_errors
+def revise_target(ctx: _Context, action_id: str, new_date: date, reason: str,
+                  expected_version: int | None, by: str) -> None:
+    """Move an action's target date; the original date is kept."""
+    record = service.revise_target_date(ctx.store, action_id, new_date, reason=reason,
+                                        expected_version=expected_version, by=by, at=ctx.now())
+    _done(record, f"new target {new_date.isoformat()} for")
+
+
+@cli.command("add-update")
+@click.argument("action_id")
+@click.argument("text")
+@click.option("--on", "on_date", type=DATE, help="The date of the update (default today).")
+@by_option
+@pass_context
+@_reports_errors
+def add_update(ctx: _Context, action_id: str, text: str, on_date: date | None, by: str) -> None:
+    """Add a progress update to an action."""
+    record = service.add_progress_update(ctx.store, action_id, text, on=on_date, by=by,
+                                         at=ctx.now())
+    _done(record, "added update")
+
+
+@cli.command("add-evidence")
+@click.argument("action_id")
+@click.option("--tier", type=_choice(EvidenceTier), required=True,
+              help="completion: it was done; impact: it made a difference.")
+@click.option("--kind", type=_choice(EvidenceKind), required=True)
+@click.option("--title", required=True)
+@click.option("--about", "about_date", type=DATE, required=True,
+              help="The date the evidence is about.")
+@click.option("--link", help="Where the evidence is kept.")
+@by_option
+@pass_context
+@_reports_errors
+def add_evidence(ctx: _Context, action_id: str, tier: str, kind: str, title: str,
+                 about_date: date, link: str | None, by: str) -> None:
+    """Record evidence against an action."""
+    record = service.add_evidence(ctx.store, action_id, tier=EvidenceTier(tier),
+                                  kind=EvidenceKind(kind), title=title, about_date=about_date,
+                                  link=link, by=by, at=ctx.now())
+    _done(record, "added evidence")
+
+
+@cli.command("assure")
+@click.argument("action_id")
+@click.option("--outcome", type=_choice(AssuranceOutcome), required=True)
+@click.option("--decided-by", required=True, help="Who decided (not the lead officer).")
+@click.option("--body", required=True, help="The assurance body, e.g. 'Case review subgroup'.")
+@click.option("--seen", required=True, help="What the body looked at.")
+@click.option("--evidence", "evidence_ids", multiple=True, help="An evidence id it relied on.")
+@click.option("--on", "decided_on", type=DATE, help="The date of the decision (default today).")
+@by_option
+@pass_context
+@_reports_errors
+def assure(ctx: _Context, action_id: str, outcome: str, decided_by: str, body: str, seen: str,
+           evidence_ids: tuple[str, ...], decided_on: date | None, by: str) -> None:
+    """Record an assurance decision on a completed action (accepted or returned)."""
+    decision, action = service.record_assurance_decision(
+        ctx.store, action_id, outcome=AssuranceOutcome(outcome), decided_by=decided_by,
+        body=body, seen=seen, evidence_ids=evidence_ids, decided_on=decided_on, by=by,
+        at=ctx.now(),
+    )
+    _done(decision, "recorded decision")
+    click.echo(f"{action.id} is now {action.status.value}")

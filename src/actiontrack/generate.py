@@ -1,0 +1,197 @@
+"""Seeded generator of realistic plans at the two reference sizes.
+
+- ``partnership``: about 3,000 actions and 30,000 history entries;
+- ``national``: about 100,000 actions and 1,000,000 history entries.
+
+The same size and seed always give the same plan and history (the moments
+are fixed, not read from a clock), so benchmarks, tests and other tools can
+share data. History is built by the same versioning code the stores use:
+replaying it gives back the plan exactly.
+
+All text is synthetic; no real review, agency or person is described.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, TypeAlias
+
+import attrs
+
+from actiontrack import convert
+from actiontrack.domain.lifecycle import change_status, revise_target
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    Agency,
+    AssuranceDecision,
+    AssuranceOutcome,
+    Evidence,
+    EvidenceKind,
+    EvidenceTier,
+    Partnership,
+    PartnershipKind,
+    ProgressUpdate,
+    Recommendation,
+    Response,
+    Review,
+    ReviewKind,
+)
+from actiontrack.domain.plan import HistoryEntry, Plan, Record, kind_of
+from actiontrack.store.core import PlainRecord, empty_tables, plan_from_tables, prepare_commit
+from actiontrack.store.protocol import Put
+
+__all__ = ["SIZES", "Size", "generate_plan"]
+
+_Emit: TypeAlias = Callable[[datetime, Record], None]
+
+
+@attrs.frozen
+class Size:
+    partnerships: int
+    actions: int
+
+
+SIZES: dict[str, Size] = {
+    "partnership": Size(partnerships=1, actions=3_000),
+    "national": Size(partnerships=40, actions=100_000),
+}
+
+THEMES = (
+    "information-sharing", "risk-assessment", "fathers-and-male-carers", "thresholds",
+    "escalation", "pre-birth-risk", "domestic-abuse", "case-transfer", "neglect",
+    "mental-health", "substance-misuse", "child-focus", "strategy-discussions",
+)
+_START = date(2019, 4, 1)
+_BY = "generator"
+
+
+def generate_plan(
+    size: Literal["partnership", "national"] | Size = "partnership", *, seed: int = 0
+) -> tuple[Plan, list[HistoryEntry]]:
+    """A plan and its history at ``size``, the same every time for the same seed."""
+    shape = SIZES[size] if isinstance(size, str) else size
+    rng = random.Random(seed)
+    events: list[tuple[datetime, int, Record]] = []
+    counter = 0
+
+    def emit(at: datetime, record: Record) -> None:
+        nonlocal counter
+        counter += 1
+        events.append((at, counter, record))
+
+    for p in range(shape.partnerships):
+        _partnership(rng, p, shape.actions // shape.partnerships, emit)
+    events.sort(key=lambda event: (event[0], event[1]))
+    return _build(events)
+
+
+def _moment(day: date, rng: random.Random) -> datetime:
+    return datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=UTC)
+
+
+def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit) -> None:
+    pid = f"P{number:03d}"
+    opened = _START + timedelta(days=rng.randrange(60))
+    emit(_moment(opened, rng), Partnership(
+        id=pid, name=f"Partnership {number:03d}", kind=PartnershipKind.CHILDREN))
+    agencies = [f"{pid}-AG{n}" for n in range(6)]
+    for agency_id in agencies:
+        emit(_moment(opened, rng), Agency(id=agency_id, name=f"Agency {agency_id}"))
+    review_count = max(1, action_count // 10)
+    recommendations: list[str] = []
+    for r in range(review_count):
+        published = opened + timedelta(days=rng.randrange(30, 1400))
+        review = Review(
+            id=f"{pid}/REV{r:04d}", partnership_id=pid, reference=f"REV{r:04d}",
+            kind=rng.choice(list(ReviewKind)), title=f"Review {r} of {pid}",
+            subject=f"Child {r}", published_on=published,
+        )
+        emit(_moment(published, rng), review)
+        for n in range(1, 5):
+            rec = Recommendation(
+                id=f"{review.id}/R{n}", review_id=review.id, number=str(n),
+                text=f"Recommendation {n} of review {r}",
+                themes=tuple(sorted(rng.sample(THEMES, 2))), response=Response.ACCEPTED,
+            )
+            emit(_moment(published + timedelta(days=7), rng), rec)
+            recommendations.append(rec.id)
+    for a in range(action_count):
+        rec_ids = tuple(sorted(set(rng.sample(recommendations, min(2, len(recommendations))))))
+        created = opened + timedelta(days=rng.randrange(1500))
+        _action_story(rng, f"{pid}/A{a:05d}", pid, rec_ids, rng.choice(agencies), created, emit)
+
+
+def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[str, ...],
+                  agency: str, created: date, emit: _Emit) -> None:
+    """About ten history entries: creation, moves, slips, updates, evidence, assurance."""
+    target = created + timedelta(days=rng.randrange(90, 400))
+    officer = f"Lead officer {rng.randrange(500)}"
+    action = Action(
+        id=action_id, partnership_id=pid, recommendation_ids=rec_ids, lead_agency_id=agency,
+        title=f"Action {action_id}", original_target_date=target, target_date=target,
+        lead_officer=officer, deliverable="A deliverable", success_measure="A measure",
+    )
+    day = created
+    emit(_moment(day, rng), action)
+    evidence: list[Evidence] = []
+    decisions: list[AssuranceDecision] = []
+
+    def step(days: int) -> date:
+        nonlocal day
+        day += timedelta(days=days)
+        return day
+
+    for status in (ActionStatus.AGREED, ActionStatus.IN_PROGRESS):
+        action = change_status(action, status)
+        emit(_moment(step(rng.randrange(5, 30)), rng), action)
+    for u in range(1, rng.randrange(2, 5) + 1):
+        emit(_moment(step(rng.randrange(10, 60)), rng), ProgressUpdate(
+            id=f"{action_id}/U{u}", action_id=action_id, on=day, by=officer,
+            text=f"Update {u}"))
+    for _ in range(rng.choice((0, 0, 1, 1, 2))):
+        action = revise_target(action, action.target_date + timedelta(days=rng.randrange(30, 120)),
+                               reason="Slipped", by=_BY, on=step(rng.randrange(5, 40)))
+        emit(_moment(day, rng), action)
+    if rng.random() < 0.55:
+        item = Evidence(
+            id=f"{action_id}/E1", action_id=action_id, tier=EvidenceTier.COMPLETION,
+            kind=rng.choice(list(EvidenceKind)), title="Completion evidence",
+            about_date=step(rng.randrange(5, 60)), recorded_on=day, recorded_by=officer)
+        evidence.append(item)
+        emit(_moment(day, rng), item)
+        action = change_status(action, ActionStatus.COMPLETED, evidence=evidence)
+        emit(_moment(step(1), rng), action)
+        if rng.random() < 0.6:
+            decision = AssuranceDecision(
+                id=f"{action_id}/D1", action_id=action_id, outcome=AssuranceOutcome.ACCEPTED,
+                decided_on=step(rng.randrange(10, 60)), decided_by="Assurance chair",
+                body="Assurance subgroup", seen="Evidence reviewed")
+            decisions.append(decision)
+            emit(_moment(day, rng), decision)
+            action = change_status(action, ActionStatus.ASSURED, decisions=decisions)
+            emit(_moment(day, rng), action)
+
+
+def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[HistoryEntry]]:
+    tables = empty_tables()
+    entries: list[dict[str, object]] = []
+    commit = 0
+
+    def current(kind: str, record_id: str) -> PlainRecord | None:
+        return tables[kind].get(record_id)
+
+    for at, _, record in events:
+        stored = tables[kind_of(record)].get(record.id)
+        based_on = attrs.evolve(record, version=0 if stored is None else stored["version"])
+        prepared = prepare_commit(current, [Put(based_on)], by=_BY, at=at, reason=None,
+                                  last_commit=commit, last_seq=len(entries))
+        for (kind, record_id), plain in prepared.writes.items():
+            assert plain is not None
+            tables[kind][record_id] = plain
+        entries.extend(prepared.entries)
+        commit = prepared.commit
+    history = [convert.structure(entry, HistoryEntry) for entry in entries]
+    return plan_from_tables(tables), history
