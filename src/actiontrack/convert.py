@@ -18,10 +18,11 @@ A failure raises :class:`~actiontrack.errors.ConversionError` whose
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar, get_args
 
+import attrs
 import cattrs
 from cattrs.errors import (
     ClassValidationError,
@@ -134,10 +135,11 @@ def _make_converter() -> cattrs.Converter:
         structure_item = converter.get_structure_hook(item_type)
 
         def structure_tuple(value: object, _: type) -> tuple[Any, ...]:
-            if type(value) not in (list, tuple):
+            if not isinstance(value, list | tuple) or isinstance(value, str):
                 raise _Expected(f"expected a list, got {_describe(value)}")
-            items, problems = [], []
-            for index, item in enumerate(value):  # type: ignore[arg-type]
+            items: list[Any] = []
+            problems: list[Exception] = []
+            for index, item in enumerate(value):
                 try:
                     items.append(structure_item(item, item_type))
                 except Exception as exc:
@@ -160,6 +162,20 @@ def _make_converter() -> cattrs.Converter:
         return lambda items: [unstructure_item(item) for item in items]
 
     converter.register_unstructure_hook_factory(_is_homogeneous_tuple, unstructure_tuple_hook)
+
+    def record_hook(cls: Any) -> Callable[[object, type], Any]:
+        # cattrs' own hook calls .keys() on whatever it is given: a string or a
+        # list escaped as a bare AttributeError instead of a problem with a path.
+        structure_fields = converter.gen_structure_attrs_fromdict(cls)
+
+        def structure_record(value: object, _: type) -> Any:
+            if not isinstance(value, Mapping):
+                raise _Expected(f"expected an object with named fields, got {_describe(value)}")
+            return structure_fields(value, cls)
+
+        return structure_record
+
+    converter.register_structure_hook_factory(attrs.has, record_hook)
     return converter
 
 

@@ -499,7 +499,10 @@ def test_revise_target_of_a_closed_action_is_refused(
     """A completed, assured, embedded or superseded action has no target to move."""
     with pytest.raises(RuleViolation) as excinfo:
         revise_target(
-            make_action(status=status), date(2026, 6, 30), reason="Late", by="BU",
+            make_action(status=status),
+            date(2026, 6, 30),
+            reason="Late",
+            by="BU",
             on=date(2026, 3, 1),
         )
     assert _rule_of(excinfo) == "target.closed-action"

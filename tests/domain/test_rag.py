@@ -211,8 +211,6 @@ def test_action_answering_several_recommendations_counts_for_each(
     make_action: Callable[..., Action],
 ) -> None:
     """An action shared by two recommendations counts towards both."""
-    shared = make_action(
-        status=S.ASSURED, recommendation_ids=("WSCP/CSPR-CHARLIE/R1", REC_ID)
-    )
+    shared = make_action(status=S.ASSURED, recommendation_ids=("WSCP/CSPR-CHARLIE/R1", REC_ID))
     status = recommendation_status(_recommendation(Response.ACCEPTED), iter([shared]))
     assert status == RecommendationStatus.ASSURED

@@ -31,7 +31,8 @@ class RagPolicy:
     """The thresholds a partnership chooses for its RAG."""
 
     due_soon_days: int = 28
-    #: Whether an action whose target has ever moved is amber even when on track.
+    #: Whether an action whose current target is later than its original one
+    #: (it has slipped) is amber even when on track.
     slipped_is_amber: bool = True
 
 

@@ -1,0 +1,128 @@
+"""The domain core stays pure: no adapter library, no system clock."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import actiontrack.domain
+
+DOMAIN_DIR = Path(actiontrack.domain.__file__).parent
+PACKAGE_DIR = DOMAIN_DIR.parent
+DOMAIN_FILES = sorted(DOMAIN_DIR.rglob("*.py"))
+
+#: Libraries that belong in adapters, never in the domain (top-level module names).
+ADAPTER_LIBRARIES = frozenset(
+    {"tinydb", "sqlalchemy", "openpyxl", "python_calamine", "click", "rich", "cattrs"}
+)
+#: Calls that read the system clock; the domain takes the day as an argument instead.
+CLOCK_CALLS = frozenset({"today", "now", "utcnow"})
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Top-level names of every module a source imports (absolute imports only)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def _clock_calls(tree: ast.AST) -> list[str]:
+    """Calls such as date.today() or datetime.datetime.now(), as source text."""
+    return [
+        ast.unparse(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in CLOCK_CALLS
+    ]
+
+
+def test_the_checks_see_what_they_look_for() -> None:
+    """The AST checks find an adapter import and a clock call in a sample source."""
+    sample = ast.parse(
+        "import tinydb.storages\n"
+        "from cattrs import Converter\n"
+        "import datetime\n"
+        "def f():\n"
+        "    return datetime.date.today(), datetime.datetime.now()\n"
+    )
+    assert _imported_modules(sample) & ADAPTER_LIBRARIES == {"tinydb", "cattrs"}
+    assert _clock_calls(sample) == ["datetime.date.today", "datetime.datetime.now"]
+
+
+def test_domain_has_source_files() -> None:
+    """The checks below look at the real domain modules."""
+    names = {path.name for path in DOMAIN_FILES}
+    assert {"models.py", "lifecycle.py", "rag.py", "clocks.py", "plan.py"} <= names
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda path: path.name)
+def test_domain_module_imports_no_adapter_library(path: Path) -> None:
+    """No domain module imports a storage, spreadsheet, command-line or conversion library."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    assert _imported_modules(tree) & ADAPTER_LIBRARIES == set()
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda path: path.name)
+def test_domain_module_imports_only_the_domain_and_errors(path: Path) -> None:
+    """Inside actiontrack, the domain imports only itself and the errors module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    internal = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.partition(".")[0] == "actiontrack"
+    }
+    outside = {
+        module
+        for module in internal
+        if module != "actiontrack.errors" and not module.startswith("actiontrack.domain")
+    }
+    assert outside == set()
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda path: path.name)
+def test_domain_module_never_reads_the_clock(path: Path) -> None:
+    """No domain module calls date.today(), datetime.now() or datetime.utcnow()."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    assert _clock_calls(tree) == []
+
+
+# Loading the domain in a fresh interpreter. actiontrack/__init__.py re-exports
+# the whole public API (converter and stores included), so a plain
+# "import actiontrack.domain" would load cattrs and tinydb through the parent
+# package. The child therefore registers a bare "actiontrack" package pointing
+# at the source folder, so only what the domain itself imports is loaded.
+_CHILD = """
+import json, sys, types
+package = types.ModuleType("actiontrack")
+package.__path__ = [sys.argv[1]]
+sys.modules["actiontrack"] = package
+import actiontrack.domain
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_importing_the_domain_loads_no_adapter_library() -> None:
+    """A fresh interpreter importing actiontrack.domain has no adapter library in sys.modules."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(PACKAGE_DIR)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    loaded = set(json.loads(result.stdout))
+    assert "actiontrack.domain.clocks" in loaded
+    assert {name.partition(".")[0] for name in loaded} & ADAPTER_LIBRARIES == set()
+    assert not any(name.startswith(("actiontrack.store", "actiontrack.convert")) for name in loaded)
