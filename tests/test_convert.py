@@ -129,6 +129,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         hold_reason=_optional(texts),
         hold_review_date=_optional(dates),
         successor_id=_optional(ids),
+        reopened_on=_optional(dates),
         version=versions,
     ),
     ProgressUpdate: _every_field(

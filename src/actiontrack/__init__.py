@@ -5,6 +5,10 @@ The public API. Import from here; the modules behind it may move.
 
 from actiontrack.convert import structure, unstructure
 from actiontrack.domain import (
+    ALLOWED_TRANSITIONS,
+    COMPLETE_STATUSES,
+    OPEN_STATUSES,
+    RECORD_KINDS,
     Action,
     ActionStatus,
     Agency,
@@ -35,11 +39,14 @@ from actiontrack.domain import (
     StatutoryClock,
     TargetRevision,
     WorkingDays,
+    add_months,
     change_status,
+    kind_of,
     rag,
     recommendation_status,
     review_deadlines,
     revise_target,
+    yearly_report_due,
 )
 from actiontrack.errors import (
     ActiontrackError,
@@ -54,6 +61,7 @@ from actiontrack.errors import (
     StoreNotEmptyError,
     StoreVersionError,
 )
+from actiontrack.generate import generate_plan
 from actiontrack.service import (
     add_action,
     add_agency,
@@ -74,6 +82,10 @@ from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBSt
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALLOWED_TRANSITIONS",
+    "COMPLETE_STATUSES",
+    "OPEN_STATUSES",
+    "RECORD_KINDS",
     "Action",
     "ActionStatus",
     "ActiontrackError",
@@ -126,11 +138,14 @@ __all__ = [
     "add_agency",
     "add_evidence",
     "add_learning_activity",
+    "add_months",
     "add_partnership",
     "add_progress_update",
     "add_recommendation",
     "add_review",
     "change_status",
+    "generate_plan",
+    "kind_of",
     "open_store",
     "rag",
     "recommendation_status",
@@ -143,4 +158,5 @@ __all__ = [
     "set_status",
     "structure",
     "unstructure",
+    "yearly_report_due",
 ]

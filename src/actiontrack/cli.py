@@ -4,8 +4,9 @@
 ``$ACTIONTRACK_STORE``, else ``./actiontrack.json``. Changes take
 ``--by NAME`` (default ``$ACTIONTRACK_USER``, else the login name).
 
-Exit codes: 0 done; 1 refused by a rule or a conflict (nothing written);
-2 bad usage or unreadable input (unknown id, bad date, unreadable store).
+Exit codes: 0 done; 1 refused by a rule or a conflict, or the store stayed
+locked by another process (nothing written: try again); 2 bad usage or
+unreadable input (unknown id, bad date, unreadable store).
 Errors are one-line messages on standard error, never tracebacks.
 
 ``$ACTIONTRACK_NOW`` (an ISO 8601 moment with offset) stands in for the
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any, NoReturn, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -47,6 +49,7 @@ from actiontrack.errors import (
     ConflictError,
     NotFoundError,
     RuleViolation,
+    StoreLockedError,
 )
 from actiontrack.store import Store, open_store
 
@@ -56,6 +59,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_STORE = "actiontrack.json"
+ENGLAND = ZoneInfo("Europe/London")
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 
@@ -63,7 +67,7 @@ _RAG_STYLE = {Rag.RED: "red", Rag.AMBER: "yellow", Rag.GREEN: "green", Rag.BLUE:
               Rag.GREY: "dim"}
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType[date]):
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None,
@@ -71,11 +75,12 @@ class _Date(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
+            parsed = date.fromisoformat(value) if len(value) == 10 else None
         except ValueError:
-            pass
-        self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+            parsed = None
+        if parsed is None:
+            self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+        return parsed
 
 
 DATE = _Date()
@@ -126,6 +131,8 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
             return command(*args, **kwargs)
         except (RuleViolation, ConflictError) as exc:
             _fail(f"refused: {exc}", EXIT_REFUSED)
+        except StoreLockedError as exc:
+            _fail(f"nothing written: {exc}", EXIT_REFUSED)
         except NotFoundError as exc:
             _fail(str(exc))
         except ActiontrackError as exc:
@@ -136,9 +143,16 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
 
 pass_context = click.make_pass_decorator(_Context)
 
+def _who(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value or not value.strip():
+        raise click.BadParameter("say who is making the change (a name or a role)")
+    return value.strip()
+
+
 by_option = click.option(
     "--by", default=lambda: os.environ.get("ACTIONTRACK_USER") or getpass.getuser(),
-    show_default="$ACTIONTRACK_USER or your login name", help="Who is making the change.",
+    callback=_who, show_default="$ACTIONTRACK_USER or your login name",
+    help="Who is making the change.",
 )
 
 
@@ -179,7 +193,7 @@ def demo(ctx: _Context) -> None:
 
 def _print_summary(plan: Plan, today: date) -> None:
     console = Console()
-    counts = {colour: 0 for colour in Rag}
+    counts = dict.fromkeys(Rag, 0)
     for action in plan.actions.values():
         counts[rag(action, today)] += 1
     console.print(
@@ -200,7 +214,7 @@ def _print_summary(plan: Plan, today: date) -> None:
 @click.option("--status", type=_choice(ActionStatus), help="Only actions in this status.")
 @click.option("--overdue", is_flag=True, help="Only actions past their target date (red).")
 @click.option("--as-of", "as_of", type=DATE,
-              help="Show the plan as it stood at the end of this day.")
+              help="Show the plan as it stood at the end of this day (UK time).")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @pass_context
@@ -243,22 +257,28 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
 
 
 def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
+    """The last moment of ``day`` in England, where partnerships keep their days."""
+    return datetime.combine(day, time.max, tzinfo=ENGLAND)
 
 
 @cli.command()
 @click.argument("record_id")
+@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
+              help="Which kind of record, when two kinds share the id.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @pass_context
 @_reports_errors
-def show(ctx: _Context, record_id: str, output: str) -> None:
-    """Show one record (of any kind) and its history."""
+def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
+    """Show one record and its history."""
     plan = ctx.store.snapshot()
-    found = [(kind, plan.of_kind(kind)[record_id]) for kind in RECORD_KINDS
-             if record_id in plan.of_kind(kind)]
+    found = [(name, plan.of_kind(name)[record_id]) for name in RECORD_KINDS
+             if (kind is None or name == kind) and record_id in plan.of_kind(name)]
     if not found:
-        raise NotFoundError("record", record_id)
+        raise NotFoundError(RECORD_NOUNS[kind] if kind else "record", record_id)
+    if len(found) > 1:
+        _fail(f"{record_id!r} is the id of a " + " and a ".join(RECORD_NOUNS[n] for n, _ in found)
+              + ": say which with --kind")
     kind, record = found[0]
     history = ctx.store.history(kind=kind, record_id=record_id)
     if output == "json":

@@ -205,9 +205,8 @@ def build_demo(today: date) -> tuple[Plan, list[HistoryEntry]]:
     service.add_progress_update(store, prebirth, "Pathway drafted; midwifery sign-off due.",
                                 by=health, at=on(30))
 
-    transfer = act((c_transfer,), "DEMO-CC",
-                   "Agree a transfer-in protocol with neighbouring councils",
-                   150, 360, council, "Every transfer-in has a meeting within 15 days")
+    act((c_transfer,), "DEMO-CC", "Agree a transfer-in protocol with neighbouring councils",
+        150, 360, council, "Every transfer-in has a meeting within 15 days")
 
     domestic = act((c_domestic,), "DEMO-POL",
                    "Domestic abuse notifications reach schools and health visitors in 24 hours",

@@ -312,6 +312,7 @@ def set_status(
         hold_reason=hold_reason,
         hold_review_date=hold_review_date,
         successor_id=successor_id,
+        on=at.date(),
     )
     return _commit_one(store, moved, by=by, at=at, reason=reason or hold_reason)
 

@@ -63,6 +63,7 @@ def every_gate_satisfied(
         "hold_reason": "Waiting for the national Panel's thematic review",
         "hold_review_date": date(2026, 6, 1),
         "successor_id": OTHER_ACTION_ID,
+        "on": date(2026, 5, 1),  # the day of the change: reopening needs it
     }
 
 
@@ -528,3 +529,38 @@ def test_revise_target_is_pure(make_action: Callable[..., Action]) -> None:
     assert attrs.asdict(action, recurse=False) == before
     assert action.target_revisions == ()
     assert revised.version == action.version == 4
+
+
+def test_reopening_needs_the_day_and_records_it(make_action: Callable[..., Action]) -> None:
+    """Reopening an assured action needs the day; the day is kept on the action."""
+    assured = make_action(status=ActionStatus.ASSURED)
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(assured, ActionStatus.REOPENED)
+    assert _rule_of(excinfo) == "gate.reopened-needs-date"
+    reopened = change_status(assured, ActionStatus.REOPENED, on=date(2026, 9, 1))
+    assert reopened.reopened_on == date(2026, 9, 1)
+
+
+def test_after_a_reopen_old_proof_no_longer_counts(
+    make_action: Callable[..., Action],
+    make_evidence: Callable[..., Evidence],
+    make_decision: Callable[..., AssuranceDecision],
+) -> None:
+    """Evidence and decisions older than the reopen do not pass the gates again; new ones do."""
+    reopened = change_status(
+        make_action(status=ActionStatus.EMBEDDED), ActionStatus.REOPENED, on=date(2026, 9, 1)
+    )
+    old_evidence = make_evidence(tier=EvidenceTier.COMPLETION, recorded_on=date(2026, 2, 3))
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(reopened, ActionStatus.COMPLETED, evidence=[old_evidence])
+    assert _rule_of(excinfo) == "gate.completed-needs-completion-evidence"
+    assert "since it was reopened" in str(excinfo.value)
+    fresh = make_evidence(tier=EvidenceTier.COMPLETION, recorded_on=date(2026, 9, 1))
+    completed = change_status(reopened, ActionStatus.COMPLETED, evidence=[old_evidence, fresh])
+    old_decision = make_decision(decided_on=date(2026, 4, 10))
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(completed, ActionStatus.ASSURED, decisions=[old_decision])
+    assert _rule_of(excinfo) == "gate.assured-needs-decision"
+    new_decision = make_decision(decided_on=date(2026, 10, 1))
+    assured = change_status(completed, ActionStatus.ASSURED, decisions=[new_decision])
+    assert assured.status == ActionStatus.ASSURED

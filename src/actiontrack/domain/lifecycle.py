@@ -8,7 +8,7 @@
     any open state -> on_hold (reason and review date) or superseded (successor)
     on_hold -> agreed | in_progress (resumed)
     assured | embedded -> reopened (an audit showed the change did not stick)
-    reopened -> in_progress | completed
+    reopened -> in_progress | completed | on_hold | superseded
 
 Gates:
 
@@ -17,6 +17,8 @@ Gates:
   than the lead officer;
 - ``embedded`` needs impact-tier evidence;
 - ``on_hold`` needs a reason and a review date; ``superseded`` a successor;
+- after a reopen, only evidence recorded and decisions made on or after the
+  day it was reopened count: the old proof is what the audit found wanting;
 - moving a target date needs a reason, and the original date is never lost.
 
 Every function here is pure: it takes the current record (and whatever the
@@ -80,12 +82,14 @@ def change_status(
     hold_reason: str | None = None,
     hold_review_date: date | None = None,
     successor_id: str | None = None,
+    on: date | None = None,
 ) -> Action:
     """Return ``action`` moved to status ``to``, or raise :class:`RuleViolation`.
 
     ``evidence`` and ``decisions`` are the action's evidence items and
-    assurance decisions: the gates look at them. Items for other actions are
-    ignored.
+    assurance decisions: the gates look at them. Items for other actions, and
+    after a reopen items older than the reopen, are ignored. ``on`` is the
+    day of the change; reopening needs it.
     """
     if to == action.status:
         raise RuleViolation(
@@ -100,9 +104,22 @@ def change_status(
             f" (allowed next: {choices})",
             record_id=action.id,
         )
-    own_evidence = [e for e in evidence if e.action_id == action.id]
-    _check_gate(action, to, own_evidence, [d for d in decisions if d.action_id == action.id])
+    since = action.reopened_on or date.min
+    _check_gate(
+        action,
+        to,
+        [e for e in evidence if e.action_id == action.id and e.recorded_on >= since],
+        [d for d in decisions if d.action_id == action.id and d.decided_on >= since],
+    )
     changes: dict[str, object] = {"status": to}
+    if to == S.REOPENED:
+        if on is None:
+            raise RuleViolation(
+                "gate.reopened-needs-date",
+                "reopening an action needs the day it is reopened",
+                record_id=action.id,
+            )
+        changes["reopened_on"] = on
     if to == S.ON_HOLD:
         if not (hold_reason and hold_reason.strip()):
             raise RuleViolation(
@@ -141,10 +158,12 @@ def _check_gate(
     evidence: list[Evidence],
     decisions: list[AssuranceDecision],
 ) -> None:
+    again = " recorded since it was reopened" if action.reopened_on else ""
     if to == S.COMPLETED and not any(e.tier == EvidenceTier.COMPLETION for e in evidence):
         raise RuleViolation(
             "gate.completed-needs-completion-evidence",
-            "an action can be completed only with at least one completion-tier evidence item",
+            "an action can be completed only with at least one completion-tier evidence item"
+            + again,
             record_id=action.id,
         )
     if to == S.ASSURED:
@@ -152,7 +171,7 @@ def _check_gate(
         if not accepted:
             raise RuleViolation(
                 "gate.assured-needs-decision",
-                "an action can be assured only after an assurance decision accepting it",
+                "an action can be assured only after an assurance decision accepting it" + again,
                 record_id=action.id,
             )
         if not any(not _same_person(d.decided_by, action.lead_officer) for d in accepted):
@@ -165,7 +184,8 @@ def _check_gate(
     if to == S.EMBEDDED and not any(e.tier == EvidenceTier.IMPACT for e in evidence):
         raise RuleViolation(
             "gate.embedded-needs-impact-evidence",
-            "an action can be embedded only with at least one impact-tier evidence item",
+            "an action can be embedded only with at least one impact-tier evidence item"
+            + again,
             record_id=action.id,
         )
 

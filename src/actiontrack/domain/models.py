@@ -229,6 +229,8 @@ class Action:
     hold_reason: str | None = None
     hold_review_date: date | None = None
     successor_id: str | None = None
+    #: When it was last reopened: evidence and decisions from before no longer count.
+    reopened_on: date | None = None
     version: int = 0
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import attrs
@@ -77,7 +78,7 @@ RECORD_NOUNS: dict[str, str] = {
 _KIND_BY_TYPE: dict[type[Any], str] = {cls: name for name, cls in RECORD_KINDS.items()}
 
 
-def kind_of(record: Record | type[Record]) -> str:
+def kind_of(record: object) -> str:
     """The plural kind name of a record or record class (``"actions"``)."""
     cls = record if isinstance(record, type) else type(record)
     try:
@@ -118,19 +119,28 @@ class HistoryEntry:
     new: Any = None
 
 
+def _records() -> Any:
+    return attrs.field(factory=dict, converter=_read_only)
+
+
+def _read_only(records: Mapping[str, Any]) -> Mapping[str, Any]:
+    # Stores cache and share snapshots: a caller must not be able to change one.
+    return records if isinstance(records, MappingProxyType) else MappingProxyType(dict(records))
+
+
 @attrs.frozen
 class Plan:
-    """Every record of a store at one moment, keyed by id."""
+    """Every record of a store at one moment, keyed by id; read-only."""
 
-    partnerships: Mapping[str, Partnership] = attrs.field(factory=dict)
-    agencies: Mapping[str, Agency] = attrs.field(factory=dict)
-    reviews: Mapping[str, Review] = attrs.field(factory=dict)
-    recommendations: Mapping[str, Recommendation] = attrs.field(factory=dict)
-    actions: Mapping[str, Action] = attrs.field(factory=dict)
-    progress_updates: Mapping[str, ProgressUpdate] = attrs.field(factory=dict)
-    evidence: Mapping[str, Evidence] = attrs.field(factory=dict)
-    assurance_decisions: Mapping[str, AssuranceDecision] = attrs.field(factory=dict)
-    learning_activities: Mapping[str, LearningActivity] = attrs.field(factory=dict)
+    partnerships: Mapping[str, Partnership] = _records()
+    agencies: Mapping[str, Agency] = _records()
+    reviews: Mapping[str, Review] = _records()
+    recommendations: Mapping[str, Recommendation] = _records()
+    actions: Mapping[str, Action] = _records()
+    progress_updates: Mapping[str, ProgressUpdate] = _records()
+    evidence: Mapping[str, Evidence] = _records()
+    assurance_decisions: Mapping[str, AssuranceDecision] = _records()
+    learning_activities: Mapping[str, LearningActivity] = _records()
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Plan:

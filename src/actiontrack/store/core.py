@@ -12,6 +12,7 @@ so every backend versions, diffs and replays in exactly the same way:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -19,7 +20,15 @@ from typing import Any, TypeAlias
 import attrs
 
 from actiontrack import convert
-from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, ChangeKind, HistoryEntry, Plan, Record, kind_of
+from actiontrack.domain.plan import (
+    RECORD_KINDS,
+    RECORD_NOUNS,
+    ChangeKind,
+    HistoryEntry,
+    Plan,
+    Record,
+    kind_of,
+)
 from actiontrack.errors import ConflictError, NotFoundError
 from actiontrack.store.protocol import Change, Delete, Put
 
@@ -27,6 +36,7 @@ __all__ = [
     "PlainRecord",
     "PlainTables",
     "PreparedCommit",
+    "apply_to_plan",
     "empty_tables",
     "plan_from_tables",
     "prepare_commit",
@@ -62,7 +72,9 @@ class PreparedCommit:
 
     @property
     def history(self) -> tuple[HistoryEntry, ...]:
-        return tuple(convert.structure(entry, HistoryEntry) for entry in self.entries)
+        # Copies: the entries share lists and dicts with the records being written.
+        entries = copy.deepcopy(self.entries)
+        return tuple(convert.structure(entry, HistoryEntry) for entry in entries)
 
 
 def prepare_commit(
@@ -119,7 +131,9 @@ def prepare_commit(
             if stored is None:
                 raise NotFoundError(RECORD_NOUNS[kind], record_id)
             if stored_version != base:
-                raise ConflictError(RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version)
+                raise ConflictError(
+                    RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version
+                )
             expected.setdefault(key, stored_version)
             working[key] = None
             entry(kind, record_id, stored_version + 1, ChangeKind.DELETE, None, stored, None)
@@ -152,8 +166,12 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
     """Rebuild the plain records from history entries, up to and including ``until``.
 
     Entries are applied in the order given (the store's ``seq`` order);
-    those after ``until`` are skipped.
+    those after ``until`` are skipped, and so is a change dated before the
+    record it changes was created (a clock set back). ``until`` must be
+    timezone-aware, as every commit time is.
     """
+    if until is not None and until.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware, like every commit time")
     tables = empty_tables()
     for item in entries:
         if until is not None:
@@ -168,10 +186,33 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
         elif change == ChangeKind.DELETE:
             table.pop(item["record_id"], None)
         else:
-            record = table[item["record_id"]]
+            record = table.get(item["record_id"])
+            if record is None:
+                continue  # dated before the record's creation: it did not stand yet
             record[item["field"]] = item["new"]
             record["version"] = item["version"]
     return tables
+
+
+def apply_to_plan(plan: Plan, prepared: PreparedCommit) -> Plan:
+    """The snapshot after a commit, from the one before it, without re-reading anything.
+
+    Only the kinds the commit touched are copied; the stored models come
+    from the commit itself, so nothing is converted again.
+    """
+    latest: dict[tuple[str, str], Record] = {
+        (kind_of(record), record.id): record for record in prepared.records
+    }
+    changed: dict[str, dict[str, Record]] = {}
+    for (kind, record_id), plain in prepared.writes.items():
+        table = changed.get(kind)
+        if table is None:
+            table = changed[kind] = dict(plan.of_kind(kind))
+        if plain is None:
+            table.pop(record_id, None)
+        else:
+            table[record_id] = latest[kind, record_id]
+    return attrs.evolve(plan, **changed)  # type: ignore[arg-type]
 
 
 def structure_record(kind: str, plain: Mapping[str, Any]) -> Record:

@@ -6,6 +6,7 @@ that passes here exercises the same conversion and versioning rules.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -16,6 +17,7 @@ from actiontrack.domain.plan import RECORD_NOUNS, HistoryEntry, Plan, Record, ki
 from actiontrack.errors import NotFoundError, StoreNotEmptyError
 from actiontrack.store.core import (
     PlainTables,
+    apply_to_plan,
     empty_tables,
     plan_from_tables,
     prepare_commit,
@@ -63,7 +65,7 @@ class MemoryStore:
         self, *, kind: str | None = None, record_id: str | None = None
     ) -> list[HistoryEntry]:
         return [
-            convert.structure(entry, HistoryEntry)
+            convert.structure(copy.deepcopy(entry), HistoryEntry)  # callers get copies
             for entry in self._history
             if (kind is None or entry["kind"] == kind)
             and (record_id is None or entry["record_id"] == record_id)
@@ -95,7 +97,8 @@ class MemoryStore:
                 self._tables[kind][record_id] = plain
         self._history.extend(prepared.entries)
         self._last_commit = prepared.commit
-        self._plan = None
+        if self._plan is not None:
+            self._plan = apply_to_plan(self._plan, prepared)
         return Receipt(
             commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
         )

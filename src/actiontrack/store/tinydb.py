@@ -27,7 +27,6 @@ buffered storage that is written once per commit, atomically.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
@@ -36,6 +35,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock
+    fcntl = None  # type: ignore[assignment]
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -49,11 +53,13 @@ from actiontrack.errors import (
     StoreCorruptError,
     StoreError,
     StoreLockedError,
+    StoreNotAvailableError,
     StoreNotEmptyError,
     StoreVersionError,
 )
 from actiontrack.store.core import (
     PlainTables,
+    apply_to_plan,
     plan_from_tables,
     prepare_commit,
     replay,
@@ -75,7 +81,8 @@ R = TypeVar("R", bound=Record)
 class _RecordTable(Table):
     """A TinyDB table keyed by our text record ids rather than integers."""
 
-    document_id_class = str
+    # TinyDB takes any id class; its annotations say int.
+    document_id_class = str  # type: ignore[assignment]
 
 
 class _PlanDB(TinyDB):
@@ -103,8 +110,17 @@ class TinyDBStore:
         self.history_path = self.path.with_name(self.path.stem + ".history.jsonl")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
+        if fcntl is None:  # pragma: no cover - Windows
+            raise StoreNotAvailableError(
+                "the JSON file store needs a POSIX system (Linux or macOS) for its lock;"
+                " use memory: here"
+            )
+        if not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         self._db = _PlanDB(storage=_BufferedStorage)
-        self._storage: _BufferedStorage = self._db.storage
+        storage = self._db.storage
+        assert isinstance(storage, _BufferedStorage)
+        self._storage = storage
         self._stamp: tuple[int, int, int] | None = None
         self._plan: Plan | None = None
         if not self.path.exists():
@@ -124,7 +140,8 @@ class TinyDBStore:
         plain = self._storage.data.get(name, {}).get(record_id)
         if plain is None:
             raise NotFoundError(RECORD_NOUNS[name], record_id)
-        record = self._structure(lambda: structure_record(name, plain))
+        with self._checked():
+            record = structure_record(name, plain)
         assert isinstance(record, kind)
         return record
 
@@ -132,21 +149,24 @@ class TinyDBStore:
         self._refresh()
         if as_of is not None:
             tables = replay(self._read_history(), as_of)
-            return self._structure(lambda: plan_from_tables(tables))
+            with self._checked():
+                return plan_from_tables(tables)
         if self._plan is None:
-            self._plan = self._structure(lambda: plan_from_tables(self._tables()))
+            with self._checked():
+                self._plan = plan_from_tables(self._tables())
         return self._plan
 
     def history(
         self, *, kind: str | None = None, record_id: str | None = None
     ) -> list[HistoryEntry]:
         self._refresh()
-        return [
-            self._structure(lambda entry=entry: convert.structure(entry, HistoryEntry))
-            for entry in self._read_history()
-            if (kind is None or entry["kind"] == kind)
-            and (record_id is None or entry["record_id"] == record_id)
-        ]
+        with self._checked():
+            return [
+                convert.structure(entry, HistoryEntry)
+                for entry in self._read_history()
+                if (kind is None or entry["kind"] == kind)
+                and (record_id is None or entry["record_id"] == record_id)
+            ]
 
     # -- writing ---------------------------------------------------------
 
@@ -159,7 +179,7 @@ class TinyDBStore:
         reason: str | None = None,
     ) -> Receipt:
         with self._locked():
-            self._refresh()
+            self._refresh(force=self._history_size() != self._meta["history_bytes"])
             meta = dict(self._meta)
             prepared = prepare_commit(
                 lambda kind, record_id: self._storage.data.get(kind, {}).get(record_id),
@@ -181,7 +201,10 @@ class TinyDBStore:
                 "last_seq": prepared.entries[-1]["seq"],
                 "history_bytes": history_bytes,
             }
+            plan_before = self._plan
             self._write(writes, meta)
+            if plan_before is not None:
+                self._plan = apply_to_plan(plan_before, prepared)
         return Receipt(
             commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
         )
@@ -190,7 +213,9 @@ class TinyDBStore:
         with self._locked():
             self._refresh()
             if self._meta["history_bytes"] or any(self._tables().values()):
-                raise StoreNotEmptyError(f"{self.path} already holds a plan; restore needs an empty store")
+                raise StoreNotEmptyError(
+                    f"{self.path} already holds a plan; restore needs an empty store"
+                )
             entries = [convert.unstructure(entry) for entry in history]
             writes: dict[str, dict[str, dict[str, Any] | None]] = {}
             for record in plan.records():
@@ -218,9 +243,11 @@ class TinyDBStore:
     def _tables(self) -> PlainTables:
         return {kind: self._storage.data.get(kind, {}) for kind in RECORD_KINDS}
 
-    def _structure(self, build: Any) -> Any:
+    @contextlib.contextmanager
+    def _checked(self) -> Iterator[None]:
+        """Report a record that does not convert as a damaged store, naming the file."""
         try:
-            return build()
+            yield
         except ConversionError as exc:
             raise StoreCorruptError(
                 f"{self.path} holds a record that is not valid: " + "; ".join(exc.problems)
@@ -239,13 +266,23 @@ class TinyDBStore:
             }
             _atomic_write(self.path, _dump({_META: {_META_ID: meta}}))
 
-    def _refresh(self) -> None:
-        """Re-read the file if another writer replaced it since we read it."""
+    def _history_size(self) -> int:
+        try:
+            return os.stat(self.history_path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def _refresh(self, *, force: bool = False) -> None:
+        """Re-read the file if another writer replaced it since we read it.
+
+        The file's inode, modification time and size tell; ``force`` covers
+        what they cannot (an inode reused within one timestamp tick).
+        """
         try:
             with open(self.path, "rb") as file:
                 info = os.fstat(file.fileno())
                 stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-                if stamp == self._stamp:
+                if stamp == self._stamp and not force:
                     return
                 raw = file.read()
         except FileNotFoundError:
@@ -264,13 +301,13 @@ class TinyDBStore:
             for kind, records in writes.items():
                 table = self._db.table(kind)
                 stored = self._storage.data.get(kind, {})
-                table.remove(doc_ids=[record_id for record_id in records if record_id in stored])
+                table.remove(doc_ids=[_doc_id(rid) for rid in records if rid in stored])
                 table.insert_multiple(
-                    Document(plain, doc_id=record_id)
+                    Document(plain, doc_id=_doc_id(record_id))
                     for record_id, plain in records.items()
                     if plain is not None
                 )
-            self._db.table(_META).upsert(Document(meta, doc_id=_META_ID))
+            self._db.table(_META).upsert(Document(meta, doc_id=_doc_id(_META_ID)))
             for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 leftover.unlink(missing_ok=True)  # from a writer killed mid-write
             _atomic_write(self.path, _dump(self._storage.data))
@@ -287,7 +324,13 @@ class TinyDBStore:
             json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
             for entry in entries
         )
-        fd = os.open(self.history_path, os.O_RDWR | os.O_CREAT, 0o600)
+        # Create the history file only with the first entries: a missing file
+        # after that is lost history, to report rather than paper over.
+        create = os.O_CREAT if committed == 0 else 0
+        try:
+            fd = os.open(self.history_path, os.O_RDWR | create, 0o600)
+        except FileNotFoundError:
+            raise StoreCorruptError(f"{self.history_path} is missing") from None
         try:
             size = os.fstat(fd).st_size
             if size < committed:
@@ -345,6 +388,11 @@ class TinyDBStore:
             os.close(fd)  # closing the descriptor releases the lock
 
 
+def _doc_id(record_id: str) -> int:
+    """Our text id where TinyDB's annotations expect an int (its tables accept any class)."""
+    return record_id  # type: ignore[return-value]
+
+
 def _dump(data: Mapping[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -359,7 +407,8 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg});"
             " it may be truncated or hand-edited"
         ) from None
-    meta = data.get(_META, {}).get(_META_ID) if isinstance(data, dict) else None
+    tables = data.get(_META) if isinstance(data, dict) else None
+    meta = tables.get(_META_ID) if isinstance(tables, dict) else None
     if not isinstance(meta, dict) or not isinstance(meta.get("schema_version"), int):
         raise StoreCorruptError(f"{path} is JSON but not an actiontrack store (no _meta table)")
     if meta["schema_version"] > SCHEMA_VERSION:
@@ -371,6 +420,13 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
     for key in ("identity", "last_commit", "last_seq", "history_bytes"):
         if key not in meta:
             raise StoreCorruptError(f"{path}: the _meta table lacks {key!r}")
+        # A hand-edited count would otherwise fail later as a bare TypeError.
+        wanted = str if key == "identity" else int
+        if type(meta[key]) is not wanted or (wanted is int and meta[key] < 0):
+            expected = "text" if wanted is str else "a whole number, 0 or more"
+            raise StoreCorruptError(
+                f"{path}: $.{_META}.{_META_ID}.{key}: expected {expected}, got {meta[key]!r}"
+            )
     for name, table in data.items():
         if name != _META and name not in RECORD_KINDS:
             raise StoreCorruptError(f"{path} has an unknown table {name!r}")
@@ -381,7 +437,8 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
                 raise StoreCorruptError(
                     f'{path}: $.{name}["{record_id}"] is not a record with that id'
                 )
-    return data
+    checked: dict[str, dict[str, Any]] = data
+    return checked
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:

@@ -1,0 +1,221 @@
+"""The actiontrack command: output, exit codes, and the store left untouched on refusal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from actiontrack.cli import cli
+
+NOW = "2026-11-26T09:00:00+00:00"
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "plan.json"
+
+
+def run(store_path: Path, *args: str) -> Result:
+    runner = CliRunner()
+    return runner.invoke(
+        cli, ["--store", str(store_path), *args],
+        env={"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"},
+    )
+
+
+def digest(path: Path) -> str:
+    """A fingerprint of every file of the store (data and history)."""
+    parts = []
+    for file in sorted(path.parent.glob(path.stem + "*")):
+        if not file.name.endswith(".lock"):
+            parts.append(file.name.encode() + file.read_bytes())
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+@pytest.fixture
+def demo_store(store_path: Path) -> Path:
+    result = run(store_path, "demo")
+    assert result.exit_code == 0, result.output
+    return store_path
+
+
+def test_demo_loads_once_and_is_idempotent(store_path: Path) -> None:
+    """Running demo twice loads the data once and then changes nothing."""
+    first = run(store_path, "demo")
+    assert first.exit_code == 0, first.output
+    assert "Loaded 46 illustrative demo records" in first.output
+    before = digest(store_path)
+    second = run(store_path, "demo")
+    assert second.exit_code == 0
+    assert "already" in second.output
+    assert digest(store_path) == before
+
+
+def test_list_overdue_shows_only_red_actions(demo_store: Path) -> None:
+    """list --overdue --format json gives the actions past their target, with RAG red."""
+    result = run(demo_store, "list", "--overdue", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [row["id"] for row in rows] == ["DEMO-SCP/A002", "DEMO-SCP/A006"]
+    assert {row["rag"] for row in rows} == {"red"}
+
+
+def test_list_filters_by_agency_and_status(demo_store: Path) -> None:
+    """--agency and --status narrow the list."""
+    result = run(demo_store, "list", "--agency", "DEMO-CCG", "--status", "in_progress",
+                 "--format", "json")
+    rows = json.loads(result.output)
+    assert rows
+    assert all(r["lead_agency_id"] == "DEMO-CCG" and r["status"] == "in_progress" for r in rows)
+
+
+def test_list_by_review_includes_actions_answering_it(demo_store: Path) -> None:
+    """--review lists the actions answering any recommendation of that review."""
+    result = run(demo_store, "list", "--review", "DEMO-SCP/NATIONAL-MEN-NAI", "--format", "json")
+    ids = {row["id"] for row in json.loads(result.output)}
+    assert ids == {"DEMO-SCP/A004", "DEMO-SCP/A008", "DEMO-SCP/A009"}
+
+
+def test_list_unknown_agency_is_bad_usage(demo_store: Path) -> None:
+    """An unknown agency id is exit 2 with a message naming it."""
+    result = run(demo_store, "list", "--agency", "NOPE")
+    assert result.exit_code == 2
+    assert "no agency with id 'NOPE'" in result.output
+
+
+def test_list_as_of_shows_the_plan_as_it_stood(demo_store: Path) -> None:
+    """list --as-of a past day shows the actions that existed then, in their statuses then."""
+    # The demo is dated back from NOW (2026-11-26): actions A001-A004 were added 470 days
+    # before (2025-08-13) and A009 520 days before; the rest 360 days before (2025-12-01).
+    before_charlie = json.loads(
+        run(demo_store, "list", "--as-of", "2025-11-30", "--format", "json").output)
+    assert [r["id"] for r in before_charlie] == [
+        "DEMO-SCP/A001", "DEMO-SCP/A002", "DEMO-SCP/A003", "DEMO-SCP/A004", "DEMO-SCP/A009"]
+    # A001 was assured 300 days before NOW (2026-01-30) and embedded 110 days before.
+    mid_year = json.loads(
+        run(demo_store, "list", "--as-of", "2026-06-01", "--format", "json").output)
+    assert {r["id"]: r["status"] for r in mid_year}["DEMO-SCP/A001"] == "assured"
+    now = json.loads(run(demo_store, "list", "--format", "json").output)
+    assert {r["id"]: r["status"] for r in now}["DEMO-SCP/A001"] == "embedded"
+
+
+def test_show_prints_record_and_history(demo_store: Path) -> None:
+    """show ID prints the record's fields and every history entry."""
+    result = run(demo_store, "show", "DEMO-SCP/A006", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["record"]["status"] == "in_progress"
+    fields = [entry["field"] for entry in data["history"]]
+    assert fields.count("target_date") == 2
+    text = run(demo_store, "show", "DEMO-SCP/A006")
+    assert "Staffing gap in the hub" in text.output
+
+
+def test_show_unknown_id_exits_2(demo_store: Path) -> None:
+    """show of an id that no record has exits 2 with a message."""
+    result = run(demo_store, "show", "DEMO-SCP/A999")
+    assert result.exit_code == 2
+    assert "DEMO-SCP/A999" in result.output
+
+
+def test_a_plan_built_from_the_command_line(store_path: Path) -> None:
+    """Every change command works in sequence on a fresh store, through to assured."""
+    steps = [
+        ("add-partnership", "NSCP", "--name", "North SCP"),
+        ("add-agency", "POL", "--name", "North Police"),
+        ("add-review", "--partnership", "NSCP", "--reference", "RR-1", "--kind",
+         "rapid_review", "--title", "Rapid review 1", "--subject", "Child Bo",
+         "--became-aware-on", "2026-11-02", "--notified-on", "2026-11-05"),
+        ("add-recommendation", "--review", "NSCP/RR-1", "--text", "Share information",
+         "--theme", "information-sharing", "--response", "accepted"),
+        ("add-action", "--recommendation", "NSCP/RR-1/R1", "--agency", "POL", "--title",
+         "Brief officers", "--target", "2027-01-31", "--lead-officer", "DI Lead"),
+        ("set-status", "NSCP/A001", "agreed"),
+        ("set-status", "NSCP/A001", "in_progress"),
+        ("revise-target", "NSCP/A001", "2027-02-28", "--reason", "Briefing slots full"),
+        ("add-update", "NSCP/A001", "Half the teams briefed."),
+        ("add-evidence", "NSCP/A001", "--tier", "completion", "--kind", "briefing",
+         "--title", "Briefing register", "--about", "2026-11-20"),
+        ("set-status", "NSCP/A001", "completed"),
+        ("assure", "NSCP/A001", "--outcome", "accepted", "--decided-by", "Subgroup chair",
+         "--body", "Case review subgroup", "--seen", "Register", "--evidence", "NSCP/A001/E1"),
+    ]
+    for step in steps:
+        result = run(store_path, *step)
+        assert result.exit_code == 0, (step, result.output)
+    shown = json.loads(run(store_path, "show", "NSCP/A001", "--format", "json").output)
+    assert shown["record"]["status"] == "assured"
+    assert shown["record"]["original_target_date"] == "2027-01-31"
+    assert shown["record"]["target_date"] == "2027-02-28"
+    assert {entry["by"] for entry in shown["history"]} == {"Business manager"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("set-status", "DEMO-SCP/A005", "completed"), 1, "lifecycle.transition"),
+        (("set-status", "DEMO-SCP/A008", "completed"), 1,
+         "gate.completed-needs-completion-evidence"),
+        (("set-status", "DEMO-SCP/A003", "assured"), 1, "gate.assured-needs-decision"),
+        (("set-status", "DEMO-SCP/A008", "on_hold"), 1, "gate.on-hold-needs-reason"),
+        (("set-status", "DEMO-SCP/A008", "superseded", "--successor", "DEMO-SCP/A404"), 2,
+         "no action with id 'DEMO-SCP/A404'"),
+        (("revise-target", "DEMO-SCP/A008", "2027-12-01", "--reason", " "), 1,
+         "needs a reason"),
+        (("assure", "DEMO-SCP/A003", "--outcome", "accepted", "--decided-by",
+          "Head of Safeguarding, children's services (demo)", "--body", "Subgroup", "--seen",
+          "x"), 1, "someone other than the lead officer"),
+        (("set-status", "DEMO-SCP/A008", "agreed", "--expect-version", "1"), 1, "conflict"),
+        (("add-action", "--recommendation", "DEMO-SCP/CSPR-ALEX/R1", "--agency", "NOPE",
+          "--title", "x", "--target", "2027-01-01"), 2, "no agency with id 'NOPE'"),
+        (("add-action", "--recommendation", "DEMO-SCP/CSPR-ALEX/R1", "--agency", "DEMO-CC",
+          "--title", "x", "--target", "31/01/2027"), 2, "not a date as YYYY-MM-DD"),
+        (("set-status", "DEMO-SCP/A008", "finished"), 2, "Invalid value"),
+        (("add-agency", "DEMO-CC", "--name", "Again"), 1, "already exists"),
+        (("add-agency", "bad id!", "--name", "x"), 1, "id.format"),
+    ],
+)
+def test_refusals_give_exit_code_and_message_and_change_nothing(
+    demo_store: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    """A refused or malformed change exits 1 or 2 with a message and leaves the store as it was."""
+    before = digest(demo_store)
+    result = run(demo_store, *args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert digest(demo_store) == before
+
+
+def test_corrupt_store_is_exit_2_with_message(store_path: Path) -> None:
+    """A truncated store file gives exit 2 and a message naming the file, not a traceback."""
+    store_path.write_text('{"_meta": {"store": {"schema_version": 1,')
+    result = run(store_path, "list")
+    assert result.exit_code == 2
+    assert "plan.json is not valid JSON" in result.output
+    assert store_path.read_text() == '{"_meta": {"store": {"schema_version": 1,'
+
+
+def test_unavailable_backend_is_exit_2(tmp_path: Path) -> None:
+    """A SQL URL, not built yet, is a clear exit-2 message."""
+    result = CliRunner().invoke(cli, ["--store", "sqlite:///x.db", "list"])
+    assert result.exit_code == 2
+    assert "not available" in result.output
+
+
+def test_installed_command_runs_in_a_real_process(tmp_path: Path) -> None:
+    """The console script runs as a process: demo then list, with real exit codes."""
+    store = tmp_path / "plan.json"
+    command = [sys.executable, "-m", "actiontrack", "--store", str(store)]
+    demo = subprocess.run([*command, "demo"], capture_output=True, text=True, check=False)
+    assert demo.returncode == 0, demo.stderr
+    refused = subprocess.run([*command, "set-status", "DEMO-SCP/A005", "embedded"],
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("actiontrack: refused:")
