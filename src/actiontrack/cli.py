@@ -93,14 +93,15 @@ def _choice(enum_cls: type[Any]) -> click.Choice[str]:
 class _Context:
     """What every command shares: the store URL, opened on first use, and the clock."""
 
-    def __init__(self, store_url: str) -> None:
+    def __init__(self, store_url: str, lock_timeout: float) -> None:
         self.store_url = store_url
+        self.lock_timeout = lock_timeout
         self._store: Store | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.store_url)
+            self._store = open_store(self.store_url, lock_timeout=self.lock_timeout)
         return self._store
 
     @staticmethod
@@ -162,11 +163,16 @@ by_option = click.option(
     show_default=True, metavar="URL",
     help="The store: a .json file (TinyDB) or memory:. Also $ACTIONTRACK_STORE.",
 )
+@click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+    envvar="ACTIONTRACK_LOCK_TIMEOUT", metavar="SECONDS",
+    help="How long a change waits for another process's change to finish.",
+)
 @click.version_option(package_name="actiontrack")
 @click.pass_context
-def cli(ctx: click.Context, store_url: str) -> None:
+def cli(ctx: click.Context, store_url: str, lock_timeout: float) -> None:
     """Track the learning from safeguarding case reviews until it changes practice."""
-    ctx.obj = _Context(store_url)
+    ctx.obj = _Context(store_url, lock_timeout)
 
 
 def main() -> None:

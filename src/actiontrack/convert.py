@@ -113,6 +113,13 @@ def _structure_enum(value: object, cls: type) -> enum.Enum:
     raise _Expected(f"expected one of {choices}; got {_describe(value)}")
 
 
+def _optional(hook: Callable[[object, type], Any], base: type) -> Callable[[object, Any], Any]:
+    def structure_optional(value: object, _: Any) -> Any:
+        return None if value is None else hook(value, base)
+
+    return structure_optional
+
+
 def _is_homogeneous_tuple(cls: Any) -> bool:
     args = get_args(cls)
     return getattr(cls, "__origin__", None) is tuple and len(args) == 2 and args[1] is ...
@@ -126,6 +133,10 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(date, _structure_date)
     converter.register_structure_hook(datetime, _structure_datetime)
+    # Optional text and dates are most fields of most records: one direct hook
+    # each instead of cattrs' generic optional step, for load speed.
+    for base, hook in ((str, _structure_str), (date, _structure_date)):
+        converter.register_structure_hook(base | None, _optional(hook, base))
     converter.register_unstructure_hook(str, _unstructure_text)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_unstructure_hook(datetime, datetime.isoformat)

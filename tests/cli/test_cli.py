@@ -219,3 +219,82 @@ def test_installed_command_runs_in_a_real_process(tmp_path: Path) -> None:
                              capture_output=True, text=True, check=False)
     assert refused.returncode == 1
     assert refused.stderr.startswith("actiontrack: refused:")
+
+
+def test_blank_by_is_bad_usage(demo_store: Path) -> None:
+    """A blank --by is exit 2 with a message, not a traceback, and nothing is written."""
+    before = digest(demo_store)
+    result = run(demo_store, "add-agency", "NEW", "--name", "New agency", "--by", "  ")
+    assert result.exit_code == 2
+    assert "say who is making the change" in result.output
+    assert digest(demo_store) == before
+
+
+def test_show_asks_which_kind_when_two_kinds_share_an_id(store_path: Path) -> None:
+    """An id used by a partnership and an agency needs --kind; with it, show finds the one."""
+    assert run(store_path, "add-partnership", "NSCP", "--name", "North SCP").exit_code == 0
+    assert run(store_path, "add-agency", "NSCP", "--name", "North SCP office").exit_code == 0
+    ambiguous = run(store_path, "show", "NSCP")
+    assert ambiguous.exit_code == 2
+    assert "--kind" in ambiguous.output
+    agency = run(store_path, "show", "NSCP", "--kind", "agencies", "--format", "json")
+    assert json.loads(agency.output)["kind"] == "agencies"
+
+
+def test_as_of_ends_the_day_in_uk_time(store_path: Path) -> None:
+    """A change at 00:30 UK summer time (23:30 UTC the day before) belongs to its UK day."""
+    runner = CliRunner()
+    env = {"ACTIONTRACK_USER": "Business manager"}
+    steps = [
+        ("2026-07-01T09:00:00+00:00", ["add-partnership", "NSCP", "--name", "North"]),
+        ("2026-07-01T09:00:00+00:00", ["add-agency", "POL", "--name", "Police"]),
+        ("2026-07-01T09:00:00+00:00", ["add-review", "--partnership", "NSCP", "--reference",
+                                       "R", "--kind", "lcspr", "--title", "T"]),
+        ("2026-07-01T09:00:00+00:00", ["add-recommendation", "--review", "NSCP/R", "--text",
+                                       "x", "--response", "accepted"]),
+        ("2026-07-01T09:00:00+00:00", ["add-action", "--recommendation", "NSCP/R/R1",
+                                       "--agency", "POL", "--title", "A", "--target",
+                                       "2026-12-31"]),
+        ("2026-07-14T23:30:00+00:00", ["set-status", "NSCP/A001", "agreed"]),
+    ]
+    for now, args in steps:
+        result = runner.invoke(cli, ["--store", str(store_path), *args],
+                               env=env | {"ACTIONTRACK_NOW": now})
+        assert result.exit_code == 0, result.output
+
+    def status_on(day: str) -> str:
+        result = run(store_path, "list", "--as-of", day, "--format", "json")
+        return str(json.loads(result.output)[0]["status"])
+
+    assert status_on("2026-07-14") == "proposed"
+    assert status_on("2026-07-15") == "agreed"
+
+
+def test_locked_store_is_refused_with_exit_1(store_path: Path) -> None:
+    """While another process holds the lock past the timeout, a change exits 1, nothing written."""
+    assert run(store_path, "add-agency", "POL", "--name", "Police").exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+         "print('locked', flush=True)\n"
+         "time.sleep(30)\n",
+         str(store_path) + ".lock"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        before = digest(store_path)
+        result = subprocess.run(
+            [sys.executable, "-m", "actiontrack", "--store", str(store_path),
+             "--lock-timeout", "0.2", "add-agency", "ICB", "--name", "ICB"],
+            capture_output=True, text=True, check=False,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1, result.stderr
+    assert "locked by another process" in result.stderr
+    assert digest(store_path) == before
