@@ -41,6 +41,7 @@ __all__ = [
     "plan_from_tables",
     "prepare_commit",
     "replay",
+    "select_history",
     "structure_record",
 ]
 
@@ -213,6 +214,26 @@ def apply_to_plan(plan: Plan, prepared: PreparedCommit) -> Plan:
         else:
             table[record_id] = latest[kind, record_id]
     return attrs.evolve(plan, **changed)  # type: ignore[arg-type]
+
+
+def select_history(
+    entries: Iterable[Mapping[str, Any]],
+    *,
+    kind: str | None,
+    record_id: str | None,
+    shared: bool,
+) -> list[HistoryEntry]:
+    """Plain history entries as models, optionally only those of one kind and/or record.
+
+    ``shared`` says the plain entries are the store's own: the models then
+    get copies, so changing a returned entry changes nothing stored.
+    """
+    return [
+        convert.structure(copy.deepcopy(entry) if shared else entry, HistoryEntry)
+        for entry in entries
+        if (kind is None or entry["kind"] == kind)
+        and (record_id is None or entry["record_id"] == record_id)
+    ]
 
 
 def structure_record(kind: str, plain: Mapping[str, Any]) -> Record:

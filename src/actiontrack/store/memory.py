@@ -6,7 +6,6 @@ that passes here exercises the same conversion and versioning rules.
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,6 +21,7 @@ from actiontrack.store.core import (
     plan_from_tables,
     prepare_commit,
     replay,
+    select_history,
     structure_record,
 )
 from actiontrack.store.protocol import Change, Receipt
@@ -64,12 +64,7 @@ class MemoryStore:
     def history(
         self, *, kind: str | None = None, record_id: str | None = None
     ) -> list[HistoryEntry]:
-        return [
-            convert.structure(copy.deepcopy(entry), HistoryEntry)  # callers get copies
-            for entry in self._history
-            if (kind is None or entry["kind"] == kind)
-            and (record_id is None or entry["record_id"] == record_id)
-        ]
+        return select_history(self._history, kind=kind, record_id=record_id, shared=True)
 
     def commit(
         self,

@@ -63,6 +63,7 @@ from actiontrack.store.core import (
     plan_from_tables,
     prepare_commit,
     replay,
+    select_history,
     structure_record,
 )
 from actiontrack.store.protocol import Change, Receipt
@@ -161,12 +162,9 @@ class TinyDBStore:
     ) -> list[HistoryEntry]:
         self._refresh()
         with self._checked():
-            return [
-                convert.structure(entry, HistoryEntry)
-                for entry in self._read_history()
-                if (kind is None or entry["kind"] == kind)
-                and (record_id is None or entry["record_id"] == record_id)
-            ]
+            return select_history(
+                self._read_history(), kind=kind, record_id=record_id, shared=False
+            )
 
     # -- writing ---------------------------------------------------------
 
