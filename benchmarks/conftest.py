@@ -6,7 +6,7 @@ Benchmarks are outside the default test run (``testpaths = ["tests"]``)::
     python -m pytest benchmarks --benchmark-disable     # smoke run: each target once
 
 Every benchmark is one half of a pair that runs in the same session: a
-*subject* (our code) and a *baseline* (what DESIGN.md "Speed and scale"
+*subject* (our code) and a *baseline* (what docs/performance.md
 measures it against). Absolute times drift on shared machines, so only the
 ratio of medians within one run is judged; :mod:`ratios` prints that table
 at the end of the session.

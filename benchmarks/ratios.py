@@ -2,7 +2,7 @@
 
 A pair is a pytest-benchmark ``group``; within it one benchmark has
 ``extra_info["role"] == "baseline"`` and the others are subjects, whose
-``extra_info["target"]`` is the highest ratio DESIGN.md allows.
+``extra_info["target"]`` is the highest ratio docs/performance.md allows.
 
 ``conftest.py`` prints the table at the end of every measuring session. The
 same table can be made from a saved run::

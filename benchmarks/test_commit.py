@@ -1,6 +1,6 @@
 """One change committed through TinyDBStore, against a plain atomic JSON dump.
 
-DESIGN.md targets:
+Targets (docs/performance.md):
 
 - ``commit``: one change at partnership size <= 1.5x one atomic json dump of
   the same store (json.dumps + write a temporary file + fsync + os.replace +

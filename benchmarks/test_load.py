@@ -1,6 +1,6 @@
 """Load the partnership store into models, against json.load and hand-written constructors.
 
-DESIGN.md target: <= 2x. The subject is what every command pays on start-up:
+Target (docs/performance.md): <= 2x. The subject is what every command pays on start-up:
 a fresh :class:`TinyDBStore` reading ``plan.json`` (with its layout checks)
 and structuring every record through the one cattrs converter. The baseline
 reads the same file with :func:`json.load` and builds the same attrs models

@@ -49,6 +49,7 @@ from actiontrack.errors import (
     ConflictError,
     NotFoundError,
     RuleViolation,
+    StoreError,
     StoreLockedError,
 )
 from actiontrack.store import Store, open_store
@@ -100,8 +101,22 @@ class _Context:
 
     @property
     def store(self) -> Store:
+        """The store, created if it does not exist yet (for commands that change it)."""
         if self._store is None:
             self._store = open_store(self.store_url, lock_timeout=self.lock_timeout)
+        return self._store
+
+    @property
+    def existing_store(self) -> Store:
+        """The store, which must exist: a command that only reads never creates one."""
+        if self._store is None:
+            try:
+                self._store = open_store(
+                    self.store_url, lock_timeout=self.lock_timeout, create=False
+                )
+            except StoreError as exc:
+                _fail(f"{exc}: check --store or $ACTIONTRACK_STORE, or start one with"
+                      " `actiontrack demo` or `actiontrack add-partnership`")
         return self._store
 
     @staticmethod
@@ -116,6 +131,12 @@ class _Context:
         if moment.tzinfo is None:
             _fail("ACTIONTRACK_NOW needs a UTC offset, e.g. 2026-03-31T09:00:00+00:00")
         return moment
+
+
+def _console() -> Console:
+    # A terminal gets its own width; a pipe or file gets lines long enough not
+    # to break ids and titles mid-word.
+    return Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -186,7 +207,10 @@ def main() -> None:
 @pass_context
 @_reports_errors
 def demo(ctx: _Context) -> None:
-    """Load the illustrative demo plan (idempotent) and summarise it."""
+    """Load the illustrative demo plan.
+
+    Loading it again changes nothing. Prints a summary of the plan.
+    """
     result = load_demo(ctx.store, now=ctx.now())
     plan = result.plan
     today = ctx.now().date()
@@ -198,7 +222,7 @@ def demo(ctx: _Context) -> None:
 
 
 def _print_summary(plan: Plan, today: date) -> None:
-    console = Console()
+    console = _console()
     counts = dict.fromkeys(Rag, 0)
     for action in plan.actions.values():
         counts[rag(action, today)] += 1
@@ -229,7 +253,7 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
                  overdue: bool, as_of: date | None, output: str) -> None:
     """List actions with their derived RAG."""
     today = as_of or ctx.now().date()
-    plan = ctx.store.snapshot(_end_of(as_of) if as_of else None)
+    plan = ctx.existing_store.snapshot(_end_of(as_of) if as_of else None)
     if agency and agency not in plan.agencies:
         raise NotFoundError("agency", agency)
     if review and review not in plan.reviews:
@@ -258,7 +282,7 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
             action.id, f"[{_RAG_STYLE[colour]}]{colour.value}[/]", action.status.value,
             action.target_date.isoformat(), action.lead_agency_id, action.title,
         )
-    Console().print(table)
+    _console().print(table)
     click.echo(f"{len(rows)} of {len(plan.actions)} actions")
 
 
@@ -277,7 +301,7 @@ def _end_of(day: date) -> datetime:
 @_reports_errors
 def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
     """Show one record and its history."""
-    plan = ctx.store.snapshot()
+    plan = ctx.existing_store.snapshot()
     found = [(name, plan.of_kind(name)[record_id]) for name in RECORD_KINDS
              if (kind is None or name == kind) and record_id in plan.of_kind(name)]
     if not found:
@@ -286,13 +310,15 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
         _fail(f"{record_id!r} is the id of a " + " and a ".join(RECORD_NOUNS[n] for n, _ in found)
               + ": say which with --kind")
     kind, record = found[0]
-    history = ctx.store.history(kind=kind, record_id=record_id)
+    history = ctx.existing_store.history(kind=kind, record_id=record_id)
     if output == "json":
-        data = {"kind": kind, "record": convert.unstructure(record),
-                "history": convert.unstructure(history)}
+        shown = convert.unstructure(record)
+        if isinstance(record, Action):
+            shown["rag"] = rag(record, ctx.now().date()).value
+        data = {"kind": kind, "record": shown, "history": convert.unstructure(history)}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    console = Console()
+    console = _console()
     console.print(f"[bold]{RECORD_NOUNS[kind]} {record_id}[/] (version {record.version})")
     for field, value in convert.unstructure(record).items():
         if field not in ("id", "version") and value not in (None, [], ""):
@@ -304,12 +330,15 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
                                 ("assurance decisions", plan.decisions_for(record_id))):
             if children:
                 console.print(f"  {label}: " + ", ".join(c.id for c in children))
-    table = Table(title="History")
+    table = Table(title="History (UK time)")
     for column in ("at", "by", "change", "field", "old", "new", "reason"):
         table.add_column(column, overflow="fold")
     for entry in history:
-        table.add_row(entry.at.isoformat(timespec="minutes"), entry.by, entry.change.value,
-                      entry.field or "", _plain(entry.old), _plain(entry.new),
+        old, new = entry.old, entry.new
+        if entry.field == "target_revisions":  # the list grows by one: show the new one
+            old, new = None, (new or [None])[-1]
+        table.add_row(entry.at.astimezone(ENGLAND).strftime("%Y-%m-%d %H:%M"), entry.by,
+                      entry.change.value, entry.field or "", _plain(old), _plain(new),
                       entry.reason or "")
     console.print(table)
 
@@ -354,7 +383,10 @@ def add_partnership(ctx: _Context, partnership_id: str, name: str, kind: str, by
 @pass_context
 @_reports_errors
 def add_agency(ctx: _Context, agency_id: str, name: str, by: str) -> None:
-    """Add a partner agency (its id stays when its name changes)."""
+    """Add a partner agency.
+
+    Its id stays the same when its name changes (see rename-agency).
+    """
     record = service.add_agency(ctx.store, id=agency_id, name=name, by=by, at=ctx.now())
     _done(record, "added agency")
 
@@ -470,7 +502,7 @@ def add_action(ctx: _Context, recommendation_ids: tuple[str, ...], lead_agency_i
 
 @cli.command("set-status")
 @click.argument("action_id")
-@click.argument("status", type=_choice(ActionStatus))
+@click.argument("status", type=_choice(ActionStatus), metavar="STATUS")
 @click.option("--hold-reason", help="Needed for on_hold.")
 @click.option("--review-date", "hold_review_date", type=DATE, help="Needed for on_hold.")
 @click.option("--successor", "successor_id", help="Needed for superseded.")
@@ -483,7 +515,11 @@ def add_action(ctx: _Context, recommendation_ids: tuple[str, ...], lead_agency_i
 def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | None,
                hold_review_date: date | None, successor_id: str | None, reason: str | None,
                expected_version: int | None, by: str) -> None:
-    """Move an action through its lifecycle (the gates apply)."""
+    """Move an action to a new status.
+
+    STATUS is one of proposed, agreed, in_progress, completed, assured,
+    embedded, on_hold, superseded, reopened; the lifecycle's gates apply.
+    """
     record = service.set_status(
         ctx.store, action_id, ActionStatus(status), hold_reason=hold_reason,
         hold_review_date=hold_review_date, successor_id=successor_id, reason=reason,
@@ -502,7 +538,10 @@ def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | No
 @_reports_errors
 def revise_target(ctx: _Context, action_id: str, new_date: date, reason: str,
                   expected_version: int | None, by: str) -> None:
-    """Move an action's target date; the original date is kept."""
+    """Move an action's target date.
+
+    The original date is kept, and the reason goes into the history.
+    """
     record = service.revise_target_date(ctx.store, action_id, new_date, reason=reason,
                                         expected_version=expected_version, by=by, at=ctx.now())
     _done(record, f"new target {new_date.isoformat()} for")
@@ -556,7 +595,11 @@ def add_evidence(ctx: _Context, action_id: str, tier: str, kind: str, title: str
 @_reports_errors
 def assure(ctx: _Context, action_id: str, outcome: str, decided_by: str, body: str, seen: str,
            evidence_ids: tuple[str, ...], decided_on: date | None, by: str) -> None:
-    """Record an assurance decision on a completed action (accepted or returned)."""
+    """Record an assurance decision.
+
+    On a completed action: accepted makes it assured, returned sends it back
+    to in_progress.
+    """
     decision, action = service.record_assurance_decision(
         ctx.store, action_id, outcome=AssuranceOutcome(outcome), decided_by=decided_by,
         body=body, seen=seen, evidence_ids=evidence_ids, decided_on=decided_on, by=by,

@@ -298,3 +298,20 @@ def test_locked_store_is_refused_with_exit_1(store_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "locked by another process" in result.stderr
     assert digest(store_path) == before
+
+
+def test_reading_a_missing_store_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    """list and show on a path with no store exit 2 with advice, and leave no file behind."""
+    missing = tmp_path / "typo.json"
+    for args in (("list",), ("show", "X")):
+        result = run(missing, *args)
+        assert result.exit_code == 2
+        assert "there is no store at" in result.output
+        assert "actiontrack demo" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_show_json_gives_an_action_its_rag(demo_store: Path) -> None:
+    """show --format json includes the derived RAG of an action, as list does."""
+    result = run(demo_store, "show", "DEMO-SCP/A004", "--format", "json")
+    assert json.loads(result.output)["record"]["rag"] == "amber"

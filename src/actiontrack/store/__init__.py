@@ -31,24 +31,27 @@ __all__ = [
 _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
 
-def open_store(url: str, *, lock_timeout: float = 30.0) -> Store:
+def open_store(url: str, *, lock_timeout: float = 30.0, create: bool = True) -> Store:
     """Open the store that ``url`` names (see the module docstring).
 
     ``lock_timeout`` is how many seconds a writer waits for another
     process's commit before giving up with
-    :class:`~actiontrack.errors.StoreLockedError`.
+    :class:`~actiontrack.errors.StoreLockedError`. With ``create=False`` a
+    store that does not exist yet is a :class:`~actiontrack.errors.StoreError`
+    rather than a new, empty one (for commands that only read).
     """
     if url == "memory:":
         return MemoryStore()
     if url.startswith("tinydb://"):
-        return TinyDBStore(url.removeprefix("tinydb://"), lock_timeout=lock_timeout)
+        url = url.removeprefix("tinydb://")
+        return TinyDBStore(url, lock_timeout=lock_timeout, create=create)
     if url.startswith(_SQL_SCHEMES):
         raise StoreNotAvailableError(
             f"{url.split(':', 1)[0]} stores are not available in this release yet;"
             " use a .json file store"
         )
     if url.endswith(".json"):
-        return TinyDBStore(url, lock_timeout=lock_timeout)
+        return TinyDBStore(url, lock_timeout=lock_timeout, create=create)
     raise StoreNotAvailableError(
         f"cannot tell which store {url!r} names: give a path ending .json"
         " (or memory: for a scratch store)"

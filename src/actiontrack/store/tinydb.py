@@ -106,7 +106,10 @@ class _BufferedStorage(Storage):
 class TinyDBStore:
     """A plan kept in one JSON file; safe for several processes on one machine."""
 
-    def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0, create: bool = True
+    ) -> None:
+        """Open the store at ``path``; a missing one is created unless ``create`` is false."""
         self.path = Path(path)
         self.history_path = self.path.with_name(self.path.stem + ".history.jsonl")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -125,6 +128,8 @@ class TinyDBStore:
         self._stamp: tuple[int, int, int] | None = None
         self._plan: Plan | None = None
         if not self.path.exists():
+            if not create:
+                raise StoreError(f"there is no store at {self.path}")
             self._create()
         self._refresh()
 
