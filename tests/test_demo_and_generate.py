@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
+import pytest
+
 import actiontrack as at
 from actiontrack.demo import DEMO_PARTNERSHIP, build_demo, load_demo
 from actiontrack.generate import Size, generate_plan
+from actiontrack.store import Put
 from actiontrack.store.core import plan_from_tables, replay
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -22,14 +26,35 @@ def test_demo_is_idempotent() -> None:
     assert store.snapshot() == first.plan
 
 
-def test_demo_adds_only_what_is_missing_to_a_store_in_use() -> None:
-    """A store with other records gets the demo's records in one extra commit."""
+def test_demo_refuses_a_store_with_a_plan_of_its_own() -> None:
+    """Made-up records never mix with a real plan: a store in use is refused, unchanged."""
     store = at.MemoryStore()
     at.add_agency(store, id="OTHER", name="Another agency", by="me", at=NOW)
+    before = store.history()
+    with pytest.raises(at.RuleViolation) as caught:
+        load_demo(store, now=NOW)
+    assert caught.value.rule == "demo.store-in-use"
+    assert store.history() == before
+
+
+def test_demo_completes_a_store_that_holds_part_of_it() -> None:
+    """A store holding only some demo records gets the rest in one commit."""
+    full, _ = build_demo(NOW.date())
+    store = at.MemoryStore()
+    store.commit([Put(attrs.evolve(full.partnerships[DEMO_PARTNERSHIP], version=0))],
+                 by="me", at=NOW)
     result = load_demo(store, now=NOW)
-    assert "OTHER" in result.plan.agencies
-    assert DEMO_PARTNERSHIP in result.plan.partnerships
+    assert result.added == len(full) - 1
+    assert {kind: set(result.plan.of_kind(kind)) for kind in at.RECORD_KINDS} == {
+        kind: set(full.of_kind(kind)) for kind in at.RECORD_KINDS}
     assert len({entry.commit for entry in store.history()}) == 2
+
+
+def test_demo_history_runs_forward_in_time() -> None:
+    """The demo's history is in date order, so as_of any day is what the plan said then."""
+    _, history = build_demo(NOW.date())
+    moments = [entry.at for entry in history]
+    assert moments == sorted(moments)
 
 
 def test_demo_shows_a_live_mix_of_rag() -> None:

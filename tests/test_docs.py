@@ -24,7 +24,13 @@ NOW = "2026-11-26T09:00:00+00:00"
 
 
 def blocks(page: Path, language: str) -> list[str]:
-    return [body for lang, body in FENCE.findall(page.read_text()) if lang == language]
+    """The page's blocks in one language, each padded so line numbers match the page."""
+    text = page.read_text()
+    return [
+        "\n" * text.count("\n", 0, match.start(2)) + match.group(2)
+        for match in FENCE.finditer(text)
+        if match.group(1) == language
+    ]
 
 
 def commands(block: str) -> list[tuple[list[str], int]]:

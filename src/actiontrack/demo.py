@@ -8,12 +8,14 @@ just starting, and the learning spread through briefings and a forum week.
 
 **Every name, date and figure here is illustrative.** The story is dated
 relative to the day it is loaded, so it always shows a live mix: some actions
-embedded, some overdue, some due soon. The history is real history: the plan
-was built change by change, so ``--as-of`` shows it as it grew.
+embedded, some overdue, some due soon. Loaded into an empty store, its
+history is real history, change by change in date order, so ``--as-of``
+shows the plan as it grew.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
@@ -31,6 +33,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import HistoryEntry, Plan, kind_of
+from actiontrack.errors import RuleViolation
 from actiontrack.store.memory import MemoryStore
 from actiontrack.store.protocol import Put, Store
 
@@ -38,6 +41,11 @@ __all__ = ["DEMO_PARTNERSHIP", "DemoResult", "build_demo", "load_demo"]
 
 DEMO_PARTNERSHIP = "DEMO-SCP"
 BUSINESS_UNIT = "Business unit (demo)"
+
+COUNCIL = "Head of Safeguarding, children's services (demo)"
+HEALTH = "Designated Nurse, safeguarding children (demo)"
+POLICE = "Detective Inspector, public protection (demo)"
+SUBGROUP = "Chair, case review subgroup (demo)"
 
 
 @attrs.frozen
@@ -48,244 +56,279 @@ class DemoResult:
     plan: Plan
 
 
+class _Story:
+    """Steps of the demo, each on its day; told in date order whatever order they are written."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.store = MemoryStore()
+        self._steps: list[tuple[int, int, Callable[[datetime], object]]] = []
+
+    def day(self, days_from_today: int) -> date:
+        return self.today + timedelta(days=days_from_today)
+
+    def on(self, days_ago: int, step: Callable[[datetime], object]) -> None:
+        """Schedule ``step(at)`` for ``days_ago`` days before today, at 10:00 UTC."""
+        self._steps.append((-days_ago, len(self._steps), step))
+
+    def tell(self) -> tuple[Plan, list[HistoryEntry]]:
+        for days, _, step in sorted(self._steps, key=lambda s: (s[0], s[1])):
+            step(datetime.combine(self.day(days), time(10, 0), tzinfo=UTC))
+        return self.store.snapshot(), self.store.history()
+
+
 def build_demo(today: date) -> tuple[Plan, list[HistoryEntry]]:
     """Build the demo plan and its history, dated so that ``today`` is the present."""
-    store = MemoryStore()
+    story = _Story(today)
+    store, day, by = story.store, story.day, BUSINESS_UNIT
 
-    def on(days_ago: int) -> datetime:
-        return datetime.combine(today - timedelta(days=days_ago), time(10, 0), tzinfo=UTC)
-
-    def day(days_from_today: int) -> date:
-        return today + timedelta(days=days_from_today)
-
-    by = BUSINESS_UNIT
-    service.add_partnership(
+    story.on(700, lambda at: service.add_partnership(
         store, id=DEMO_PARTNERSHIP, kind=PartnershipKind.CHILDREN,
-        name="Demoshire Safeguarding Children Partnership (illustrative data)",
-        by=by, at=on(700),
-    )
+        name="Demoshire Safeguarding Children Partnership (illustrative data)", by=by, at=at))
     for agency_id, name in (
         ("DEMO-CC", "Demoshire County Council (children's services)"),
         ("DEMO-CCG", "Demoshire Clinical Commissioning Group"),
         ("DEMO-POL", "Demoshire Police"),
     ):
-        service.add_agency(store, id=agency_id, name=name, by=by, at=on(700))
+        story.on(700, lambda at, agency_id=agency_id, name=name: service.add_agency(
+            store, id=agency_id, name=name, by=by, at=at))
+    story.on(400, lambda at: service.rename_agency(
+        store, "DEMO-CCG", "Demoshire Integrated Care Board",
+        reason="Clinical commissioning groups became integrated care boards", by=by, at=at))
 
-    alex = service.add_review(
-        store, partnership_id=DEMO_PARTNERSHIP, reference="CSPR-ALEX", kind=ReviewKind.LCSPR,
-        title="Child Alex: inflicted injuries to a baby of 10 weeks",
-        subject="Child Alex",
-        became_aware_on=day(-690), notified_on=day(-687), rapid_review_sent_on=day(-668),
-        decided_on=day(-660), published_on=day(-490),
-        by=by, at=on(690),
-    )
-    charlie = service.add_review(
-        store, partnership_id=DEMO_PARTNERSHIP, reference="CSPR-CHARLIE",
-        kind=ReviewKind.LCSPR,
-        title="Child Charlie: a baby of 16 weeks who died in the father's care",
-        subject="Child Charlie",
-        became_aware_on=day(-640), notified_on=day(-634), rapid_review_sent_on=day(-615),
-        decided_on=day(-610), published_on=day(-380),
-        by=by, at=on(640),
-    )
-    national = service.add_review(
-        store, partnership_id=DEMO_PARTNERSHIP, reference="NATIONAL-MEN-NAI",
-        kind=ReviewKind.NATIONAL_REPORT,
-        title="National review: men and non-accidental injury to babies (adopted locally)",
-        published_on=day(-560),
-        by=by, at=on(550),
-    )
-    service.add_review(
-        store, partnership_id=DEMO_PARTNERSHIP, reference="THEMATIC-NEGLECT",
-        kind=ReviewKind.LOCAL_THEMATIC,
-        title="Local thematic review of neglect in families with babies (just started)",
-        decided_on=day(-40),
-        by=by, at=on(40),
-    )
+    _reviews(story)
+    _recommendations(story)
+    _actions(story)
 
-    def recommend(review_id: str, text: str, themes: tuple[str, ...], days_ago: int,
-                  **extra: object) -> str:
-        return service.add_recommendation(
-            store, review_id=review_id, text=text, themes=themes,
-            response=extra.pop("response", Response.ACCEPTED),  # type: ignore[arg-type]
-            by=by, at=on(days_ago), **extra,  # type: ignore[arg-type]
-        ).id
+    for kind, title, days_ago, reach, recommendations in (
+        (LearningActivityKind.TWILIGHT_SESSION, "Twilight session: learning from Child Alex",
+         470, 85, ("CSPR-ALEX/R1", "CSPR-ALEX/R3", "CSPR-ALEX/R4")),
+        (LearningActivityKind.LEARNING_EVENT, "Online session: learning from Child Charlie",
+         360, 140, ("CSPR-CHARLIE/R1", "CSPR-CHARLIE/R4", "CSPR-CHARLIE/R5")),
+        (LearningActivityKind.FORUM_WEEK, "Forum week: fathers and male carers", 160, 420,
+         ("CSPR-CHARLIE/R5", "NATIONAL-MEN-NAI/R1")),
+        (LearningActivityKind.BRIEFING, "7-minute briefing: escalation", 70, 300,
+         ("CSPR-ALEX/R3",)),
+    ):
+        story.on(days_ago, lambda at, kind=kind, title=title, days_ago=days_ago, reach=reach,
+                 recommendations=recommendations: service.add_learning_activity(
+            store, partnership_id=DEMO_PARTNERSHIP, kind=kind, title=title,
+            held_on=day(-days_ago), reach=reach,
+            recommendation_ids=[f"{DEMO_PARTNERSHIP}/{r}" for r in recommendations],
+            by=by, at=at))
+    return story.tell()
 
-    a_thresholds = recommend(alex.id, "Partners build a shared understanding of thresholds"
-                             " for referral to children's social care.", ("thresholds",), 480)
-    a_strategy = recommend(alex.id, "Strategy discussions include health and police every time"
-                           " and record who shared what.",
-                           ("strategy-discussions", "information-sharing"), 480)
-    a_escalation = recommend(alex.id, "Professionals use the escalation policy when they"
-                             " disagree about risk.", ("escalation",), 480)
-    a_prebirth = recommend(alex.id, "Pre-birth assessments identify risk from every adult in"
-                           " the household, including fathers and male carers.",
-                           ("pre-birth-risk", "fathers-and-male-carers"), 480)
-    c_transfer = recommend(charlie.id, "Cases transferred between councils keep their history"
-                           " and their plan.", ("case-transfer", "information-sharing"), 370)
-    c_domestic = recommend(charlie.id, "Governance for children living with domestic abuse is"
-                           " clear and tested.", ("domestic-abuse",), 370)
-    c_outcomes = recommend(charlie.id, "Practice focuses on outcomes for the child rather than"
-                           " single incidents.", ("child-focus",), 370)
-    c_sharing = recommend(charlie.id, "Agencies share information about a baby's household"
-                          " promptly.", ("information-sharing",), 370, repeats=(a_strategy,))
-    c_fathers = recommend(charlie.id, "Services engage fathers and male carers, not only"
-                          " mothers.", ("fathers-and-male-carers",), 370, repeats=(a_prebirth,))
-    n_engage = recommend(national.id, "Engage fathers and male carers routinely in universal"
-                         " and targeted services.", ("fathers-and-male-carers",), 540,
-                         scope=RecommendationScope.NATIONAL)
-    n_expectant = recommend(national.id, "Support expectant fathers who have risk factors.",
-                            ("fathers-and-male-carers", "pre-birth-risk"), 540,
-                            scope=RecommendationScope.NATIONAL)
-    recommend(national.id, "Commission research into men and non-accidental injury.",
-              ("research",), 540, scope=RecommendationScope.NATIONAL,
-              response=Response.NOT_ACCEPTED,
-              response_reason="A recommendation for national government; the partnership"
-              " will contribute when asked.")
 
-    def act(recs: tuple[str, ...], agency: str, title: str, target_in: int, days_ago: int,
-            officer: str, measure: str) -> str:
-        action = service.add_action(
-            store, recommendation_ids=recs, lead_agency_id=agency, title=title,
-            target_date=day(target_in), lead_officer=officer, deliverable=title,
-            success_measure=measure, by=by, at=on(days_ago),
+def _reviews(story: _Story) -> None:
+    store, day, by = story.store, story.day, BUSINESS_UNIT
+    for days_ago, reference, kind, title, subject, clock_days in (
+        (690, "CSPR-ALEX", ReviewKind.LCSPR,
+         "Child Alex: inflicted injuries to a baby of 10 weeks", "Child Alex",
+         (-690, -687, -668, -660, -490)),
+        (640, "CSPR-CHARLIE", ReviewKind.LCSPR,
+         "Child Charlie: a baby of 16 weeks who died in the father's care", "Child Charlie",
+         (-640, -634, -615, -610, -380)),
+        (550, "NATIONAL-MEN-NAI", ReviewKind.NATIONAL_REPORT,
+         "National review: men and non-accidental injury to babies (adopted locally)", None,
+         (None, None, None, None, -560)),
+        (40, "THEMATIC-NEGLECT", ReviewKind.LOCAL_THEMATIC,
+         "Local thematic review of neglect in families with babies (just started)", None,
+         (None, None, None, -40, None)),
+    ):
+        aware, notified, sent, decided, published = (
+            None if d is None else day(d) for d in clock_days
         )
-        service.set_status(store, action.id, ActionStatus.AGREED, by=by, at=on(days_ago - 5))
-        return action.id
+        story.on(days_ago, lambda at, reference=reference, kind=kind, title=title,
+                 subject=subject, aware=aware, notified=notified, sent=sent,
+                 decided=decided, published=published: service.add_review(
+            store, partnership_id=DEMO_PARTNERSHIP, reference=reference, kind=kind,
+            title=title, subject=subject, became_aware_on=aware, notified_on=notified,
+            rapid_review_sent_on=sent, decided_on=decided, published_on=published,
+            by=by, at=at))
+
+
+def _recommendations(story: _Story) -> None:
+    store = story.store
+    alex, charlie = f"{DEMO_PARTNERSHIP}/CSPR-ALEX", f"{DEMO_PARTNERSHIP}/CSPR-CHARLIE"
+    national = f"{DEMO_PARTNERSHIP}/NATIONAL-MEN-NAI"
+    accepted: dict[str, object] = {"response": Response.ACCEPTED}
+    for days_ago, review, text, themes, extra in (
+        (480, alex, "Partners build a shared understanding of thresholds for referral to"
+         " children's social care.", ("thresholds",), accepted),
+        (480, alex, "Strategy discussions include health and police every time and record"
+         " who shared what.", ("strategy-discussions", "information-sharing"), accepted),
+        (480, alex, "Professionals use the escalation policy when they disagree about risk.",
+         ("escalation",), accepted),
+        (480, alex, "Pre-birth assessments identify risk from every adult in the household,"
+         " including fathers and male carers.",
+         ("pre-birth-risk", "fathers-and-male-carers"), accepted),
+        (370, charlie, "Cases transferred between councils keep their history and their"
+         " plan.", ("case-transfer", "information-sharing"), accepted),
+        (370, charlie, "Governance for children living with domestic abuse is clear and"
+         " tested.", ("domestic-abuse",), accepted),
+        (370, charlie, "Practice focuses on outcomes for the child rather than single"
+         " incidents.", ("child-focus",), accepted),
+        (370, charlie, "Agencies share information about a baby's household promptly.",
+         ("information-sharing",), accepted | {"repeats": (f"{alex}/R2",)}),
+        (370, charlie, "Services engage fathers and male carers, not only mothers.",
+         ("fathers-and-male-carers",), accepted | {"repeats": (f"{alex}/R4",)}),
+        (540, national, "Engage fathers and male carers routinely in universal and targeted"
+         " services.", ("fathers-and-male-carers",),
+         accepted | {"scope": RecommendationScope.NATIONAL}),
+        (540, national, "Support expectant fathers who have risk factors.",
+         ("fathers-and-male-carers", "pre-birth-risk"),
+         accepted | {"scope": RecommendationScope.NATIONAL}),
+        (540, national, "Commission research into men and non-accidental injury.",
+         ("research",), {"scope": RecommendationScope.NATIONAL,
+                         "response": Response.NOT_ACCEPTED,
+                         "response_reason": "A recommendation for national government;"
+                         " the partnership will contribute when asked."}),
+    ):
+        story.on(days_ago, lambda at, review=review, text=text, themes=themes,
+                 extra=extra: service.add_recommendation(
+            store, review_id=review, text=text, themes=themes, by=BUSINESS_UNIT, at=at,
+            **extra))  # type: ignore[arg-type]
+
+
+def _actions(story: _Story) -> None:
+    store, day, by = story.store, story.day, BUSINESS_UNIT
+
+    def rec(reference: str) -> str:
+        return f"{DEMO_PARTNERSHIP}/{reference}"
+
+    def act(number: int, recommendations: tuple[str, ...], agency: str, title: str,
+            target_in: int, days_ago: int, officer: str, measure: str) -> str:
+        action_id = f"{DEMO_PARTNERSHIP}/A{number:03d}"
+        story.on(days_ago, lambda at: service.add_action(
+            store, id=action_id, recommendation_ids=[rec(r) for r in recommendations],
+            lead_agency_id=agency, title=title, target_date=day(target_in),
+            lead_officer=officer, deliverable=title, success_measure=measure, by=by, at=at))
+        move(action_id, ActionStatus.AGREED, days_ago - 5)
+        return action_id
 
     def move(action_id: str, status: ActionStatus, days_ago: int, **extra: object) -> None:
-        service.set_status(store, action_id, status, by=by, at=on(days_ago),
-                           **extra)  # type: ignore[arg-type]
+        story.on(days_ago, lambda at: service.set_status(
+            store, action_id, status, by=by, at=at, **extra))  # type: ignore[arg-type]
 
     def evidence(action_id: str, tier: EvidenceTier, kind: EvidenceKind, title: str,
                  days_ago: int, owner: str) -> None:
-        service.add_evidence(store, action_id, tier=tier, kind=kind, title=title,
-                             about_date=day(-days_ago - 3), by=owner, at=on(days_ago))
+        story.on(days_ago, lambda at: service.add_evidence(
+            store, action_id, tier=tier, kind=kind, title=title,
+            about_date=day(-days_ago - 3), by=owner, at=at))
 
-    council = "Head of Safeguarding, children's services (demo)"
-    health = "Designated Nurse, safeguarding children (demo)"
-    police = "Detective Inspector, public protection (demo)"
-    subgroup = "Chair, case review subgroup (demo)"
+    def update(action_id: str, text: str, days_ago: int, owner: str) -> None:
+        story.on(days_ago, lambda at: service.add_progress_update(
+            store, action_id, text, by=owner, at=at))
 
-    thresholds = act((a_thresholds, c_outcomes), "DEMO-CC",
+    def revise(action_id: str, target_in: int, reason: str, days_ago: int) -> None:
+        story.on(days_ago, lambda at: service.revise_target_date(
+            store, action_id, day(target_in), reason=reason, by=by, at=at))
+
+    def assure(action_id: str, seen: str, days_ago: int) -> None:
+        story.on(days_ago, lambda at: service.record_assurance_decision(
+            store, action_id, outcome=AssuranceOutcome.ACCEPTED, decided_by=SUBGROUP,
+            body="Case review subgroup", seen=seen, by=by, at=at))
+
+    thresholds = act(1, ("CSPR-ALEX/R1",), "DEMO-CC",
                      "Relaunch the threshold document with multi-agency briefings",
-                     -300, 470, council, "Referrals judged appropriate rise to 85%")
+                     -300, 470, COUNCIL, "Referrals judged appropriate rise to 85%")
     move(thresholds, ActionStatus.IN_PROGRESS, 460)
     evidence(thresholds, EvidenceTier.COMPLETION, EvidenceKind.POLICY,
-             "Threshold document v3 published", 330, council)
+             "Threshold document v3 published", 330, COUNCIL)
     move(thresholds, ActionStatus.COMPLETED, 325)
-    service.record_assurance_decision(
-        store, thresholds, outcome=AssuranceOutcome.ACCEPTED, decided_by=subgroup,
-        body="Case review subgroup", seen="Published document, briefing attendance lists",
-        by=by, at=on(300))
+    assure(thresholds, "Published document, briefing attendance lists", 300)
     evidence(thresholds, EvidenceTier.IMPACT, EvidenceKind.AUDIT,
-             "Multi-agency audit: 87% of referrals met the threshold", 120, council)
+             "Multi-agency audit: 87% of referrals met the threshold", 120, COUNCIL)
     move(thresholds, ActionStatus.EMBEDDED, 110)
 
-    strategy = act((a_strategy,), "DEMO-POL",
+    strategy = act(2, ("CSPR-ALEX/R2",), "DEMO-POL",
                    "Audit attendance of health and police at strategy discussions",
-                   -210, 470, police, "Both present at 95% of strategy discussions")
+                   -210, 470, POLICE, "Both present at 95% of strategy discussions")
     move(strategy, ActionStatus.IN_PROGRESS, 450)
-    service.revise_target_date(store, strategy, day(-30), reason="Audit tool delayed by the"
-                               " records system upgrade", by=by, at=on(200))
-    service.add_progress_update(store, strategy, "Audit of 40 discussions half done.",
-                                by=police, at=on(90))
+    revise(strategy, -30, "Audit tool delayed by the records system upgrade", 200)
+    update(strategy, "Audit of 40 discussions half done.", 90, POLICE)
 
-    escalation = act((a_escalation,), "DEMO-CC", "Relaunch the escalation policy",
-                     -60, 470, council, "Escalations logged and resolved within 10 days")
+    escalation = act(3, ("CSPR-ALEX/R3",), "DEMO-CC", "Relaunch the escalation policy",
+                     -60, 470, COUNCIL, "Escalations logged and resolved within 10 days")
     move(escalation, ActionStatus.IN_PROGRESS, 440)
     evidence(escalation, EvidenceTier.COMPLETION, EvidenceKind.BRIEFING,
-             "7-minute briefing on escalation issued", 70, council)
+             "7-minute briefing on escalation issued", 70, COUNCIL)
     move(escalation, ActionStatus.COMPLETED, 65)
 
-    prebirth = act((a_prebirth, n_expectant), "DEMO-CCG",
+    prebirth = act(4, ("CSPR-ALEX/R4", "NATIONAL-MEN-NAI/R2"), "DEMO-CCG",
                    "Pre-birth assessment pathway covers fathers and male carers",
-                   14, 470, health, "Fathers recorded in 90% of pre-birth assessments")
+                   14, 470, HEALTH, "Fathers recorded in 90% of pre-birth assessments")
     move(prebirth, ActionStatus.IN_PROGRESS, 430)
-    service.add_progress_update(store, prebirth, "Pathway drafted; midwifery sign-off due.",
-                                by=health, at=on(30))
+    update(prebirth, "Pathway drafted; midwifery sign-off due.", 30, HEALTH)
 
-    act((c_transfer,), "DEMO-CC", "Agree a transfer-in protocol with neighbouring councils",
-        150, 360, council, "Every transfer-in has a meeting within 15 days")
+    act(5, ("CSPR-CHARLIE/R1",), "DEMO-CC",
+        "Agree a transfer-in protocol with neighbouring councils",
+        150, 360, COUNCIL, "Every transfer-in has a meeting within 15 days")
 
-    domestic = act((c_domestic,), "DEMO-POL",
+    domestic = act(6, ("CSPR-CHARLIE/R2",), "DEMO-POL",
                    "Domestic abuse notifications reach schools and health visitors in 24 hours",
-                   -300, 360, police, "95% of notifications sent within 24 hours")
+                   -300, 360, POLICE, "95% of notifications sent within 24 hours")
     move(domestic, ActionStatus.IN_PROGRESS, 350)
-    service.revise_target_date(store, domestic, day(-200), reason="Partner systems not linked",
-                               by=by, at=on(260))
-    service.revise_target_date(store, domestic, day(-120), reason="Staffing gap in the hub",
-                               by=by, at=on(190))
-    service.add_progress_update(store, domestic, "Pilot live in the north of the county.",
-                                by=police, at=on(150))
+    revise(domestic, -200, "Partner systems not linked", 260)
+    revise(domestic, -120, "Staffing gap in the hub", 190)
+    update(domestic, "Pilot live in the north of the county.", 150, POLICE)
 
-    sharing = act((c_sharing, a_strategy), "DEMO-CCG",
+    sharing = act(7, ("CSPR-CHARLIE/R4", "CSPR-ALEX/R2"), "DEMO-CCG",
                   "Information sharing agreement for GP records in strategy discussions",
-                  -90, 360, health, "GP information available at 90% of discussions")
+                  -90, 360, HEALTH, "GP information available at 90% of discussions")
     move(sharing, ActionStatus.IN_PROGRESS, 340)
     evidence(sharing, EvidenceTier.COMPLETION, EvidenceKind.POLICY,
-             "Information sharing agreement signed by all practices", 130, health)
+             "Information sharing agreement signed by all practices", 130, HEALTH)
     move(sharing, ActionStatus.COMPLETED, 125)
-    service.record_assurance_decision(
-        store, sharing, outcome=AssuranceOutcome.ACCEPTED, decided_by=subgroup,
-        body="Case review subgroup", seen="Signed agreement; sample of 10 discussions",
-        by=by, at=on(100))
+    assure(sharing, "Signed agreement; sample of 10 discussions", 100)
 
-    visitors = act((c_fathers, n_engage), "DEMO-CCG",
+    visitors = act(8, ("CSPR-CHARLIE/R5", "NATIONAL-MEN-NAI/R1"), "DEMO-CCG",
                    "Health visitors record and engage fathers at every contact",
-                   200, 360, health, "Father's details recorded at 80% of contacts")
+                   200, 360, HEALTH, "Father's details recorded at 80% of contacts")
     move(visitors, ActionStatus.IN_PROGRESS, 300)
-    service.add_progress_update(store, visitors, "Recording template changed.", by=health,
-                                at=on(200))
-    service.add_progress_update(store, visitors, "Training for 120 health visitors booked.",
-                                by=health, at=on(20))
+    update(visitors, "Recording template changed.", 200, HEALTH)
+    update(visitors, "Training for 120 health visitors booked.", 20, HEALTH)
 
-    forum = act((n_engage,), "DEMO-CC", "Hold a forum week on fathers and male carers",
-                -150, 520, council, "500 practitioners reached")
+    forum = act(9, ("NATIONAL-MEN-NAI/R1",), "DEMO-CC",
+                "Hold a forum week on fathers and male carers",
+                -150, 520, COUNCIL, "500 practitioners reached")
     move(forum, ActionStatus.IN_PROGRESS, 500)
     evidence(forum, EvidenceTier.COMPLETION, EvidenceKind.LEARNING_EVENT,
-             "Forum week programme and attendance", 160, council)
+             "Forum week programme and attendance", 160, COUNCIL)
     move(forum, ActionStatus.COMPLETED, 155)
 
-    training = act((c_outcomes,), "DEMO-POL",
+    training = act(10, ("CSPR-CHARLIE/R3",), "DEMO-POL",
                    "Child-focused risk assessment training for response officers",
-                   60, 350, police, "All response officers trained")
-    move(training, ActionStatus.ON_HOLD, 100, hold_reason="Waiting for the national"
-         " training package", hold_review_date=day(30))
-
-    service.rename_agency(store, "DEMO-CCG", "Demoshire Integrated Care Board",
-                          reason="Clinical commissioning groups became integrated care boards",
-                          by=by, at=on(400))
-    for kind, title, days_ago, reach, recs in (
-        (LearningActivityKind.TWILIGHT_SESSION, "Twilight session: learning from Child Alex",
-         470, 85, (a_thresholds, a_escalation, a_prebirth)),
-        (LearningActivityKind.LEARNING_EVENT, "Online session: learning from Child Charlie",
-         360, 140, (c_transfer, c_sharing, c_fathers)),
-        (LearningActivityKind.FORUM_WEEK, "Forum week: fathers and male carers", 160, 420,
-         (c_fathers, n_engage)),
-        (LearningActivityKind.BRIEFING, "7-minute briefing: escalation", 70, 300,
-         (a_escalation,)),
-    ):
-        service.add_learning_activity(
-            store, partnership_id=DEMO_PARTNERSHIP, kind=kind, title=title,
-            held_on=day(-days_ago), reach=reach, recommendation_ids=recs, by=by,
-            at=on(days_ago),
-        )
-    return store.snapshot(), store.history()
+                   60, 350, POLICE, "All response officers trained")
+    move(training, ActionStatus.ON_HOLD, 100,
+         hold_reason="Waiting for the national training package", hold_review_date=day(30))
 
 
 def load_demo(store: Store, *, now: datetime, by: str = BUSINESS_UNIT) -> DemoResult:
     """Load the demo into ``store``, idempotently.
 
     An empty store receives the demo with its dated history; a store that
-    has other records receives the demo records it lacks in one commit; a
-    store that has them all is left alone.
+    holds part of the demo (and nothing else) receives what it lacks in one
+    commit; a store that holds it all is left alone. A store that holds a
+    plan of its own is refused (:class:`RuleViolation` ``demo.store-in-use``):
+    made-up records must never mix with a real plan.
     """
     plan, history = build_demo(now.date())
     current = store.snapshot()
     if len(current) == 0:
         store.restore(plan, history)
         return DemoResult(added=len(plan), plan=store.snapshot())
+    foreign = [
+        record.id for record in current.records()
+        if record.id not in plan.of_kind(kind_of(record))
+    ]
+    if foreign:
+        raise RuleViolation(
+            "demo.store-in-use",
+            f"this store holds a plan of its own ({len(foreign)} records that are not demo"
+            " data, such as " + ", ".join(foreign[:3]) + "); load the demo into a new store"
+            " (actiontrack --store demo.json demo)",
+        )
     missing = [
         Put(attrs.evolve(record, version=0))
         for record in plan.records()

@@ -11,6 +11,7 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── ConflictError                     a write named a stale version, or a duplicate id
     └── StoreError (OSError)              the store cannot be opened or written
         ├── StoreCorruptError             the file is not a readable actiontrack store
+        ├── StoreMissingError             there is no store where one was expected
         ├── StoreVersionError             the store was written by a newer actiontrack
         ├── StoreLockedError              another process holds the store's lock too long
         ├── StoreNotEmptyError            a restore or copy into a store that has records
@@ -18,7 +19,9 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
 
 Adapters translate the errors of the libraries they use (``json``,
 ``tinydb``, ``OSError``) into this tree, so a caller never has to catch a
-third-party exception.
+third-party exception. A caller's misuse of the API itself (a naive
+``datetime``, a blank ``by``, an unknown record kind) raises plain
+``ValueError`` or ``TypeError``, as Python's own functions do.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "StoreCorruptError",
     "StoreError",
     "StoreLockedError",
+    "StoreMissingError",
     "StoreNotAvailableError",
     "StoreNotEmptyError",
     "StoreVersionError",
@@ -110,6 +114,10 @@ class StoreError(ActiontrackError, OSError):
 
 class StoreCorruptError(StoreError):
     """The store's file is not a readable actiontrack store."""
+
+
+class StoreMissingError(StoreError):
+    """There is no store at that place, and it was not to be created."""
 
 
 class StoreVersionError(StoreError):

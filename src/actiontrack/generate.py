@@ -40,7 +40,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import HistoryEntry, Plan, Record, kind_of
-from actiontrack.store.core import PlainRecord, empty_tables, plan_from_tables, prepare_commit
+from actiontrack.store.core import StoreState, empty_tables, plan_from_tables, prepare_commit
 from actiontrack.store.protocol import Put
 
 __all__ = ["SIZES", "Size", "generate_plan"]
@@ -176,22 +176,25 @@ def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[s
 
 
 def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[HistoryEntry]]:
+    """Commit the events in date order through the stores' own versioning."""
     tables = empty_tables()
     entries: list[dict[str, object]] = []
-    commit = 0
-
-    def current(kind: str, record_id: str) -> PlainRecord | None:
-        return tables[kind].get(record_id)
-
+    commit, last_at = 0, None
     for at, _, record in events:
         stored = tables[kind_of(record)].get(record.id)
         based_on = attrs.evolve(record, version=0 if stored is None else stored["version"])
-        prepared = prepare_commit(current, [Put(based_on)], by=_BY, at=at, reason=None,
-                                  last_commit=commit, last_seq=len(entries))
+        state = StoreState(
+            current=lambda kind, record_id: tables[kind].get(record_id),
+            tombstone=lambda kind, record_id: None,
+            last_commit=commit,
+            last_seq=len(entries),
+            last_at=last_at,
+        )
+        prepared = prepare_commit(state, [Put(based_on)], by=_BY, at=at, reason=None)
         for (kind, record_id), plain in prepared.writes.items():
             assert plain is not None
             tables[kind][record_id] = plain
         entries.extend(prepared.entries)
-        commit = prepared.commit
+        commit, last_at = prepared.commit, prepared.at
     history = [convert.structure(entry, HistoryEntry) for entry in entries]
     return plan_from_tables(tables), history

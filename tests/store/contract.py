@@ -32,6 +32,7 @@ from actiontrack.errors import (
     ActiontrackError,
     ConflictError,
     NotFoundError,
+    RuleViolation,
     StoreNotEmptyError,
 )
 from actiontrack.store import Change, Delete, Put, Receipt, Store
@@ -352,14 +353,27 @@ class StoreContract:
         assert (deleted.old, deleted.new, deleted.field) == (plain(second), None, None)
         assert deleted.version == 3
 
-    def test_deleted_id_can_be_created_again(self, store: Store) -> None:
-        """After a delete the id is free: a create starts again at version 1."""
+    def test_deleted_id_can_be_created_again_and_its_versions_go_on(self, store: Store) -> None:
+        """After a delete the id can be created again; its versions continue, never restart."""
         self.commit(store, [Put(recommendation(text="old"))])
         self.commit(store, [Delete("recommendations", "R1", 1)], hour=1)
         receipt = self.commit(store, [Put(recommendation(text="new"))], hour=2)
-        assert receipt.records[0].version == 1
+        assert receipt.records[0].version == 3
         assert store.get(Recommendation, "R1").text == "new"
-        assert len(store.history(record_id="R1")) == 3
+        assert [e.version for e in store.history(record_id="R1")] == [1, 2, 3]
+        assert self.reopen(store).get(Recommendation, "R1").version == 3
+
+    def test_writer_holding_a_deleted_record_cannot_overwrite_its_successor(
+        self, store: Store
+    ) -> None:
+        """A stale copy of a deleted record conflicts with the record created again in its place."""
+        stale = self.commit(store, [Put(recommendation(text="old"))]).records[0]
+        self.commit(store, [Delete("recommendations", "R1", 1)], hour=1)
+        self.commit(store, [Put(recommendation(text="new"))], hour=2)
+        before = state(store)
+        with pytest.raises(ConflictError):
+            self.commit(store, [Put(attrs.evolve(stale, text="overwrite"))], hour=3)
+        self.assert_unchanged(store, before)
 
     def test_seq_increases_and_commit_numbers_group_a_unit(self, store: Store) -> None:
         """seq numbers every entry 1, 2, 3...; all entries of one unit share its commit number."""
@@ -446,11 +460,11 @@ class StoreContract:
         self.assert_unchanged(store, before)
 
     def test_delete_and_create_again_in_one_unit(self, store: Store) -> None:
-        """A delete then a create of the same id in one unit leaves the new record at version 1."""
+        """A delete then a create of the same id in one unit continues the record's versions."""
         self.commit(store, [Put(recommendation(text="old"))])
         self.commit(store, [Delete("recommendations", "R1", 1),
                             Put(recommendation(text="new"))], hour=1)
-        assert store.get(Recommendation, "R1") == recommendation(text="new", version=1)
+        assert store.get(Recommendation, "R1") == recommendation(text="new", version=3)
         assert store.snapshot(as_of=at(1)) == store.snapshot()
         assert store.snapshot(as_of=at(0)).recommendations["R1"].text == "old"
 
@@ -521,17 +535,26 @@ class StoreContract:
         with pytest.raises(ValueError, match="timezone"):
             store.snapshot(as_of=naive)
 
-    def test_backdated_change_does_not_break_snapshot_as_of(self, store: Store) -> None:
-        """A change dated before its record was created (a clock set back) keeps as_of working."""
+    def test_backdated_change_is_refused_so_past_snapshots_never_change(
+        self, store: Store
+    ) -> None:
+        """A change dated before the latest commit is refused: as_of a past moment stays put."""
         created = self.commit(store, [Put(recommendation(text="first"))], hour=2).records[0]
-        self.commit(store, [Put(attrs.evolve(created, text="second")),
-                            Put(recommendation("R2"))], hour=1)
-        for view in (store, self.reopen(store)):
-            # At 01:30 only what was dated by then stood: R2, not yet R1.
-            then = view.snapshot(as_of=at(1) + timedelta(minutes=30))
-            assert then == Plan.from_records([recommendation("R2", version=1)])
-            assert view.snapshot(as_of=at(0)) == Plan()
-            assert view.snapshot(as_of=at(3)) == view.snapshot()
+        before = state(store)
+        then = store.snapshot(as_of=at(2))
+        with pytest.raises(RuleViolation) as caught:
+            self.commit(store, [Put(attrs.evolve(created, text="second"))], hour=1)
+        assert caught.value.rule == "history.forward-only"
+        self.assert_unchanged(store, before)
+        assert store.snapshot(as_of=at(2)) == then
+
+    def test_writers_at_the_same_moment_share_one_timeline(self, store: Store) -> None:
+        """A clock reading a little before the latest commit is recorded at the latest commit."""
+        self.commit(store, [Put(recommendation("R1"))], hour=2)
+        receipt = store.commit([Put(recommendation("R2"))], by=BY,
+                               at=at(2) - timedelta(seconds=5))
+        assert receipt.entries[0].at == at(2)
+        assert [e.at for e in store.history()] == [at(2), at(2)]
 
     # make_store gives a new store per example, so sharing the fixture is safe; and
     # each backend's subclass runs this one method, so executors differ by design.
@@ -550,11 +573,13 @@ class StoreContract:
         """After random commits, the store matches a simple model, now and at every past commit."""
         store = make_store()
         model: dict[tuple[str, str], Record] = {}
+        removed: dict[tuple[str, str], int] = {}  # the last version of each deleted record
         past: list[tuple[datetime, dict[tuple[str, str], Record]]] = []
         offsets = [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-7))]
         for number, unit in enumerate(units):
             moment = (T0 + timedelta(minutes=number)).astimezone(offsets[number % 3])
             working = dict(model)
+            working_removed = dict(removed)
             changes: list[Change] = []
             refusal: type[Exception] | None = None
             for operation, kind, record_id, staleness, text in unit:
@@ -568,7 +593,7 @@ class StoreContract:
                     elif refusal is None and stored.version != base:  # type: ignore[union-attr]
                         refusal = ConflictError
                     elif refusal is None:
-                        del working[key]
+                        working_removed[key] = working.pop(key).version + 1
                     continue
                 record: Record = (recommendation(record_id, text=text, version=base)
                                   if kind == "recommendations"
@@ -577,7 +602,8 @@ class StoreContract:
                 if refusal is None and (stored.version if stored else 0) != base:
                     refusal = ConflictError
                 elif refusal is None and stored is None:
-                    working[key] = attrs.evolve(record, version=1)
+                    working[key] = attrs.evolve(
+                        record, version=working_removed.get(key, 0) + 1)
                 elif refusal is None and attrs.evolve(record, version=0) != attrs.evolve(
                         stored, version=0):
                     working[key] = attrs.evolve(record, version=base + 1)
@@ -588,7 +614,7 @@ class StoreContract:
             else:
                 receipt = store.commit(changes, by=BY, at=moment)
                 event("unit committed" if receipt.changed else "unit changed nothing")
-                model = working
+                model, removed = working, working_removed
                 past.append((moment, dict(model)))
             assert store.snapshot() == Plan.from_records(model.values())
 

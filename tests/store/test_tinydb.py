@@ -388,8 +388,9 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
     history_path = path.with_name("plan.history.jsonl")
     committed = history_path.read_bytes()
     # A crashed commit: one whole entry and half of the next, never named by plan.json.
+    next_commit = meta(path)["last_commit"] + 1
     stray_entry = json.dumps({**json.loads(committed.splitlines()[0]), "seq": 99,
-                              "record_id": "GHOST"}).encode()
+                              "commit": next_commit, "record_id": "GHOST"}).encode()
     history_path.write_bytes(committed + stray_entry + b"\n" + stray_entry[:30])
     leftover = path.with_name(f".{path.name}.999999.tmp")
     leftover.write_bytes(path.read_bytes()[:50])
@@ -412,6 +413,30 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
     assert [entry.seq for entry in history] == list(range(1, len(history) + 1))
     assert sorted(p.name for p in path.parent.iterdir()) == [
         "plan.history.jsonl", "plan.json", "plan.json.lock"]
+
+
+def test_an_older_plan_json_never_cuts_committed_history(path: Path) -> None:
+    """plan.json put back from an older copy: commits are refused, and no history is cut."""
+    store = TinyDBStore(path)
+    store.commit([Put(recommendation("R1"))], by=BY, at=at(0))
+    older = path.read_bytes()
+    store.commit([Put(recommendation("R2"))], by=BY, at=at(1))
+    store.commit([Put(recommendation("R3"))], by=BY, at=at(2))
+    path.write_bytes(older)
+    before = files(path.parent)
+    with pytest.raises(StoreCorruptError, match="older copy"):
+        TinyDBStore(path).commit([Put(recommendation("R4"))], by=BY, at=at(3))
+    assert files(path.parent) == before
+
+
+def test_a_missing_plan_json_is_not_recreated_over_its_history(path: Path) -> None:
+    """With plan.json gone but its history there, opening refuses rather than start afresh."""
+    filled(path).close()
+    path.unlink()
+    before = files(path.parent)
+    with pytest.raises(StoreCorruptError, match="from a backup"):
+        TinyDBStore(path)
+    assert files(path.parent) == before
 
 
 def test_store_file_is_compact_json_with_a_meta_table(path: Path) -> None:

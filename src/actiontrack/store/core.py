@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 import attrs
@@ -29,18 +29,21 @@ from actiontrack.domain.plan import (
     Record,
     kind_of,
 )
-from actiontrack.errors import ConflictError, NotFoundError
+from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
 from actiontrack.store.protocol import Change, Delete, Put
 
 __all__ = [
+    "SIMULTANEOUS",
     "PlainRecord",
     "PlainTables",
     "PreparedCommit",
+    "StoreState",
     "apply_to_plan",
     "empty_tables",
     "plan_from_tables",
     "prepare_commit",
     "replay",
+    "restored_state",
     "select_history",
     "structure_record",
 ]
@@ -50,6 +53,10 @@ PlainRecord: TypeAlias = dict[str, Any]
 PlainTables: TypeAlias = dict[str, dict[str, PlainRecord]]
 
 _NOT_DIFFED = "version"
+
+#: How far apart two commits' clock readings may be and still count as
+#: simultaneous (the later committer read the clock, then waited for the lock).
+SIMULTANEOUS = timedelta(minutes=1)
 
 
 def empty_tables() -> PlainTables:
@@ -61,13 +68,16 @@ class PreparedCommit:
     """A checked unit of work: what to write and what to append to history.
 
     ``writes`` maps (kind, id) to the new plain record, or ``None`` to remove
-    it; ``expected`` maps the same keys to the version each write was based
-    on (0 for a create), for backends that re-check inside a transaction.
+    it. ``tombstones`` maps each record this unit removes to its last version:
+    a backend keeps it, so that an id created again continues its versions and
+    a writer still holding the old record gets a conflict, never an overwrite.
     """
 
     commit: int
+    #: The moment the commit is recorded at (see :data:`SIMULTANEOUS`).
+    at: datetime
     writes: dict[tuple[str, str], PlainRecord | None]
-    expected: dict[tuple[str, str], int]
+    tombstones: dict[tuple[str, str], int]
     entries: list[dict[str, Any]]
     records: list[Record]
 
@@ -78,34 +88,64 @@ class PreparedCommit:
         return tuple(convert.structure(entry, HistoryEntry) for entry in entries)
 
 
+@attrs.frozen(kw_only=True)
+class StoreState:
+    """What a backend tells :func:`prepare_commit` about the store as it stands."""
+
+    #: The stored plain record, or ``None``.
+    current: Callable[[str, str], PlainRecord | None]
+    #: The last version of a removed record, or ``None`` if it never existed.
+    tombstone: Callable[[str, str], int | None]
+    last_commit: int
+    last_seq: int
+    #: When the latest commit was made; history only moves forward from it.
+    last_at: datetime | None
+
+
 def prepare_commit(
-    current: Callable[[str, str], PlainRecord | None],
+    state: StoreState,
     changes: Sequence[Change],
     *,
     by: str,
     at: datetime,
     reason: str | None,
-    last_commit: int,
-    last_seq: int,
 ) -> PreparedCommit:
     """Check ``changes`` against the stored records and work out their effect.
 
-    ``current(kind, id)`` returns the stored plain record or ``None``. Raises
-    :class:`ConflictError` on the first stale version or duplicate id, and
-    :class:`NotFoundError` when deleting a missing record; the caller then
-    writes nothing. Several changes to one record in a unit apply in order.
+    Raises, and the caller then writes nothing:
+
+    - :class:`ConversionError` when a record does not hold the types its
+      model declares (a script passed ``name=12345``);
+    - :class:`ConflictError` on the first stale version or existing id;
+    - :class:`NotFoundError` when removing a record that does not exist;
+    - :class:`RuleViolation` when ``at`` is earlier than the latest commit:
+      history only moves forward, so a plan rebuilt as of a past moment
+      never changes afterwards. A change dated less than
+      :data:`SIMULTANEOUS` before it (a writer that read the clock, then
+      waited for another's commit) is recorded at the latest commit's moment.
+
+    Several changes to one record in a unit apply in order.
     """
     if at.tzinfo is None:
         raise ValueError("commit times must be timezone-aware")
     if not by or not by.strip():
         raise ValueError("every change needs the name of who made it (by)")
-    commit = last_commit + 1
+    if state.last_at is not None and at < state.last_at:
+        if at < state.last_at - SIMULTANEOUS:
+            raise RuleViolation(
+                "history.forward-only",
+                f"this change is dated {at.isoformat()}, before the latest change in the"
+                f" store ({state.last_at.isoformat()}); history only moves forward, so"
+                " changes must be recorded in the order they happened",
+            )
+        at = state.last_at  # two writers at the same moment: keep one timeline
+    commit = state.last_commit + 1
     at_text = at.isoformat()
     working: dict[tuple[str, str], PlainRecord | None] = {}
-    expected: dict[tuple[str, str], int] = {}
+    tombstones: dict[tuple[str, str], int] = {}
     entries: list[dict[str, Any]] = []
     records: list[Record] = []
-    seq = last_seq
+    seq = state.last_seq
 
     def entry(kind: str, record_id: str, version: int, change: ChangeKind,
               field: str | None, old: Any, new: Any) -> None:
@@ -126,7 +166,7 @@ def prepare_commit(
             if kind not in RECORD_KINDS:
                 raise ValueError(f"unknown record kind {kind!r}")
         key = (kind, record_id)
-        stored = working[key] if key in working else current(kind, record_id)
+        stored = working[key] if key in working else state.current(kind, record_id)
         stored_version = None if stored is None else stored["version"]
         if isinstance(change, Delete):
             if stored is None:
@@ -135,15 +175,21 @@ def prepare_commit(
                 raise ConflictError(
                     RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version
                 )
-            expected.setdefault(key, stored_version)
             working[key] = None
+            tombstones[key] = stored_version + 1
             entry(kind, record_id, stored_version + 1, ChangeKind.DELETE, None, stored, None)
             continue
         if (stored_version or 0) != base:
-            raise ConflictError(RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version)
+            raise ConflictError(
+                RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version
+            )
         new = convert.unstructure(change.record)
+        # The model's annotations are not enforced on construction: check them here,
+        # so that nothing a later read would refuse is ever stored.
+        convert.structure(new, type(change.record), path=f'$.{kind}["{record_id}"]')
         if stored is None:
-            version = base + 1
+            removed = tombstones[key] if key in tombstones else state.tombstone(kind, record_id)
+            version = (removed or 0) + 1
             new["version"] = version
             entry(kind, record_id, version, ChangeKind.CREATE, None, None, new)
         else:
@@ -155,12 +201,43 @@ def prepare_commit(
             for field in changed:
                 entry(kind, record_id, version, ChangeKind.UPDATE, field,
                       stored.get(field), new[field])
-        expected.setdefault(key, base)
+        tombstones.pop(key, None)
         working[key] = new
         records.append(attrs.evolve(change.record, version=version))
     return PreparedCommit(
-        commit=commit, writes=working, expected=expected, entries=entries, records=records
+        commit=commit, at=at, writes=working, tombstones=tombstones, entries=entries,
+        records=records,
     )
+
+
+def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Check that ``history`` rebuilds ``plan`` and work out what a restored store keeps.
+
+    Returns ``last_commit``, ``last_seq``, ``last_at`` and ``tombstones``;
+    raises :class:`~actiontrack.errors.StoreError` when the history does not
+    rebuild the plan (a store restored from it would answer ``as_of`` wrongly).
+    """
+    tables = replay(history)
+    if plan_from_tables(tables) != plan:
+        raise StoreError("the history given does not rebuild the plan given; nothing restored")
+    tombstones: dict[tuple[str, str], int] = {}
+    for item in history:
+        key = (item["kind"], item["record_id"])
+        if item["change"] == ChangeKind.DELETE and key[1] not in tables[key[0]]:
+            tombstones[key] = item["version"]
+        elif item["change"] == ChangeKind.CREATE:
+            tombstones.pop(key, None)
+    moments = [_moment(item["at"]) for item in history]
+    return {
+        "last_commit": max((item["commit"] for item in history), default=0),
+        "last_seq": max((item["seq"] for item in history), default=0),
+        "last_at": max(moments, default=None),
+        "tombstones": tombstones,
+    }
+
+
+def _moment(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) -> PlainTables:
@@ -175,11 +252,8 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
         raise ValueError("as_of must be timezone-aware, like every commit time")
     tables = empty_tables()
     for item in entries:
-        if until is not None:
-            at = item["at"]
-            at_moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-            if at_moment > until:
-                continue
+        if until is not None and _moment(item["at"]) > until:
+            continue
         table = tables[item["kind"]]
         change = item["change"]
         if change == ChangeKind.CREATE:

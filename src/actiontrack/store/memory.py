@@ -13,14 +13,16 @@ from typing import Any, TypeVar
 
 from actiontrack import convert
 from actiontrack.domain.plan import RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
-from actiontrack.errors import NotFoundError, StoreNotEmptyError
+from actiontrack.errors import NotFoundError, StoreError, StoreNotEmptyError
 from actiontrack.store.core import (
     PlainTables,
+    StoreState,
     apply_to_plan,
     empty_tables,
     plan_from_tables,
     prepare_commit,
     replay,
+    restored_state,
     select_history,
     structure_record,
 )
@@ -37,15 +39,20 @@ class MemoryStore:
     def __init__(self) -> None:
         self._identity = str(uuid.uuid4())
         self._tables: PlainTables = empty_tables()
+        self._tombstones: dict[tuple[str, str], int] = {}
         self._history: list[dict[str, Any]] = []
         self._last_commit = 0
+        self._last_seq = 0
+        self._last_at: datetime | None = None
         self._plan: Plan | None = None
+        self._closed = False
 
     @property
     def identity(self) -> str:
         return self._identity
 
     def get(self, kind: type[R], record_id: str) -> R:
+        self._check_open()
         name = kind_of(kind)
         plain = self._tables[name].get(record_id)
         if plain is None:
@@ -55,6 +62,7 @@ class MemoryStore:
         return record
 
     def snapshot(self, as_of: datetime | None = None) -> Plan:
+        self._check_open()
         if as_of is not None:
             return plan_from_tables(replay(self._history, as_of))
         if self._plan is None:
@@ -64,6 +72,7 @@ class MemoryStore:
     def history(
         self, *, kind: str | None = None, record_id: str | None = None
     ) -> list[HistoryEntry]:
+        self._check_open()
         return select_history(self._history, kind=kind, record_id=record_id, shared=True)
 
     def commit(
@@ -74,15 +83,15 @@ class MemoryStore:
         at: datetime,
         reason: str | None = None,
     ) -> Receipt:
-        prepared = prepare_commit(
-            lambda kind, record_id: self._tables[kind].get(record_id),
-            changes,
-            by=by,
-            at=at,
-            reason=reason,
+        self._check_open()
+        state = StoreState(
+            current=lambda kind, record_id: self._tables[kind].get(record_id),
+            tombstone=lambda kind, record_id: self._tombstones.get((kind, record_id)),
             last_commit=self._last_commit,
-            last_seq=len(self._history),
+            last_seq=self._last_seq,
+            last_at=self._last_at,
         )
+        prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
         if not prepared.entries:
             return Receipt(commit=self._last_commit, records=(), entries=())
         for (kind, record_id), plain in prepared.writes.items():
@@ -90,8 +99,12 @@ class MemoryStore:
                 self._tables[kind].pop(record_id, None)
             else:
                 self._tables[kind][record_id] = plain
+                self._tombstones.pop((kind, record_id), None)
+        self._tombstones |= prepared.tombstones
         self._history.extend(prepared.entries)
         self._last_commit = prepared.commit
+        self._last_seq = prepared.entries[-1]["seq"]
+        self._last_at = prepared.at
         if self._plan is not None:
             self._plan = apply_to_plan(self._plan, prepared)
         return Receipt(
@@ -99,14 +112,26 @@ class MemoryStore:
         )
 
     def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
+        self._check_open()
         if any(self._tables.values()) or self._history:
             raise StoreNotEmptyError("restore needs an empty store; this one has records")
+        entries = [convert.unstructure(entry) for entry in history]
+        restored = restored_state(plan, entries)
         for record in plan.records():
             self._tables[kind_of(record)][record.id] = convert.unstructure(record)
-        self._history = [convert.unstructure(entry) for entry in history]
-        self._last_commit = max((entry["commit"] for entry in self._history), default=0)
+        self._history = entries
+        self._tombstones = restored["tombstones"]
+        self._last_commit = restored["last_commit"]
+        self._last_seq = restored["last_seq"]
+        self._last_at = restored["last_at"]
         self._plan = None
 
     def close(self) -> None:
         self._tables = empty_tables()
         self._history = []
+        self._plan = None
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this store has been closed")

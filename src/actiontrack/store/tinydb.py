@@ -53,16 +53,19 @@ from actiontrack.errors import (
     StoreCorruptError,
     StoreError,
     StoreLockedError,
+    StoreMissingError,
     StoreNotAvailableError,
     StoreNotEmptyError,
     StoreVersionError,
 )
 from actiontrack.store.core import (
     PlainTables,
+    StoreState,
     apply_to_plan,
     plan_from_tables,
     prepare_commit,
     replay,
+    restored_state,
     select_history,
     structure_record,
 )
@@ -75,6 +78,10 @@ SCHEMA_VERSION = 1
 
 _META = "_meta"
 _META_ID = "store"
+_ENTRY_KEYS = frozenset(
+    {"seq", "commit", "at", "by", "reason", "kind", "record_id", "version", "change",
+     "field", "old", "new"}
+)
 
 R = TypeVar("R", bound=Record)
 
@@ -127,9 +134,10 @@ class TinyDBStore:
         self._storage = storage
         self._stamp: tuple[int, int, int] | None = None
         self._plan: Plan | None = None
+        self._closed = False
         if not self.path.exists():
             if not create:
-                raise StoreError(f"there is no store at {self.path}")
+                raise StoreMissingError(f"there is no store at {self.path}")
             self._create()
         self._refresh()
 
@@ -154,7 +162,8 @@ class TinyDBStore:
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._refresh()
         if as_of is not None:
-            tables = replay(self._read_history(), as_of)
+            with self._checked(self.history_path):
+                tables = replay(self._read_history(), as_of)
             with self._checked():
                 return plan_from_tables(tables)
         if self._plan is None:
@@ -166,7 +175,7 @@ class TinyDBStore:
         self, *, kind: str | None = None, record_id: str | None = None
     ) -> list[HistoryEntry]:
         self._refresh()
-        with self._checked():
+        with self._checked(self.history_path):
             return select_history(
                 self._read_history(), kind=kind, record_id=record_id, shared=False
             )
@@ -184,25 +193,32 @@ class TinyDBStore:
         with self._locked():
             self._refresh(force=self._history_size() != self._meta["history_bytes"])
             meta = dict(self._meta)
-            prepared = prepare_commit(
-                lambda kind, record_id: self._storage.data.get(kind, {}).get(record_id),
-                changes,
-                by=by,
-                at=at,
-                reason=reason,
+            tombstones: dict[str, dict[str, int]] = meta.get("tombstones", {})
+            last_at = meta.get("last_at")
+            state = StoreState(
+                current=lambda kind, record_id: self._storage.data.get(kind, {}).get(record_id),
+                tombstone=lambda kind, record_id: tombstones.get(kind, {}).get(record_id),
                 last_commit=meta["last_commit"],
                 last_seq=meta["last_seq"],
+                last_at=None if last_at is None else datetime.fromisoformat(last_at),
             )
+            prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
                 return Receipt(commit=meta["last_commit"], records=(), entries=())
-            history_bytes = self._append_history(meta["history_bytes"], prepared.entries)
+            history_bytes = self._append_history(meta, prepared.entries)
             writes: dict[str, dict[str, dict[str, Any] | None]] = {}
+            kept = {kind: dict(ids) for kind, ids in tombstones.items()}
             for (kind, record_id), plain in prepared.writes.items():
                 writes.setdefault(kind, {})[record_id] = plain
+                kept.get(kind, {}).pop(record_id, None)
+            for (kind, record_id), version in prepared.tombstones.items():
+                kept.setdefault(kind, {})[record_id] = version
             meta |= {
                 "last_commit": prepared.commit,
                 "last_seq": prepared.entries[-1]["seq"],
+                "last_at": prepared.at.isoformat(),
                 "history_bytes": history_bytes,
+                "tombstones": {kind: ids for kind, ids in kept.items() if ids},
             }
             plan_before = self._plan
             self._write(writes, meta)
@@ -220,14 +236,20 @@ class TinyDBStore:
                     f"{self.path} already holds a plan; restore needs an empty store"
                 )
             entries = [convert.unstructure(entry) for entry in history]
+            restored = restored_state(plan, entries)
             writes: dict[str, dict[str, dict[str, Any] | None]] = {}
             for record in plan.records():
                 writes.setdefault(kind_of(record), {})[record.id] = convert.unstructure(record)
+            tombstones: dict[str, dict[str, int]] = {}
+            for (kind, record_id), version in restored["tombstones"].items():
+                tombstones.setdefault(kind, {})[record_id] = version
             meta = dict(self._meta)
             meta |= {
-                "last_commit": max((e["commit"] for e in entries), default=0),
-                "last_seq": max((e["seq"] for e in entries), default=0),
-                "history_bytes": self._append_history(0, entries) if entries else 0,
+                "last_commit": restored["last_commit"],
+                "last_seq": restored["last_seq"],
+                "last_at": restored["last_at"] and restored["last_at"].isoformat(),
+                "tombstones": tombstones,
+                "history_bytes": self._append_history(meta, entries) if entries else 0,
             }
             self._write(writes, meta)
 
@@ -235,6 +257,7 @@ class TinyDBStore:
         self._storage.data = {}
         self._stamp = None
         self._plan = None
+        self._closed = True
 
     # -- internals ---------------------------------------------------------
 
@@ -247,19 +270,24 @@ class TinyDBStore:
         return {kind: self._storage.data.get(kind, {}) for kind in RECORD_KINDS}
 
     @contextlib.contextmanager
-    def _checked(self) -> Iterator[None]:
-        """Report a record that does not convert as a damaged store, naming the file."""
+    def _checked(self, where: Path | None = None) -> Iterator[None]:
+        """Report data that does not convert as a damaged store, naming the file."""
         try:
             yield
         except ConversionError as exc:
             raise StoreCorruptError(
-                f"{self.path} holds a record that is not valid: " + "; ".join(exc.problems)
+                f"{where or self.path} holds data that is not valid: " + "; ".join(exc.problems)
             ) from None
 
     def _create(self) -> None:
         with self._locked():
             if self.path.exists():
                 return
+            if self._history_size():
+                raise StoreCorruptError(
+                    f"{self.path} is missing but its history {self.history_path} is there:"
+                    " put back plan.json from a backup; a new store would lose that history"
+                )
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "identity": str(uuid.uuid4()),
@@ -281,6 +309,8 @@ class TinyDBStore:
         The file's inode, modification time and size tell; ``force`` covers
         what they cannot (an inode reused within one timestamp tick).
         """
+        if self._closed:
+            raise StoreError(f"{self.path}: this store object has been closed")
         try:
             with open(self.path, "rb") as file:
                 info = os.fstat(file.fileno())
@@ -314,15 +344,21 @@ class TinyDBStore:
             for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 leftover.unlink(missing_ok=True)  # from a writer killed mid-write
             _atomic_write(self.path, _dump(self._storage.data))
+        except OSError as exc:
+            self._stamp = None  # whatever reached the disk, the next read comes from it
+            raise StoreError(
+                f"{self.path}: cannot write the store ({exc.strerror}); the store is as it was"
+            ) from None
         except BaseException:
-            # Whatever reached the disk, the next read must come from it.
             self._stamp = None
             raise
         info = os.stat(self.path)
         self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
         self._plan = None
 
-    def _append_history(self, committed: int, entries: list[dict[str, Any]]) -> int:
+    def _append_history(self, meta: Mapping[str, Any], entries: list[dict[str, Any]]) -> int:
+        """Append ``entries`` after the committed history; return the new committed length."""
+        committed: int = meta["history_bytes"]
         payload = b"".join(
             json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
             for entry in entries
@@ -342,12 +378,37 @@ class TinyDBStore:
                     "history has been lost or truncated"
                 )
             if size > committed:
-                os.ftruncate(fd, committed)  # the tail of a commit that never landed
+                self._check_stray_tail(os.pread(fd, size - committed, committed), meta)
+                os.ftruncate(fd, committed)
             os.pwrite(fd, payload, committed)
             os.fsync(fd)
+        except OSError as exc:
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(
+                f"{self.history_path}: cannot write history ({exc.strerror}); nothing written"
+            ) from None
         finally:
             os.close(fd)
         return committed + len(payload)
+
+    def _check_stray_tail(self, tail: bytes, meta: Mapping[str, Any]) -> None:
+        """Allow only the leftovers of one commit that never landed; refuse to cut more.
+
+        Anything else past the committed length is history that ``plan.json``
+        does not know about, as when an older copy of it was put back.
+        """
+        complete, _, _ = tail.rpartition(b"\n")  # a last line cut short is expected
+        for line in complete.splitlines():
+            try:
+                commit = json.loads(line).get("commit")
+            except (ValueError, AttributeError):
+                commit = None
+            if commit != meta["last_commit"] + 1:
+                raise StoreCorruptError(
+                    f"{self.history_path} holds history that {self.path} does not know about"
+                    " (is plan.json an older copy?); nothing written, nothing cut"
+                )
 
     def _read_history(self) -> Iterator[dict[str, Any]]:
         committed = self._meta["history_bytes"]
@@ -358,19 +419,30 @@ class TinyDBStore:
                 raw = file.read(committed)
         except FileNotFoundError:
             raise StoreCorruptError(f"{self.history_path} is missing") from None
+        except OSError as exc:
+            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
         if len(raw) < committed:
             raise StoreCorruptError(f"{self.history_path} is shorter than {self.path} says it is")
         for number, line in enumerate(raw.splitlines(), start=1):
             try:
-                yield json.loads(line)
+                entry = json.loads(line)
             except ValueError:
+                entry = None
+            if not isinstance(entry, dict) or entry.keys() != _ENTRY_KEYS:
                 raise StoreCorruptError(
                     f"{self.history_path}, line {number}: not a valid history entry"
-                ) from None
+                )
+            yield entry
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.lock_path}: cannot open the lock file ({exc.strerror}); is the folder"
+                " writable?"
+            ) from None
         try:
             deadline = time.monotonic() + self.lock_timeout
             pause = 0.001
@@ -430,18 +502,46 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
             raise StoreCorruptError(
                 f"{path}: $.{_META}.{_META_ID}.{key}: expected {expected}, got {meta[key]!r}"
             )
+    last_at = meta.get("last_at")
+    if last_at is not None and not _is_moment(last_at):
+        raise StoreCorruptError(f"{path}: $.{_META}.{_META_ID}.last_at: expected an ISO moment")
+    tombstones = meta.get("tombstones", {})
+    if not isinstance(tombstones, dict) or not all(
+        isinstance(ids, dict) and all(type(v) is int for v in ids.values())
+        for ids in tombstones.values()
+    ):
+        raise StoreCorruptError(
+            f"{path}: $.{_META}.{_META_ID}.tombstones: expected kind -> id -> version"
+        )
     for name, table in data.items():
         if name != _META and name not in RECORD_KINDS:
             raise StoreCorruptError(f"{path} has an unknown table {name!r}")
         if not isinstance(table, dict):
             raise StoreCorruptError(f"{path}: table {name!r} is not a JSON object")
+        if name == _META:
+            continue
         for record_id, plain in table.items():
-            if name != _META and (not isinstance(plain, dict) or plain.get("id") != record_id):
+            if not isinstance(plain, dict) or plain.get("id") != record_id:
                 raise StoreCorruptError(
                     f'{path}: $.{name}["{record_id}"] is not a record with that id'
                 )
+            version = plain.get("version")
+            if type(version) is not int or version < 1:
+                raise StoreCorruptError(
+                    f'{path}: $.{name}["{record_id}"].version: expected a whole number,'
+                    f" 1 or more, got {version!r}"
+                )
     checked: dict[str, dict[str, Any]] = data
     return checked
+
+
+def _is_moment(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _atomic_write(path: Path, payload: bytes) -> None:
@@ -453,13 +553,17 @@ def _atomic_write(path: Path, payload: bytes) -> None:
         mode = 0o600  # plans hold sensitive data: readable by their owner only
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a full disk must not also leave litter
+        raise
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)
