@@ -207,8 +207,45 @@ def test_superseding_needs_an_existing_successor(store: at.MemoryStore) -> None:
     assert done.successor_id == new.id
 
 
-def test_bad_ids_are_refused(store: at.MemoryStore) -> None:
+def test_bad_ids_are_refused_as_bad_input(store: at.MemoryStore) -> None:
     """Ids are printable text without spaces: a partner can type and read them."""
-    with pytest.raises(at.RuleViolation) as caught:
+    with pytest.raises(at.ConversionError, match="must start with a letter or digit"):
         at.add_agency(store, id="north police", name="x", by=BY, at=NOW)
-    assert caught.value.rule == "id.format"
+
+
+def test_a_generated_id_taken_meanwhile_is_not_a_conflict(store: at.MemoryStore) -> None:
+    """Two people adding an update at once both get theirs: the second takes the next id."""
+    action = new_action(store)
+    held = store.snapshot()  # the first writer's view, taken before the second commits
+    at.add_progress_update(store, action.id, "From the second writer.", by="B", at=NOW)
+
+    class StaleFirstRead:
+        """The store as the first writer saw it on its first read, then as it is."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def snapshot(self, as_of: datetime | None = None) -> at.Plan:
+            self.reads += 1
+            return held if self.reads == 1 else store.snapshot(as_of)
+
+    update = at.add_progress_update(StaleFirstRead(), action.id,  # type: ignore[arg-type]
+                                    "From the first writer.", by="A", at=NOW)
+    assert update.id == f"{action.id}/U2"
+    assert [u.text for u in store.snapshot().updates_for(action.id)] == [
+        "From the second writer.", "From the first writer."]
+
+
+def test_days_are_english_days(store: at.MemoryStore) -> None:
+    """At 00:30 in an English summer (23:30 UTC the day before) it is already the next day."""
+    action = new_action(store)
+    late = datetime(2027, 7, 14, 23, 30, tzinfo=UTC)
+    evidence = at.add_evidence(store, action.id, tier=at.EvidenceTier.COMPLETION,
+                               kind=at.EvidenceKind.BRIEFING, title="Register",
+                               about_date=date(2027, 7, 15), by=BY, at=late)
+    assert evidence.recorded_on == date(2027, 7, 15)
+    update = at.add_progress_update(store, action.id, "Late note.", by=BY, at=late)
+    assert update.on == date(2027, 7, 15)

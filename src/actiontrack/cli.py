@@ -23,7 +23,6 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any, NoReturn, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -31,6 +30,7 @@ from rich.table import Table
 
 from actiontrack import convert, service
 from actiontrack.demo import load_demo
+from actiontrack.domain.clocks import ENGLAND, local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -43,14 +43,15 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record
-from actiontrack.domain.rag import Rag, rag
+from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.errors import (
     ActiontrackError,
     ConflictError,
+    ConversionError,
     NotFoundError,
     RuleViolation,
-    StoreError,
     StoreLockedError,
+    StoreMissingError,
 )
 from actiontrack.store import Store, open_store
 
@@ -60,7 +61,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_STORE = "actiontrack.json"
-ENGLAND = ZoneInfo("Europe/London")
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 
@@ -73,15 +73,10 @@ class _Date(click.ParamType[date]):
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
         try:
-            parsed = date.fromisoformat(value) if len(value) == 10 else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
+            return convert.structure(value, date)
+        except ConversionError:
             self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
-        return parsed
 
 
 DATE = _Date()
@@ -114,7 +109,7 @@ class _Context:
                 self._store = open_store(
                     self.store_url, lock_timeout=self.lock_timeout, create=False
                 )
-            except StoreError as exc:
+            except StoreMissingError as exc:
                 _fail(f"{exc}: check --store or $ACTIONTRACK_STORE, or start one with"
                       " `actiontrack demo` or `actiontrack add-partnership`")
         return self._store
@@ -125,12 +120,13 @@ class _Context:
         if not override:
             return datetime.now(UTC)
         try:
-            moment = datetime.fromisoformat(override)
-        except ValueError:
-            _fail(f"ACTIONTRACK_NOW={override!r} is not an ISO 8601 moment")
-        if moment.tzinfo is None:
-            _fail("ACTIONTRACK_NOW needs a UTC offset, e.g. 2026-03-31T09:00:00+00:00")
-        return moment
+            return convert.structure(override, datetime, path="ACTIONTRACK_NOW")
+        except ConversionError as exc:
+            _fail(exc.problems[0] + ", e.g. 2026-03-31T09:00:00+00:00")
+
+    def today(self) -> date:
+        """Today in England, where partnerships keep their days."""
+        return local_date(self.now())
 
 
 def _console() -> Console:
@@ -155,8 +151,6 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
             _fail(f"refused: {exc}", EXIT_REFUSED)
         except StoreLockedError as exc:
             _fail(f"nothing written: {exc}", EXIT_REFUSED)
-        except NotFoundError as exc:
-            _fail(str(exc))
         except ActiontrackError as exc:
             _fail(str(exc))
 
@@ -171,8 +165,15 @@ def _who(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value.strip()
 
 
+def _default_by() -> str:
+    try:
+        return os.environ.get("ACTIONTRACK_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no login name, as in some containers
+        return ""  # _who then asks for --by
+
+
 by_option = click.option(
-    "--by", default=lambda: os.environ.get("ACTIONTRACK_USER") or getpass.getuser(),
+    "--by", default=_default_by,
     callback=_who, show_default="$ACTIONTRACK_USER or your login name",
     help="Who is making the change.",
 )
@@ -197,7 +198,14 @@ def cli(ctx: click.Context, store_url: str, lock_timeout: float) -> None:
 
 
 def main() -> None:
-    cli(prog_name="actiontrack")
+    """Run the command; an unexpected error is one line, with the traceback on request."""
+    try:
+        cli(prog_name="actiontrack")
+    except Exception as exc:
+        if os.environ.get("ACTIONTRACK_DEBUG"):
+            raise
+        _fail(f"unexpected error ({type(exc).__name__}: {exc}); nothing more was done."
+              " Set ACTIONTRACK_DEBUG=1 to see the traceback, and please report it")
 
 
 # -- reading ---------------------------------------------------------------
@@ -213,7 +221,7 @@ def demo(ctx: _Context) -> None:
     """
     result = load_demo(ctx.store, now=ctx.now())
     plan = result.plan
-    today = ctx.now().date()
+    today = ctx.today()
     if result.added:
         click.echo(f"Loaded {result.added} illustrative demo records into {ctx.store_url}.")
     else:
@@ -245,14 +253,17 @@ def _print_summary(plan: Plan, today: date) -> None:
 @click.option("--overdue", is_flag=True, help="Only actions past their target date (red).")
 @click.option("--as-of", "as_of", type=DATE,
               help="Show the plan as it stood at the end of this day (UK time).")
+@click.option("--due-soon-days", type=click.IntRange(min=0), default=RagPolicy().due_soon_days,
+              show_default=True, help="Amber when the target is this many days away or fewer.")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @pass_context
 @_reports_errors
 def list_actions(ctx: _Context, agency: str | None, review: str | None, status: str | None,
-                 overdue: bool, as_of: date | None, output: str) -> None:
+                 overdue: bool, as_of: date | None, due_soon_days: int, output: str) -> None:
     """List actions with their derived RAG."""
-    today = as_of or ctx.now().date()
+    policy = RagPolicy(due_soon_days=due_soon_days)
+    today = as_of or ctx.today()
     plan = ctx.existing_store.snapshot(_end_of(as_of) if as_of else None)
     if agency and agency not in plan.agencies:
         raise NotFoundError("agency", agency)
@@ -260,7 +271,7 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
         raise NotFoundError("review", review)
     rows = []
     for action in sorted(plan.actions.values(), key=lambda a: a.id):
-        colour = rag(action, today)
+        colour = rag(action, today, policy)
         if agency and action.lead_agency_id != agency:
             continue
         if review and review not in {r.id for r in plan.reviews_of(action)}:
@@ -314,7 +325,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
     if output == "json":
         shown = convert.unstructure(record)
         if isinstance(record, Action):
-            shown["rag"] = rag(record, ctx.now().date()).value
+            shown["rag"] = rag(record, ctx.today()).value
         data = {"kind": kind, "record": shown, "history": convert.unstructure(history)}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -324,7 +335,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
         if field not in ("id", "version") and value not in (None, [], ""):
             console.print(f"  {field}: {_plain(value)}", highlight=False)
     if isinstance(record, Action):
-        console.print(f"  rag: {rag(record, ctx.now().date()).value}")
+        console.print(f"  rag: {rag(record, ctx.today()).value}")
         for label, children in (("evidence", plan.evidence_for(record_id)),
                                 ("progress updates", plan.updates_for(record_id)),
                                 ("assurance decisions", plan.decisions_for(record_id))):
@@ -507,7 +518,7 @@ def add_action(ctx: _Context, recommendation_ids: tuple[str, ...], lead_agency_i
 @click.option("--review-date", "hold_review_date", type=DATE, help="Needed for on_hold.")
 @click.option("--successor", "successor_id", help="Needed for superseded.")
 @click.option("--reason")
-@click.option("--expect-version", "expected_version", type=int,
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
               help="Refuse if the action is no longer at this version.")
 @by_option
 @pass_context
@@ -532,7 +543,8 @@ def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | No
 @click.argument("action_id")
 @click.argument("new_date", type=DATE)
 @click.option("--reason", required=True, help="Why the date moves (kept in the history).")
-@click.option("--expect-version", "expected_version", type=int)
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
+              help="Refuse if the action is no longer at this version.")
 @by_option
 @pass_context
 @_reports_errors

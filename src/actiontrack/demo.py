@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 import attrs
 
@@ -62,18 +63,18 @@ class _Story:
     def __init__(self, today: date) -> None:
         self.today = today
         self.store = MemoryStore()
-        self._steps: list[tuple[int, int, Callable[[datetime], object]]] = []
+        self._steps: list[tuple[int, int, Callable[..., object]]] = []
 
     def day(self, days_from_today: int) -> date:
         return self.today + timedelta(days=days_from_today)
 
-    def on(self, days_ago: int, step: Callable[[datetime], object]) -> None:
-        """Schedule ``step(at)`` for ``days_ago`` days before today, at 10:00 UTC."""
+    def on(self, days_ago: int, step: Callable[..., object]) -> None:
+        """Schedule ``step(at=...)`` for ``days_ago`` days before today, at 10:00 UTC."""
         self._steps.append((-days_ago, len(self._steps), step))
 
     def tell(self) -> tuple[Plan, list[HistoryEntry]]:
         for days, _, step in sorted(self._steps, key=lambda s: (s[0], s[1])):
-            step(datetime.combine(self.day(days), time(10, 0), tzinfo=UTC))
+            step(at=datetime.combine(self.day(days), time(10, 0), tzinfo=UTC))
         return self.store.snapshot(), self.store.history()
 
 
@@ -90,8 +91,7 @@ def build_demo(today: date) -> tuple[Plan, list[HistoryEntry]]:
         ("DEMO-CCG", "Demoshire Clinical Commissioning Group"),
         ("DEMO-POL", "Demoshire Police"),
     ):
-        story.on(700, lambda at, agency_id=agency_id, name=name: service.add_agency(
-            store, id=agency_id, name=name, by=by, at=at))
+        story.on(700, partial(service.add_agency, store, id=agency_id, name=name, by=by))
     story.on(400, lambda at: service.rename_agency(
         store, "DEMO-CCG", "Demoshire Integrated Care Board",
         reason="Clinical commissioning groups became integrated care boards", by=by, at=at))
@@ -110,12 +110,10 @@ def build_demo(today: date) -> tuple[Plan, list[HistoryEntry]]:
         (LearningActivityKind.BRIEFING, "7-minute briefing: escalation", 70, 300,
          ("CSPR-ALEX/R3",)),
     ):
-        story.on(days_ago, lambda at, kind=kind, title=title, days_ago=days_ago, reach=reach,
-                 recommendations=recommendations: service.add_learning_activity(
-            store, partnership_id=DEMO_PARTNERSHIP, kind=kind, title=title,
-            held_on=day(-days_ago), reach=reach,
-            recommendation_ids=[f"{DEMO_PARTNERSHIP}/{r}" for r in recommendations],
-            by=by, at=at))
+        story.on(days_ago, partial(
+            service.add_learning_activity, store, partnership_id=DEMO_PARTNERSHIP, kind=kind,
+            title=title, held_on=day(-days_ago), reach=reach,
+            recommendation_ids=[f"{DEMO_PARTNERSHIP}/{r}" for r in recommendations], by=by))
     return story.tell()
 
 
@@ -138,13 +136,11 @@ def _reviews(story: _Story) -> None:
         aware, notified, sent, decided, published = (
             None if d is None else day(d) for d in clock_days
         )
-        story.on(days_ago, lambda at, reference=reference, kind=kind, title=title,
-                 subject=subject, aware=aware, notified=notified, sent=sent,
-                 decided=decided, published=published: service.add_review(
-            store, partnership_id=DEMO_PARTNERSHIP, reference=reference, kind=kind,
-            title=title, subject=subject, became_aware_on=aware, notified_on=notified,
-            rapid_review_sent_on=sent, decided_on=decided, published_on=published,
-            by=by, at=at))
+        story.on(days_ago, partial(
+            service.add_review, store, partnership_id=DEMO_PARTNERSHIP, reference=reference,
+            kind=kind, title=title, subject=subject, became_aware_on=aware,
+            notified_on=notified, rapid_review_sent_on=sent, decided_on=decided,
+            published_on=published, by=by))
 
 
 def _recommendations(story: _Story) -> None:
@@ -184,10 +180,9 @@ def _recommendations(story: _Story) -> None:
                          "response_reason": "A recommendation for national government;"
                          " the partnership will contribute when asked."}),
     ):
-        story.on(days_ago, lambda at, review=review, text=text, themes=themes,
-                 extra=extra: service.add_recommendation(
-            store, review_id=review, text=text, themes=themes, by=BUSINESS_UNIT, at=at,
-            **extra))  # type: ignore[arg-type]
+        story.on(days_ago, partial(
+            service.add_recommendation, store, review_id=review, text=text, themes=themes,
+            by=BUSINESS_UNIT, **extra))
 
 
 def _actions(story: _Story) -> None:

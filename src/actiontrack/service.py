@@ -19,13 +19,14 @@ New records get readable ids unless one is given: a review is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
 import attrs
 
 from actiontrack.domain import lifecycle
+from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -46,8 +47,8 @@ from actiontrack.domain.models import (
     Review,
     ReviewKind,
 )
-from actiontrack.domain.plan import RECORD_NOUNS, Record, kind_of
-from actiontrack.errors import ConflictError, RuleViolation
+from actiontrack.domain.plan import RECORD_NOUNS, Plan, Record, kind_of
+from actiontrack.errors import ConflictError, ConversionError, RuleViolation
 from actiontrack.store.protocol import Put, Store
 
 __all__ = [
@@ -72,12 +73,12 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,119}")
 
 
 def _check_id(record_id: str, what: str) -> str:
+    """An id people can read, type and put in a file name; anything else is bad input."""
     if not _ID.fullmatch(record_id):
-        raise RuleViolation(
-            "id.format",
-            f"{what} id {record_id!r} must start with a letter or digit and use only"
-            " letters, digits and . _ : / - (at most 120 characters)",
-        )
+        raise ConversionError([
+            f"$.id: {what} id {record_id!r} must start with a letter or digit and use only"
+            " letters, digits and . _ : / - (at most 120 characters)"
+        ])
     return record_id
 
 
@@ -94,6 +95,26 @@ def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str |
     stored = receipt.records[0]
     assert isinstance(stored, type(record))
     return stored
+
+
+_ID_ATTEMPTS = 5
+
+
+def _commit_new(store: Store, build: Callable[[Plan], R], *, by: str, at: datetime,
+                reason: str | None = None) -> R:
+    """Commit a new record whose id is the next free one, trying again if another took it.
+
+    Two partner leads adding an update to one action at once both pick
+    ``.../U2``; the second then gets ``.../U3`` instead of a conflict.
+    """
+    for attempt in range(_ID_ATTEMPTS):
+        record = build(store.snapshot())
+        try:
+            return _commit_one(store, record, by=by, at=at, reason=reason)
+        except ConflictError as exc:
+            if exc.expected != 0 or attempt == _ID_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _current(store: Store, kind: type[R], record_id: str, expected_version: int | None) -> R:
@@ -124,6 +145,16 @@ def rename_agency(
 ) -> Agency:
     """Give an agency a new name; its id stays and its old name is kept."""
     agency = store.get(Agency, agency_id)
+    new_name = new_name.strip()
+    if not new_name or new_name == agency.name:
+        raise RuleViolation(
+            "agency.rename",
+            f"a new name is needed, other than the present one ({agency.name!r})",
+            record_id=agency_id,
+        )
+    if not reason.strip():
+        raise RuleViolation("agency.rename-needs-reason", "renaming an agency needs a reason",
+                            record_id=agency_id)
     renamed = attrs.evolve(
         agency, name=new_name, former_names=(*agency.former_names, agency.name)
     )
@@ -182,24 +213,29 @@ def add_recommendation(
     store.get(Review, review_id)
     for earlier in repeats:
         store.get(Recommendation, earlier)
-    plan = store.snapshot()
-    record_id = (
-        f"{review_id}/R{number}" if number
-        else _next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
-    )
-    recommendation = Recommendation(
-        id=_check_id(record_id, "recommendation"),
-        review_id=review_id,
-        number=number or record_id.rsplit("/R", 1)[1],
-        text=text,
-        themes=tuple(sorted({t.strip().lower() for t in themes if t.strip()})),
-        scope=scope,
-        response=response,
-        response_reason=response_reason,
-        repeats=tuple(repeats),
-    )
-    _check_response(recommendation)
-    return _commit_one(store, recommendation, by=by, at=at, reason=None)
+
+    def build(plan: Plan) -> Recommendation:
+        record_id = (
+            f"{review_id}/R{number}" if number
+            else _next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
+        )
+        recommendation = Recommendation(
+            id=_check_id(record_id, "recommendation"),
+            review_id=review_id,
+            number=number or record_id.rsplit("/R", 1)[1],
+            text=text,
+            themes=tuple(sorted({t.strip().lower() for t in themes if t.strip()})),
+            scope=scope,
+            response=response,
+            response_reason=response_reason,
+            repeats=tuple(repeats),
+        )
+        _check_response(recommendation)
+        return recommendation
+
+    if number:
+        return _commit_one(store, build(store.snapshot()), by=by, at=at, reason=None)
+    return _commit_new(store, build, by=by, at=at)
 
 
 def _check_response(recommendation: Recommendation) -> None:
@@ -266,24 +302,29 @@ def add_action(
             f" (found {', '.join(sorted(partnerships))})",
         )
     (partnership_id,) = partnerships
-    record_id = id or _next_id(f"{partnership_id}/A", store.snapshot().actions)
-    if not id:  # keep generated numbers sortable: A001, A002, ...
-        prefix, number = record_id.rsplit("/A", 1)
-        record_id = f"{prefix}/A{int(number):03d}"
-    action = Action(
-        id=_check_id(record_id, "action"),
-        partnership_id=partnership_id,
-        recommendation_ids=tuple(dict.fromkeys(recommendation_ids)),
-        lead_agency_id=lead_agency_id,
-        title=title,
-        original_target_date=target_date,
-        target_date=target_date,
-        lead_officer=lead_officer,
-        deliverable=deliverable,
-        success_measure=success_measure,
-        status=status,
-    )
-    return _commit_one(store, action, by=by, at=at, reason=None)
+
+    def build(plan: Plan) -> Action:
+        record_id = id
+        if not record_id:  # generated numbers stay sortable: A001, A002, ...
+            number = _next_id(f"{partnership_id}/A", plan.actions).rsplit("/A", 1)[1]
+            record_id = f"{partnership_id}/A{int(number):03d}"
+        return Action(
+            id=_check_id(record_id, "action"),
+            partnership_id=partnership_id,
+            recommendation_ids=tuple(dict.fromkeys(recommendation_ids)),
+            lead_agency_id=lead_agency_id,
+            title=title,
+            original_target_date=target_date,
+            target_date=target_date,
+            lead_officer=lead_officer,
+            deliverable=deliverable,
+            success_measure=success_measure,
+            status=status,
+        )
+
+    if id:
+        return _commit_one(store, build(store.snapshot()), by=by, at=at, reason=None)
+    return _commit_new(store, build, by=by, at=at)
 
 
 def set_status(
@@ -312,7 +353,8 @@ def set_status(
         hold_reason=hold_reason,
         hold_review_date=hold_review_date,
         successor_id=successor_id,
-        on=at.date(),
+        on=local_date(at),
+        reason=reason,
     )
     return _commit_one(store, moved, by=by, at=at, reason=reason or hold_reason)
 
@@ -329,7 +371,7 @@ def revise_target_date(
 ) -> Action:
     """Move an action's current target date; the original date and the reason are kept."""
     action = _current(store, Action, action_id, expected_version)
-    revised = lifecycle.revise_target(action, new_date, reason=reason, by=by, on=at.date())
+    revised = lifecycle.revise_target(action, new_date, reason=reason, by=by, on=local_date(at))
     return _commit_one(store, revised, by=by, at=at, reason=reason)
 
 
@@ -341,15 +383,13 @@ def add_progress_update(
     if not text.strip():
         raise RuleViolation("update.empty", "a progress update needs some text",
                             record_id=action_id)
-    existing = (u.id for u in store.snapshot().updates_for(action_id))
-    update = ProgressUpdate(
-        id=_next_id(f"{action_id}/U", existing),
+    return _commit_new(store, lambda plan: ProgressUpdate(
+        id=_next_id(f"{action_id}/U", (u.id for u in plan.updates_for(action_id))),
         action_id=action_id,
-        on=on or at.date(),
+        on=on or local_date(at),
         by=by,
         text=text.strip(),
-    )
-    return _commit_one(store, update, by=by, at=at, reason=None)
+    ), by=by, at=at)
 
 
 def add_evidence(
@@ -366,25 +406,26 @@ def add_evidence(
 ) -> Evidence:
     """Record evidence that an action was done (completion) or made a difference (impact)."""
     store.get(Action, action_id)
-    if about_date > at.date():
+    if about_date > local_date(at):
         raise RuleViolation(
             "evidence.future-date",
             f"evidence cannot be about a day that has not happened ({about_date.isoformat()})",
             record_id=action_id,
         )
-    existing = (e.id for e in store.snapshot().evidence_for(action_id))
-    evidence = Evidence(
-        id=_next_id(f"{action_id}/E", existing),
+    if not title.strip():
+        raise RuleViolation("evidence.needs-title", "evidence needs a title saying what it is",
+                            record_id=action_id)
+    return _commit_new(store, lambda plan: Evidence(
+        id=_next_id(f"{action_id}/E", (e.id for e in plan.evidence_for(action_id))),
         action_id=action_id,
         tier=tier,
         kind=kind,
-        title=title,
+        title=title.strip(),
         about_date=about_date,
-        recorded_on=at.date(),
+        recorded_on=local_date(at),
         recorded_by=by,
         link=link,
-    )
-    return _commit_one(store, evidence, by=by, at=at, reason=None)
+    ), by=by, at=at)
 
 
 def record_assurance_decision(
@@ -407,6 +448,21 @@ def record_assurance_decision(
     decision and the status change land together or not at all.
     """
     action = store.get(Action, action_id)
+    for field, value in (("decided_by", decided_by), ("body", body), ("seen", seen)):
+        if not value.strip():
+            raise RuleViolation(
+                "decision.needs-who-body-seen",
+                f"an assurance decision needs {field.replace('_', ' ')}: who decided, for"
+                " which body, having seen what",
+                record_id=action_id,
+            )
+    today = local_date(at)
+    if decided_on is not None and decided_on > today:
+        raise RuleViolation(
+            "decision.future-date",
+            f"a decision cannot be made on a day that has not happened ({decided_on})",
+            record_id=action_id,
+        )
     plan = store.snapshot()
     own_evidence = {e.id for e in plan.evidence_for(action_id)}
     for evidence_id in evidence_ids:
@@ -420,10 +476,10 @@ def record_assurance_decision(
         id=_next_id(f"{action_id}/D", (d.id for d in plan.decisions_for(action_id))),
         action_id=action_id,
         outcome=outcome,
-        decided_on=decided_on or at.date(),
-        decided_by=decided_by,
-        body=body,
-        seen=seen,
+        decided_on=decided_on or today,
+        decided_by=decided_by.strip(),
+        body=body.strip(),
+        seen=seen.strip(),
         evidence_ids=tuple(evidence_ids),
     )
     target = (
@@ -468,14 +524,20 @@ def add_learning_activity(
         store.get(Recommendation, rid)
     if reach is not None and reach < 0:
         raise RuleViolation("learning.reach", "reach is a number of people, 0 or more")
-    record_id = id or _next_id(f"{partnership_id}/L", store.snapshot().learning_activities)
-    activity = LearningActivity(
-        id=_check_id(record_id, "learning activity"),
-        partnership_id=partnership_id,
-        kind=kind,
-        title=title,
-        held_on=held_on,
-        reach=reach,
-        recommendation_ids=tuple(recommendation_ids),
-    )
+
+    def build(plan: Plan) -> LearningActivity:
+        record_id = id or _next_id(f"{partnership_id}/L", plan.learning_activities)
+        return LearningActivity(
+            id=_check_id(record_id, "learning activity"),
+            partnership_id=partnership_id,
+            kind=kind,
+            title=title,
+            held_on=held_on,
+            reach=reach,
+            recommendation_ids=tuple(recommendation_ids),
+        )
+
+    if not id:
+        return _commit_new(store, build, by=by, at=at)
+    activity = build(store.snapshot())
     return _commit_one(store, activity, by=by, at=at, reason=None)

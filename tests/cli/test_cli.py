@@ -178,7 +178,16 @@ def test_a_plan_built_from_the_command_line(store_path: Path) -> None:
           "--title", "x", "--target", "31/01/2027"), 2, "not a date as YYYY-MM-DD"),
         (("set-status", "DEMO-SCP/A008", "finished"), 2, "Invalid value"),
         (("add-agency", "DEMO-CC", "--name", "Again"), 1, "already exists"),
-        (("add-agency", "bad id!", "--name", "x"), 1, "id.format"),
+        (("add-agency", "bad id!", "--name", "x"), 2, "must start with a letter or digit"),
+        (("set-status", "DEMO-SCP/A008", "agreed", "--expect-version", "0"), 2,
+         "Invalid value"),
+        (("assure", "DEMO-SCP/A003", "--outcome", "accepted", "--decided-by", " ",
+          "--body", "Subgroup", "--seen", "x"), 1, "decision.needs-who-body-seen"),
+        (("assure", "DEMO-SCP/A003", "--outcome", "accepted", "--decided-by", "Chair",
+          "--body", "Subgroup", "--seen", "x", "--on", "2026-12-25"), 1,
+         "decision.future-date"),
+        (("set-status", "DEMO-SCP/A001", "reopened"), 1, "gate.reopened-needs-reason"),
+        (("rename-agency", "DEMO-CC", "--name", " ", "--reason", "x"), 1, "agency.rename"),
     ],
 )
 def test_refusals_give_exit_code_and_message_and_change_nothing(

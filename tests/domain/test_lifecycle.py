@@ -64,6 +64,7 @@ def every_gate_satisfied(
         "hold_review_date": date(2026, 6, 1),
         "successor_id": OTHER_ACTION_ID,
         "on": date(2026, 5, 1),  # the day of the change: reopening needs it
+        "reason": "An audit found the change had not stuck",  # and so does reopening
     }
 
 
@@ -276,13 +277,27 @@ def test_assured_when_the_other_person_only_returned_it_is_refused(
     assert _rule_of(excinfo) == "gate.assured-by-someone-else"
 
 
-def test_assured_with_no_lead_officer_accepts_any_decision(
+@pytest.mark.parametrize("lead_officer", [None, "", "   "])
+def test_assured_needs_a_named_lead_officer(
+    make_action: Callable[..., Action],
+    make_decision: Callable[..., AssuranceDecision],
+    lead_officer: str | None,
+) -> None:
+    """Without a named lead officer nobody can be seen to be someone else: assured is refused."""
+    action = make_action(status=S.COMPLETED, lead_officer=lead_officer)
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(action, S.ASSURED, decisions=[make_decision(decided_by="Jane Smith")])
+    assert _rule_of(excinfo) == "gate.assured-needs-lead-officer"
+
+
+def test_a_decision_with_a_blank_name_does_not_assure(
     make_action: Callable[..., Action], make_decision: Callable[..., AssuranceDecision]
 ) -> None:
-    """An action with no named lead officer is assured by any accepted decision."""
-    action = make_action(status=S.COMPLETED, lead_officer=None)
-    moved = change_status(action, S.ASSURED, decisions=[make_decision(decided_by="Jane Smith")])
-    assert moved.status == S.ASSURED
+    """An accepted decision by nobody in particular (a blank name) does not pass the gate."""
+    action = make_action(status=S.COMPLETED)
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(action, S.ASSURED, decisions=[make_decision(decided_by="  ")])
+    assert _rule_of(excinfo) == "gate.assured-needs-decision"
 
 
 # Gate: embedded
@@ -531,13 +546,17 @@ def test_revise_target_is_pure(make_action: Callable[..., Action]) -> None:
     assert revised.version == action.version == 4
 
 
-def test_reopening_needs_the_day_and_records_it(make_action: Callable[..., Action]) -> None:
-    """Reopening an assured action needs the day; the day is kept on the action."""
+def test_reopening_needs_the_day_and_a_reason_and_records_the_day(make_action: Callable[..., Action]) -> None:
+    """Reopening needs the day and a reason; the day is kept on the action."""
     assured = make_action(status=ActionStatus.ASSURED)
     with pytest.raises(RuleViolation) as excinfo:
-        change_status(assured, ActionStatus.REOPENED)
+        change_status(assured, ActionStatus.REOPENED, reason="Audit")
     assert _rule_of(excinfo) == "gate.reopened-needs-date"
-    reopened = change_status(assured, ActionStatus.REOPENED, on=date(2026, 9, 1))
+    with pytest.raises(RuleViolation) as excinfo:
+        change_status(assured, ActionStatus.REOPENED, on=date(2026, 9, 1), reason=" ")
+    assert _rule_of(excinfo) == "gate.reopened-needs-reason"
+    reopened = change_status(assured, ActionStatus.REOPENED, on=date(2026, 9, 1),
+                             reason="Audit")
     assert reopened.reopened_on == date(2026, 9, 1)
 
 
@@ -548,7 +567,8 @@ def test_after_a_reopen_old_proof_no_longer_counts(
 ) -> None:
     """Evidence and decisions older than the reopen do not pass the gates again; new ones do."""
     reopened = change_status(
-        make_action(status=ActionStatus.EMBEDDED), ActionStatus.REOPENED, on=date(2026, 9, 1)
+        make_action(status=ActionStatus.EMBEDDED), ActionStatus.REOPENED, on=date(2026, 9, 1),
+        reason="The re-audit found fathers missing again",
     )
     old_evidence = make_evidence(tier=EvidenceTier.COMPLETION, recorded_on=date(2026, 2, 3))
     with pytest.raises(RuleViolation) as excinfo:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import calendar
 import enum
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import attrs
 import holidays
@@ -32,15 +33,26 @@ import holidays
 from actiontrack.domain.models import Review, ReviewKind
 
 __all__ = [
+    "ENGLAND",
     "ClockState",
     "DayOne",
     "Deadline",
     "StatutoryClock",
     "WorkingDays",
     "add_months",
+    "local_date",
     "review_deadlines",
     "yearly_report_due",
 ]
+
+
+#: Partnerships keep English days: a change at 00:30 in July belongs to that day.
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def local_date(moment: datetime) -> date:
+    """The day in England at ``moment`` (a timezone-aware datetime)."""
+    return moment.astimezone(ENGLAND).date()
 
 
 class DayOne(enum.StrEnum):
@@ -145,12 +157,19 @@ class Deadline:
 
 
 _PUBLISHED_KINDS = frozenset({ReviewKind.LCSPR, ReviewKind.LOCAL_THEMATIC})
+#: Child reviews, whose serious incidents the national Panel is told about.
+_PANEL_KINDS = frozenset({ReviewKind.RAPID_REVIEW, ReviewKind.LCSPR, ReviewKind.LOCAL_THEMATIC})
 
 
 def review_deadlines(review: Review, working_days: WorkingDays) -> tuple[Deadline, ...]:
-    """The statutory clocks that have started for ``review``, in the order they run."""
+    """The statutory clocks that have started for ``review``, in the order they run.
+
+    The Panel's clocks (notification, rapid review) run for child reviews
+    only: not for a SAR, a DHR or a national report adopted locally.
+    """
     deadlines: list[Deadline] = []
-    if review.became_aware_on is not None:
+    panel = review.kind in _PANEL_KINDS
+    if panel and review.became_aware_on is not None:
         deadlines.append(
             Deadline(
                 clock=StatutoryClock.NOTIFICATION,
@@ -160,7 +179,7 @@ def review_deadlines(review: Review, working_days: WorkingDays) -> tuple[Deadlin
                 met_on=review.notified_on,
             )
         )
-    if review.notified_on is not None:
+    if panel and review.notified_on is not None:
         deadlines.append(
             Deadline(
                 clock=StatutoryClock.RAPID_REVIEW,

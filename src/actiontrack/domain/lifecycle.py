@@ -13,10 +13,11 @@
 Gates:
 
 - ``completed`` needs at least one completion-tier evidence item;
-- ``assured`` needs an accepted assurance decision made by someone other
-  than the lead officer;
+- ``assured`` needs a named lead officer and an accepted assurance
+  decision made by someone other than them;
 - ``embedded`` needs impact-tier evidence;
 - ``on_hold`` needs a reason and a review date; ``superseded`` a successor;
+  ``reopened`` the day and a reason;
 - after a reopen, only evidence recorded and decisions made on or after the
   day it was reopened count: the old proof is what the audit found wanting;
 - moving a target date needs a reason, and the original date is never lost.
@@ -83,13 +84,15 @@ def change_status(
     hold_review_date: date | None = None,
     successor_id: str | None = None,
     on: date | None = None,
+    reason: str | None = None,
 ) -> Action:
     """Return ``action`` moved to status ``to``, or raise :class:`RuleViolation`.
 
     ``evidence`` and ``decisions`` are the action's evidence items and
     assurance decisions: the gates look at them. Items for other actions, and
     after a reopen items older than the reopen, are ignored. ``on`` is the
-    day of the change; reopening needs it.
+    day of the change; reopening needs it, and a ``reason`` (what showed
+    the change did not stick).
     """
     if to == action.status:
         raise RuleViolation(
@@ -117,6 +120,12 @@ def change_status(
             raise RuleViolation(
                 "gate.reopened-needs-date",
                 "reopening an action needs the day it is reopened",
+                record_id=action.id,
+            )
+        if not (reason and reason.strip()):
+            raise RuleViolation(
+                "gate.reopened-needs-reason",
+                "reopening an action needs a reason: what showed the change did not stick",
                 record_id=action.id,
             )
         changes["reopened_on"] = on
@@ -167,14 +176,25 @@ def _check_gate(
             record_id=action.id,
         )
     if to == S.ASSURED:
-        accepted = [d for d in decisions if d.outcome == AssuranceOutcome.ACCEPTED]
+        if not (action.lead_officer and action.lead_officer.strip()):
+            raise RuleViolation(
+                "gate.assured-needs-lead-officer",
+                "an action needs a named lead officer before it can be assured, so that"
+                " someone else can be seen to assure it",
+                record_id=action.id,
+            )
+        lead_officer = action.lead_officer
+        accepted = [
+            d for d in decisions
+            if d.outcome == AssuranceOutcome.ACCEPTED and d.decided_by.strip()
+        ]
         if not accepted:
             raise RuleViolation(
                 "gate.assured-needs-decision",
                 "an action can be assured only after an assurance decision accepting it" + again,
                 record_id=action.id,
             )
-        if not any(not _same_person(d.decided_by, action.lead_officer) for d in accepted):
+        if not any(not _same_person(d.decided_by, lead_officer) for d in accepted):
             raise RuleViolation(
                 "gate.assured-by-someone-else",
                 "the assurance decision must be made by someone other than the lead officer"
@@ -190,9 +210,7 @@ def _check_gate(
         )
 
 
-def _same_person(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return False
+def _same_person(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
