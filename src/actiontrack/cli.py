@@ -241,7 +241,8 @@ def _print_summary(plan: Plan, today: date) -> None:
     )
     console.print(
         "Actions by RAG on " + today.isoformat() + ": "
-        + ", ".join(f"[{_RAG_STYLE[c]}]{c.value} {n}[/]" for c, n in counts.items() if n)
+        + ", ".join(f"[{_RAG_STYLE[colour]}]{colour.value} {count}[/]"
+                    for colour, count in counts.items() if count)
     )
     console.print("Try: actiontrack list --overdue")
 

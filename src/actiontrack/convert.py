@@ -204,9 +204,7 @@ def structure(data: Any, cls: type[T], *, path: str = "$") -> T:
         return _converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         raise ConversionError(_problems(exc, path)) from None
-    except _Expected as exc:
-        raise ConversionError([f"{path}: {exc}"]) from None
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:  # _Expected is a TypeError
         raise ConversionError([f"{path}: {exc}"]) from None
 
 

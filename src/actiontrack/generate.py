@@ -101,7 +101,7 @@ def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit
     for agency_id in agencies:
         emit(_moment(opened, rng), Agency(id=agency_id, name=f"Agency {agency_id}"))
     review_count = max(1, action_count // 10)
-    recommendations: list[str] = []
+    recommendations: dict[str, date] = {}  # id -> the day it was made
     for r in range(review_count):
         published = opened + timedelta(days=rng.randrange(30, 1400))
         review = Review(
@@ -117,10 +117,13 @@ def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit
                 themes=tuple(sorted(rng.sample(THEMES, 2))), response=Response.ACCEPTED,
             )
             emit(_moment(published + timedelta(days=7), rng), rec)
-            recommendations.append(rec.id)
+            recommendations[rec.id] = published + timedelta(days=7)
+    choices = sorted(recommendations)
     for a in range(action_count):
-        rec_ids = tuple(sorted(set(rng.sample(recommendations, min(2, len(recommendations))))))
-        created = opened + timedelta(days=rng.randrange(1500))
+        rec_ids = tuple(sorted(set(rng.sample(choices, min(2, len(choices))))))
+        # An action comes after the recommendations it answers.
+        created = max(recommendations[r] for r in rec_ids) + timedelta(
+            days=1 + rng.randrange(400))
         _action_story(rng, f"{pid}/A{a:05d}", pid, rec_ids, rng.choice(agencies), created, emit)
 
 
@@ -135,7 +138,7 @@ def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[s
         lead_officer=officer, deliverable="A deliverable", success_measure="A measure",
     )
     day = created
-    emit(_moment(day, rng), action)
+    last = _moment(day, rng)
     evidence: list[Evidence] = []
     decisions: list[AssuranceDecision] = []
 
@@ -144,35 +147,45 @@ def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[s
         day += timedelta(days=days)
         return day
 
+    def emit_next(record: Record) -> None:
+        """Emit on the current day, after everything earlier in this action's story."""
+        nonlocal last
+        last = max(_moment(day, rng), last + timedelta(minutes=1))
+        emit(last, record)
+
+    emit(last, action)
+
     for status in (ActionStatus.AGREED, ActionStatus.IN_PROGRESS):
         action = change_status(action, status)
-        emit(_moment(step(rng.randrange(5, 30)), rng), action)
+        step(rng.randrange(5, 30))
+        emit_next(action)
     for u in range(1, rng.randrange(2, 5) + 1):
-        emit(_moment(step(rng.randrange(10, 60)), rng), ProgressUpdate(
-            id=f"{action_id}/U{u}", action_id=action_id, on=day, by=officer,
-            text=f"Update {u}"))
+        step(rng.randrange(10, 60))
+        emit_next(ProgressUpdate(id=f"{action_id}/U{u}", action_id=action_id, on=day,
+                                 by=officer, text=f"Update {u}"))
     for _ in range(rng.choice((0, 0, 1, 1, 2))):
         action = revise_target(action, action.target_date + timedelta(days=rng.randrange(30, 120)),
                                reason="Slipped", by=_BY, on=step(rng.randrange(5, 40)))
-        emit(_moment(day, rng), action)
+        emit_next(action)
     if rng.random() < 0.55:
         item = Evidence(
             id=f"{action_id}/E1", action_id=action_id, tier=EvidenceTier.COMPLETION,
             kind=rng.choice(list(EvidenceKind)), title="Completion evidence",
             about_date=step(rng.randrange(5, 60)), recorded_on=day, recorded_by=officer)
         evidence.append(item)
-        emit(_moment(day, rng), item)
+        emit_next(item)
         action = change_status(action, ActionStatus.COMPLETED, evidence=evidence)
-        emit(_moment(step(1), rng), action)
+        step(1)
+        emit_next(action)
         if rng.random() < 0.6:
             decision = AssuranceDecision(
                 id=f"{action_id}/D1", action_id=action_id, outcome=AssuranceOutcome.ACCEPTED,
                 decided_on=step(rng.randrange(10, 60)), decided_by="Assurance chair",
                 body="Assurance subgroup", seen="Evidence reviewed")
             decisions.append(decision)
-            emit(_moment(day, rng), decision)
+            emit_next(decision)
             action = change_status(action, ActionStatus.ASSURED, decisions=decisions)
-            emit(_moment(day, rng), action)
+            emit_next(action)
 
 
 def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[HistoryEntry]]:

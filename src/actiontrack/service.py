@@ -292,8 +292,8 @@ def add_action(
         )
     store.get(Agency, lead_agency_id)
     partnerships = {
-        store.get(Review, store.get(Recommendation, rid).review_id).partnership_id
-        for rid in recommendation_ids
+        store.get(Review, store.get(Recommendation, recommendation_id).review_id).partnership_id
+        for recommendation_id in recommendation_ids
     }
     if len(partnerships) > 1:
         raise RuleViolation(
@@ -520,8 +520,8 @@ def add_learning_activity(
 ) -> LearningActivity:
     """Record a briefing, event or forum week, and the recommendations it spreads."""
     store.get(Partnership, partnership_id)
-    for rid in recommendation_ids:
-        store.get(Recommendation, rid)
+    for recommendation_id in recommendation_ids:
+        store.get(Recommendation, recommendation_id)
     if reach is not None and reach < 0:
         raise RuleViolation("learning.reach", "reach is a number of people, 0 or more")
 

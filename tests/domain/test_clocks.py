@@ -380,3 +380,13 @@ def test_days_left_counts_calendar_days() -> None:
     assert DEADLINE.days_left(date(2025, 12, 22)) == 9
     assert DEADLINE.days_left(date(2025, 12, 31)) == 0
     assert DEADLINE.days_left(date(2025, 12, 31) + timedelta(days=3)) == -3
+
+
+@pytest.mark.parametrize("kind", [ReviewKind.SAR, ReviewKind.DHR, ReviewKind.NATIONAL_REPORT])
+def test_panel_clocks_run_only_for_child_reviews(kind: ReviewKind) -> None:
+    """A SAR, a DHR or a national report is not notified to the child safeguarding Panel."""
+    review = Review(
+        id="P/R", partnership_id="P", reference="R", kind=kind, title="Review",
+        became_aware_on=date(2025, 12, 22), notified_on=date(2025, 12, 23),
+    )
+    assert review_deadlines(review, NEXT) == ()

@@ -546,7 +546,9 @@ def test_revise_target_is_pure(make_action: Callable[..., Action]) -> None:
     assert revised.version == action.version == 4
 
 
-def test_reopening_needs_the_day_and_a_reason_and_records_the_day(make_action: Callable[..., Action]) -> None:
+def test_reopening_needs_the_day_and_a_reason_and_records_the_day(
+    make_action: Callable[..., Action],
+) -> None:
     """Reopening needs the day and a reason; the day is kept on the action."""
     assured = make_action(status=ActionStatus.ASSURED)
     with pytest.raises(RuleViolation) as excinfo:

@@ -31,8 +31,10 @@ from actiontrack.domain.plan import ChangeKind, HistoryEntry, Plan, Record
 from actiontrack.errors import (
     ActiontrackError,
     ConflictError,
+    ConversionError,
     NotFoundError,
     RuleViolation,
+    StoreError,
     StoreNotEmptyError,
 )
 from actiontrack.store import Change, Delete, Put, Receipt, Store
@@ -668,7 +670,39 @@ class StoreContract:
             target.restore(Plan.from_records([action(version=1)]), [])
         self.assert_unchanged(target, before)
 
+    def test_restore_refuses_history_that_does_not_rebuild_the_plan(
+        self, make_store: StoreFactory
+    ) -> None:
+        """A plan with a history that does not rebuild it would answer as_of wrongly: refused."""
+        target = make_store()
+        with pytest.raises(StoreError, match="does not rebuild"):
+            target.restore(Plan.from_records([action(version=1)]), [])
+        assert state(target) == (Plan(), [])
+
     # -- what a commit refuses ---------------------------------------------------
+
+    def test_commit_refuses_a_record_whose_fields_have_the_wrong_types(
+        self, store: Store
+    ) -> None:
+        """A model built with the wrong types (name=12345) is refused with its path, not stored."""
+        self.commit(store, [Put(recommendation())])
+        before = state(store)
+        with pytest.raises(ConversionError) as caught:
+            self.commit(store, [Put(recommendation("R2", text=12345))], hour=1)  # type: ignore[arg-type]
+        assert caught.value.problems == (
+            '$.recommendations["R2"].text: expected text, got 12345 (int)',)
+        self.assert_unchanged(store, before)
+
+    def test_a_closed_store_refuses_to_be_used(self, make_store: StoreFactory) -> None:
+        """After close(), reading or writing through that object is a StoreError."""
+        store = make_store()
+        self.commit(store, [Put(recommendation())])
+        store.close()
+        with pytest.raises(StoreError):
+            store.snapshot()
+        with pytest.raises(StoreError):
+            self.commit(store, [Put(recommendation("R2"))], hour=1)
+
 
     def test_commit_refuses_a_naive_datetime(self, store: Store) -> None:
         """A commit time without a UTC offset raises ValueError and writes nothing."""

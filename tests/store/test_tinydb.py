@@ -300,6 +300,37 @@ def test_garbled_history_line_names_file_and_line(path: Path) -> None:
     assert str(history_path) in str(caught.value)
 
 
+@pytest.mark.parametrize("damage", ["not an entry", "wrong type"])
+def test_history_line_of_the_wrong_shape_names_the_history_file(path: Path, damage: str) -> None:
+    """Valid JSON that is not a history entry is StoreCorruptError naming the history file."""
+    filled(path).close()
+    history_path = path.with_name("plan.history.jsonl")
+    lines = history_path.read_bytes().split(b"\n")
+    entry = json.loads(lines[1])
+    if damage == "not an entry":
+        replacement = json.dumps({"hello": "world"}).encode()
+    else:
+        replacement = json.dumps({**entry, "at": 20260302}, separators=(",", ":")).encode()
+    assert len(replacement) <= len(lines[1])
+    lines[1] = replacement.ljust(len(lines[1]))  # keep the committed length
+    history_path.write_bytes(b"\n".join(lines))
+    store = TinyDBStore(path)
+    for read in (store.history, lambda: store.snapshot(as_of=at(9))):
+        with pytest.raises(StoreCorruptError) as caught:
+            read()
+        assert str(history_path) in str(caught.value)
+
+
+def test_record_without_a_version_is_corrupt(path: Path) -> None:
+    """A hand-edited record that lost its version is refused on opening, naming the field."""
+    filled(path).close()
+    data = json.loads(path.read_bytes())
+    del data["recommendations"]["R1"]["version"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(StoreCorruptError, match=r'\$\.recommendations\["R1"\]\.version'):
+        TinyDBStore(path)
+
+
 # -- open_store --------------------------------------------------------------------------
 
 

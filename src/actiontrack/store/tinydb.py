@@ -46,7 +46,15 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from actiontrack import convert
-from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
+from actiontrack.domain.plan import (
+    RECORD_KINDS,
+    RECORD_NOUNS,
+    ChangeKind,
+    HistoryEntry,
+    Plan,
+    Record,
+    kind_of,
+)
 from actiontrack.errors import (
     ConversionError,
     NotFoundError,
@@ -78,6 +86,7 @@ SCHEMA_VERSION = 1
 
 _META = "_meta"
 _META_ID = "store"
+_CHANGES = frozenset(change.value for change in ChangeKind)
 _ENTRY_KEYS = frozenset(
     {"seq", "commit", "at", "by", "reason", "kind", "record_id", "version", "change",
      "field", "old", "new"}
@@ -309,8 +318,7 @@ class TinyDBStore:
         The file's inode, modification time and size tell; ``force`` covers
         what they cannot (an inode reused within one timestamp tick).
         """
-        if self._closed:
-            raise StoreError(f"{self.path}: this store object has been closed")
+        self._check_open()
         try:
             with open(self.path, "rb") as file:
                 info = os.fstat(file.fileno())
@@ -428,14 +436,19 @@ class TinyDBStore:
                 entry = json.loads(line)
             except ValueError:
                 entry = None
-            if not isinstance(entry, dict) or entry.keys() != _ENTRY_KEYS:
+            if not _is_entry(entry):
                 raise StoreCorruptError(
                     f"{self.history_path}, line {number}: not a valid history entry"
                 )
             yield entry
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.path}: this store object has been closed")
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        self._check_open()
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
@@ -533,6 +546,21 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
                 )
     checked: dict[str, dict[str, Any]] = data
     return checked
+
+
+def _is_entry(entry: object) -> bool:
+    """Whether a history line has what rebuilding the plan relies on (the rest converts later)."""
+    return (
+        isinstance(entry, dict)
+        and entry.keys() == _ENTRY_KEYS
+        and entry["kind"] in RECORD_KINDS
+        and entry["change"] in _CHANGES
+        and isinstance(entry["record_id"], str)
+        and type(entry["version"]) is int
+        and _is_moment(entry["at"])
+        and (entry["change"] != ChangeKind.CREATE or isinstance(entry["new"], dict))
+        and (entry["change"] != ChangeKind.UPDATE or isinstance(entry["field"], str))
+    )
 
 
 def _is_moment(value: object) -> bool:
