@@ -36,7 +36,7 @@ from actiontrack import convert
 from actiontrack.domain.models import Action
 from actiontrack.domain.plan import HistoryEntry, Plan, kind_of
 from actiontrack.generate import generate_plan
-from actiontrack.store.core import PlainTables, plan_from_tables, prepare_commit
+from actiontrack.store.core import PlainTables, StoreState, plan_from_tables, prepare_commit
 from actiontrack.store.protocol import Put
 from actiontrack.store.tinydb import TinyDBStore
 from ratios import Figure, format_table
@@ -103,11 +103,12 @@ def lengthen_history(
             at += timedelta(minutes=1)
             action = actions[action_id]
             changed = attrs.evolve(action, title=f"Action {action_id} (revision {revision})")
-            prepared = prepare_commit(
-                lambda kind, record_id: tables[kind].get(record_id),
-                [Put(changed)], by="benchmark", at=at, reason=None,
-                last_commit=commit, last_seq=seq,
+            state = StoreState(
+                current=lambda kind, record_id: tables[kind].get(record_id),
+                tombstone=lambda kind, record_id: None,
+                last_commit=commit, last_seq=seq, last_at=at - timedelta(minutes=1),
             )
+            prepared = prepare_commit(state, [Put(changed)], by="benchmark", at=at, reason=None)
             for (kind, record_id), plain in prepared.writes.items():
                 assert plain is not None
                 tables[kind][record_id] = plain

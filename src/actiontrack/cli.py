@@ -7,7 +7,8 @@
 Exit codes: 0 done; 1 refused by a rule or a conflict, or the store stayed
 locked by another process (nothing written: try again); 2 bad usage or
 unreadable input (unknown id, bad date, unreadable store).
-Errors are one-line messages on standard error, never tracebacks.
+Errors are one-line messages on standard error, never tracebacks; an
+unexpected one also exits 2 (``$ACTIONTRACK_DEBUG=1`` shows its traceback).
 
 ``$ACTIONTRACK_NOW`` (an ISO 8601 moment with offset) stands in for the
 clock, for scripted back-fills and reproducible examples.
@@ -158,6 +159,7 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
 
 
 pass_context = click.make_pass_decorator(_Context)
+
 
 def _who(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not value or not value.strip():

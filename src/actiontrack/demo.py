@@ -22,6 +22,7 @@ from functools import partial
 import attrs
 
 from actiontrack import service
+from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import (
     ActionStatus,
     AssuranceOutcome,
@@ -308,7 +309,7 @@ def load_demo(store: Store, *, now: datetime, by: str = BUSINESS_UNIT) -> DemoRe
     plan of its own is refused (:class:`RuleViolation` ``demo.store-in-use``):
     made-up records must never mix with a real plan.
     """
-    plan, history = build_demo(now.date())
+    plan, history = build_demo(local_date(now))
     current = store.snapshot()
     if len(current) == 0:
         store.restore(plan, history)

@@ -324,3 +324,14 @@ def test_show_json_gives_an_action_its_rag(demo_store: Path) -> None:
     """show --format json includes the derived RAG of an action, as list does."""
     result = run(demo_store, "show", "DEMO-SCP/A004", "--format", "json")
     assert json.loads(result.output)["record"]["rag"] == "amber"
+
+
+def test_a_lost_plan_json_points_to_the_backup_not_to_a_new_store(demo_store: Path) -> None:
+    """With plan.json gone but its history there, list says to restore it, and demo refuses."""
+    demo_store.unlink()
+    listed = run(demo_store, "list")
+    assert listed.exit_code == 2
+    assert "from a backup" in listed.output
+    assert "actiontrack demo" not in listed.output
+    assert run(demo_store, "demo").exit_code == 2
+    assert not demo_store.exists()

@@ -49,6 +49,7 @@ class MemoryStore:
 
     @property
     def identity(self) -> str:
+        self._check_open()
         return self._identity
 
     def get(self, kind: type[R], record_id: str) -> R:

@@ -145,6 +145,7 @@ class TinyDBStore:
         self._plan: Plan | None = None
         self._closed = False
         if not self.path.exists():
+            self._refuse_to_start_over_history()
             if not create:
                 raise StoreMissingError(f"there is no store at {self.path}")
             self._create()
@@ -292,11 +293,7 @@ class TinyDBStore:
         with self._locked():
             if self.path.exists():
                 return
-            if self._history_size():
-                raise StoreCorruptError(
-                    f"{self.path} is missing but its history {self.history_path} is there:"
-                    " put back plan.json from a backup; a new store would lose that history"
-                )
+            self._refuse_to_start_over_history()
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "identity": str(uuid.uuid4()),
@@ -305,6 +302,13 @@ class TinyDBStore:
                 "history_bytes": 0,
             }
             _atomic_write(self.path, _dump({_META: {_META_ID: meta}}))
+
+    def _refuse_to_start_over_history(self) -> None:
+        if self._history_size():
+            raise StoreCorruptError(
+                f"{self.path} is missing but its history {self.history_path} is there:"
+                f" put back {self.path.name} from a backup; a new store would lose that history"
+            )
 
     def _history_size(self) -> int:
         try:
