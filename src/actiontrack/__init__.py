@@ -3,6 +3,16 @@
 The public API. Import from here; the modules behind it may move.
 """
 
+from actiontrack.auditing import (
+    AuditConfig,
+    AuditResult,
+    Finding,
+    Flag,
+    Severity,
+    Waiver,
+    audit,
+    rule,
+)
 from actiontrack.convert import structure, unstructure
 from actiontrack.domain import (
     ALLOWED_TRANSITIONS,
@@ -93,6 +103,8 @@ __all__ = [
     "Agency",
     "AssuranceDecision",
     "AssuranceOutcome",
+    "AuditConfig",
+    "AuditResult",
     "ChangeKind",
     "ClockState",
     "ConflictError",
@@ -103,6 +115,8 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceTier",
+    "Finding",
+    "Flag",
     "HistoryEntry",
     "LearningActivity",
     "LearningActivityKind",
@@ -123,6 +137,7 @@ __all__ = [
     "Review",
     "ReviewKind",
     "RuleViolation",
+    "Severity",
     "StatutoryClock",
     "Store",
     "StoreCorruptError",
@@ -134,6 +149,7 @@ __all__ = [
     "StoreVersionError",
     "TargetRevision",
     "TinyDBStore",
+    "Waiver",
     "WorkingDays",
     "__version__",
     "add_action",
@@ -145,6 +161,7 @@ __all__ = [
     "add_progress_update",
     "add_recommendation",
     "add_review",
+    "audit",
     "change_status",
     "generate_plan",
     "kind_of",
@@ -157,6 +174,7 @@ __all__ = [
     "review_deadlines",
     "revise_target",
     "revise_target_date",
+    "rule",
     "set_status",
     "structure",
     "unstructure",

@@ -23,13 +23,15 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from actiontrack import convert, service
+from actiontrack import auditing, convert, service
+from actiontrack.auditing import output as audit_output
 from actiontrack.demo import load_demo
 from actiontrack.domain.clocks import ENGLAND, local_date
 from actiontrack.domain.models import (
@@ -62,6 +64,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_STORE = "actiontrack.json"
+AUDIT_FORMATS = list(audit_output.FORMATS)
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 
@@ -622,3 +625,74 @@ def assure(ctx: _Context, action_id: str, outcome: str, decided_by: str, body: s
     )
     _done(decision, "recorded decision")
     click.echo(f"{action.id} is now {action.status.value}")
+
+
+# -- audits --------------------------------------------------------------------
+
+
+@cli.command("rules")
+@click.option("--rules", "rules_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A Python file of extra rules; repeat for more.")
+@_reports_errors
+def list_rules(rules_files: tuple[str, ...]) -> None:
+    """List the audit rules: id, default severity, description."""
+    for path in rules_files:
+        auditing.load_rules_file(path)
+    auditing.load_entry_point_rules()
+    table = Table(title="Audit rules")
+    for column in ("id", "severity", "description", "thresholds", "from"):
+        table.add_column(column, overflow="fold")
+    for spec in auditing.registered_rules():
+        table.add_row(spec.id, spec.severity.value, spec.description,
+                      ", ".join(f"{k}={v}" for k, v in sorted(spec.thresholds.items())),
+                      spec.origin.removeprefix("actiontrack.auditing.rules."))
+    _console().print(table)
+
+
+@cli.command("audit")
+@click.option("--as-of", "as_of", type=DATE,
+              help="Audit the plan as it stood at the end of this day (default today).")
+@click.option("--format", "output_format", type=click.Choice(AUDIT_FORMATS), default="text",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (needed for xlsx) instead of the screen.")
+@click.option("--fail-on", type=_choice(auditing.Severity),
+              help="Exit 1 when a finding is this serious or more (default: the"
+              " configuration's fail_on, else error).")
+@click.option("--rules", "rules_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A Python file of extra rules; repeat for more.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True),
+              help="The configuration (default: actiontrack.toml, else pyproject.toml here).")
+@pass_context
+@_reports_errors
+def audit_command(ctx: _Context, as_of: date | None, output_format: str, output: str | None,
+                  fail_on: str | None, rules_files: tuple[str, ...],
+                  config_path: str | None) -> None:
+    """Run the assurance audit rules as of a day.
+
+    Exit code 0: nothing at or above --fail-on; 1: findings; 2: bad usage,
+    bad configuration, or a rule that failed (the others still report).
+    """
+    if output_format == "xlsx" and not output:
+        raise click.UsageError("--format xlsx needs --output FILE.xlsx")
+    path = Path(config_path) if config_path else auditing.find_config(Path.cwd())
+    config = auditing.load_config(path)
+    result = auditing.audit(ctx.existing_store, as_of=as_of or ctx.today(), config=config,
+                            rules_files=rules_files)
+    threshold = auditing.Severity(fail_on) if fail_on else config.fail_on
+    if output_format == "xlsx":
+        assert output is not None
+        audit_output.write_xlsx(result, Path(output))
+    else:
+        if output_format == "junit":
+            text = audit_output.to_junit(result, threshold)
+        else:
+            text = (audit_output.to_json if output_format == "json" else audit_output.to_text)(
+                result)
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+    for failure in result.failures:
+        click.echo(f"actiontrack: rule {failure.rule} failed: {failure.error}", err=True)
+    sys.exit(result.exit_code(threshold))

@@ -1,0 +1,83 @@
+"""Scripted assurance audits: rules as plain functions, findings as data.
+
+``actiontrack.audit(store, as_of=...)`` runs every rule over the plan as it
+stood at the end of that day and returns an :class:`AuditResult`; the
+``actiontrack audit`` command prints it as text, JSON, JUnit XML or xlsx.
+Write a rule with :func:`rule`; see docs/audit.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from pathlib import Path
+
+from actiontrack.auditing.config import AuditConfig, ConfigError, Waiver, find_config, load_config
+from actiontrack.auditing.context import AuditContext, Flag
+from actiontrack.auditing.findings import Finding, Severity
+from actiontrack.auditing.registry import (
+    RuleError,
+    RuleSpec,
+    load_entry_point_rules,
+    load_rules_file,
+    registered_rules,
+    rule,
+)
+from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
+from actiontrack.domain.clocks import ENGLAND, local_date
+from actiontrack.domain.plan import ChangeKind
+from actiontrack.store.protocol import Store
+
+__all__ = [
+    "AuditConfig",
+    "AuditContext",
+    "AuditResult",
+    "ConfigError",
+    "Finding",
+    "Flag",
+    "RuleError",
+    "RuleFailure",
+    "RuleSpec",
+    "Severity",
+    "WaivedFinding",
+    "Waiver",
+    "audit",
+    "find_config",
+    "load_config",
+    "load_entry_point_rules",
+    "load_rules_file",
+    "registered_rules",
+    "rule",
+    "run_rules",
+]
+
+
+def audit(
+    store: Store,
+    *,
+    as_of: date,
+    config: AuditConfig | None = None,
+    rules_files: Iterable[str | Path] = (),
+    entry_point_rules: bool = True,
+) -> AuditResult:
+    """Audit the plan in ``store`` as it stood at the end of ``as_of`` (a day in England).
+
+    Runs the built-in rules, the rules of installed packages (unless
+    ``entry_point_rules`` is false) and those in ``rules_files``. Auditing the
+    same store as of the same past day always gives the same result.
+    """
+    for path in rules_files:
+        load_rules_file(path)
+    if entry_point_rules:
+        load_entry_point_rules()
+    end_of_day = datetime.combine(as_of, time.max, tzinfo=ENGLAND)
+    plan = store.snapshot(as_of=end_of_day)
+    created_on = {
+        entry.record_id: local_date(entry.at)
+        for entry in reversed(store.history(kind="actions"))
+        if entry.change == ChangeKind.CREATE and entry.at <= end_of_day
+    }
+    return run_rules(
+        plan, as_of=as_of, rules=registered_rules(), config=config or AuditConfig(),
+        created_on=created_on,
+    )

@@ -1,0 +1,150 @@
+"""Audit configuration: thresholds, severities, rules switched off, and waivers.
+
+Read from ``actiontrack.toml`` (an ``[audit]`` table) or from
+``pyproject.toml`` (``[tool.actiontrack.audit]``)::
+
+    [audit]
+    fail_on = "error"                 # the default for --fail-on
+    disabled = ["recurring-theme"]    # rules not to run
+    day_one = "next_working_day"      # or "start_day": which day counts as day 1
+
+    [audit.severity]                  # a rule's severity, changed
+    action-due-soon = "info"
+
+    [audit.thresholds]                # numbers the rules read, by name
+    due_soon_days = 21
+
+    [[audit.waivers]]                 # a finding accepted for now
+    rule = "action-overdue"
+    subject = "DEMO-SCP/A002"
+    reason = "New date agreed by the executive on 3 March"
+    by = "Partnership business manager"
+    expires = 2027-01-31
+
+A waiver hides its finding until it expires; an expired waiver stops hiding
+it and is itself reported (``waiver-expired``), and so is a waiver that no
+longer matches anything (``waiver-unused``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from actiontrack import convert
+from actiontrack.auditing.findings import Severity
+from actiontrack.auditing.registry import RuleSpec
+from actiontrack.domain.clocks import DayOne
+from actiontrack.errors import ActiontrackError, ConversionError
+
+__all__ = ["AuditConfig", "ConfigError", "Waiver", "find_config", "load_config"]
+
+
+class ConfigError(ActiontrackError, ValueError):
+    """The audit configuration cannot be read or does not make sense."""
+
+
+@attrs.frozen(kw_only=True)
+class Waiver:
+    """A finding the partnership accepts until ``expires``, with who said so and why."""
+
+    rule: str
+    subject: str
+    reason: str
+    by: str
+    expires: date
+
+    def active(self, on: date) -> bool:
+        return on <= self.expires
+
+
+@attrs.frozen(kw_only=True)
+class AuditConfig:
+    fail_on: Severity = Severity.ERROR
+    disabled: tuple[str, ...] = ()
+    day_one: DayOne = DayOne.NEXT_WORKING_DAY
+    severity: Mapping[str, Severity] = attrs.field(factory=dict)
+    thresholds: Mapping[str, int] = attrs.field(factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    #: Where it was read from, for messages ("defaults" when from nowhere).
+    source: str = "defaults"
+
+    def check_against(self, rules: Iterable[RuleSpec]) -> dict[str, int]:
+        """Refuse names no rule knows (typos hide findings); return the merged thresholds."""
+        rules = list(rules)
+        known_rules = {spec.id for spec in rules} | {"waiver-expired", "waiver-unused"}
+        defaults: dict[str, int] = {}
+        for spec in rules:
+            defaults.update(spec.thresholds)
+        problems = [
+            f"{where}: no rule has the id {rule_id!r}"
+            for where, ids in (
+                ("disabled", self.disabled),
+                ("severity", self.severity),
+                ("waivers", [w.rule for w in self.waivers]),
+            )
+            for rule_id in ids
+            if rule_id not in known_rules
+        ]
+        problems += [
+            f"thresholds: no rule reads a threshold called {name!r}"
+            f" (known: {', '.join(sorted(defaults))})"
+            for name in self.thresholds
+            if name not in defaults
+        ]
+        problems += [
+            f"thresholds: {name} must be 0 or more, not {value}"
+            for name, value in self.thresholds.items()
+            if value < 0
+        ]
+        if problems:
+            raise ConfigError(f"{self.source}: " + "; ".join(problems))
+        return defaults | dict(self.thresholds)
+
+
+def find_config(folder: Path) -> Path | None:
+    """``actiontrack.toml`` in ``folder``, else a ``pyproject.toml`` there with our table."""
+    candidate = folder / "actiontrack.toml"
+    if candidate.is_file():
+        return candidate
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file() and "audit" in _read(pyproject).get("tool", {}).get(
+        "actiontrack", {}
+    ):
+        return pyproject
+    return None
+
+
+def load_config(path: Path | None) -> AuditConfig:
+    """The configuration in ``path`` (``None``: the defaults)."""
+    if path is None:
+        return AuditConfig()
+    data = _read(path)
+    table = data.get("tool", {}).get("actiontrack", {}) if path.name == "pyproject.toml" else data
+    where = "$.tool.actiontrack.audit" if path.name == "pyproject.toml" else "$.audit"
+    audit = table.get("audit", {})
+    unknown = sorted(set(table) - {"audit"})
+    if isinstance(audit, dict) and "source" in audit:
+        unknown.append("audit.source")
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; expected [audit]")
+    try:
+        config = convert.structure(audit, AuditConfig, path=where)
+    except ConversionError as exc:
+        raise ConfigError(f"{path}: " + "; ".join(exc.problems)) from None
+    return attrs.evolve(config, source=str(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None

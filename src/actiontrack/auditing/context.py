@@ -1,0 +1,63 @@
+"""What a rule sees: the plan as of the audit date, the configuration, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+
+from actiontrack.auditing.findings import Finding, Severity
+from actiontrack.domain.clocks import WorkingDays
+from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import RagPolicy
+
+__all__ = ["AuditContext", "Flag"]
+
+
+@attrs.frozen(kw_only=True)
+class Flag:
+    """What a rule yields: a subject and a message; the runner adds the rule and severity.
+
+    ``severity`` is set only by a rule whose findings differ in seriousness
+    (a statutory clock warns before its deadline and errs after it).
+    """
+
+    subject: str
+    message: str
+    facts: Mapping[str, Any] = attrs.field(factory=dict)
+    severity: Severity | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AuditContext:
+    """Everything a rule may look at. Rules never read the clock or the store."""
+
+    plan: Plan
+    #: The day the audit is as of: "today" for every rule.
+    as_of: date
+    #: Thresholds from the configuration, by name (see ``AuditConfig.thresholds``).
+    thresholds: Mapping[str, Any]
+    working_days: WorkingDays = attrs.field(factory=WorkingDays)
+    #: The day each record was first stored, from history (absent for restored data).
+    created_on: Mapping[str, date] = attrs.field(factory=dict)
+
+    @property
+    def rag_policy(self) -> RagPolicy:
+        return RagPolicy(due_soon_days=int(self.thresholds["due_soon_days"]))
+
+    def threshold(self, name: str) -> Any:
+        """A configured threshold; every built-in one has a default."""
+        return self.thresholds[name]
+
+
+def finding_from(flag: Flag, *, rule: str, severity: Severity) -> Finding:
+    """The runner's half: a rule's flag becomes a finding of that rule."""
+    return Finding(
+        rule=rule,
+        severity=flag.severity or severity,
+        subject=flag.subject,
+        message=flag.message,
+        facts=flag.facts,
+    )

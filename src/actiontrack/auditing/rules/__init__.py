@@ -1,0 +1,5 @@
+"""The built-in rules. Importing this package registers them."""
+
+from actiontrack.auditing.rules import actions, clocks, evidence, personal_data, recommendations
+
+__all__ = ["actions", "clocks", "evidence", "personal_data", "recommendations"]

@@ -1,0 +1,120 @@
+"""Rules about actions: dates, drift, progress and whether they are SMART."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from actiontrack.auditing.context import AuditContext, Flag
+from actiontrack.auditing.findings import Severity
+from actiontrack.auditing.registry import rule
+from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
+from actiontrack.domain.models import Action, ActionStatus
+from actiontrack.formatting import long_date
+
+
+def _open_actions(context: AuditContext) -> Iterator[Action]:
+    for action_id in sorted(context.plan.actions):
+        action = context.plan.actions[action_id]
+        if action.status in OPEN_STATUSES:
+            yield action
+
+
+@rule("action-overdue", severity=Severity.ERROR,
+      description="An action past its current target date and not complete")
+def action_overdue(context: AuditContext) -> Iterator[Flag]:
+    for action in _open_actions(context):
+        days = (context.as_of - action.target_date).days
+        if days > 0:
+            yield Flag(
+                subject=action.id,
+                message=f"{days} days past its target date of {long_date(action.target_date)}"
+                f" ({action.status.value}, led by {action.lead_agency_id})",
+                facts={"target_date": action.target_date, "days_overdue": days,
+                       "status": action.status, "lead_agency_id": action.lead_agency_id},
+            )
+
+
+@rule("action-due-soon", severity=Severity.WARNING,
+      description="An open action whose target date is near",
+      thresholds={"due_soon_days": 28})
+def action_due_soon(context: AuditContext) -> Iterator[Flag]:
+    window = context.threshold("due_soon_days")
+    for action in _open_actions(context):
+        days = (action.target_date - context.as_of).days
+        if 0 <= days <= window:
+            yield Flag(
+                subject=action.id,
+                message=f"due in {days} days, on {long_date(action.target_date)}",
+                facts={"target_date": action.target_date, "days_left": days},
+            )
+
+
+@rule("target-drift", severity=Severity.WARNING,
+      description="An action whose target date moved too often or too far from the original",
+      thresholds={"max_target_revisions": 2, "max_target_drift_days": 90})
+def target_drift(context: AuditContext) -> Iterator[Flag]:
+    most_revisions = context.threshold("max_target_revisions")
+    most_days = context.threshold("max_target_drift_days")
+    for action_id in sorted(context.plan.actions):
+        action = context.plan.actions[action_id]
+        if action.status == ActionStatus.SUPERSEDED:
+            continue
+        revisions = len(action.target_revisions)
+        drift = (action.target_date - action.original_target_date).days
+        reasons = []
+        if revisions > most_revisions:
+            reasons.append(f"moved {revisions} times (more than {most_revisions})")
+        if drift > most_days:
+            reasons.append(f"{drift} days after its original date (more than {most_days})")
+        if reasons:
+            yield Flag(
+                subject=action.id,
+                message="target date " + " and ".join(reasons),
+                facts={"revisions": revisions, "drift_days": drift,
+                       "original_target_date": action.original_target_date,
+                       "target_date": action.target_date,
+                       "reasons": [r.reason for r in action.target_revisions]},
+            )
+
+
+@rule("no-recent-update", severity=Severity.WARNING,
+      description="An open action with no progress update for too long",
+      thresholds={"update_stale_days": 90})
+def no_recent_update(context: AuditContext) -> Iterator[Flag]:
+    stale = context.threshold("update_stale_days")
+    for action in _open_actions(context):
+        if action.status == ActionStatus.ON_HOLD:
+            continue  # a hold has its own review date
+        updates = [u for u in context.plan.updates_for(action.id) if u.on <= context.as_of]
+        since = updates[-1].on if updates else context.created_on.get(action.id)
+        if since is None:
+            continue
+        days = (context.as_of - since).days
+        if days > stale:
+            what = f"the last update was on {long_date(since)}" if updates else (
+                f"no update since it was added on {long_date(since)}")
+            yield Flag(
+                subject=action.id,
+                message=f"{what}, {days} days ago (more than {stale})",
+                facts={"last_update_on": since if updates else None, "days": days},
+            )
+
+
+@rule("not-smart", severity=Severity.WARNING,
+      description="An action without a named lead officer, a deliverable or a success measure")
+def not_smart(context: AuditContext) -> Iterator[Flag]:
+    for action_id in sorted(context.plan.actions):
+        action = context.plan.actions[action_id]
+        if action.status in COMPLETE_STATUSES or action.status == ActionStatus.SUPERSEDED:
+            continue
+        missing = [
+            label for label, value in (
+                ("a named lead officer", action.lead_officer),
+                ("a deliverable", action.deliverable),
+                ("a success measure", action.success_measure),
+            )
+            if not (value and value.strip())
+        ]
+        if missing:
+            yield Flag(subject=action.id, message="has no " + ", no ".join(
+                m.removeprefix("a ") for m in missing), facts={"missing": missing})

@@ -1,0 +1,79 @@
+"""Rules about proof: evidence of completion and of impact, and who assured the action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from actiontrack.auditing.context import AuditContext, Flag
+from actiontrack.auditing.findings import Severity
+from actiontrack.auditing.registry import rule
+from actiontrack.domain.clocks import add_months
+from actiontrack.domain.lifecycle import COMPLETE_STATUSES
+from actiontrack.domain.models import Action, ActionStatus, AssuranceOutcome, EvidenceTier
+from actiontrack.formatting import long_date
+
+
+def _same_person(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _closed(context: AuditContext) -> Iterator[Action]:
+    for action_id in sorted(context.plan.actions):
+        action = context.plan.actions[action_id]
+        if action.status in COMPLETE_STATUSES:
+            yield action
+
+
+@rule("closed-without-evidence", severity=Severity.ERROR,
+      description="A completed, assured or embedded action with no completion-tier evidence")
+def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
+    for action in _closed(context):
+        tiers = {e.tier for e in context.plan.evidence_for(action.id)}
+        if EvidenceTier.COMPLETION not in tiers:
+            yield Flag(
+                subject=action.id,
+                message=f"is {action.status.value} but has no completion evidence",
+                facts={"status": action.status, "evidence": sorted(t.value for t in tiers)},
+            )
+
+
+@rule("self-assured", severity=Severity.ERROR,
+      description="An assured action whose only accepting decisions are its lead officer's")
+def self_assured(context: AuditContext) -> Iterator[Flag]:
+    for action in _closed(context):
+        if action.status == ActionStatus.COMPLETED:
+            continue
+        accepted = [d for d in context.plan.decisions_for(action.id)
+                    if d.outcome == AssuranceOutcome.ACCEPTED]
+        officer = action.lead_officer or ""
+        if accepted and all(_same_person(d.decided_by, officer) for d in accepted):
+            yield Flag(
+                subject=action.id,
+                message=f"was assured only by its own lead officer ({officer})",
+                facts={"lead_officer": officer, "decisions": [d.id for d in accepted]},
+            )
+
+
+@rule("no-impact-evidence", severity=Severity.WARNING,
+      description="An assured action with no impact-tier evidence months after assurance",
+      thresholds={"impact_evidence_months": 6})
+def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
+    months = context.threshold("impact_evidence_months")
+    for action in _closed(context):
+        if action.status != ActionStatus.ASSURED:
+            continue
+        accepted = [d.decided_on for d in context.plan.decisions_for(action.id)
+                    if d.outcome == AssuranceOutcome.ACCEPTED]
+        if not accepted:
+            continue
+        assured_on = max(accepted)
+        due = add_months(assured_on, months)
+        impact = [e for e in context.plan.evidence_for(action.id)
+                  if e.tier == EvidenceTier.IMPACT]
+        if not impact and context.as_of > due:
+            yield Flag(
+                subject=action.id,
+                message=f"assured on {long_date(assured_on)} and still no impact evidence"
+                f" {months} months on",
+                facts={"assured_on": assured_on, "impact_evidence_due": due},
+            )

@@ -1,0 +1,116 @@
+"""Personal data in free text: plans travel by email, and pseudonyms are used for a reason.
+
+Looks for NHS numbers (only those that pass the modulus 11 check), dates of
+birth (a date next to "DOB", "date of birth" or "born"), UK postcodes, UK
+phone numbers and email addresses in every free-text field. Findings never
+repeat what was found: they say what kind of data, where, and a masked hint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from actiontrack.auditing.context import AuditContext, Flag
+from actiontrack.auditing.findings import Severity
+from actiontrack.auditing.registry import rule
+from actiontrack.domain.plan import Plan
+
+__all__ = ["find_personal_data", "is_nhs_number"]
+
+_NHS = re.compile(r"(?<![\d/-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d/-])")
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+         rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
+         r"|\d{4}-\d{2}-\d{2})")
+_BIRTH = re.compile(
+    rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*({_DATE})", re.IGNORECASE
+)
+_POSTCODE = re.compile(
+    r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b"
+)
+_PHONE = re.compile(r"(?<![\w/+])(?:\+44\s?\(?0?\)?\s?|0)(?:\d[\s-]?){9,10}(?![\w/])")
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_MAYBE = re.compile(r"[\d@]")  # every pattern needs a digit or an @: skip text with neither
+
+
+def is_nhs_number(digits: str) -> bool:
+    """Whether ten digits pass the NHS number's modulus 11 check."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    weights = range(10, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], weights, strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def _mask(text: str) -> str:
+    """The first two characters, the rest hidden: enough to find it, not to read it."""
+    shown = text[:2]
+    return shown + "".join("*" if ch.isalnum() else ch for ch in text[2:])
+
+
+def find_personal_data(text: str) -> list[tuple[str, str]]:
+    """The kinds of personal data in ``text``, each with a masked hint, in order found."""
+    if not _MAYBE.search(text):
+        return []
+    found: list[tuple[int, str, str]] = []
+    for match in _NHS.finditer(text):
+        if is_nhs_number("".join(match.groups())):
+            found.append((match.start(), "an NHS number", _mask(match.group(0))))
+    for match in _BIRTH.finditer(text):
+        found.append((match.start(), "a date of birth", _mask(match.group(1))))
+    for match in _POSTCODE.finditer(text):
+        found.append((match.start(), "a postcode", _mask(match.group(0))))
+    for match in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if not is_nhs_number(digits[-10:]) or digits.startswith("44"):
+            found.append((match.start(), "a phone number", _mask(match.group(0).strip())))
+    for match in _EMAIL.finditer(text):
+        found.append((match.start(), "an email address", _mask(match.group(0))))
+    return [(kind, hint) for _, kind, hint in sorted(found)]
+
+
+def _free_text(plan: Plan) -> Iterator[tuple[str, str, str]]:
+    """(record id, field, text) for every free-text field a person types into."""
+    for review in plan.reviews.values():
+        yield review.id, "title", review.title
+        if review.subject:
+            yield review.id, "subject", review.subject
+    for rec in plan.recommendations.values():
+        yield rec.id, "text", rec.text
+        if rec.response_reason:
+            yield rec.id, "response_reason", rec.response_reason
+    for action in plan.actions.values():
+        for field in ("title", "deliverable", "success_measure", "hold_reason"):
+            value = getattr(action, field)
+            if value:
+                yield action.id, field, value
+        for number, revision in enumerate(action.target_revisions, start=1):
+            yield action.id, f"target_revisions[{number}].reason", revision.reason
+    for update in plan.progress_updates.values():
+        yield update.id, "text", update.text
+    for item in plan.evidence.values():
+        yield item.id, "title", item.title
+        if item.link:
+            yield item.id, "link", item.link
+    for decision in plan.assurance_decisions.values():
+        yield decision.id, "seen", decision.seen
+    for activity in plan.learning_activities.values():
+        yield activity.id, "title", activity.title
+
+
+@rule("personal-data", severity=Severity.ERROR,
+      description="An NHS number, date of birth, postcode, phone number or email in free text")
+def personal_data(context: AuditContext) -> Iterator[Flag]:
+    hits = sorted(
+        (record_id, field, kind, hint)
+        for record_id, field, text in _free_text(context.plan)
+        for kind, hint in find_personal_data(text)
+    )
+    for record_id, field, kind, hint in hits:
+        yield Flag(subject=record_id, message=f"{kind} ({hint}) in its {field.split('[')[0]}",
+                   facts={"field": field, "kind": kind, "hint": hint})

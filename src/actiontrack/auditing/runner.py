@@ -1,0 +1,141 @@
+"""Running rules: every rule runs, its flags become findings, waivers apply.
+
+A rule that raises does not stop the others: it is reported as a
+:class:`RuleFailure` and the audit's exit code becomes 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+import attrs
+
+from actiontrack.auditing.config import AuditConfig, Waiver
+from actiontrack.auditing.context import AuditContext, Flag, finding_from
+from actiontrack.auditing.findings import Finding, Severity
+from actiontrack.auditing.registry import RuleSpec
+from actiontrack.domain.clocks import WorkingDays
+from actiontrack.domain.plan import Plan
+from actiontrack.formatting import long_date
+
+__all__ = ["AuditResult", "RuleFailure", "WaivedFinding", "run_rules"]
+
+
+@attrs.frozen(kw_only=True)
+class RuleFailure:
+    """A rule that raised instead of yielding findings."""
+
+    rule: str
+    error: str
+
+
+@attrs.frozen(kw_only=True)
+class WaivedFinding:
+    finding: Finding
+    waiver: Waiver
+
+
+@attrs.frozen(kw_only=True)
+class AuditResult:
+    """What an audit found, as of one day. The same inputs give the same result."""
+
+    as_of: date
+    rules: tuple[RuleSpec, ...]
+    findings: tuple[Finding, ...]
+    waived: tuple[WaivedFinding, ...] = ()
+    failures: tuple[RuleFailure, ...] = ()
+    config_source: str = "defaults"
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+    def at_least(self, threshold: Severity) -> list[Finding]:
+        """The findings as serious as ``threshold`` or more."""
+        return [f for f in self.findings if f.severity.at_least(threshold)]
+
+    def exit_code(self, fail_on: Severity) -> int:
+        """2 if a rule failed; 1 if any finding is at or above ``fail_on``; else 0."""
+        if self.failures:
+            return 2
+        return 1 if self.at_least(fail_on) else 0
+
+
+def run_rules(
+    plan: Plan,
+    *,
+    as_of: date,
+    rules: Sequence[RuleSpec],
+    config: AuditConfig | None = None,
+    created_on: Mapping[str, date] | None = None,
+) -> AuditResult:
+    """Run ``rules`` (those the configuration does not switch off) over ``plan``."""
+    config = config or AuditConfig()
+    thresholds = config.check_against(rules)
+    context = AuditContext(
+        plan=plan, as_of=as_of, thresholds=thresholds,
+        working_days=WorkingDays(day_one=config.day_one), created_on=created_on or {},
+    )
+    enabled = [spec for spec in rules if spec.id not in config.disabled]
+    findings: list[Finding] = []
+    failures: list[RuleFailure] = []
+    for spec in enabled:
+        try:
+            flags = list(spec.check(context))
+            for flag in flags:
+                if not isinstance(flag, Flag):
+                    raise TypeError(f"yielded {type(flag).__name__}, not a Flag")
+        except Exception as exc:
+            failures.append(RuleFailure(rule=spec.id, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        override = config.severity.get(spec.id)
+        for flag in flags:
+            finding = finding_from(flag, rule=spec.id, severity=spec.severity)
+            findings.append(attrs.evolve(finding, severity=override) if override else finding)
+    shown, waived = _apply_waivers(findings, config, as_of)
+    return AuditResult(
+        as_of=as_of,
+        rules=tuple(enabled),
+        findings=tuple(sorted(shown, key=lambda f: f.sort_key)),
+        waived=tuple(sorted(waived, key=lambda w: w.finding.sort_key)),
+        failures=tuple(sorted(failures, key=lambda f: f.rule)),
+        config_source=config.source,
+    )
+
+
+def _apply_waivers(
+    findings: Iterable[Finding], config: AuditConfig, as_of: date
+) -> tuple[list[Finding], list[WaivedFinding]]:
+    active = {(w.rule, w.subject): w for w in config.waivers if w.active(as_of)}
+    shown: list[Finding] = []
+    waived: list[WaivedFinding] = []
+    used: set[tuple[str, str]] = set()
+    for finding in findings:
+        waiver = active.get((finding.rule, finding.subject))
+        if waiver is None:
+            shown.append(finding)
+        else:
+            used.add((finding.rule, finding.subject))
+            waived.append(WaivedFinding(finding=finding, waiver=waiver))
+    for waiver in config.waivers:
+        facts = {"rule": waiver.rule, "expires": waiver.expires, "by": waiver.by,
+                 "reason": waiver.reason}
+        if not waiver.active(as_of):
+            shown.append(Finding(
+                rule="waiver-expired",
+                severity=config.severity.get("waiver-expired", Severity.WARNING),
+                subject=waiver.subject,
+                message=f"the waiver of {waiver.rule} (by {waiver.by}) expired on"
+                f" {long_date(waiver.expires)}: its finding shows again",
+                facts=facts,
+            ))
+        elif (waiver.rule, waiver.subject) not in used:
+            shown.append(Finding(
+                rule="waiver-unused",
+                severity=config.severity.get("waiver-unused", Severity.INFO),
+                subject=waiver.subject,
+                message=f"the waiver of {waiver.rule} (by {waiver.by}) hides nothing:"
+                " the finding has gone, so the waiver can go too",
+                facts=facts,
+            ))
+    return shown, waived
