@@ -30,7 +30,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from actiontrack import auditing, convert, service
+from actiontrack import auditing, convert, report, service
 from actiontrack.auditing import output as audit_output
 from actiontrack.demo import load_demo
 from actiontrack.domain.clocks import ENGLAND, local_date
@@ -56,6 +56,7 @@ from actiontrack.errors import (
     StoreLockedError,
     StoreMissingError,
 )
+from actiontrack.formatting import long_date
 from actiontrack.store import Store, open_store
 
 __all__ = ["cli", "main"]
@@ -696,3 +697,30 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
     for failure in result.failures:
         click.echo(f"actiontrack: rule {failure.rule} failed: {failure.error}", err=True)
     sys.exit(result.exit_code(threshold))
+
+
+# -- the committee report ------------------------------------------------------------
+
+
+@cli.command("report")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", type=DATE,
+              help="Report the plan as it stood at the end of this day (default today).")
+@click.option("--review", "review_id", help="Only this review.")
+@pass_context
+@_reports_errors
+def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str | None) -> None:
+    """Write the committee progress report: FILE.md or FILE.xlsx (with a dashboard)."""
+    target = Path(path)
+    if target.suffix.lower() not in report.FORMATS:
+        raise click.BadParameter(
+            f"{path!r}: write the report to a .md (Markdown) or .xlsx (Excel) file",
+            param_hint="PATH",
+        )
+    day = as_of or ctx.today()
+    store = ctx.existing_store
+    content = report.build_report(store.snapshot(_end_of(day)), as_of=day,
+                                  history=store.history(), review_id=review_id)
+    report.write_report(content, target)
+    click.echo(f"Wrote the progress report as of {long_date(day)} to {path}"
+               f" ({report.FORMATS[target.suffix.lower()]}).")

@@ -335,3 +335,32 @@ def test_a_lost_plan_json_points_to_the_backup_not_to_a_new_store(demo_store: Pa
     assert "actiontrack demo" not in listed.output
     assert run(demo_store, "demo").exit_code == 2
     assert not demo_store.exists()
+
+
+def test_report_writes_markdown_and_a_workbook(demo_store: Path, tmp_path: Path) -> None:
+    """report FILE.md and FILE.xlsx write the committee report as of the day asked."""
+    markdown, workbook = tmp_path / "committee.md", tmp_path / "committee.xlsx"
+    first = run(demo_store, "report", str(markdown), "--as-of", "2026-03-31")
+    assert first.exit_code == 0, first.output
+    assert "**As of 31 March 2026.**" in markdown.read_text()
+    second = run(demo_store, "report", str(workbook), "--review", "DEMO-SCP/CSPR-ALEX")
+    assert second.exit_code == 0, second.output
+    from openpyxl import load_workbook
+
+    assert "Dashboard" in load_workbook(workbook).sheetnames
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [("committee.pdf", (), "a .md (Markdown) or .xlsx (Excel) file"),
+     ("committee.md", ("--review", "DEMO-SCP/NOPE"), "no review with id 'DEMO-SCP/NOPE'")],
+)
+def test_report_refuses_bad_input_and_writes_nothing(
+    demo_store: Path, tmp_path: Path, name: str, extra: tuple[str, ...], message: str
+) -> None:
+    """A file ending other than .md/.xlsx, or an unknown review, exits 2 and writes no file."""
+    target = tmp_path / name
+    result = run(demo_store, "report", str(target), *extra)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not target.exists()

@@ -1,0 +1,70 @@
+"""The committee progress report: what the business manager takes to the executive.
+
+:func:`build_report` works out the content (pure, no I/O);
+:func:`write_report` writes it as Markdown (``.md``) or as an Excel
+workbook with a dashboard (``.xlsx``)::
+
+    report = build_report(plan, as_of=date(2026, 3, 31), history=store.history())
+    write_report(report, Path("committee.xlsx"))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from actiontrack.report.content import (
+    ActionLine,
+    AgencyPosition,
+    EvidenceLine,
+    LearningLine,
+    RecommendationLine,
+    Report,
+    ReviewSection,
+    ThemeCarrier,
+    ThemeLine,
+    TrendPoint,
+    build_report,
+)
+from actiontrack.report.markdown import render_markdown
+
+__all__ = [
+    "FORMATS",
+    "ActionLine",
+    "AgencyPosition",
+    "EvidenceLine",
+    "LearningLine",
+    "RecommendationLine",
+    "Report",
+    "ReviewSection",
+    "ThemeCarrier",
+    "ThemeLine",
+    "TrendPoint",
+    "build_report",
+    "render_markdown",
+    "write_report",
+]
+
+#: The file endings write_report understands, and what each writes.
+FORMATS = {".md": "Markdown", ".xlsx": "Excel workbook"}
+
+
+def write_report(report: Report, path: Path) -> None:
+    """Write ``report`` to ``path``: Markdown for ``.md``, an Excel workbook for ``.xlsx``.
+
+    Any other ending raises ``ValueError`` before anything is written. An
+    existing file is replaced.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".md":
+        # newline="" keeps "\n" on every system, so the bytes are the same everywhere.
+        path.write_text(render_markdown(report), encoding="utf-8", newline="")
+    elif suffix == ".xlsx":
+        from actiontrack.report.xlsx import write_workbook  # openpyxl loads only when needed
+
+        write_workbook(report, path)
+    else:
+        choices = " or ".join(f"{ending} ({name})" for ending, name in FORMATS.items())
+        raise ValueError(
+            f"cannot tell which format to write for {path.name!r}: a report file must end"
+            f" in {choices}"
+        )

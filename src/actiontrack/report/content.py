@@ -1,0 +1,518 @@
+"""The committee progress report as data, worked out from a plan; no I/O.
+
+:func:`build_report` turns a plan (already the plan as of the report's day)
+and the store's history into a :class:`Report`: per review, its
+recommendations, its actions by status and RAG, what is overdue and why,
+its evidence and learning; across reviews, the themes that recur, each
+agency's position, and the open actions at each of the last 12 month ends.
+The Markdown and Excel writers only lay this out.
+
+Order is deterministic: records are sorted by id, with runs of digits
+compared as numbers so that ``R2`` comes before ``R10``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+
+import attrs
+
+from actiontrack import convert
+from actiontrack.domain.clocks import ENGLAND, add_months
+from actiontrack.domain.lifecycle import OPEN_STATUSES
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    EvidenceKind,
+    EvidenceTier,
+    LearningActivityKind,
+    ProgressUpdate,
+    Response,
+    ReviewKind,
+    TargetRevision,
+)
+from actiontrack.domain.plan import HistoryEntry, Plan
+from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
+from actiontrack.errors import NotFoundError
+from actiontrack.store.core import PlainTables, replay
+
+__all__ = [
+    "TREND_MONTHS",
+    "ActionLine",
+    "AgencyPosition",
+    "EvidenceLine",
+    "LearningLine",
+    "RecommendationLine",
+    "Report",
+    "ReviewSection",
+    "ThemeCarrier",
+    "ThemeLine",
+    "TrendPoint",
+    "build_report",
+    "count_by_rag",
+    "count_by_status",
+    "describe",
+    "long_date",
+    "month_label",
+    "sort_key",
+    "trend_days",
+]
+
+#: How many month ends the open-actions trend covers, the last one being the report's day.
+TREND_MONTHS = 12
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def sort_key(record_id: str) -> tuple[str | int, ...]:
+    """Sort ids by their text, comparing runs of digits as numbers (``R2`` before ``R10``)."""
+    # re.split puts text at even positions and digits at odd ones, so parts always
+    # compare text with text and number with number.
+    return tuple(int(part) if index % 2 else part
+                 for index, part in enumerate(_DIGITS.split(record_id)))
+
+
+_WORDS: dict[enum.Enum, str] = {
+    ReviewKind.RAPID_REVIEW: "rapid review",
+    ReviewKind.LCSPR: "local child safeguarding practice review",
+    ReviewKind.LOCAL_THEMATIC: "local thematic review",
+    ReviewKind.NATIONAL: "national review",
+    ReviewKind.SAR: "safeguarding adults review",
+    ReviewKind.DHR: "domestic homicide review",
+    ReviewKind.MULTI_AGENCY_AUDIT: "multi-agency audit",
+    ReviewKind.NATIONAL_REPORT: "national report adopted locally",
+    Response.PENDING: "awaiting a response",
+    RecommendationStatus.NO_ACTIONS: "no actions yet",
+}
+# Keyed by class too: members of different StrEnums with the same value are equal.
+_WORDS_BY_CLASS = {(type(member), member.value): words for member, words in _WORDS.items()}
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)
+
+
+def long_date(day: date) -> str:
+    """``31 March 2026``, whatever the system's locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_label(day: date) -> str:
+    """``Mar 2026``, whatever the system's locale."""
+    return f"{_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def describe(value: enum.Enum) -> str:
+    """The words the report uses for an enumeration value (``"in progress"``)."""
+    words = _WORDS_BY_CLASS.get((type(value), value.value))
+    return words or str(value.value).replace("_", " ")
+
+
+def count_by_status(actions: Iterable[ActionLine]) -> dict[ActionStatus, int]:
+    """How many actions are in each status, every status listed in lifecycle order."""
+    counts = dict.fromkeys(ActionStatus, 0)
+    for action in actions:
+        counts[action.status] += 1
+    return counts
+
+
+def count_by_rag(actions: Iterable[ActionLine]) -> dict[Rag, int]:
+    """How many actions have each RAG, every colour listed (red, amber, green, blue, grey)."""
+    counts = dict.fromkeys(Rag, 0)
+    for action in actions:
+        counts[action.rag] += 1
+    return counts
+
+
+@attrs.frozen(kw_only=True)
+class ActionLine:
+    """One action as the report shows it on the day.
+
+    ``days_overdue`` is set only for a red action: how many days it is past
+    its current target. ``latest_update`` is its most recent progress update.
+    """
+
+    id: str
+    title: str
+    review_ids: tuple[str, ...]
+    review_references: tuple[str, ...]
+    lead_agency_id: str
+    lead_agency: str  # the agency's current name
+    status: ActionStatus
+    rag: Rag
+    original_target_date: date
+    target_date: date
+    days_overdue: int | None
+    target_revisions: tuple[TargetRevision, ...]
+    latest_update: ProgressUpdate | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@attrs.frozen(kw_only=True)
+class RecommendationLine:
+    """A recommendation, the partnership's response and its derived status."""
+
+    id: str
+    number: str
+    text: str
+    themes: tuple[str, ...]
+    response: Response
+    response_reason: str | None
+    status: RecommendationStatus
+    action_ids: tuple[str, ...]
+    repeats: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class EvidenceLine:
+    id: str
+    action_id: str
+    tier: EvidenceTier
+    kind: EvidenceKind
+    title: str
+    about_date: date
+
+
+@attrs.frozen(kw_only=True)
+class LearningLine:
+    """A learning activity; ``reach`` is ``None`` when nobody counted."""
+
+    id: str
+    kind: LearningActivityKind
+    title: str
+    held_on: date
+    reach: int | None
+
+
+@attrs.frozen(kw_only=True)
+class ReviewSection:
+    """One review: its recommendations, actions, overdue work, evidence and learning."""
+
+    id: str
+    reference: str
+    kind: ReviewKind
+    title: str
+    subject: str | None
+    recommendations: tuple[RecommendationLine, ...]
+    actions: tuple[ActionLine, ...]
+    completion_evidence: tuple[EvidenceLine, ...]
+    impact_evidence: tuple[EvidenceLine, ...]
+    learning: tuple[LearningLine, ...]
+
+    @property
+    def by_status(self) -> dict[ActionStatus, int]:
+        return count_by_status(self.actions)
+
+    @property
+    def by_rag(self) -> dict[Rag, int]:
+        return count_by_rag(self.actions)
+
+    @property
+    def overdue(self) -> tuple[ActionLine, ...]:
+        """The actions past their current target and not complete, by id."""
+        return tuple(action for action in self.actions if action.days_overdue is not None)
+
+    @property
+    def total_reach(self) -> int:
+        """People reached by the learning activities, counting only those with a reach."""
+        return sum(activity.reach or 0 for activity in self.learning)
+
+
+@attrs.frozen(kw_only=True)
+class ThemeCarrier:
+    """A recommendation that carries a theme, and its review."""
+
+    review_id: str
+    review_reference: str
+    recommendation_id: str
+    number: str
+
+
+@attrs.frozen(kw_only=True)
+class ThemeLine:
+    """A theme and every recommendation in the plan that carries it."""
+
+    theme: str
+    carriers: tuple[ThemeCarrier, ...]
+
+    @property
+    def review_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(carrier.review_id for carrier in self.carriers))
+
+    @property
+    def review_count(self) -> int:
+        return len(self.review_ids)
+
+    @property
+    def recommendation_count(self) -> int:
+        return len(self.carriers)
+
+    @property
+    def recurs(self) -> bool:
+        """Whether the theme came back: more than one review carries it."""
+        return self.review_count > 1
+
+
+@attrs.frozen(kw_only=True)
+class AgencyPosition:
+    """The actions one agency leads, under its current name."""
+
+    agency_id: str
+    name: str
+    former_names: tuple[str, ...]
+    actions: tuple[ActionLine, ...]
+
+    @property
+    def by_status(self) -> dict[ActionStatus, int]:
+        return count_by_status(self.actions)
+
+    @property
+    def by_rag(self) -> dict[Rag, int]:
+        return count_by_rag(self.actions)
+
+
+@attrs.frozen(kw_only=True)
+class TrendPoint:
+    """How many actions were open at the end of ``on`` (a month end, or the report's day)."""
+
+    on: date
+    open_actions: int
+
+
+@attrs.frozen(kw_only=True)
+class Report:
+    """The content of a committee progress report on ``as_of``.
+
+    With ``review_id`` set, the report covers that review alone: its
+    actions, the agencies that lead them, its themes (with every review in
+    the plan that carries them) and its own trend.
+    """
+
+    title: str
+    as_of: date
+    policy: RagPolicy
+    review_id: str | None
+    reviews: tuple[ReviewSection, ...]
+    actions: tuple[ActionLine, ...]
+    themes: tuple[ThemeLine, ...]
+    agencies: tuple[AgencyPosition, ...]
+    trend: tuple[TrendPoint, ...]
+
+    @property
+    def by_status(self) -> dict[ActionStatus, int]:
+        return count_by_status(self.actions)
+
+    @property
+    def by_rag(self) -> dict[Rag, int]:
+        return count_by_rag(self.actions)
+
+    @property
+    def overdue(self) -> tuple[ActionLine, ...]:
+        """Every action past its current target and not complete, by id."""
+        return tuple(action for action in self.actions if action.days_overdue is not None)
+
+    @property
+    def open_actions(self) -> int:
+        return sum(1 for action in self.actions if action.is_open)
+
+
+def build_report(
+    plan: Plan,
+    *,
+    as_of: date,
+    history: Sequence[HistoryEntry],
+    review_id: str | None = None,
+    policy: RagPolicy = RagPolicy(),  # noqa: B008  (frozen: one shared default is safe)
+) -> Report:
+    """Work out the report's content from ``plan`` as it stood on ``as_of``.
+
+    ``history`` is the store's history; only the open-actions trend reads
+    it, replaying the entries up to the end of each month (England time).
+    Raises :class:`~actiontrack.errors.NotFoundError` (a ``LookupError``)
+    when ``review_id`` names no review in the plan.
+    """
+    if review_id is not None and review_id not in plan.reviews:
+        raise NotFoundError("review", review_id)
+    review_ids = [review_id] if review_id is not None else sorted(plan.reviews, key=sort_key)
+    lines = {
+        action.id: _action_line(plan, action, as_of, policy) for action in plan.actions.values()
+    }
+    sections = tuple(_review_section(plan, rid, lines) for rid in review_ids)
+    if review_id is None:
+        in_scope = [lines[aid] for aid in sorted(lines, key=sort_key)]
+    else:
+        in_scope = list(sections[0].actions)
+    partnership_ids = sorted({plan.reviews[rid].partnership_id for rid in review_ids}
+                             or set(plan.partnerships))
+    names = [plan.partnerships[pid].name if pid in plan.partnerships else pid
+             for pid in partnership_ids]
+    return Report(
+        title=" and ".join(names) or "Action plan",
+        as_of=as_of,
+        policy=policy,
+        review_id=review_id,
+        reviews=sections,
+        actions=tuple(in_scope),
+        themes=_themes(plan, sections),
+        agencies=_agencies(plan, in_scope),
+        trend=_trend(history, as_of, review_id),
+    )
+
+
+def _action_line(plan: Plan, action: Action, as_of: date, policy: RagPolicy) -> ActionLine:
+    colour = rag(action, as_of, policy)
+    reviews = plan.reviews_of(action)
+    agency = plan.agencies.get(action.lead_agency_id)
+    updates = plan.updates_for(action.id)
+    return ActionLine(
+        id=action.id,
+        title=action.title,
+        review_ids=tuple(review.id for review in reviews),
+        review_references=tuple(review.reference for review in reviews),
+        lead_agency_id=action.lead_agency_id,
+        lead_agency=agency.name if agency else action.lead_agency_id,
+        status=action.status,
+        rag=colour,
+        original_target_date=action.original_target_date,
+        target_date=action.target_date,
+        days_overdue=(as_of - action.target_date).days if colour == Rag.RED else None,
+        target_revisions=action.target_revisions,
+        latest_update=updates[-1] if updates else None,
+    )
+
+
+def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine]) -> ReviewSection:
+    review = plan.reviews[review_id]
+    recommendations = sorted(plan.recommendations_for(review_id), key=lambda r: sort_key(r.id))
+    action_ids: set[str] = set()
+    learning_ids: set[str] = set()
+    recommendation_lines = []
+    for recommendation in recommendations:
+        actions = plan.actions_for(recommendation.id)
+        action_ids.update(action.id for action in actions)
+        learning_ids.update(activity.id for activity in plan.learning_for(recommendation.id))
+        recommendation_lines.append(RecommendationLine(
+            id=recommendation.id,
+            number=recommendation.number,
+            text=recommendation.text,
+            themes=recommendation.themes,
+            response=recommendation.response,
+            response_reason=recommendation.response_reason,
+            status=recommendation_status(recommendation, actions),
+            action_ids=tuple(sorted((action.id for action in actions), key=sort_key)),
+            repeats=recommendation.repeats,
+        ))
+    ordered_actions = sorted(action_ids, key=sort_key)
+    evidence = [
+        EvidenceLine(id=item.id, action_id=item.action_id, tier=item.tier, kind=item.kind,
+                     title=item.title, about_date=item.about_date)
+        for action_id in ordered_actions
+        for item in sorted(plan.evidence_for(action_id), key=lambda e: sort_key(e.id))
+    ]
+    learning = [plan.learning_activities[lid] for lid in sorted(learning_ids, key=sort_key)]
+    return ReviewSection(
+        id=review.id,
+        reference=review.reference,
+        kind=review.kind,
+        title=review.title,
+        subject=review.subject,
+        recommendations=tuple(recommendation_lines),
+        actions=tuple(lines[aid] for aid in ordered_actions),
+        completion_evidence=tuple(e for e in evidence if e.tier == EvidenceTier.COMPLETION),
+        impact_evidence=tuple(e for e in evidence if e.tier == EvidenceTier.IMPACT),
+        learning=tuple(
+            LearningLine(id=a.id, kind=a.kind, title=a.title, held_on=a.held_on, reach=a.reach)
+            for a in learning
+        ),
+    )
+
+
+def _themes(plan: Plan, sections: Sequence[ReviewSection]) -> tuple[ThemeLine, ...]:
+    """The themes of the reviews reported on, each with every carrier in the plan.
+
+    Most recurrent first: by how many reviews carry it, then how many
+    recommendations, then by name.
+    """
+    wanted = {theme for section in sections for line in section.recommendations
+              for theme in line.themes}
+    carriers: dict[str, list[ThemeCarrier]] = {theme: [] for theme in wanted}
+    for recommendation in sorted(plan.recommendations.values(), key=lambda r: sort_key(r.id)):
+        review = plan.reviews.get(recommendation.review_id)
+        for theme in dict.fromkeys(recommendation.themes):
+            if theme in carriers:
+                carriers[theme].append(ThemeCarrier(
+                    review_id=recommendation.review_id,
+                    review_reference=review.reference if review else recommendation.review_id,
+                    recommendation_id=recommendation.id,
+                    number=recommendation.number,
+                ))
+    themes = [ThemeLine(theme=theme, carriers=tuple(found)) for theme, found in carriers.items()]
+    themes.sort(key=lambda t: (-t.review_count, -t.recommendation_count, t.theme))
+    return tuple(themes)
+
+
+def _agencies(plan: Plan, actions: Sequence[ActionLine]) -> tuple[AgencyPosition, ...]:
+    """Each agency that leads an action in the report, by agency id."""
+    led: dict[str, list[ActionLine]] = {}
+    for action in actions:
+        led.setdefault(action.lead_agency_id, []).append(action)
+    positions = []
+    for agency_id in sorted(led, key=sort_key):
+        agency = plan.agencies.get(agency_id)
+        positions.append(AgencyPosition(
+            agency_id=agency_id,
+            name=agency.name if agency else agency_id,
+            former_names=agency.former_names if agency else (),
+            actions=tuple(led[agency_id]),
+        ))
+    return tuple(positions)
+
+
+def trend_days(as_of: date, months: int = TREND_MONTHS) -> tuple[date, ...]:
+    """The last day of each of the ``months`` months up to ``as_of``; the last is ``as_of``."""
+    first_of_month = as_of.replace(day=1)
+    days = []
+    for back in range(months - 1, -1, -1):
+        month = add_months(first_of_month, -back)
+        end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        days.append(min(end, as_of))
+    return tuple(days)
+
+
+def _trend(
+    history: Sequence[HistoryEntry], as_of: date, review_id: str | None
+) -> tuple[TrendPoint, ...]:
+    # Each entry changes only records of its own kind, so replaying just the kinds
+    # counted rebuilds those tables exactly, at a fraction of the cost.
+    kinds = {"actions"} if review_id is None else {"actions", "recommendations"}
+    plain = convert.unstructure([entry for entry in history if entry.kind in kinds])
+    points = []
+    for day in trend_days(as_of):
+        tables = replay(plain, until=datetime.combine(day, time.max, tzinfo=ENGLAND))
+        points.append(TrendPoint(on=day, open_actions=_open_actions(tables, review_id)))
+    return tuple(points)
+
+
+def _open_actions(tables: PlainTables, review_id: str | None) -> int:
+    """Open actions in replayed plain records, only those answering ``review_id`` if given."""
+    recommendations = tables["recommendations"]
+    count = 0
+    for action in tables["actions"].values():
+        if ActionStatus(action["status"]) not in OPEN_STATUSES:
+            continue
+        if review_id is not None and not any(
+            recommendations.get(rid, {}).get("review_id") == review_id
+            for rid in action["recommendation_ids"]
+        ):
+            continue
+        count += 1
+    return count
