@@ -130,8 +130,12 @@ def to_junit(result: AuditResult, fail_on: Severity = Severity.ERROR) -> str:
 
 
 def write_xlsx(result: AuditResult, path: Path) -> None:
-    """Findings, waived findings and failed rules on sheets, with filters and frozen headers."""
+    """Findings, waived findings and failed rules on sheets, with filters and frozen headers.
+
+    Control characters, which a workbook cannot hold, are dropped from the text.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -156,6 +160,10 @@ def write_xlsx(result: AuditResult, path: Path) -> None:
             cell.font = Font(bold=True)
         for row_number, row in enumerate(rows, start=2):
             for column, value in enumerate(row, start=1):
+                if isinstance(value, str):
+                    # A workbook cannot hold control characters (a line break pasted
+                    # from Word is \x0b): drop them rather than fail to write the file.
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
                 cell = sheet.cell(row=row_number, column=column, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # text stays text, even if it starts with "="

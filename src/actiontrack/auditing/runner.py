@@ -120,7 +120,7 @@ def _apply_waivers(
     for waiver in config.waivers:
         facts = {"rule": waiver.rule, "expires": waiver.expires, "by": waiver.by,
                  "reason": waiver.reason}
-        if not waiver.active(as_of):
+        if not waiver.active(as_of) and "waiver-expired" not in config.disabled:
             shown.append(Finding(
                 rule="waiver-expired",
                 severity=config.severity.get("waiver-expired", Severity.WARNING),
@@ -129,7 +129,8 @@ def _apply_waivers(
                 f" {long_date(waiver.expires)}: its finding shows again",
                 facts=facts,
             ))
-        elif (waiver.rule, waiver.subject) not in used:
+        elif (waiver.active(as_of) and (waiver.rule, waiver.subject) not in used
+              and "waiver-unused" not in config.disabled):
             shown.append(Finding(
                 rule="waiver-unused",
                 severity=config.severity.get("waiver-unused", Severity.INFO),

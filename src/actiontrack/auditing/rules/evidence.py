@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES
-from actiontrack.domain.models import Action, ActionStatus, AssuranceOutcome, EvidenceTier
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    AssuranceDecision,
+    AssuranceOutcome,
+    Evidence,
+    EvidenceTier,
+)
 from actiontrack.formatting import long_date
 
 
 def _same_person(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _evidence(context: AuditContext, action: Action) -> list[Evidence]:
+    """The action's evidence that still counts: after a reopen, only what was recorded since."""
+    since = action.reopened_on or date.min
+    return [e for e in context.plan.evidence_for(action.id) if e.recorded_on >= since]
+
+
+def _decisions(context: AuditContext, action: Action) -> list[AssuranceDecision]:
+    """The action's decisions that still count: after a reopen, only those made since."""
+    since = action.reopened_on or date.min
+    return [d for d in context.plan.decisions_for(action.id) if d.decided_on >= since]
 
 
 def _closed(context: AuditContext) -> Iterator[Action]:
@@ -28,7 +48,7 @@ def _closed(context: AuditContext) -> Iterator[Action]:
       description="A completed, assured or embedded action with no completion-tier evidence")
 def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
     for action in _closed(context):
-        tiers = {e.tier for e in context.plan.evidence_for(action.id)}
+        tiers = {e.tier for e in _evidence(context, action)}
         if EvidenceTier.COMPLETION not in tiers:
             yield Flag(
                 subject=action.id,
@@ -43,7 +63,7 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
     for action in _closed(context):
         if action.status == ActionStatus.COMPLETED:
             continue
-        accepted = [d for d in context.plan.decisions_for(action.id)
+        accepted = [d for d in _decisions(context, action)
                     if d.outcome == AssuranceOutcome.ACCEPTED]
         officer = action.lead_officer or ""
         if accepted and all(_same_person(d.decided_by, officer) for d in accepted):
@@ -62,13 +82,13 @@ def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
     for action in _closed(context):
         if action.status != ActionStatus.ASSURED:
             continue
-        accepted = [d.decided_on for d in context.plan.decisions_for(action.id)
+        accepted = [d.decided_on for d in _decisions(context, action)
                     if d.outcome == AssuranceOutcome.ACCEPTED]
         if not accepted:
             continue
         assured_on = max(accepted)
         due = add_months(assured_on, months)
-        impact = [e for e in context.plan.evidence_for(action.id)
+        impact = [e for e in _evidence(context, action)
                   if e.tier == EvidenceTier.IMPACT]
         if not impact and context.as_of > due:
             yield Flag(

@@ -1,0 +1,19 @@
+"""Every audit test leaves the global rule registry as it found it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from actiontrack.auditing import registered_rules, registry
+
+
+@pytest.fixture(autouse=True)
+def restore_registry() -> Iterator[None]:
+    """Rules a test registers (directly, from a file or by a clash) are gone afterwards."""
+    registered_rules()  # the built-in rules are registered before the copy is taken
+    saved = dict(registry._REGISTRY)
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
