@@ -16,6 +16,7 @@ from actiontrack.auditing import (
     Waiver,
     find_config,
     load_config,
+    registered_rules,
 )
 from actiontrack.domain.clocks import DayOne
 from actiontrack.domain.models import ReviewKind
@@ -280,3 +281,15 @@ def test_an_unreadable_configuration_is_a_config_error(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(folder)
+
+
+def test_a_waiver_needs_a_reason_and_who_gave_it(tmp_path: Path) -> None:
+    """A waiver with a blank reason or by is a ConfigError: a waiver must say who and why."""
+    path = tmp_path / "actiontrack.toml"
+    path.write_text(
+        '[[audit.waivers]]\nrule = "action-overdue"\nsubject = "A1"\nreason = " "\n'
+        'by = "Chair"\nexpires = 2027-01-31\n'
+    )
+    config = load_config(path)
+    with pytest.raises(ConfigError, match="needs a reason"):
+        config.check_against(registered_rules())

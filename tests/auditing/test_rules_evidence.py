@@ -106,6 +106,21 @@ def test_a_returned_decision_by_someone_else_does_not_count() -> None:
     assert finding.facts["decisions"] == [f"{ACTION}/D2"]
 
 
+def test_assured_with_no_accepting_decision_is_flagged() -> None:
+    """An assured action that no decision accepted (say, hand-edited) is flagged."""
+    store = plan_store(action(status=ActionStatus.ASSURED), evidence())
+    [finding] = found(store, "self-assured", date(2026, 2, 1))
+    assert finding.message == "is assured with no decision accepting it"
+
+
+def test_assured_with_no_lead_officer_is_flagged() -> None:
+    """Without a lead officer nobody can see that someone else assured it."""
+    store = plan_store(action(status=ActionStatus.ASSURED, lead_officer=None), evidence(),
+                       decision(decided_by=SUBGROUP_CHAIR))
+    [finding] = found(store, "self-assured", date(2026, 2, 1))
+    assert "names no lead officer" in finding.message
+
+
 def test_a_completed_action_is_not_yet_assured() -> None:
     """Completed (not assured): the officer's own acceptance is not self-assurance yet."""
     store = plan_store(action(status=ActionStatus.COMPLETED), evidence(),

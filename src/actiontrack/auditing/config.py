@@ -98,6 +98,12 @@ class AuditConfig:
             if name not in defaults
         ]
         problems += [
+            f"waivers: the waiver of {w.rule} for {w.subject} needs a {field}"
+            for w in self.waivers
+            for field, value in (("reason", w.reason), ("by", w.by), ("subject", w.subject))
+            if not value.strip()
+        ]
+        problems += [
             f"thresholds: {name} must be 0 or more, not {value}"
             for name, value in self.thresholds.items()
             if value < 0
@@ -129,10 +135,10 @@ def load_config(path: Path | None) -> AuditConfig:
     where = "$.tool.actiontrack.audit" if path.name == "pyproject.toml" else "$.audit"
     audit = table.get("audit", {})
     unknown = sorted(set(table) - {"audit"})
-    if isinstance(audit, dict) and "source" in audit:
-        unknown.append("audit.source")
-    if unknown:
+    if unknown:  # a typo such as [audits] would otherwise be silently ignored
         raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; expected [audit]")
+    if isinstance(audit, dict) and "source" in audit:
+        raise ConfigError(f"{path}: {where}.source: not a setting (unknown field)")
     try:
         config = convert.structure(audit, AuditConfig, path=where)
     except ConversionError as exc:

@@ -106,6 +106,8 @@ def run_rules(
 def _apply_waivers(
     findings: Iterable[Finding], config: AuditConfig, as_of: date
 ) -> tuple[list[Finding], list[WaivedFinding]]:
+    findings = list(findings)
+    found = {(finding.rule, finding.subject) for finding in findings}
     active = {(w.rule, w.subject): w for w in config.waivers if w.active(as_of)}
     shown: list[Finding] = []
     waived: list[WaivedFinding] = []
@@ -120,13 +122,20 @@ def _apply_waivers(
     for waiver in config.waivers:
         facts = {"rule": waiver.rule, "expires": waiver.expires, "by": waiver.by,
                  "reason": waiver.reason}
+        key = (waiver.rule, waiver.subject)
         if not waiver.active(as_of) and "waiver-expired" not in config.disabled:
+            if key in used:
+                outcome = "another waiver that is still active hides its finding"
+            elif key in found:
+                outcome = "its finding shows again"
+            else:
+                outcome = "the finding has gone too, so the waiver can go"
             shown.append(Finding(
                 rule="waiver-expired",
                 severity=config.severity.get("waiver-expired", Severity.WARNING),
                 subject=waiver.subject,
                 message=f"the waiver of {waiver.rule} (by {waiver.by}) expired on"
-                f" {long_date(waiver.expires)}: its finding shows again",
+                f" {long_date(waiver.expires)}: {outcome}",
                 facts=facts,
             ))
         elif (waiver.active(as_of) and (waiver.rule, waiver.subject) not in used

@@ -65,13 +65,18 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
             continue
         accepted = [d for d in _decisions(context, action)
                     if d.outcome == AssuranceOutcome.ACCEPTED]
-        officer = action.lead_officer or ""
-        if accepted and all(_same_person(d.decided_by, officer) for d in accepted):
-            yield Flag(
-                subject=action.id,
-                message=f"was assured only by its own lead officer ({officer})",
-                facts={"lead_officer": officer, "decisions": [d.id for d in accepted]},
-            )
+        officer = (action.lead_officer or "").strip()
+        facts = {"lead_officer": officer or None, "decisions": [d.id for d in accepted]}
+        if not accepted:
+            yield Flag(subject=action.id, facts=facts,
+                       message=f"is {action.status.value} with no decision accepting it")
+        elif not officer:
+            yield Flag(subject=action.id, facts=facts,
+                       message=f"is {action.status.value} but names no lead officer, so"
+                       " nobody can see that someone else assured it")
+        elif all(_same_person(d.decided_by, officer) for d in accepted):
+            yield Flag(subject=action.id, facts=facts,
+                       message=f"was assured only by its own lead officer ({officer})")
 
 
 @rule("no-impact-evidence", severity=Severity.WARNING,
