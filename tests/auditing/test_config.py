@@ -293,3 +293,16 @@ def test_a_waiver_needs_a_reason_and_who_gave_it(tmp_path: Path) -> None:
     config = load_config(path)
     with pytest.raises(ConfigError, match="needs a reason"):
         config.check_against(registered_rules())
+
+
+def test_rules_that_share_a_threshold_name_with_different_defaults_are_refused() -> None:
+    """A custom rule cannot quietly change a built-in rule's threshold by reusing its name."""
+    from actiontrack.auditing import Flag, rule
+
+    @rule("test-clash.due", severity=Severity.INFO, description="clashes",
+          thresholds={"due_soon_days": 3})
+    def clash(context: object) -> list[Flag]:
+        return []
+
+    with pytest.raises(ConfigError, match="'due_soon_days' with different defaults"):
+        AuditConfig().check_against(registered_rules())

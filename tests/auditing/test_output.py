@@ -131,7 +131,7 @@ def test_text_groups_by_severity_then_rule(result: AuditResult) -> None:
         "not-smart (1): An action without a named lead officer, a deliverable or a"
         " success measure",
         "test-formula (1): A message like a formula",
-        "waiver-unused (1):",
+        "waiver-unused (1): A waiver that hides nothing any more",
         "test-broken: RuntimeError: cannot read the plan",
     ]
     overdue_at = lines.index("  action-overdue (1): An action past its current target date"

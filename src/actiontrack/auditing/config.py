@@ -42,7 +42,14 @@ from actiontrack.auditing.registry import RuleSpec
 from actiontrack.domain.clocks import DayOne
 from actiontrack.errors import ActiontrackError, ConversionError
 
-__all__ = ["AuditConfig", "ConfigError", "Waiver", "find_config", "load_config"]
+__all__ = ["WAIVER_RULES", "AuditConfig", "ConfigError", "Waiver", "find_config", "load_config"]
+
+
+#: The findings the runner itself makes about waivers, and what they mean.
+WAIVER_RULES = {
+    "waiver-expired": "A waiver whose expiry date has passed",
+    "waiver-unused": "A waiver that hides nothing any more",
+}
 
 
 class ConfigError(ActiontrackError, ValueError):
@@ -77,10 +84,19 @@ class AuditConfig:
     def check_against(self, rules: Iterable[RuleSpec]) -> dict[str, int]:
         """Refuse names no rule knows (typos hide findings); return the merged thresholds."""
         rules = list(rules)
-        known_rules = {spec.id for spec in rules} | {"waiver-expired", "waiver-unused"}
+        known_rules = {spec.id for spec in rules} | set(WAIVER_RULES)
         defaults: dict[str, int] = {}
+        owners: dict[str, str] = {}
+        clashes = []
         for spec in rules:
-            defaults.update(spec.thresholds)
+            for name, value in spec.thresholds.items():
+                if name in defaults and defaults[name] != value:
+                    clashes.append(f"rules {owners[name]} and {spec.id} both read a threshold"
+                                   f" called {name!r} with different defaults; rename one")
+                defaults.setdefault(name, value)
+                owners.setdefault(name, spec.id)
+        if clashes:
+            raise ConfigError("; ".join(clashes))
         problems = [
             f"{where}: no rule has the id {rule_id!r}"
             for where, ids in (

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from actiontrack import convert
+from actiontrack.auditing.config import WAIVER_RULES
 from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.auditing.runner import AuditResult
 from actiontrack.formatting import long_date
@@ -73,7 +74,7 @@ def _summary(result: AuditResult) -> str:
 
 def to_text(result: AuditResult) -> str:
     """Grouped by severity, then rule; readable in a terminal."""
-    descriptions = {spec.id: spec.description for spec in result.rules}
+    descriptions = {spec.id: spec.description for spec in result.rules} | WAIVER_RULES
     lines = [f"actiontrack audit as of {long_date(result.as_of)}: {_summary(result)}"]
     by_severity: dict[Severity, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for finding in result.findings:

@@ -67,6 +67,8 @@ class RuleSpec:
 
 
 _REGISTRY: dict[str, RuleSpec] = {}
+#: Module names given to rules files, and the file each came from.
+_FILE_ORIGINS: dict[str, str] = {}
 
 
 def rule(
@@ -87,7 +89,8 @@ def rule(
 
     def register(check: Check) -> Check:
         existing = _REGISTRY.get(id)
-        origin = getattr(check, "__module__", "?")
+        module = getattr(check, "__module__", "?")
+        origin = _FILE_ORIGINS.get(module, module)
         # The same function loaded again (a rules file read twice) simply replaces itself.
         same = existing is not None and (existing.origin, existing.check.__qualname__) == (
             origin, check.__qualname__)
@@ -116,6 +119,7 @@ def load_rules_file(path: str | Path) -> list[str]:
         raise RuleError(f"{path}: no such rules file")
     before = set(_REGISTRY)
     name = f"actiontrack_user_rules_{abs(hash(path.resolve()))}"
+    _FILE_ORIGINS[name] = str(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise RuleError(f"{path}: not a Python file")

@@ -58,7 +58,8 @@ def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
 
 
 @rule("self-assured", severity=Severity.ERROR,
-      description="An assured action whose only accepting decisions are its lead officer's")
+      description="An assured action not shown to be assured by someone other than its lead"
+      " officer (only the officer accepted it, nobody did, or no officer is named)")
 def self_assured(context: AuditContext) -> Iterator[Flag]:
     for action in _closed(context):
         if action.status == ActionStatus.COMPLETED:

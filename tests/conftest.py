@@ -1,4 +1,4 @@
-"""Every audit test leaves the global rule registry as it found it."""
+"""Every test (audit tests, doc examples that register rules) leaves the rule registry as it was."""
 
 from __future__ import annotations
 
