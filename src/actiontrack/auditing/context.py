@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import attrs
 
 from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.domain.clocks import WorkingDays
+from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
+from actiontrack.domain.models import Action
 from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import RagPolicy
 
@@ -42,6 +45,21 @@ class AuditContext:
     working_days: WorkingDays = attrs.field(factory=WorkingDays)
     #: The day each record was first stored, from history (absent for restored data).
     created_on: Mapping[str, date] = attrs.field(factory=dict)
+
+    @cached_property
+    def actions(self) -> list[Action]:
+        """Every action, sorted by id (worked out once, shared by the rules)."""
+        return [self.plan.actions[action_id] for action_id in sorted(self.plan.actions)]
+
+    @cached_property
+    def open_actions(self) -> list[Action]:
+        """The actions still to be done, sorted by id."""
+        return [action for action in self.actions if action.status in OPEN_STATUSES]
+
+    @cached_property
+    def closed_actions(self) -> list[Action]:
+        """The actions completed, assured or embedded, sorted by id."""
+        return [action for action in self.actions if action.status in COMPLETE_STATUSES]
 
     @property
     def rag_policy(self) -> RagPolicy:

@@ -43,7 +43,12 @@ def _plain_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(value) for key, value in sorted(facts.items())}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, enum.Enum):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
@@ -75,6 +76,8 @@ RECORD_NOUNS: dict[str, str] = {
     "assurance_decisions": "assurance decision",
     "learning_activities": "learning activity",
 }
+R = TypeVar("R")
+
 _KIND_BY_TYPE: dict[type[Any], str] = {cls: name for name, cls in RECORD_KINDS.items()}
 
 
@@ -121,6 +124,11 @@ class HistoryEntry:
 
 def _records() -> Any:
     return attrs.field(factory=dict, converter=_read_only)
+
+
+def _in_id_order(records: Mapping[str, R]) -> Iterator[R]:
+    for record_id in sorted(records):
+        yield records[record_id]
 
 
 def _read_only(records: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -170,23 +178,24 @@ class Plan:
 
     @cached_property
     def _children(self) -> dict[tuple[str, str], list[Any]]:
+        # Records are visited in id order (updates in date order), so every list
+        # of children comes out sorted without sorting each one.
         index: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for update in self.progress_updates.values():
+        updates = sorted(self.progress_updates.values(), key=attrgetter("on", "id"))
+        for update in updates:
             index["progress_updates", update.action_id].append(update)
-        for item in self.evidence.values():
+        for item in _in_id_order(self.evidence):
             index["evidence", item.action_id].append(item)
-        for decision in self.assurance_decisions.values():
+        for decision in _in_id_order(self.assurance_decisions):
             index["assurance_decisions", decision.action_id].append(decision)
-        for action in self.actions.values():
+        for action in _in_id_order(self.actions):
             for recommendation_id in action.recommendation_ids:
                 index["actions", recommendation_id].append(action)
-        for recommendation in self.recommendations.values():
+        for recommendation in _in_id_order(self.recommendations):
             index["recommendations", recommendation.review_id].append(recommendation)
-        for activity in self.learning_activities.values():
+        for activity in _in_id_order(self.learning_activities):
             for recommendation_id in activity.recommendation_ids:
                 index["learning_activities", recommendation_id].append(activity)
-        for children in index.values():
-            children.sort(key=lambda record: record.id)
         return index
 
     def evidence_for(self, action_id: str) -> list[Evidence]:
@@ -197,8 +206,7 @@ class Plan:
 
     def updates_for(self, action_id: str) -> list[ProgressUpdate]:
         """Progress updates of an action, oldest first."""
-        updates = list(self._children.get(("progress_updates", action_id), ()))
-        return sorted(updates, key=lambda update: (update.on, update.id))
+        return list(self._children.get(("progress_updates", action_id), ()))
 
     def actions_for(self, recommendation_id: str) -> list[Action]:
         return list(self._children.get(("actions", recommendation_id), ()))

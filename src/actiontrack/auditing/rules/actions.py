@@ -7,22 +7,15 @@ from collections.abc import Iterator
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
-from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
-from actiontrack.domain.models import Action, ActionStatus
+from actiontrack.domain.lifecycle import COMPLETE_STATUSES
+from actiontrack.domain.models import ActionStatus
 from actiontrack.formatting import long_date
-
-
-def _open_actions(context: AuditContext) -> Iterator[Action]:
-    for action_id in sorted(context.plan.actions):
-        action = context.plan.actions[action_id]
-        if action.status in OPEN_STATUSES:
-            yield action
 
 
 @rule("action-overdue", severity=Severity.ERROR,
       description="An action past its current target date and not complete")
 def action_overdue(context: AuditContext) -> Iterator[Flag]:
-    for action in _open_actions(context):
+    for action in context.open_actions:
         days = (context.as_of - action.target_date).days
         if days > 0:
             yield Flag(
@@ -39,7 +32,7 @@ def action_overdue(context: AuditContext) -> Iterator[Flag]:
       thresholds={"due_soon_days": 28})
 def action_due_soon(context: AuditContext) -> Iterator[Flag]:
     window = context.threshold("due_soon_days")
-    for action in _open_actions(context):
+    for action in context.open_actions:
         days = (action.target_date - context.as_of).days
         if 0 <= days <= window:
             yield Flag(
@@ -55,8 +48,7 @@ def action_due_soon(context: AuditContext) -> Iterator[Flag]:
 def target_drift(context: AuditContext) -> Iterator[Flag]:
     most_revisions = context.threshold("max_target_revisions")
     most_days = context.threshold("max_target_drift_days")
-    for action_id in sorted(context.plan.actions):
-        action = context.plan.actions[action_id]
+    for action in context.actions:
         if action.status == ActionStatus.SUPERSEDED:
             continue
         revisions = len(action.target_revisions)
@@ -82,7 +74,7 @@ def target_drift(context: AuditContext) -> Iterator[Flag]:
       thresholds={"update_stale_days": 90})
 def no_recent_update(context: AuditContext) -> Iterator[Flag]:
     stale = context.threshold("update_stale_days")
-    for action in _open_actions(context):
+    for action in context.open_actions:
         if action.status == ActionStatus.ON_HOLD:
             continue  # a hold has its own review date
         updates = [u for u in context.plan.updates_for(action.id) if u.on <= context.as_of]
@@ -103,8 +95,7 @@ def no_recent_update(context: AuditContext) -> Iterator[Flag]:
 @rule("not-smart", severity=Severity.WARNING,
       description="An action without a named lead officer, a deliverable or a success measure")
 def not_smart(context: AuditContext) -> Iterator[Flag]:
-    for action_id in sorted(context.plan.actions):
-        action = context.plan.actions[action_id]
+    for action in context.actions:
         if action.status in COMPLETE_STATUSES or action.status == ActionStatus.SUPERSEDED:
             continue
         missing = [

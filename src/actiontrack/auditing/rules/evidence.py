@@ -9,7 +9,6 @@ from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
-from actiontrack.domain.lifecycle import COMPLETE_STATUSES
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -37,17 +36,10 @@ def _decisions(context: AuditContext, action: Action) -> list[AssuranceDecision]
     return [d for d in context.plan.decisions_for(action.id) if d.decided_on >= since]
 
 
-def _closed(context: AuditContext) -> Iterator[Action]:
-    for action_id in sorted(context.plan.actions):
-        action = context.plan.actions[action_id]
-        if action.status in COMPLETE_STATUSES:
-            yield action
-
-
 @rule("closed-without-evidence", severity=Severity.ERROR,
       description="A completed, assured or embedded action with no completion-tier evidence")
 def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
-    for action in _closed(context):
+    for action in context.closed_actions:
         tiers = {e.tier for e in _evidence(context, action)}
         if EvidenceTier.COMPLETION not in tiers:
             yield Flag(
@@ -61,7 +53,7 @@ def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
       description="An assured action not shown to be assured by someone other than its lead"
       " officer (only the officer accepted it, nobody did, or no officer is named)")
 def self_assured(context: AuditContext) -> Iterator[Flag]:
-    for action in _closed(context):
+    for action in context.closed_actions:
         if action.status == ActionStatus.COMPLETED:
             continue
         accepted = [d for d in _decisions(context, action)
@@ -85,7 +77,7 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
       thresholds={"impact_evidence_months": 6})
 def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
     months = context.threshold("impact_evidence_months")
-    for action in _closed(context):
+    for action in context.closed_actions:
         if action.status != ActionStatus.ASSURED:
             continue
         accepted = [d.decided_on for d in _decisions(context, action)

@@ -112,11 +112,14 @@ def _free_text(plan: Plan) -> Iterator[tuple[str, str, str]]:
 @rule("personal-data", severity=Severity.ERROR,
       description="An NHS number, date of birth, postcode, phone number or email in free text")
 def personal_data(context: AuditContext) -> Iterator[Flag]:
-    hits = sorted(
-        (record_id, field, kind, hint)
-        for record_id, field, text in _free_text(context.plan)
-        for kind, hint in find_personal_data(text)
-    )
+    seen: dict[str, list[tuple[str, str]]] = {}  # the same text recurs across records
+    hits = []
+    for record_id, field, text in _free_text(context.plan):
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = find_personal_data(text)
+        hits += [(record_id, field, kind, hint) for kind, hint in found]
+    hits.sort()
     for record_id, field, kind, hint in hits:
         yield Flag(subject=record_id, message=f"{kind} ({hint}) in its {field.split('[')[0]}",
                    facts={"field": field, "kind": kind, "hint": hint})
