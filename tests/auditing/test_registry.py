@@ -19,11 +19,13 @@ from actiontrack.auditing import (
     RuleFailure,
     Severity,
     audit,
+    load_entry_point_rules,
     load_rules_file,
     registered_rules,
     rule,
 )
 from actiontrack.errors import ActiontrackError
+from actiontrack.store import MemoryStore
 
 OVERDUE_DAY = date(2026, 4, 3)
 
@@ -219,3 +221,24 @@ def test_two_rules_files_with_the_same_id_clash(tmp_path: Path) -> None:
 def test_the_registry_is_restored_between_tests() -> None:
     """The rules registered by the tests above are gone (the conftest fixture)."""
     assert not {i for i in ids() if i.startswith("test-")}
+
+
+def test_rules_of_an_installed_package_load_through_the_entry_point_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package declaring actiontrack.rules has its rules registered and run by audit()."""
+    (tmp_path / "nscp_rules.py").write_text(
+        "from actiontrack import Flag, Severity, rule\n\n"
+        "@rule('nscp.every-plan', severity=Severity.INFO, description='Always speaks')\n"
+        "def every_plan(context):\n"
+        "    yield Flag(subject='NSCP', message='hello from an installed package')\n"
+    )
+    info = tmp_path / "nscp_rules-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nscp-rules\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[actiontrack.rules]\nnscp = nscp_rules\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "nscp.every-plan" in load_entry_point_rules()
+    result = audit(MemoryStore(), as_of=date(2026, 11, 26))
+    assert [f.message for f in result.findings if f.rule == "nscp.every-plan"] == [
+        "hello from an installed package"]
