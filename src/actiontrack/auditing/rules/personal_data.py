@@ -50,10 +50,9 @@ def is_nhs_number(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-def _mask(text: str) -> str:
-    """The first two characters, the rest hidden: enough to find it, not to read it."""
-    shown = text[:2]
-    return shown + "".join("*" if ch.isalnum() else ch for ch in text[2:])
+def _mask(text: str, shown: int = 2) -> str:
+    """The first characters, the rest hidden: enough to find it, not to read it."""
+    return text[:shown] + "".join("*" if ch.isalnum() else ch for ch in text[shown:])
 
 
 def find_personal_data(text: str) -> list[tuple[str, str]]:
@@ -67,7 +66,8 @@ def find_personal_data(text: str) -> list[tuple[str, str]]:
             found.append((match.start(), "an NHS number", _mask(match.group(0))))
             nhs_spans.append(match.span())
     for match in _BIRTH.finditer(text):
-        found.append((match.start(), "a date of birth", _mask(match.group(1))))
+        # Even the day of a birth date narrows down who it is: show none of it.
+        found.append((match.start(), "a date of birth", _mask(match.group(1), shown=0)))
     for match in _POSTCODE.finditer(text):
         found.append((match.start(), "a postcode", _mask(match.group(0))))
     for match in _PHONE.finditer(text):
