@@ -16,12 +16,13 @@ clock, for scripted back-fills and reproducible examples.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
@@ -302,6 +303,15 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
         )
     _console().print(table)
     click.echo(f"{len(rows)} of {len(plan.actions)} actions")
+
+
+@contextlib.contextmanager
+def _writing(path: str) -> Iterator[None]:
+    """A file that cannot be written is a one-line error (exit 2), not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _end_of(day: date) -> datetime:
@@ -683,7 +693,8 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
     threshold = auditing.Severity(fail_on) if fail_on else config.fail_on
     if output_format == "xlsx":
         assert output is not None
-        audit_output.write_xlsx(result, Path(output))
+        with _writing(output):
+            audit_output.write_xlsx(result, Path(output))
     else:
         if output_format == "junit":
             text = audit_output.to_junit(result, threshold)
@@ -691,7 +702,8 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
             text = (audit_output.to_json if output_format == "json" else audit_output.to_text)(
                 result)
         if output:
-            Path(output).write_text(text, encoding="utf-8")
+            with _writing(output):
+                Path(output).write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False)
     for failure in result.failures:
@@ -719,8 +731,13 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
         )
     day = as_of or ctx.today()
     store = ctx.existing_store
+    config = auditing.load_config(auditing.find_config(Path.cwd()))
+    # The report's amber uses the audit's due-soon window, so the two agree.
+    policy = RagPolicy(due_soon_days=config.thresholds.get("due_soon_days",
+                                                          RagPolicy().due_soon_days))
     content = report.build_report(store.snapshot(_end_of(day)), as_of=day,
-                                  history=store.history(), review_id=review_id)
-    report.write_report(content, target)
+                                  history=store.history(), review_id=review_id, policy=policy)
+    with _writing(path):
+        report.write_report(content, target)
     click.echo(f"Wrote the progress report as of {long_date(day)} to {path}"
                f" ({report.FORMATS[target.suffix.lower()]}).")

@@ -216,7 +216,7 @@ def test_waiver_findings_take_severity_overrides_and_can_be_disabled() -> None:
      "expires = 2027-01-01\n", "waivers: no rule has the id 'overdue'"),
     ("[audit.thresholds]\ndue_soon = 21\n",
      "thresholds: no rule reads a threshold called 'due_soon'"),
-    ("[audit.thresholds]\ndue_soon_days = -1\n", "due_soon_days must be 0 or more, not -1"),
+    ("[audit.thresholds]\ndue_soon_days = -1\n", "due_soon_days must be from 0 to 3650, not -1"),
 ])
 def test_names_no_rule_knows_are_refused_when_auditing(tmp_path: Path, body: str,
                                                        message: str) -> None:

@@ -41,7 +41,7 @@ from audit_plans import (
 )
 
 from actiontrack.auditing import Severity
-from actiontrack.auditing.output import to_json
+from actiontrack.auditing.output import to_json, to_junit, to_text
 from actiontrack.auditing.rules.personal_data import find_personal_data, is_nhs_number
 from actiontrack.demo import build_demo
 from actiontrack.domain.models import ActionStatus, LearningActivity, LearningActivityKind
@@ -128,7 +128,7 @@ def test_uk_postcodes_are_found(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "020 7946 0018", "(020) 7946 0018", "+44 20 7946 0018", "+44 (0)20 7946 0018",
-    "07700 900123", "07700-900-123", "+447700900123", "0300 123 4567",
+    "07700 900123", "07700-900-123", "+447700900123",
     # The last ten digits of these pass the NHS check (7700900124: 70 + 63 + 54 + 3 + 4 =
     # 194 = 17x11 + 7, 11 - 7 = 4; 1632960001: 10 + 54 + 24 + 14 + 54 + 30 = 186 =
     # 16x11 + 10, 11 - 10 = 1; 1174960000: 10 + 9 + 56 + 28 + 54 + 30 = 187 = 17x11,
@@ -173,6 +173,8 @@ PLAN_TEXT = [
     "KS2 data for Year 6; Covid-19 recovery plan; 7-minute briefing",
     "Ring extension 4417 or the MASH duty desk",
     "Audit of 40 strategy discussions, sample of 10 cases, 2 returned",
+    "Meeting 01-04-2026 10:00; audit on 02-03-2026 12 cases sampled; deadline 05-06-2026 1700",
+    "NSPCC helpline 0808 800 5000; contact the MASH on 0300 123 4567",
 ]
 
 
@@ -273,3 +275,36 @@ def test_findings_never_repeat_what_was_found() -> None:
     assert "94* *** ****" in hints
     assert "jo.******@*******.***" in hints
     assert json.loads(output)["summary"]["error"] == len(findings)
+
+
+FIELDS = ["review.title", "review.subject", "recommendation.text",
+          "recommendation.response_reason", "action.title", "action.deliverable",
+          "action.success_measure", "action.hold_reason", "action.target_revisions",
+          "update.text", "evidence.title", "evidence.link", "decision.seen", "learning.title"]
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_no_output_of_any_rule_repeats_personal_data_from_any_field(field: str) -> None:
+    """Whatever field holds it, no rule's finding, in any format, carries the value in full."""
+    text = "Mum DOB 03/04/2019, NHS 943 476 5919, 07700 900123, jo.bloggs@example.org"
+    result = run_audit(_in_field(field, text), AS_OF)
+    assert any(f.rule == "personal-data" for f in result.findings)
+    outputs = [to_json(result), to_text(result), to_junit(result, Severity.INFO)]
+    for secret in ("03/04/2019", "943 476 5919", "07700 900123", "jo.bloggs@example.org"):
+        for output in outputs:
+            assert secret not in output, (field, secret)
+
+
+def test_target_drift_does_not_repeat_the_reasons_for_moving_a_date() -> None:
+    """A drifted action's finding counts its moves; the reasons (free text) stay out."""
+    reason = "Mum DOB 03/04/2019 in hospital"
+    moves = tuple(
+        Revision(from_date=date(2026, month, 1), to_date=date(2026, month + 1, 1), reason=reason,
+                 by="Jane Smith", on=date(2026, 1, 5))
+        for month in (3, 4, 5)
+    )
+    store = plan_store(action(target_revisions=moves, target_date=date(2026, 6, 1)))
+    result = run_audit(store, AS_OF)
+    assert any(f.rule == "target-drift" for f in result.findings)
+    for output in (to_json(result), to_text(result), to_junit(result, Severity.INFO)):
+        assert "03/04/2019" not in output

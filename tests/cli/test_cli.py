@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -364,3 +365,22 @@ def test_report_refuses_bad_input_and_writes_nothing(
     assert result.exit_code == 2
     assert message in result.output
     assert not target.exists()
+
+
+def test_audit_and_report_are_the_same_bytes_in_separate_processes(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """Two processes with different hash seeds print the same audit JSON and report Markdown."""
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "ACTIONTRACK_NOW": NOW}
+        command = [sys.executable, "-m", "actiontrack", "--store", str(demo_store)]
+        audit = subprocess.run([*command, "audit", "--format", "json", "--as-of", "2026-06-30"],
+                               capture_output=True, check=False, env=env, cwd=tmp_path)
+        report_path = tmp_path / f"report-{seed}.md"
+        made = subprocess.run([*command, "report", str(report_path)], capture_output=True,
+                              check=False, env=env, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        outputs.append((audit.returncode, audit.stdout, report_path.read_bytes()))
+    assert outputs[0][0] == 1  # the demo has findings on 30 June 2026
+    assert outputs[0] == outputs[1]

@@ -52,6 +52,10 @@ WAIVER_RULES = {
 }
 
 
+#: No threshold (days, months, years, counts) makes sense above this.
+_MOST = 3650
+
+
 class ConfigError(ActiontrackError, ValueError):
     """The audit configuration cannot be read or does not make sense."""
 
@@ -120,9 +124,9 @@ class AuditConfig:
             if not value.strip()
         ]
         problems += [
-            f"thresholds: {name} must be 0 or more, not {value}"
+            f"thresholds: {name} must be from 0 to {_MOST}, not {value}"
             for name, value in self.thresholds.items()
-            if value < 0
+            if not 0 <= value <= _MOST
         ]
         if problems:
             raise ConfigError(f"{self.source}: " + "; ".join(problems))
@@ -143,16 +147,23 @@ def find_config(folder: Path) -> Path | None:
 
 
 def load_config(path: Path | None) -> AuditConfig:
-    """The configuration in ``path`` (``None``: the defaults)."""
+    """The configuration in ``path`` (``None``: the defaults).
+
+    A file with no audit table is refused: naming a file and getting the
+    defaults would hide a mistake.
+    """
     if path is None:
         return AuditConfig()
     data = _read(path)
     table = data.get("tool", {}).get("actiontrack", {}) if path.name == "pyproject.toml" else data
     where = "$.tool.actiontrack.audit" if path.name == "pyproject.toml" else "$.audit"
-    audit = table.get("audit", {})
     unknown = sorted(set(table) - {"audit"})
     if unknown:  # a typo such as [audits] would otherwise be silently ignored
         raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; expected [audit]")
+    if "audit" not in table:
+        raise ConfigError(f"{path}: no {where.removeprefix('$.')} table to read the audit"
+                          " configuration from")
+    audit = table["audit"]
     if isinstance(audit, dict) and "source" in audit:
         raise ConfigError(f"{path}: {where}.source: not a setting (unknown field)")
     try:

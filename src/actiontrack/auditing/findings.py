@@ -55,7 +55,12 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
-    return value
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in sorted(value.items())}
+    raise TypeError(
+        f"a fact must be text, a number, a date, true/false or a list of them;"
+        f" got {type(value).__name__}"
+    )
 
 
 @attrs.frozen(kw_only=True)

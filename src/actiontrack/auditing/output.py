@@ -1,7 +1,8 @@
 """Audit results as text (people at a terminal), JSON (scripts), JUnit XML (schedulers
 and CI dashboards) and xlsx (people with a spreadsheet).
 
-Every format is deterministic: the same result gives the same bytes.
+Text, JSON and JUnit are deterministic: the same result gives the same
+bytes. (An xlsx file also records when it was written.)
 
 JSON schema (``"schema": "actiontrack-audit/1"``)::
 
@@ -23,6 +24,7 @@ Findings are sorted by severity (error first), rule, subject and message.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 from pathlib import Path
@@ -37,6 +39,7 @@ from actiontrack.formatting import long_date
 __all__ = ["FORMATS", "to_json", "to_junit", "to_text", "write_xlsx"]
 
 SCHEMA = "actiontrack-audit/1"
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 FORMATS = ("text", "json", "junit", "xlsx")
 
 
@@ -127,7 +130,8 @@ def to_junit(result: AuditResult, fail_on: Severity = Severity.ERROR) -> str:
             ElementTree.SubElement(case, "system-out").text = "\n".join(
                 f"[{f.severity.value}] {f.subject}: {f.message}" for f in lesser)
     ElementTree.indent(suites)
-    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    xml = ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return _XML_ILLEGAL.sub("", xml)  # control characters pasted into plan text
 
 
 def write_xlsx(result: AuditResult, path: Path) -> None:

@@ -114,7 +114,7 @@ def registered_rules() -> list[RuleSpec]:
 
 def load_rules_file(path: str | Path) -> list[str]:
     """Import a Python file of rules; return the ids it registered."""
-    path = Path(path)
+    path = Path(path).resolve()  # the same file named two ways is one file
     if not path.is_file():
         raise RuleError(f"{path}: no such rules file")
     before = set(_REGISTRY)

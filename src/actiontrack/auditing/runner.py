@@ -117,19 +117,26 @@ def _run(
     findings: list[Finding] = []
     failures: list[RuleFailure] = []
     for spec in enabled:
+        override = config.severity.get(spec.id)
         try:
-            flags = list(spec.check(context))
-            for flag in flags:
-                if not isinstance(flag, Flag):
-                    raise TypeError(f"yielded {type(flag).__name__}, not a Flag")
-        except Exception as exc:
+            made = [_finding(flag, spec, override) for flag in spec.check(context)]
+        except Exception as exc:  # one broken rule must not hide the others' findings
             failures.append(RuleFailure(rule=spec.id, error=f"{type(exc).__name__}: {exc}"))
             continue
-        override = config.severity.get(spec.id)
-        for flag in flags:
-            finding = finding_from(flag, rule=spec.id, severity=spec.severity)
-            findings.append(attrs.evolve(finding, severity=override) if override else finding)
+        findings += made
     return findings, failures
+
+
+def _finding(flag: object, spec: RuleSpec, override: Severity | None) -> Finding:
+    """A rule's flag as a finding, or TypeError saying how the rule got it wrong."""
+    if not isinstance(flag, Flag):
+        raise TypeError(f"yielded {type(flag).__name__}, not a Flag")
+    if not isinstance(flag.subject, str) or not isinstance(flag.message, str):
+        raise TypeError("a Flag's subject and message must be text")
+    if flag.severity is not None and not isinstance(flag.severity, Severity):
+        raise TypeError(f"a Flag's severity must be a Severity, not {flag.severity!r}")
+    finding = finding_from(flag, rule=spec.id, severity=spec.severity)
+    return attrs.evolve(finding, severity=override) if override else finding
 
 
 def _apply_waivers(
@@ -168,7 +175,8 @@ def _apply_waivers(
                 facts=facts,
             ))
         elif (waiver.active(as_of) and (waiver.rule, waiver.subject) not in used
-              and "waiver-unused" not in config.disabled):
+              and "waiver-unused" not in config.disabled
+              and waiver.rule not in config.disabled):  # its rule did not run
             shown.append(Finding(
                 rule="waiver-unused",
                 severity=config.severity.get("waiver-unused", Severity.INFO),

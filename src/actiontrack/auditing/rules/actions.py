@@ -64,8 +64,7 @@ def target_drift(context: AuditContext) -> Iterator[Flag]:
                 message="target date " + " and ".join(reasons),
                 facts={"revisions": revisions, "drift_days": drift,
                        "original_target_date": action.original_target_date,
-                       "target_date": action.target_date,
-                       "reasons": [r.reason for r in action.target_revisions]},
+                       "target_date": action.target_date},
             )
 
 

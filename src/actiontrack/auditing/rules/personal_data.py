@@ -18,22 +18,31 @@ from actiontrack.domain.plan import Plan
 
 __all__ = ["find_personal_data", "is_nhs_number"]
 
-_NHS = re.compile(r"(?<![\d/-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d/-])")
+_NHS = re.compile(r"(?<![\d/.-])(\d{3})[ .-]?(\d{3})[ .-]?(\d{4})(?![\d/-])")
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
-         rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}"
+         rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
+         rf"|(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
          r"|\d{4}-\d{2}-\d{2})")
+# "DOB: 12/03/2015", "date of birth is 12 March 2015", "DOB \u2013 12-Mar-2015" (Word's en dash).
 _BIRTH = re.compile(
-    rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*({_DATE})", re.IGNORECASE
+    rf"\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*"
+    rf"({_DATE})",
+    re.IGNORECASE,
 )
 _POSTCODE = re.compile(
     r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b"
 )
 # "(020) 7946 0018": the area code may sit in brackets.
 _PHONE = re.compile(
-    r"(?<![\w/+])(?:\+44\s?\(?0?\)?\s?|\(?0)(?:\d\)?[\s-]?){8,9}\d(?![\w/])"
+    r"(?<![\w/+.-])(?:\+44\s?\(?0?\)?\s?|\(?0)(?:\d\)?[\s-]?){8,9}\d(?![\w/])"
 )
+_STARTS_WITH_DATE = re.compile(r"\(?\d{1,2}[.-]\d{1,2}[.-]\d{2,4}")
+#: Service lines a plan may cite (0800/0808 free, 03 non-geographic, 0845/0870):
+#: a helpline is not a person's number.
+_SERVICE_LINE = re.compile(r"0(?:80[08]|3\d\d|84[45]|87[01])")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _MAYBE = re.compile(r"[\d@]")  # every pattern needs a digit or an @: skip text with neither
 
@@ -73,8 +82,13 @@ def find_personal_data(text: str) -> list[tuple[str, str]]:
     for match in _PHONE.finditer(text):
         # A number already reported as an NHS number is not reported again as a phone
         # number; any other number passes the NHS check one time in eleven by chance.
-        if not any(start < match.end() and match.start() < end for start, end in nhs_spans):
-            found.append((match.start(), "a phone number", _mask(match.group(0).strip())))
+        number = match.group(0).strip()
+        digits = re.sub(r"\D", "", number)
+        national = "0" + digits[2:] if digits.startswith("44") else digits
+        if (_STARTS_WITH_DATE.match(number) or _SERVICE_LINE.match(national)
+                or any(start < match.end() and match.start() < end for start, end in nhs_spans)):
+            continue
+        found.append((match.start(), "a phone number", _mask(number)))
     for match in _EMAIL.finditer(text):
         found.append((match.start(), "an email address", _mask(match.group(0))))
     return [(kind, hint) for _, kind, hint in sorted(found)]

@@ -58,7 +58,7 @@ def recurring_theme(context: AuditContext) -> Iterator[Flag]:
         recommendation = plan.recommendations[recommendation_id]
         for theme in recommendation.themes:
             by_theme[theme][recommendation.review_id].append(recommendation_id)
-    window_start = date(context.as_of.year - years, context.as_of.month, 1)
+    window_start = date(max(1, context.as_of.year - years), context.as_of.month, 1)
     for theme in sorted(by_theme):
         dated = {
             review_id: _review_date(plan.reviews[review_id])
