@@ -38,8 +38,10 @@ from actiontrack.errors import ActiontrackError, ConversionError
 
 # Strategies
 
-texts = st.text(max_size=20)
-ids = st.text(min_size=1, max_size=30)
+# Any text but NUL and lone surrogates, which the converter refuses (test_nul_is_refused).
+texts = st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=20)
+ids = st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), min_size=1,
+              max_size=30)
 id_tuples = st.lists(ids, max_size=4).map(tuple)
 dates = st.dates()
 versions = st.integers(min_value=0, max_value=2**40)
@@ -56,7 +58,7 @@ json_values = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | texts,
     lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+        st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3)
     ),
     max_leaves=8,
 )
@@ -510,3 +512,21 @@ def test_conversion_error_is_a_value_error() -> None:
         structure({"id": 1, "name": 2, "kind": "children"}, Partnership)
     assert isinstance(excinfo.value, ActiontrackError)
     assert str(excinfo.value) == "; ".join(excinfo.value.problems)  # type: ignore[attr-defined]
+
+
+def test_nul_is_refused() -> None:
+    """Text holding the NUL character is refused with its path: no store could keep it."""
+    from actiontrack.domain.models import Agency
+
+    with pytest.raises(ConversionError) as caught:
+        structure({"id": "A", "name": "x\x00y", "former_names": []}, Agency, path="$.agency")
+    assert caught.value.problems == (
+        "$.agency.name: text must not contain the NUL character (\\x00)",)
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    """Text no file or database can encode (a lone surrogate) is refused with its path."""
+    from actiontrack.domain.models import Agency
+
+    with pytest.raises(ConversionError, match=r"\$\.agency\.name: text must be valid Unicode"):
+        structure({"id": "A", "name": "x\udc70", "former_names": []}, Agency, path="$.agency")

@@ -4,6 +4,7 @@ Every adapter converts through here; no model has a ``to_dict``. Conversion
 is strict, because plain data comes from files people can edit:
 
 - ``123`` is not silently the text ``"123"``, and ``True`` is not the number 1;
+- text never holds the NUL character or a lone surrogate;
 - ``"abc"`` is not a list of letters;
 - a date is ``"YYYY-MM-DD"``; a moment is ISO 8601 with its UTC offset;
 - an enumeration takes only its listed values;
@@ -54,6 +55,13 @@ def _structure_str(value: object, cls: type) -> Any:
     if cls is not str:
         return _structure_enum(value, cls)
     if type(value) is str:
+        if "\x00" in value:  # never typed by a person; PostgreSQL cannot even store it
+            raise _Expected("text must not contain the NUL character (\\x00)")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate, as a broken "\\udc70" escape gives
+                raise _Expected("text must be valid Unicode (it holds a lone surrogate)") from None
         return value
     raise _Expected(f"expected text, got {_describe(value)}")
 

@@ -212,11 +212,23 @@ def test_corrupt_store_is_exit_2_with_message(store_path: Path) -> None:
     assert store_path.read_text() == '{"_meta": {"store": {"schema_version": 1,'
 
 
-def test_unavailable_backend_is_exit_2(tmp_path: Path) -> None:
-    """A SQL URL, not built yet, is a clear exit-2 message."""
-    result = CliRunner().invoke(cli, ["--store", "sqlite:///x.db", "list"])
+def test_an_sqlite_store_works_from_the_command_line(tmp_path: Path) -> None:
+    """--store sqlite:///plan.db: the demo loads and lists as it does on the file store."""
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    runner = CliRunner()
+    env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"}
+    assert runner.invoke(cli, ["--store", url, "demo"], env=env).exit_code == 0
+    listed = runner.invoke(cli, ["--store", url, "list", "--overdue", "--format", "json"],
+                           env=env)
+    assert [row["id"] for row in json.loads(listed.output)] == [
+        "DEMO-SCP/A002", "DEMO-SCP/A006"]
+
+
+def test_an_unknown_store_url_is_exit_2() -> None:
+    """A URL no backend knows is a clear exit-2 message."""
+    result = CliRunner().invoke(cli, ["--store", "ftp://host/plan", "list"])
     assert result.exit_code == 2
-    assert "not available" in result.output
+    assert "cannot tell which store" in result.output
 
 
 def test_installed_command_runs_in_a_real_process(tmp_path: Path) -> None:

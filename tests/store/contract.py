@@ -145,10 +145,18 @@ class StoreContract:
 
     def test_text_survives_as_written(self, store: Store) -> None:
         """Text with accents, emoji, quotes, newlines and line separators is stored exactly."""
-        text = 'Café "quoted" \\ back\nslash\r\n\t\u2028 line sep \u2029 para 👩‍⚕️ \x00 end'
+        text = 'Café "quoted" \\ back\nslash\r\n\t\u2028 line sep \u2029 para 👩‍⚕️ \x01 end'
         self.commit(store, [Put(recommendation(text=text))])
         assert self.reopen(store).get(Recommendation, "R1").text == text
         assert self.reopen(store).history()[0].new["text"] == text
+
+    def test_text_with_a_nul_character_is_refused_everywhere(self, store: Store) -> None:
+        """NUL is never typed by a person and some databases cannot store it: refused."""
+        self.commit(store, [Put(recommendation())])
+        before = state(store)
+        with pytest.raises(ConversionError, match="NUL"):
+            self.commit(store, [Put(recommendation("R2", text="a\x00b"))], hour=1)
+        self.assert_unchanged(store, before)
 
     @pytest.mark.parametrize("record_id", ["nope", "r1", "R1 ", ""])
     def test_get_unknown_id_raises_not_found(self, store: Store, record_id: str) -> None:
@@ -567,7 +575,9 @@ class StoreContract:
         st.sampled_from(["recommendations", "actions"]),
         st.sampled_from(["1", "2", "3"]),
         st.sampled_from([0] * 8 + [-1, 1]),  # how stale the change is
-        st.one_of(st.sampled_from(["a", "b"]), st.text(max_size=8)),
+        st.one_of(st.sampled_from(["a", "b"]),
+                  st.text(st.characters(codec="utf-8", blacklist_characters="\x00"),
+                          max_size=8)),
     ), min_size=1, max_size=3), max_size=12))
     def test_random_commits_replay_to_the_current_plan(
         self, make_store: StoreFactory, units: list[list[tuple[str, str, str, int, str]]]

@@ -356,19 +356,6 @@ def test_open_store_memory_url_gives_a_memory_store() -> None:
     assert isinstance(open_store("memory:"), MemoryStore)
 
 
-@pytest.mark.parametrize("url", [
-    "sqlite:///x.db", "postgresql://localhost/plans", "postgres://u@h/db",
-    "postgresql+psycopg://h/db",
-])
-def test_open_store_sql_url_is_not_available_yet(url: str, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """open_store() of an SQL URL raises StoreNotAvailableError and creates no file."""
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(StoreNotAvailableError, match="not available"):
-        open_store(url)
-    assert list(tmp_path.iterdir()) == []
-
-
 @pytest.mark.parametrize("url", ["plan.txt", "ftp://host/plan.json.gz", "", "plan"])
 def test_open_store_unknown_url_is_refused(url: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:

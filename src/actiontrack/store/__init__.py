@@ -5,9 +5,9 @@
 - ``memory:`` an empty in-memory store (tests, scratch work);
 - a path ending ``.json`` (or ``tinydb:///path/plan.json``): the embedded
   TinyDB file store, created if it does not exist;
-- ``sqlite:///...`` and ``postgresql://...`` are reserved for the SQL
-  backends and raise :class:`~actiontrack.errors.StoreNotAvailableError`
-  until they are built.
+- ``sqlite:///path/plan.db`` and ``postgresql://user@host/db``: the SQL
+  store (the ``sql`` and ``postgres`` extras; without them,
+  :class:`~actiontrack.errors.StoreNotAvailableError` says what to install).
 """
 
 from __future__ import annotations
@@ -46,10 +46,15 @@ def open_store(url: str, *, lock_timeout: float = 30.0, create: bool = True) -> 
         url = url.removeprefix("tinydb://")
         return TinyDBStore(url, lock_timeout=lock_timeout, create=create)
     if url.startswith(_SQL_SCHEMES):
-        raise StoreNotAvailableError(
-            f"{url.split(':', 1)[0]} stores are not available in this release yet;"
-            " use a .json file store"
-        )
+        try:
+            from actiontrack.store.sql import SQLStore
+        except ImportError as exc:  # the optional extra is not installed
+            extra = "postgres" if url.startswith("postgres") else "sql"
+            raise StoreNotAvailableError(
+                f"{url.split(':', 1)[0]} stores need an optional extra:"
+                f" pip install 'actiontrack[{extra}]' ({exc.name} is missing)"
+            ) from None
+        return SQLStore(url, lock_timeout=lock_timeout, create=create)
     if url.endswith(".json"):
         return TinyDBStore(url, lock_timeout=lock_timeout, create=create)
     raise StoreNotAvailableError(

@@ -1,0 +1,530 @@
+"""SQL stores: SQLite (``sqlite:///plan.db``) and PostgreSQL (``postgresql://...``).
+
+One implementation on SQLAlchemy Core. The schema is one a person (or a BI
+tool) can query: a table per kind of record with a column per field, a
+table per list field (``actions_recommendation_ids``, ``target_revisions``)
+with the owner's id and the item's position, a ``history`` table, a
+``tombstones`` table and a ``store_meta`` table (layout version, identity,
+commit counters). See docs/storage.md.
+
+A commit is one database transaction. It first takes the store's write lock
+(``SELECT ... FOR UPDATE`` on the meta row in PostgreSQL, ``BEGIN
+IMMEDIATE`` in SQLite), so versions are checked and history numbered inside
+the transaction that writes them: two writers never both pass the check.
+
+SQLAlchemy is an optional extra: ``pip install 'actiontrack[sql]'`` (and
+``actiontrack[postgres]`` for psycopg).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar, get_args, get_origin
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from actiontrack import convert
+from actiontrack.domain.models import TargetRevision
+from actiontrack.domain.plan import (
+    RECORD_KINDS,
+    RECORD_NOUNS,
+    HistoryEntry,
+    Plan,
+    Record,
+    kind_of,
+)
+from actiontrack.errors import (
+    NotFoundError,
+    StoreError,
+    StoreMissingError,
+    StoreNotEmptyError,
+)
+from actiontrack.store.core import (
+    PlainRecord,
+    PlainTables,
+    StoreState,
+    apply_to_plan,
+    plan_from_tables,
+    prepare_commit,
+    replay,
+    restored_state,
+    select_history,
+    structure_record,
+)
+from actiontrack.store.protocol import Change, Put, Receipt
+from actiontrack.store.sql_migrations import upgrade
+
+__all__ = ["SCHEMA_VERSION", "SQLStore"]
+
+#: The layout version this release writes; a database with a higher one is refused.
+SCHEMA_VERSION = 1
+
+R = TypeVar("R", bound=Record)
+
+#: The column that holds a list's items, named for what one item is.
+_ITEM_COLUMNS = {
+    "former_names": "former_name",
+    "themes": "theme",
+    "repeats": "repeated_recommendation_id",
+    "recommendation_ids": "recommendation_id",
+    "evidence_ids": "evidence_id",
+}
+_OWNER_COLUMNS = {kind: noun.replace(" ", "_") + "_id" for kind, noun in RECORD_NOUNS.items()}
+
+
+@attrs.frozen
+class _ListField:
+    """A tuple field kept in its own table: owner id, position, then the item's columns."""
+
+    field: str
+    table: sa.Table
+    item_columns: tuple[str, ...]
+    structured: bool  # items are TargetRevision records, not plain text
+
+
+@attrs.frozen
+class _KindTables:
+    kind: str
+    table: sa.Table
+    scalars: tuple[str, ...]
+    lists: tuple[_ListField, ...]
+
+
+def _column_type(annotation: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
+    """The SQL type of a field and whether it may be NULL."""
+    nullable = False
+    args = get_args(annotation)
+    if type(None) in args:
+        nullable = True
+        (annotation,) = [a for a in args if a is not type(None)]
+    if annotation is date:
+        return sa.Date(), nullable
+    if annotation is int:
+        return sa.Integer(), nullable
+    return sa.Text(), nullable  # text, and enumerations by their value
+
+
+def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, sa.Table]:
+    metadata = sa.MetaData()
+    kinds: dict[str, _KindTables] = {}
+    for kind, cls in RECORD_KINDS.items():
+        fields = attrs.fields(attrs.resolve_types(cls))
+        owner = _OWNER_COLUMNS[kind]
+        columns: list[sa.Column[Any]] = []
+        scalars: list[str] = []
+        lists: list[_ListField] = []
+        for field in fields:
+            if get_origin(field.type) is tuple:
+                (item_type, _) = get_args(field.type)
+                structured = item_type is TargetRevision
+                name = "target_revisions" if structured else f"{kind}_{field.name}"
+                if structured:
+                    item_fields = attrs.fields(attrs.resolve_types(TargetRevision))
+                    item_columns = [
+                        sa.Column(f.name, _column_type(f.type)[0], nullable=False)
+                        for f in item_fields
+                    ]
+                else:
+                    item_columns = [sa.Column(_ITEM_COLUMNS[field.name], sa.Text, nullable=False)]
+                table = sa.Table(
+                    name, metadata,
+                    sa.Column(owner, sa.Text, sa.ForeignKey(f"{kind}.id", ondelete="CASCADE"),
+                              primary_key=True),
+                    sa.Column("position", sa.Integer, primary_key=True),
+                    *item_columns,
+                )
+                lists.append(_ListField(field.name, table, tuple(c.name for c in item_columns),
+                                        structured))
+                continue
+            column_type, nullable = _column_type(field.type)
+            columns.append(sa.Column(field.name, column_type, primary_key=field.name == "id",
+                                     nullable=nullable))
+            scalars.append(field.name)
+        table = sa.Table(kind, metadata, *columns)
+        kinds[kind] = _KindTables(kind, table, tuple(scalars), tuple(lists))
+    history = sa.Table(
+        "history", metadata,
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("commit", sa.Integer, nullable=False, index=True),
+        sa.Column("at", sa.Text, nullable=False),  # ISO 8601 with its offset, exactly as given
+        sa.Column("by", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("record_id", sa.Text, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("change", sa.Text, nullable=False),
+        sa.Column("field", sa.Text),
+        sa.Column("old", sa.JSON),
+        sa.Column("new", sa.JSON),
+        sa.Index("history_record", "kind", "record_id"),
+    )
+    tombstones = sa.Table(
+        "tombstones", metadata,
+        sa.Column("kind", sa.Text, primary_key=True),
+        sa.Column("record_id", sa.Text, primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+    )
+    meta = sa.Table(
+        "store_meta", metadata,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    sa.Index("actions_lead_agency", kinds["actions"].table.c.lead_agency_id)
+    sa.Index("actions_status_target", kinds["actions"].table.c.status,
+             kinds["actions"].table.c.target_date)
+    return metadata, kinds, history, tombstones, meta
+
+
+METADATA, _KINDS, _HISTORY, _TOMBSTONES, _META = _schema()
+
+
+class SQLStore:
+    """A plan in a SQL database: SQLite for one machine, PostgreSQL for a shared server."""
+
+    def __init__(self, url: str, *, lock_timeout: float = 30.0, create: bool = True) -> None:
+        self.url = url
+        self._engine = _engine(url, lock_timeout)
+        self._plan: Plan | None = None
+        self._plan_commit = -1
+        self._closed = False
+        try:
+            with self._engine.begin() as connection:
+                if not sa.inspect(connection).has_table(_META.name):
+                    if not create:
+                        raise StoreMissingError(f"there is no actiontrack store at {url}")
+                    METADATA.create_all(connection)
+                    connection.execute(sa.insert(_META), [
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                        {"key": "identity", "value": str(uuid.uuid4())},
+                        {"key": "last_commit", "value": "0"},
+                        {"key": "last_seq", "value": "0"},
+                        {"key": "last_at", "value": ""},
+                    ])
+                meta = self._read_meta(connection)
+                upgrade(connection, _META, int(meta.get("schema_version", "0")),
+                        SCHEMA_VERSION, _safe(url))
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"{_safe(url)}: cannot open the store ({_reason(exc)})") from None
+        self._identity = meta["identity"]
+
+    # -- reading -----------------------------------------------------------
+
+    @property
+    def identity(self) -> str:
+        if self._closed:
+            raise StoreError(f"{_safe(self.url)}: this store object has been closed")
+        return self._identity
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        name = kind_of(kind)
+        with self._reading() as connection:
+            plain = _read_records(connection, name, [record_id]).get(record_id)
+        if plain is None:
+            raise NotFoundError(RECORD_NOUNS[name], record_id)
+        record = structure_record(name, plain)
+        assert isinstance(record, kind)
+        return record
+
+    def snapshot(self, as_of: datetime | None = None) -> Plan:
+        with self._reading() as connection:
+            if as_of is not None:
+                entries = list(_history_rows(connection))
+                return plan_from_tables(replay(entries, as_of))
+            last_commit = int(self._read_meta(connection)["last_commit"])
+            plan = self._plan
+            if plan is None or self._plan_commit != last_commit:
+                tables: PlainTables = {
+                    kind: _read_records(connection, kind, None) for kind in RECORD_KINDS
+                }
+                plan = plan_from_tables(tables)
+                self._plan, self._plan_commit = plan, last_commit
+        return plan
+
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None
+    ) -> list[HistoryEntry]:
+        with self._reading() as connection:
+            rows = list(_history_rows(connection, kind=kind, record_id=record_id))
+        return select_history(rows, kind=kind, record_id=record_id, shared=False)
+
+    # -- writing -----------------------------------------------------------
+
+    def commit(
+        self,
+        changes: Sequence[Change],
+        *,
+        by: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> Receipt:
+        with self._writing() as connection:
+            meta = self._lock_meta(connection)
+            touched: dict[str, set[str]] = defaultdict(set)
+            for change in changes:
+                if isinstance(change, Put):
+                    touched[kind_of(change.record)].add(change.record.id)
+                else:
+                    touched[change.kind].add(change.record_id)
+            stored = {kind: _read_records(connection, kind, sorted(ids))
+                      for kind, ids in touched.items() if kind in RECORD_KINDS}
+            tombstones = _read_tombstones(connection, touched)
+            state = StoreState(
+                current=lambda kind, record_id: stored.get(kind, {}).get(record_id),
+                tombstone=lambda kind, record_id: tombstones.get((kind, record_id)),
+                last_commit=int(meta["last_commit"]),
+                last_seq=int(meta["last_seq"]),
+                last_at=datetime.fromisoformat(meta["last_at"]) if meta["last_at"] else None,
+            )
+            prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
+            if not prepared.entries:
+                return Receipt(commit=state.last_commit, records=(), entries=())
+            _write_records(connection, prepared.writes)
+            for (kind, record_id), version in prepared.tombstones.items():
+                connection.execute(sa.delete(_TOMBSTONES).where(
+                    _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
+                connection.execute(sa.insert(_TOMBSTONES).values(
+                    kind=kind, record_id=record_id, version=version))
+            connection.execute(sa.insert(_HISTORY), prepared.entries)
+            self._write_meta(connection, last_commit=prepared.commit,
+                             last_seq=prepared.entries[-1]["seq"],
+                             last_at=prepared.at.isoformat())
+        if self._plan is not None and self._plan_commit == state.last_commit:
+            self._plan, self._plan_commit = apply_to_plan(self._plan, prepared), prepared.commit
+        return Receipt(
+            commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
+        )
+
+    def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
+        entries = [convert.unstructure(entry) for entry in history]
+        with self._writing() as connection:
+            self._lock_meta(connection)
+            empty = all(
+                connection.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+                for table in (*(k.table for k in _KINDS.values()), _HISTORY)
+            )
+            if not empty:
+                raise StoreNotEmptyError(
+                    f"{_safe(self.url)} already holds a plan; restore needs an empty store")
+            restored = restored_state(plan, entries)
+            writes = {(kind_of(r), r.id): convert.unstructure(r) for r in plan.records()}
+            _write_records(connection, writes)
+            for start in range(0, len(entries), 5000):
+                connection.execute(sa.insert(_HISTORY), entries[start:start + 5000])
+            if restored["tombstones"]:
+                connection.execute(sa.insert(_TOMBSTONES), [
+                    {"kind": kind, "record_id": record_id, "version": version}
+                    for (kind, record_id), version in restored["tombstones"].items()
+                ])
+            last_at = restored["last_at"]
+            self._write_meta(connection, last_commit=restored["last_commit"],
+                             last_seq=restored["last_seq"],
+                             last_at=last_at.isoformat() if last_at else "")
+        self._plan = None
+
+    def close(self) -> None:
+        self._engine.dispose()
+        self._plan = None
+        self._closed = True
+
+    # -- internals -----------------------------------------------------------
+
+    def _reading(self) -> _Translated:
+        return _Translated(self, write=False)
+
+    def _writing(self) -> _Translated:
+        return _Translated(self, write=True)
+
+    @staticmethod
+    def _read_meta(connection: Connection) -> dict[str, str]:
+        return {row.key: row.value for row in connection.execute(sa.select(_META))}
+
+    def _lock_meta(self, connection: Connection) -> dict[str, str]:
+        """Take the store's write lock inside this transaction; return the counters."""
+        query = sa.select(_META)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return {row.key: row.value for row in connection.execute(query)}
+
+    @staticmethod
+    def _write_meta(connection: Connection, **values: Any) -> None:
+        for key, value in values.items():
+            connection.execute(sa.update(_META).where(_META.c.key == key).values(value=str(value)))
+
+
+class _Translated:
+    """A connection in a transaction whose database errors become StoreErrors."""
+
+    def __init__(self, store: SQLStore, *, write: bool) -> None:
+        self._store = store
+        self._write = write
+        self._context: Any = None
+
+    def __enter__(self) -> Connection:
+        if self._store._closed:
+            raise StoreError(f"{_safe(self._store.url)}: this store object has been closed")
+        try:
+            self._context = self._store._engine.begin()
+            connection: Connection = self._context.__enter__()
+            return connection
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"{_safe(self._store.url)}: cannot reach the store"
+                             f" ({_reason(exc)})") from None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        try:
+            self._context.__exit__(kind, error, traceback)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"{_safe(self._store.url)}: the change did not land"
+                             f" ({_reason(exc)}); nothing was written") from None
+        if isinstance(error, sa.exc.SQLAlchemyError):
+            what = "the change did not land" if self._write else "cannot read the store"
+            raise StoreError(f"{_safe(self._store.url)}: {what} ({_reason(error)})"
+                             + ("; nothing was written" if self._write else "")) from None
+
+
+def _engine(url: str, lock_timeout: float) -> Engine:
+    if url.startswith("sqlite:"):
+        engine = sa.create_engine(url, connect_args={"timeout": lock_timeout})
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None  # we say BEGIN ourselves
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+        @sa.event.listens_for(engine, "begin")
+        def _write_lock_first(connection: Connection) -> None:
+            # IMMEDIATE takes the write lock at once: two writers queue instead of both
+            # reading, then one failing to upgrade its lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    # No pool: a store object holds no server connection between units of work, so
+    # many short-lived store objects (scripts, tests) never exhaust the server's slots.
+    return sa.create_engine(url, poolclass=sa.pool.NullPool,
+                            connect_args={"connect_timeout": int(max(lock_timeout, 1))}
+                            if url.startswith("postgresql") else {})
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(
+        original).__name__
+
+
+def _read_records(
+    connection: Connection, kind: str, ids: Sequence[str] | None
+) -> dict[str, PlainRecord]:
+    """Plain records of one kind (all, or those ``ids``), their lists put back in order."""
+    tables = _KINDS[kind]
+    query = sa.select(tables.table)
+    if ids is not None:
+        query = query.where(tables.table.c.id.in_(ids))
+    records: dict[str, PlainRecord] = {}
+    for row in connection.execute(query):
+        record = {name: _value(getattr(row, name)) for name in tables.scalars}
+        for listed in tables.lists:
+            record[listed.field] = []
+        records[row.id] = record
+    owner = _OWNER_COLUMNS[kind]
+    for listed in tables.lists:
+        query = sa.select(listed.table).order_by(listed.table.c[owner], listed.table.c.position)
+        if ids is not None:
+            query = query.where(listed.table.c[owner].in_(ids))
+        for row in connection.execute(query):
+            owned = records.get(getattr(row, owner))
+            if owned is None:
+                continue
+            if listed.structured:
+                item: Any = {name: _value(getattr(row, name)) for name in listed.item_columns}
+            else:
+                item = getattr(row, listed.item_columns[0])
+            owned[listed.field].append(item)
+    return {record_id: convert.unstructure(structure_record(kind, record))
+            for record_id, record in records.items()}
+
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _write_records(
+    connection: Connection, writes: Mapping[tuple[str, str], PlainRecord | None]
+) -> None:
+    """Replace the touched records (rows and list rows); remove those written as None."""
+    by_kind: dict[str, dict[str, PlainRecord | None]] = defaultdict(dict)
+    for (kind, record_id), plain in writes.items():
+        by_kind[kind][record_id] = plain
+    for kind in RECORD_KINDS:  # in dependency order
+        if kind not in by_kind:
+            continue
+        tables = _KINDS[kind]
+        owner = _OWNER_COLUMNS[kind]
+        ids = sorted(by_kind[kind])
+        for listed in tables.lists:
+            connection.execute(sa.delete(listed.table).where(listed.table.c[owner].in_(ids)))
+        connection.execute(sa.delete(tables.table).where(tables.table.c.id.in_(ids)))
+        rows, list_rows = [], defaultdict(list)
+        for record_id in ids:
+            plain = by_kind[kind][record_id]
+            if plain is None:
+                continue
+            record = structure_record(kind, plain)
+            rows.append({name: _column(getattr(record, name)) for name in tables.scalars})
+            for listed in tables.lists:
+                for position, item in enumerate(getattr(record, listed.field)):
+                    row = {owner: record_id, "position": position}
+                    if listed.structured:
+                        row |= {name: _column(getattr(item, name)) for name in listed.item_columns}
+                    else:
+                        row[listed.item_columns[0]] = item
+                    list_rows[listed.table.name].append(row)
+        if rows:
+            connection.execute(sa.insert(tables.table), rows)
+        for listed in tables.lists:
+            if list_rows[listed.table.name]:
+                connection.execute(sa.insert(listed.table), list_rows[listed.table.name])
+
+
+def _column(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _read_tombstones(
+    connection: Connection, touched: Mapping[str, set[str]]
+) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for kind, ids in touched.items():
+        query = sa.select(_TOMBSTONES).where(
+            _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id.in_(sorted(ids)))
+        for row in connection.execute(query):
+            found[row.kind, row.record_id] = row.version
+    return found
+
+
+def _history_rows(
+    connection: Connection, *, kind: str | None = None, record_id: str | None = None
+) -> Iterator[dict[str, Any]]:
+    query = sa.select(_HISTORY).order_by(_HISTORY.c.seq)
+    if kind is not None:
+        query = query.where(_HISTORY.c.kind == kind)
+    if record_id is not None:
+        query = query.where(_HISTORY.c.record_id == record_id)
+    for row in connection.execute(query):
+        yield dict(row._mapping)

@@ -1,0 +1,46 @@
+"""Upgrading an SQL store written by an older release, one layout version at a time.
+
+Each step takes a connection inside the opening transaction and brings the
+schema from its version to the next; the store's ``schema_version`` is
+raised with it, so a crash mid-upgrade leaves the old layout whole. A store
+newer than this release is refused (:class:`~actiontrack.errors.StoreVersionError`).
+
+Layout 1 is the first, so there is no step yet; the next release that
+changes the schema adds ``STEPS[1]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from actiontrack.errors import StoreVersionError
+
+__all__ = ["STEPS", "upgrade"]
+
+#: STEPS[n] upgrades a store from layout n to layout n + 1.
+STEPS: dict[int, Callable[[Connection], None]] = {}
+
+
+def upgrade(connection: Connection, meta: sa.Table, found: int, latest: int, where: str) -> int:
+    """Run the steps from layout ``found`` to ``latest``; return the layout now in place."""
+    if found > latest:
+        raise StoreVersionError(
+            f"{where} was written by a newer actiontrack (store layout {found}; this release"
+            f" reads up to {latest}): upgrade actiontrack to open it"
+        )
+    version = found
+    while version < latest:
+        step = STEPS.get(version)
+        if step is None:
+            raise StoreVersionError(
+                f"{where}: no upgrade from store layout {version}; this release cannot open it"
+            )
+        step(connection)
+        version += 1
+        connection.execute(
+            sa.update(meta).where(meta.c.key == "schema_version").values(value=str(version))
+        )
+    return version

@@ -1,0 +1,149 @@
+"""The SQL store keeps every promise of the store contract, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from contract import StoreContract, StoreFactory
+from sql_servers import postgres_schemas, postgres_url
+
+from actiontrack.store import Store, open_store
+from actiontrack.store.sql import SQLStore
+
+
+class TestSQLiteStore(StoreContract):
+    """SQLStore on a real SQLite file."""
+
+    @pytest.fixture
+    def make_store(self, tmp_path: Path) -> Iterator[StoreFactory]:
+        made: list[SQLStore] = []
+
+        def make() -> Store:
+            store = open_store(f"sqlite:///{tmp_path / f'plan{len(made)}.db'}")
+            assert isinstance(store, SQLStore)
+            made.append(store)
+            return store
+
+        yield make
+        for store in made:
+            store.close()
+
+    def reopen(self, store: Store) -> Store:
+        assert isinstance(store, SQLStore)
+        return SQLStore(store.url)
+
+
+class TestPostgreSQLStore(StoreContract):
+    """SQLStore on a real PostgreSQL server, each store in a schema of its own."""
+
+    @pytest.fixture
+    def make_store(self) -> Iterator[StoreFactory]:
+        with postgres_schemas(postgres_url()) as new_schema_url:
+            made: list[SQLStore] = []
+
+            def make() -> Store:
+                assert callable(new_schema_url)
+                store = open_store(new_schema_url())
+                assert isinstance(store, SQLStore)
+                made.append(store)
+                return store
+
+            yield make
+            for store in made:
+                store.close()
+
+    def reopen(self, store: Store) -> Store:
+        assert isinstance(store, SQLStore)
+        return SQLStore(store.url)
+
+
+def test_a_missing_sqlite_store_is_not_created_for_reading(tmp_path: Path) -> None:
+    """open_store(create=False) on a path with no store raises StoreMissingError."""
+    from actiontrack.errors import StoreMissingError
+
+    with pytest.raises(StoreMissingError):
+        open_store(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
+
+
+
+def test_open_store_chooses_sql_for_sql_urls(tmp_path: Path) -> None:
+    """sqlite:/// gives an SQLStore; the file is created with the schema."""
+    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    assert isinstance(store, SQLStore)
+    assert (tmp_path / "plan.db").exists()
+    store.close()
+
+
+def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    """A server that does not answer is a StoreError naming the URL, password hidden."""
+    from actiontrack.errors import StoreError
+
+    with pytest.raises(StoreError) as caught:
+        open_store("postgresql://someone:s3cret@127.0.0.1:1/plans", lock_timeout=1)
+    assert "s3cret" not in str(caught.value)
+    assert "127.0.0.1:1/plans" in str(caught.value)
+
+
+def _set_layout(url: str, version: int) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE store_meta SET value = '{version}' WHERE key = 'schema_version'")
+    engine.dispose()
+
+
+def test_a_newer_layout_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """A database written by a newer release raises StoreVersionError and is not changed."""
+    from actiontrack.errors import StoreVersionError
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    SQLStore(url).close()
+    _set_layout(url, 99)
+    before = (tmp_path / "plan.db").read_bytes()
+    with pytest.raises(StoreVersionError, match="newer actiontrack"):
+        SQLStore(url)
+    assert (tmp_path / "plan.db").read_bytes() == before
+
+
+def test_an_older_layout_is_upgraded_step_by_step_when_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a store of an older layout runs each upgrade step and records the new layout."""
+    import sqlalchemy as sa
+
+    from actiontrack.store import sql_migrations
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    SQLStore(url).close()
+    _set_layout(url, 0)
+    ran: list[int] = []
+
+    def step_from_0(connection: sa.engine.Connection) -> None:
+        ran.append(0)
+        connection.exec_driver_sql("CREATE TABLE upgraded_from_0 (note TEXT)")
+
+    monkeypatch.setitem(sql_migrations.STEPS, 0, step_from_0)
+    SQLStore(url).close()
+    SQLStore(url).close()  # a second opening has nothing left to do
+    assert ran == [0]
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT value FROM store_meta WHERE key = 'schema_version'").scalar() == "1"
+        assert sa.inspect(connection).has_table("upgraded_from_0")
+    engine.dispose()
+
+
+def test_a_layout_with_no_upgrade_path_is_refused(tmp_path: Path) -> None:
+    """An old layout this release has no step for is a StoreVersionError, not a guess."""
+    from actiontrack.errors import StoreVersionError
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    SQLStore(url).close()
+    _set_layout(url, 0)
+    with pytest.raises(StoreVersionError, match="no upgrade from store layout 0"):
+        SQLStore(url)
