@@ -741,3 +741,15 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
         report.write_report(content, target)
     click.echo(f"Wrote the progress report as of {long_date(day)} to {path}"
                f" ({report.FORMATS[target.suffix.lower()]}).")
+
+
+# -- stores ------------------------------------------------------------------------
+
+
+@cli.command("migrate")
+@pass_context
+@_reports_errors
+def migrate(ctx: _Context) -> None:
+    """Upgrade the store to this release's layout (opening a store does it too)."""
+    store = ctx.existing_store  # opening runs any upgrade steps, in one transaction
+    click.echo(f"{ctx.store_url} is at this release's store layout (identity {store.identity}).")

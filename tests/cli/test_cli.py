@@ -396,3 +396,22 @@ def test_audit_and_report_are_the_same_bytes_in_separate_processes(
         outputs.append((audit.returncode, audit.stdout, report_path.read_bytes()))
     assert outputs[0][0] == 1  # the demo has findings on 30 June 2026
     assert outputs[0] == outputs[1]
+
+
+def test_migrate_opens_current_stores_and_refuses_newer_ones(tmp_path: Path) -> None:
+    """migrate exits 0 on a store of this layout, 2 with a message on a newer one."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    runner = CliRunner()
+    env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"}
+    assert runner.invoke(cli, ["--store", url, "demo"], env=env).exit_code == 0
+    assert runner.invoke(cli, ["--store", url, "migrate"], env=env).exit_code == 0
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE store_meta SET value = '7' WHERE key = 'schema_version'")
+    engine.dispose()
+    newer = runner.invoke(cli, ["--store", url, "migrate"], env=env)
+    assert newer.exit_code == 2
+    assert "newer actiontrack" in newer.output
