@@ -59,6 +59,7 @@ from actiontrack.errors import (
 )
 from actiontrack.formatting import long_date
 from actiontrack.store import Store, open_store
+from actiontrack.store.copy import copy_store
 
 __all__ = ["cli", "main"]
 
@@ -753,3 +754,21 @@ def migrate(ctx: _Context) -> None:
     """Upgrade the store to this release's layout (opening a store does it too)."""
     store = ctx.existing_store  # opening runs any upgrade steps, in one transaction
     click.echo(f"{ctx.store_url} is at this release's store layout (identity {store.identity}).")
+
+
+@cli.command("copy")
+@click.argument("source_url")
+@click.argument("destination_url")
+@click.option("--replace", is_flag=True,
+              help="Empty a destination that already holds a plan, then copy.")
+@_reports_errors
+def copy(source_url: str, destination_url: str, replace: bool) -> None:
+    """Copy a whole plan with its history from one store to another, then verify it.
+
+    For example from the JSON file to a shared PostgreSQL server:
+    actiontrack copy plan.json postgresql://owner@server/plans
+    """
+    copied = copy_store(source_url, destination_url, replace=replace)
+    click.echo(f"Copied {copied.records} records and {copied.history_entries} history entries"
+               f" to {destination_url} in {copied.seconds:.1f} s; verified (sha256"
+               f" {copied.checksum[:12]}...).")

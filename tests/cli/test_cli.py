@@ -415,3 +415,18 @@ def test_migrate_opens_current_stores_and_refuses_newer_ones(tmp_path: Path) -> 
     newer = runner.invoke(cli, ["--store", url, "migrate"], env=env)
     assert newer.exit_code == 2
     assert "newer actiontrack" in newer.output
+
+
+def test_copy_moves_a_plan_between_stores_and_refuses_a_full_one(
+    demo_store: Path, tmp_path: Path
+) -> None:
+    """copy JSON -> SQLite verifies and reports; copying again into the full store exits 2."""
+    target = f"sqlite:///{tmp_path / 'plan.db'}"
+    first = CliRunner().invoke(cli, ["copy", str(demo_store), target])
+    assert first.exit_code == 0, first.output
+    assert "Copied 46 records and 82 history entries" in first.output
+    again = CliRunner().invoke(cli, ["copy", str(demo_store), target])
+    assert again.exit_code == 2
+    assert "already holds a plan" in again.output
+    replaced = CliRunner().invoke(cli, ["copy", str(demo_store), target, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
