@@ -9,6 +9,7 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── ConversionError (ValueError)      plain data does not fit a model; names the paths
     ├── NotFoundError (LookupError)       no record with that kind and id
     ├── ConflictError                     a write named a stale version, or a duplicate id
+    ├── ScopeError (PermissionError)      a store scoped to one agency was asked to change another's
     └── StoreError (OSError)              the store cannot be opened or written
         ├── StoreCorruptError             the file is not a readable actiontrack store
         ├── StoreMissingError             there is no store where one was expected
@@ -34,6 +35,7 @@ __all__ = [
     "ConversionError",
     "NotFoundError",
     "RuleViolation",
+    "ScopeError",
     "StoreCorruptError",
     "StoreError",
     "StoreLockedError",
@@ -106,6 +108,23 @@ class ConflictError(ActiontrackError):
         self.record_id = record_id
         self.expected = expected
         self.actual = actual
+
+
+class ScopeError(ActiontrackError, PermissionError):
+    """A store scoped to one agency was asked to change a record outside that scope.
+
+    ``kind`` and ``record_id`` name the record, ``agency`` the store's scope.
+    Nothing was written.
+    """
+
+    def __init__(self, kind: str, record_id: str, agency: str, why: str) -> None:
+        super().__init__(
+            f"a store scoped to agency {agency!r} cannot change {kind} {record_id!r}:"
+            f" {why}; nothing was written"
+        )
+        self.kind = kind
+        self.record_id = record_id
+        self.agency = agency
 
 
 class StoreError(ActiontrackError, OSError):

@@ -31,7 +31,9 @@ __all__ = [
 _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
 
-def open_store(url: str, *, lock_timeout: float = 30.0, create: bool = True) -> Store:
+def open_store(
+    url: str, *, lock_timeout: float = 30.0, create: bool = True, agency: str | None = None
+) -> Store:
     """Open the store that ``url`` names (see the module docstring).
 
     ``lock_timeout`` is how many seconds a writer waits for another
@@ -39,7 +41,16 @@ def open_store(url: str, *, lock_timeout: float = 30.0, create: bool = True) -> 
     :class:`~actiontrack.errors.StoreLockedError`. With ``create=False`` a
     store that does not exist yet is a :class:`~actiontrack.errors.StoreError`
     rather than a new, empty one (for commands that only read).
+
+    ``agency`` (SQL stores only) scopes the store to one agency: it reads the
+    whole plan but changes only that agency's actions and their progress
+    updates, evidence and assurance decisions; any other change raises
+    :class:`~actiontrack.errors.ScopeError`. See docs/agency-scope.md.
     """
+    if agency is not None and not url.startswith(_SQL_SCHEMES):
+        raise StoreNotAvailableError(
+            f"only SQL stores (sqlite:, postgresql:) can be scoped to an agency, not {url!r}"
+        )
     if url == "memory:":
         return MemoryStore()
     if url.startswith("tinydb://"):
@@ -54,7 +65,7 @@ def open_store(url: str, *, lock_timeout: float = 30.0, create: bool = True) -> 
                 f"{url.split(':', 1)[0]} stores need an optional extra:"
                 f" pip install 'actiontrack[{extra}]' ({exc.name} is missing)"
             ) from None
-        return SQLStore(url, lock_timeout=lock_timeout, create=create)
+        return SQLStore(url, lock_timeout=lock_timeout, create=create, agency=agency)
     if url.endswith(".json"):
         return TinyDBStore(url, lock_timeout=lock_timeout, create=create)
     raise StoreNotAvailableError(

@@ -12,12 +12,19 @@ A commit is one database transaction. It first takes the store's write lock
 IMMEDIATE`` in SQLite), so versions are checked and history numbered inside
 the transaction that writes them: two writers never both pass the check.
 
+A store opened with ``agency="DEMO-POL"`` reads the whole plan but changes
+only that agency's actions and their progress updates, evidence and
+assurance decisions; anything else raises :class:`ScopeError` before a row
+is written. On PostgreSQL the database can enforce the same scope for each
+agency's own login role (:mod:`actiontrack.store.sql_scope`, docs/agency-scope.md).
+
 SQLAlchemy is an optional extra: ``pip install 'actiontrack[sql]'`` (and
 ``actiontrack[postgres]`` for psycopg).
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import uuid
 from collections import defaultdict
@@ -41,6 +48,7 @@ from actiontrack.domain.plan import (
 )
 from actiontrack.errors import (
     NotFoundError,
+    ScopeError,
     StoreError,
     StoreMissingError,
     StoreNotEmptyError,
@@ -57,7 +65,7 @@ from actiontrack.store.core import (
     select_history,
     structure_record,
 )
-from actiontrack.store.protocol import Change, Put, Receipt
+from actiontrack.store.protocol import Change, Delete, Put, Receipt
 from actiontrack.store.sql_migrations import upgrade
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
@@ -76,6 +84,8 @@ _ITEM_COLUMNS = {
     "evidence_ids": "evidence_id",
 }
 _OWNER_COLUMNS = {kind: noun.replace(" ", "_") + "_id" for kind, noun in RECORD_NOUNS.items()}
+#: The kinds an agency-scoped store may change, besides its own actions: those of its actions.
+_ACTION_CHILDREN = ("progress_updates", "evidence", "assurance_decisions")
 
 
 @attrs.frozen
@@ -187,8 +197,19 @@ METADATA, _KINDS, _HISTORY, _TOMBSTONES, _META = _schema()
 class SQLStore:
     """A plan in a SQL database: SQLite for one machine, PostgreSQL for a shared server."""
 
-    def __init__(self, url: str, *, lock_timeout: float = 30.0, create: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lock_timeout: float = 30.0,
+        create: bool = True,
+        agency: str | None = None,
+    ) -> None:
+        if agency is not None and not agency.strip():
+            raise ValueError("agency must be an agency id, not blank")
         self.url = url
+        #: The agency whose records this store may change; None: it may change any record.
+        self.agency = agency
         self._engine = _engine(url, lock_timeout)
         self._plan: Plan | None = None
         self._plan_commit = -1
@@ -273,6 +294,7 @@ class SQLStore:
                     touched[change.kind].add(change.record_id)
             stored = {kind: _read_records(connection, kind, sorted(ids))
                       for kind, ids in touched.items() if kind in RECORD_KINDS}
+            self._check_scope(connection, changes, stored)
             tombstones = _read_tombstones(connection, touched)
             state = StoreState(
                 current=lambda kind, record_id: stored.get(kind, {}).get(record_id),
@@ -311,6 +333,7 @@ class SQLStore:
             if not empty:
                 raise StoreNotEmptyError(
                     f"{_safe(self.url)} already holds a plan; restore needs an empty store")
+            self._check_scope(connection, [Put(record) for record in plan.records()], {})
             restored = restored_state(plan, entries)
             writes = {(kind_of(r), r.id): convert.unstructure(r) for r in plan.records()}
             _write_records(connection, writes)
@@ -333,6 +356,55 @@ class SQLStore:
         self._closed = True
 
     # -- internals -----------------------------------------------------------
+
+    def _check_scope(
+        self,
+        connection: Connection,
+        changes: Sequence[Change],
+        stored: Mapping[str, Mapping[str, PlainRecord]],
+    ) -> None:
+        """Raise ScopeError unless every change stays inside this store's agency.
+
+        An action must be led by the agency both as stored and as written; a
+        progress update, evidence item or assurance decision must belong to
+        such an action, both as stored and as written. Other kinds are read-only.
+        """
+        agency = self.agency
+        if agency is None:
+            return
+        # Actions written in this unit must be the agency's (checked below), so a
+        # child may name one of them before it is stored.
+        written: dict[str, str | None] = {
+            change.record.id: getattr(change.record, "lead_agency_id", None) for change in changes
+            if isinstance(change, Put) and kind_of(change.record) == "actions"}
+
+        def refuse(kind: str, record_id: str, why: str) -> ScopeError:
+            return ScopeError(RECORD_NOUNS.get(kind, kind), record_id, agency, why)
+
+        for change in changes:
+            if isinstance(change, Delete):
+                kind, record_id, new = change.kind, change.record_id, None
+            else:
+                kind, record_id, new = kind_of(change.record), change.record.id, change.record
+            old = stored.get(kind, {}).get(record_id)
+            if kind not in RECORD_KINDS:
+                continue  # prepare_commit says what is wrong with it
+            if kind == "actions":
+                if {(old or {}).get("lead_agency_id", agency),
+                        getattr(new, "lead_agency_id", agency)} != {agency}:
+                    raise refuse(kind, record_id, "the action is led by another agency")
+            elif kind in _ACTION_CHILDREN:
+                action_ids = {str(action_id) for action_id in (
+                    (old or {}).get("action_id"), getattr(new, "action_id", None))
+                    if action_id is not None}
+                leads = {**written, **{
+                    action_id: plain["lead_agency_id"] for action_id, plain in _read_records(
+                        connection, "actions", sorted(action_ids - written.keys())).items()}}
+                if {leads.get(action_id) for action_id in action_ids} != {agency}:
+                    raise refuse(kind, record_id, "its action is not led by this agency")
+            else:
+                raise refuse(kind, record_id, f"{kind.replace('_', ' ')} are read-only"
+                             " for an agency")
 
     def _reading(self) -> _Translated:
         return _Translated(self, write=False)
@@ -363,28 +435,47 @@ class _Translated:
     def __init__(self, store: SQLStore, *, write: bool) -> None:
         self._store = store
         self._write = write
-        self._context: Any = None
+        self._connection: Connection | None = None
+        self._transaction: Any = None
 
     def __enter__(self) -> Connection:
         if self._store._closed:
             raise StoreError(f"{_safe(self._store.url)}: this store object has been closed")
         try:
-            self._context = self._store._engine.begin()
-            connection: Connection = self._context.__enter__()
+            connection = self._store._engine.connect()
+            # A read sees one moment: a record's row and its list rows, or every table of
+            # a snapshot, never half of one commit and half of the next. (Writes are
+            # serialised by the store's lock, so they need no more than the default.)
+            if not self._write and connection.dialect.name == "postgresql":
+                connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            connection.info["actiontrack_write"] = self._write
+            self._connection = connection
+            self._transaction = connection.begin()
             return connection
         except sa.exc.SQLAlchemyError as exc:
+            if self._connection is not None:
+                self._connection.close()
             raise StoreError(f"{_safe(self._store.url)}: cannot reach the store"
                              f" ({_reason(exc)})") from None
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        assert self._connection is not None
+        failure = error if isinstance(error, sa.exc.SQLAlchemyError) else None
         try:
-            self._context.__exit__(kind, error, traceback)
+            if error is None:
+                self._transaction.commit()
+            else:
+                self._transaction.rollback()
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"{_safe(self._store.url)}: the change did not land"
-                             f" ({_reason(exc)}); nothing was written") from None
-        if isinstance(error, sa.exc.SQLAlchemyError):
+            if error is None or failure is not None:  # keep a ConflictError as it is
+                failure = failure or exc
+        finally:
+            # If the connection is gone, the server dropped the transaction with it.
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self._connection.close()
+        if failure is not None:
             what = "the change did not land" if self._write else "cannot read the store"
-            raise StoreError(f"{_safe(self._store.url)}: {what} ({_reason(error)})"
+            raise StoreError(f"{_safe(self._store.url)}: {what} ({_reason(failure)})"
                              + ("; nothing was written" if self._write else "")) from None
 
 
@@ -400,9 +491,11 @@ def _engine(url: str, lock_timeout: float) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _write_lock_first(connection: Connection) -> None:
-            # IMMEDIATE takes the write lock at once: two writers queue instead of both
-            # reading, then one failing to upgrade its lock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock at once (IMMEDIATE): two writers queue instead
+            # of both reading, then one failing to upgrade its lock. A reader's plain
+            # BEGIN reads one moment of the WAL without blocking anyone.
+            write = connection.info.get("actiontrack_write", True)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     if url.startswith(("postgres://", "postgresql://")):
