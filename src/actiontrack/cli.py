@@ -54,6 +54,7 @@ from actiontrack.errors import (
     ConversionError,
     NotFoundError,
     RuleViolation,
+    ScopeError,
     StoreLockedError,
     StoreMissingError,
 )
@@ -96,16 +97,18 @@ def _choice(enum_cls: type[Any]) -> click.Choice[str]:
 class _Context:
     """What every command shares: the store URL, opened on first use, and the clock."""
 
-    def __init__(self, store_url: str, lock_timeout: float) -> None:
+    def __init__(self, store_url: str, lock_timeout: float, agency: str | None) -> None:
         self.store_url = store_url
         self.lock_timeout = lock_timeout
+        self.agency = agency
         self._store: Store | None = None
 
     @property
     def store(self) -> Store:
         """The store, created if it does not exist yet (for commands that change it)."""
         if self._store is None:
-            self._store = open_store(self.store_url, lock_timeout=self.lock_timeout)
+            self._store = open_store(self.store_url, lock_timeout=self.lock_timeout,
+                                     agency=self.agency)
         return self._store
 
     @property
@@ -114,7 +117,8 @@ class _Context:
         if self._store is None:
             try:
                 self._store = open_store(
-                    self.store_url, lock_timeout=self.lock_timeout, create=False
+                    self.store_url, lock_timeout=self.lock_timeout, create=False,
+                    agency=self.agency,
                 )
             except StoreMissingError as exc:
                 _fail(f"{exc}: check --store or $ACTIONTRACK_STORE, or start one with"
@@ -154,7 +158,7 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return command(*args, **kwargs)
-        except (RuleViolation, ConflictError) as exc:
+        except (RuleViolation, ConflictError, ScopeError) as exc:
             _fail(f"refused: {exc}", EXIT_REFUSED)
         except StoreLockedError as exc:
             _fail(f"nothing written: {exc}", EXIT_REFUSED)
@@ -198,11 +202,15 @@ by_option = click.option(
     envvar="ACTIONTRACK_LOCK_TIMEOUT", metavar="SECONDS",
     help="How long a change waits for another process's change to finish.",
 )
+@click.option(
+    "--agency", envvar="ACTIONTRACK_AGENCY", metavar="ID",
+    help="Work as this agency: read the whole plan, change only its actions (SQL stores).",
+)
 @click.version_option(package_name="actiontrack")
 @click.pass_context
-def cli(ctx: click.Context, store_url: str, lock_timeout: float) -> None:
+def cli(ctx: click.Context, store_url: str, lock_timeout: float, agency: str | None) -> None:
     """Track the learning from safeguarding case reviews until it changes practice."""
-    ctx.obj = _Context(store_url, lock_timeout)
+    ctx.obj = _Context(store_url, lock_timeout, agency)
 
 
 def main() -> None:

@@ -430,3 +430,18 @@ def test_copy_moves_a_plan_between_stores_and_refuses_a_full_one(
     assert "already holds a plan" in again.output
     replaced = CliRunner().invoke(cli, ["copy", str(demo_store), target, "--replace"])
     assert replaced.exit_code == 0, replaced.output
+
+
+def test_an_agency_scoped_command_changes_only_that_agency_s_actions(tmp_path: Path) -> None:
+    """--agency DEMO-POL: its own action moves; another agency's is refused with exit 1."""
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    runner = CliRunner()
+    env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Police lead"}
+    assert runner.invoke(cli, ["--store", url, "demo"], env=env).exit_code == 0
+    own = runner.invoke(cli, ["--store", url, "--agency", "DEMO-POL", "add-update",
+                              "DEMO-SCP/A002", "Audit finished."], env=env)
+    assert own.exit_code == 0, own.output
+    other = runner.invoke(cli, ["--store", url, "--agency", "DEMO-POL", "add-update",
+                                "DEMO-SCP/A005", "Not ours."], env=env)
+    assert other.exit_code == 1
+    assert "scoped to agency 'DEMO-POL'" in other.output
