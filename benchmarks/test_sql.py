@@ -27,6 +27,11 @@ fingerprint covers the generator, models, converter and store core and the SQL
 layout version (``SCHEMA_VERSION``), not the whole of ``store/sql.py``, so a
 change there that keeps the layout reuses the kept copy. A new fingerprint
 drops the older ``bench_*`` schemas and ``.db`` files of the same size.
+``SQLStore.restore`` cannot restore the national plan today (one bound
+parameter per record in a single ``DELETE ... IN``: "too many SQL
+variables"), so at national size the kept copies are restored in chunks of
+5,000 records by :func:`_restore_in_chunks`; the partnership size uses
+``restore`` itself.
 
 The kept copies are never written to. The commit benchmarks work on a
 scratch copy: in PostgreSQL a new schema filled with ``INSERT ... SELECT`` from
@@ -225,7 +230,7 @@ class Postgres:
             return name
         with self.admin.connect() as connection:
             for stale in schemas:
-                if stale.startswith(prefix) or stale.startswith(f"building_{size}_"):
+                if stale.startswith((prefix, f"building_{size}_")):
                     connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{stale}" CASCADE')
             building = f"building_{size}_{uuid.uuid4().hex[:8]}"
             connection.exec_driver_sql(f'CREATE SCHEMA "{building}"')
@@ -356,7 +361,9 @@ class OneChange:
         self.count += 1
         changed = attrs.evolve(self.action, title=f"Retitled in benchmark round {self.count}")
         receipt = self.store.commit([Put(changed)], by="benchmark", at=AT)
-        (self.action,) = receipt.records
+        (record,) = receipt.records
+        assert isinstance(record, Action)
+        self.action = record
 
 
 def _history_count(url: str) -> int:
