@@ -147,3 +147,37 @@ def test_a_layout_with_no_upgrade_path_is_refused(tmp_path: Path) -> None:
     _set_layout(url, 0)
     with pytest.raises(StoreVersionError, match="no upgrade from store layout 0"):
         SQLStore(url)
+
+
+def test_a_postgresql_writer_waits_no_longer_than_the_lock_timeout() -> None:
+    """While another transaction holds the store's lock, a commit gives up with StoreLockedError."""
+    import sqlalchemy as sa
+    from contract import T0, recommendation
+
+    from actiontrack.errors import StoreLockedError
+    from actiontrack.store import Put
+
+    with postgres_schemas(postgres_url()) as new_schema_url:
+        assert callable(new_schema_url)
+        url = new_schema_url()
+        store = SQLStore(url, lock_timeout=0.5)
+        holder = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+        with holder.connect() as connection, connection.begin():
+            connection.exec_driver_sql("SELECT * FROM store_meta FOR UPDATE").all()
+            with pytest.raises(StoreLockedError, match="another writer"):
+                store.commit([Put(recommendation())], by="Tester", at=T0)
+        holder.dispose()
+        assert store.commit([Put(recommendation())], by="Tester", at=T0).commit == 1
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_plan_larger_than_one_statement_restores(tmp_path: Path) -> None:
+    """More records of one kind than SQLite takes parameters in one statement still restore."""
+    from actiontrack.generate import Size, generate_plan
+
+    plan, history = generate_plan(Size(partnerships=1, actions=12_000))
+    assert len(plan.progress_updates) > 32_766  # SQLite's limit on one statement's parameters
+    store = SQLStore(f"sqlite:///{tmp_path / 'big.db'}")
+    store.restore(plan, history)
+    assert SQLStore(store.url).snapshot() == plan

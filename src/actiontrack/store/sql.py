@@ -50,12 +50,12 @@ from actiontrack.errors import (
     NotFoundError,
     ScopeError,
     StoreError,
+    StoreLockedError,
     StoreMissingError,
     StoreNotEmptyError,
 )
 from actiontrack.store.core import (
     PlainRecord,
-    PlainTables,
     StoreState,
     apply_to_plan,
     plan_from_tables,
@@ -211,6 +211,7 @@ class SQLStore:
         #: The agency whose records this store may change; None: it may change any record.
         self.agency = agency
         self._engine = _engine(url, lock_timeout)
+        self._lock_timeout = lock_timeout
         self._plan: Plan | None = None
         self._plan_commit = -1
         self._closed = False
@@ -260,10 +261,8 @@ class SQLStore:
             last_commit = int(self._read_meta(connection)["last_commit"])
             plan = self._plan
             if plan is None or self._plan_commit != last_commit:
-                tables: PlainTables = {
-                    kind: _read_records(connection, kind, None) for kind in RECORD_KINDS
-                }
-                plan = plan_from_tables(tables)
+                plan = Plan(**{kind: _read_models(connection, kind)  # type: ignore[arg-type]
+                               for kind in RECORD_KINDS})
                 self._plan, self._plan_commit = plan, last_commit
         return plan
 
@@ -420,8 +419,19 @@ class SQLStore:
         """Take the store's write lock inside this transaction; return the counters."""
         query = sa.select(_META)
         if connection.dialect.name == "postgresql":
+            # Wait for another writer no longer than the store's lock timeout.
+            milliseconds = max(1, int(self._lock_timeout * 1000))
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
             query = query.with_for_update()
-        return {row.key: row.value for row in connection.execute(query)}
+        try:
+            return {row.key: row.value for row in connection.execute(query)}
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise StoreLockedError(
+                    f"{_safe(self.url)} is being changed by another writer (waited"
+                    f" {self._lock_timeout:g} s); try again"
+                ) from None
+            raise
 
     @staticmethod
     def _write_meta(connection: Connection, **values: Any) -> None:
@@ -521,40 +531,58 @@ def _reason(error: BaseException) -> str:
         original).__name__
 
 
+#: Rows per statement: SQLite and psycopg both cap the parameters of one statement.
+_CHUNK = 5000
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _read_rows(
+    connection: Connection, kind: str, ids: Sequence[str] | None
+) -> dict[str, dict[str, Any]]:
+    """Records of one kind (all, or those ``ids``) as the driver gives them, lists in order."""
+    tables = _KINDS[kind]
+    owner = _OWNER_COLUMNS[kind]
+    records: dict[str, dict[str, Any]] = {}
+    for chunk in [None] if ids is None else _chunks(ids):
+        query = sa.select(*(tables.table.c[name] for name in tables.scalars))
+        if chunk is not None:
+            query = query.where(tables.table.c.id.in_(chunk))
+        for row in connection.execute(query):
+            record = dict(zip(tables.scalars, row, strict=True))
+            for listed in tables.lists:
+                record[listed.field] = []
+            records[record["id"]] = record
+        for listed in tables.lists:
+            columns = listed.item_columns
+            query = sa.select(listed.table.c[owner], *(listed.table.c[c] for c in columns))
+            query = query.order_by(listed.table.c[owner], listed.table.c.position)
+            if chunk is not None:
+                query = query.where(listed.table.c[owner].in_(chunk))
+            for owner_id, *values in connection.execute(query):
+                owned = records.get(owner_id)
+                if owned is not None:
+                    owned[listed.field].append(
+                        dict(zip(columns, values, strict=True)) if listed.structured
+                        else values[0])
+    return records
+
+
 def _read_records(
     connection: Connection, kind: str, ids: Sequence[str] | None
 ) -> dict[str, PlainRecord]:
-    """Plain records of one kind (all, or those ``ids``), their lists put back in order."""
-    tables = _KINDS[kind]
-    query = sa.select(tables.table)
-    if ids is not None:
-        query = query.where(tables.table.c.id.in_(ids))
-    records: dict[str, PlainRecord] = {}
-    for row in connection.execute(query):
-        record = {name: _value(getattr(row, name)) for name in tables.scalars}
-        for listed in tables.lists:
-            record[listed.field] = []
-        records[row.id] = record
-    owner = _OWNER_COLUMNS[kind]
-    for listed in tables.lists:
-        query = sa.select(listed.table).order_by(listed.table.c[owner], listed.table.c.position)
-        if ids is not None:
-            query = query.where(listed.table.c[owner].in_(ids))
-        for row in connection.execute(query):
-            owned = records.get(getattr(row, owner))
-            if owned is None:
-                continue
-            if listed.structured:
-                item: Any = {name: _value(getattr(row, name)) for name in listed.item_columns}
-            else:
-                item = getattr(row, listed.item_columns[0])
-            owned[listed.field].append(item)
-    return {record_id: convert.unstructure(structure_record(kind, record))
-            for record_id, record in records.items()}
+    """Records of one kind as plain data, as versions and history compare them."""
+    return {record_id: convert.unstructure(structure_record(kind, row))
+            for record_id, row in _read_rows(connection, kind, ids).items()}
 
 
-def _value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+def _read_models(connection: Connection, kind: str) -> dict[str, Record]:
+    """Every record of one kind as its model, converted once, straight from the rows."""
+    return {record_id: structure_record(kind, row)
+            for record_id, row in _read_rows(connection, kind, None).items()}
 
 
 def _write_records(
@@ -570,9 +598,10 @@ def _write_records(
         tables = _KINDS[kind]
         owner = _OWNER_COLUMNS[kind]
         ids = sorted(by_kind[kind])
-        for listed in tables.lists:
-            connection.execute(sa.delete(listed.table).where(listed.table.c[owner].in_(ids)))
-        connection.execute(sa.delete(tables.table).where(tables.table.c.id.in_(ids)))
+        for chunk in _chunks(ids):
+            for listed in tables.lists:
+                connection.execute(sa.delete(listed.table).where(listed.table.c[owner].in_(chunk)))
+            connection.execute(sa.delete(tables.table).where(tables.table.c.id.in_(chunk)))
         rows, list_rows = [], defaultdict(list)
         for record_id in ids:
             plain = by_kind[kind][record_id]
@@ -588,11 +617,11 @@ def _write_records(
                     else:
                         row[listed.item_columns[0]] = item
                     list_rows[listed.table.name].append(row)
-        if rows:
-            connection.execute(sa.insert(tables.table), rows)
+        for chunk in _chunks(rows):
+            connection.execute(sa.insert(tables.table), list(chunk))
         for listed in tables.lists:
-            if list_rows[listed.table.name]:
-                connection.execute(sa.insert(listed.table), list_rows[listed.table.name])
+            for chunk in _chunks(list_rows[listed.table.name]):
+                connection.execute(sa.insert(listed.table), list(chunk))
 
 
 def _column(value: Any) -> Any:
