@@ -27,12 +27,6 @@ fingerprint covers the generator, models, converter and store core and the SQL
 layout version (``SCHEMA_VERSION``), not the whole of ``store/sql.py``, so a
 change there that keeps the layout reuses the kept copy. A new fingerprint
 drops the older ``bench_*`` schemas and ``.db`` files of the same size.
-``SQLStore.restore`` cannot restore the national plan today (one bound
-parameter per record in a single ``DELETE ... IN``: "too many SQL
-variables"), so at national size the kept copies are restored in chunks of
-5,000 records by :func:`_restore_in_chunks`; the partnership size uses
-``restore`` itself.
-
 The kept copies are never written to. The commit benchmarks work on a
 scratch copy: in PostgreSQL a new schema filled with ``INSERT ... SELECT`` from
 the kept one (on the server, a few seconds) and dropped afterwards; for
@@ -136,49 +130,9 @@ def _restore(url: str, size: str) -> None:
     plan, history = _generated_plan(size)
     store = SQLStore(url)
     try:
-        if size == "partnership":
-            store.restore(plan, history)
-        else:
-            _restore_in_chunks(store, plan, history)
+        store.restore(plan, history)
     finally:
         store.close()
-
-
-def _restore_in_chunks(store: SQLStore, plan: Plan, history: list[HistoryEntry]) -> None:
-    """What ``SQLStore.restore`` does, with the records written 5,000 at a time.
-
-    A WORKAROUND: ``SQLStore.restore`` writes every record in one
-    ``_write_records`` call, whose ``DELETE ... WHERE id IN (...)`` then
-    binds one parameter per record of a kind. At national size (299,377
-    progress updates) that is over SQLite's limit ("too many SQL
-    variables") and psycopg's 65,535, so restore fails on both. Once restore
-    chunks its writes, use it here for every size and delete this function.
-    It leans on the store's internals (the empty-store and scope checks are
-    left out: the target is a new, empty schema or file).
-    """
-    from actiontrack import convert
-    from actiontrack.domain.plan import kind_of
-    from actiontrack.store.core import restored_state
-    from actiontrack.store.sql import _HISTORY, _TOMBSTONES, _write_records
-
-    entries = [convert.unstructure(entry) for entry in history]
-    records = list(plan.records())
-    with store._writing() as connection:
-        store._lock_meta(connection)
-        restored = restored_state(plan, entries)
-        for start in range(0, len(records), 5000):
-            _write_records(connection, {(kind_of(record), record.id): convert.unstructure(record)
-                                        for record in records[start:start + 5000]})
-        for start in range(0, len(entries), 5000):
-            connection.execute(sa.insert(_HISTORY), entries[start:start + 5000])
-        tombstones = [{"kind": kind, "record_id": record_id, "version": version}
-                      for (kind, record_id), version in restored["tombstones"].items()]
-        for start in range(0, len(tombstones), 5000):
-            connection.execute(sa.insert(_TOMBSTONES), tombstones[start:start + 5000])
-        last_at = restored["last_at"]
-        store._write_meta(connection, last_commit=restored["last_commit"],
-                          last_seq=restored["last_seq"],
-                          last_at=last_at.isoformat() if last_at else "")
 
 
 # -- PostgreSQL ------------------------------------------------------------------
