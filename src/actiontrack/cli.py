@@ -23,7 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -34,7 +34,7 @@ from rich.table import Table
 from actiontrack import auditing, convert, report, service
 from actiontrack.auditing import output as audit_output
 from actiontrack.demo import load_demo
-from actiontrack.domain.clocks import ENGLAND, local_date
+from actiontrack.domain.clocks import ENGLAND, end_of_day, local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -281,7 +281,7 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
     """List actions with their derived RAG."""
     policy = RagPolicy(due_soon_days=due_soon_days)
     today = as_of or ctx.today()
-    plan = ctx.existing_store.snapshot(_end_of(as_of) if as_of else None)
+    plan = ctx.existing_store.snapshot(end_of_day(as_of) if as_of else None)
     if agency and agency not in plan.agencies:
         raise NotFoundError("agency", agency)
     if review and review not in plan.reviews:
@@ -321,11 +321,6 @@ def _writing(path: str) -> Iterator[None]:
         yield
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
-
-
-def _end_of(day: date) -> datetime:
-    """The last moment of ``day`` in England, where partnerships keep their days."""
-    return datetime.combine(day, time.max, tzinfo=ENGLAND)
 
 
 @cli.command()
@@ -744,7 +739,7 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
     # The report's amber uses the audit's due-soon window, so the two agree.
     policy = RagPolicy(due_soon_days=config.thresholds.get("due_soon_days",
                                                           RagPolicy().due_soon_days))
-    content = report.build_report(store.snapshot(_end_of(day)), as_of=day,
+    content = report.build_report(store.snapshot(end_of_day(day)), as_of=day,
                                   history=store.history(), review_id=review_id, policy=policy)
     with _writing(path):
         report.write_report(content, target)

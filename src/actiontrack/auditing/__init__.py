@@ -9,7 +9,7 @@ Write a rule with :func:`rule`; see docs/audit.md.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
 from actiontrack.auditing.config import AuditConfig, ConfigError, Waiver, find_config, load_config
@@ -24,7 +24,7 @@ from actiontrack.auditing.registry import (
     rule,
 )
 from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
-from actiontrack.domain.clocks import ENGLAND, local_date
+from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.plan import ChangeKind
 from actiontrack.store.protocol import Store
 
@@ -70,12 +70,12 @@ def audit(
         load_rules_file(path)
     if entry_point_rules:
         load_entry_point_rules()
-    end_of_day = datetime.combine(as_of, time.max, tzinfo=ENGLAND)
-    plan = store.snapshot(as_of=end_of_day)
+    last_moment = end_of_day(as_of)
+    plan = store.snapshot(as_of=last_moment)
     created_on = {
         entry.record_id: local_date(entry.at)
         for entry in reversed(store.history(kind="actions"))
-        if entry.change == ChangeKind.CREATE and entry.at <= end_of_day
+        if entry.change == ChangeKind.CREATE and entry.at <= last_moment
     }
     return run_rules(
         plan, as_of=as_of, rules=registered_rules(), config=config or AuditConfig(),

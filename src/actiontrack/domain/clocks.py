@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 import enum
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ __all__ = [
     "StatutoryClock",
     "WorkingDays",
     "add_months",
+    "end_of_day",
     "local_date",
     "review_deadlines",
     "yearly_report_due",
@@ -53,6 +54,11 @@ ENGLAND = ZoneInfo("Europe/London")
 def local_date(moment: datetime) -> date:
     """The day in England at ``moment`` (a timezone-aware datetime)."""
     return moment.astimezone(ENGLAND).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """The last moment of ``day`` in England: what "as of that day" means."""
+    return datetime.combine(day, time.max, tzinfo=ENGLAND)
 
 
 class DayOne(enum.StrEnum):

@@ -52,6 +52,7 @@ __all__ = [
     "OPEN_STATUSES",
     "change_status",
     "revise_target",
+    "same_person",
 ]
 
 S = ActionStatus
@@ -194,7 +195,7 @@ def _check_gate(
                 "an action can be assured only after an assurance decision accepting it" + again,
                 record_id=action.id,
             )
-        if not any(not _same_person(d.decided_by, lead_officer) for d in accepted):
+        if not any(not same_person(d.decided_by, lead_officer) for d in accepted):
             raise RuleViolation(
                 "gate.assured-by-someone-else",
                 "the assurance decision must be made by someone other than the lead officer"
@@ -210,7 +211,8 @@ def _check_gate(
         )
 
 
-def _same_person(a: str, b: str) -> bool:
+def same_person(a: str, b: str) -> bool:
+    """Whether two names are the same person's, ignoring capitals and extra spaces."""
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 

@@ -17,12 +17,12 @@ import calendar
 import enum
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date
 
 import attrs
 
 from actiontrack import convert
-from actiontrack.domain.clocks import ENGLAND, add_months
+from actiontrack.domain.clocks import add_months, end_of_day
 from actiontrack.domain.lifecycle import OPEN_STATUSES
 from actiontrack.domain.models import (
     Action,
@@ -497,7 +497,7 @@ def _trend(
     plain = convert.unstructure([entry for entry in history if entry.kind in kinds])
     points = []
     for day in trend_days(as_of):
-        tables = replay(plain, until=datetime.combine(day, time.max, tzinfo=ENGLAND))
+        tables = replay(plain, until=end_of_day(day))
         points.append(TrendPoint(on=day, open_actions=_open_actions(tables, review_id)))
     return tuple(points)
 

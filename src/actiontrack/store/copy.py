@@ -206,24 +206,19 @@ def _drop_sql_tables(store: Store, url: str) -> None:
     try:
         import sqlalchemy as sa
 
-        from actiontrack.store.sql import METADATA, SQLStore
+        from actiontrack.store.sql import METADATA, SQLStore, _engine, _reason, _safe
     except ImportError:  # pragma: no cover - then open_store could not have opened it
         raise StoreError(f"{url}: cannot empty this kind of store") from None
     if not isinstance(store, SQLStore):
         raise StoreError(f"{url}: cannot empty this kind of store")
     store.close()
-    driver_url = url
-    if url.startswith(("postgres://", "postgresql://")):
-        driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    engine = sa.create_engine(driver_url, poolclass=sa.pool.NullPool)
+    engine = _engine(url, 30.0)
     try:
         with engine.begin() as connection:
             METADATA.drop_all(connection)
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(
-            f"{sa.engine.make_url(driver_url).render_as_string(hide_password=True)}:"
-            f" cannot drop the old store's tables ({reason})"
+            f"{_safe(url)}: cannot drop the old store's tables ({_reason(exc)})"
         ) from None
     finally:
         engine.dispose()

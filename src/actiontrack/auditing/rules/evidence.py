@@ -9,6 +9,7 @@ from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
+from actiontrack.domain.lifecycle import same_person
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -18,10 +19,6 @@ from actiontrack.domain.models import (
     EvidenceTier,
 )
 from actiontrack.formatting import long_date
-
-
-def _same_person(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def _evidence(context: AuditContext, action: Action) -> list[Evidence]:
@@ -67,7 +64,7 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
             yield Flag(subject=action.id, facts=facts,
                        message=f"is {action.status.value} but names no lead officer, so"
                        " nobody can see that someone else assured it")
-        elif all(_same_person(d.decided_by, officer) for d in accepted):
+        elif all(same_person(d.decided_by, officer) for d in accepted):
             yield Flag(subject=action.id, facts=facts,
                        message=f"was assured only by its own lead officer ({officer})")
 
