@@ -1,14 +1,28 @@
-"""How dates read in messages and reports: "1 December 2025", as a committee paper writes it."""
+"""How dates read in messages and reports: "1 December 2025", as a committee paper writes it.
+
+Month names are spelt out here rather than taken from ``%B``, which follows
+the system's locale.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
 
-__all__ = ["long_date"]
+__all__ = ["long_date", "month_label"]
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)
 
 
 @lru_cache(maxsize=4096)  # audits format the same few hundred dates many times
 def long_date(day: date) -> str:
-    """``date(2025, 12, 1)`` as ``"1 December 2025"``."""
-    return f"{day.day} {day:%B %Y}"
+    """``date(2025, 12, 1)`` as ``"1 December 2025"``, whatever the system's locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def month_label(day: date) -> str:
+    """``Mar 2026``, whatever the system's locale."""
+    return f"{_MONTHS[day.month - 1][:3]} {day.year}"

@@ -9,12 +9,11 @@ from typing import Any
 
 import attrs
 
-from actiontrack.auditing.findings import Finding, Severity
+from actiontrack.auditing.findings import Severity
 from actiontrack.domain.clocks import WorkingDays
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
 from actiontrack.domain.models import Action
 from actiontrack.domain.plan import Plan
-from actiontrack.domain.rag import RagPolicy
 
 __all__ = ["AuditContext", "Flag"]
 
@@ -61,21 +60,6 @@ class AuditContext:
         """The actions completed, assured or embedded, sorted by id."""
         return [action for action in self.actions if action.status in COMPLETE_STATUSES]
 
-    @property
-    def rag_policy(self) -> RagPolicy:
-        return RagPolicy(due_soon_days=int(self.thresholds["due_soon_days"]))
-
     def threshold(self, name: str) -> Any:
         """A configured threshold; every built-in one has a default."""
         return self.thresholds[name]
-
-
-def finding_from(flag: Flag, *, rule: str, severity: Severity) -> Finding:
-    """The runner's half: a rule's flag becomes a finding of that rule."""
-    return Finding(
-        rule=rule,
-        severity=flag.severity or severity,
-        subject=flag.subject,
-        message=flag.message,
-        facts=flag.facts,
-    )

@@ -36,7 +36,6 @@ class Severity(enum.StrEnum):
 
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
-Fact = str | int | float | bool | None | date | list[Any]
 
 
 def _plain_facts(facts: Mapping[str, Any]) -> dict[str, Any]:

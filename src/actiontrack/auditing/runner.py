@@ -15,7 +15,7 @@ from operator import attrgetter
 import attrs
 
 from actiontrack.auditing.config import AuditConfig, Waiver
-from actiontrack.auditing.context import AuditContext, Flag, finding_from
+from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.auditing.registry import RuleSpec
 from actiontrack.domain.clocks import WorkingDays
@@ -135,8 +135,13 @@ def _finding(flag: object, spec: RuleSpec, override: Severity | None) -> Finding
         raise TypeError("a Flag's subject and message must be text")
     if flag.severity is not None and not isinstance(flag.severity, Severity):
         raise TypeError(f"a Flag's severity must be a Severity, not {flag.severity!r}")
-    finding = finding_from(flag, rule=spec.id, severity=spec.severity)
-    return attrs.evolve(finding, severity=override) if override else finding
+    return Finding(
+        rule=spec.id,
+        severity=override or flag.severity or spec.severity,
+        subject=flag.subject,
+        message=flag.message,
+        facts=flag.facts,
+    )
 
 
 def _apply_waivers(

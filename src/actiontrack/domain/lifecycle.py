@@ -51,6 +51,8 @@ __all__ = [
     "COMPLETE_STATUSES",
     "OPEN_STATUSES",
     "change_status",
+    "counting_decisions",
+    "counting_evidence",
     "revise_target",
     "same_person",
 ]
@@ -108,13 +110,8 @@ def change_status(
             f" (allowed next: {choices})",
             record_id=action.id,
         )
-    since = action.reopened_on or date.min
-    _check_gate(
-        action,
-        to,
-        [e for e in evidence if e.action_id == action.id and e.recorded_on >= since],
-        [d for d in decisions if d.action_id == action.id and d.decided_on >= since],
-    )
+    _check_gate(action, to, counting_evidence(action, evidence),
+                counting_decisions(action, decisions))
     changes: dict[str, object] = {"status": to}
     if to == S.REOPENED:
         if on is None:
@@ -209,6 +206,20 @@ def _check_gate(
             + again,
             record_id=action.id,
         )
+
+
+def counting_evidence(action: Action, evidence: Iterable[Evidence]) -> list[Evidence]:
+    """The action's evidence that counts: after a reopen, only what was recorded since."""
+    since = action.reopened_on or date.min
+    return [e for e in evidence if e.action_id == action.id and e.recorded_on >= since]
+
+
+def counting_decisions(
+    action: Action, decisions: Iterable[AssuranceDecision]
+) -> list[AssuranceDecision]:
+    """The action's decisions that count: after a reopen, only those made since."""
+    since = action.reopened_on or date.min
+    return [d for d in decisions if d.action_id == action.id and d.decided_on >= since]
 
 
 def same_person(a: str, b: str) -> bool:

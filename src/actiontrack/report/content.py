@@ -56,8 +56,6 @@ __all__ = [
     "count_by_rag",
     "count_by_status",
     "describe",
-    "long_date",
-    "month_label",
     "sort_key",
     "trend_days",
 ]
@@ -90,22 +88,6 @@ _WORDS: dict[enum.Enum, str] = {
 }
 # Keyed by class too: members of different StrEnums with the same value are equal.
 _WORDS_BY_CLASS = {(type(member), member.value): words for member, words in _WORDS.items()}
-
-
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
-)
-
-
-def long_date(day: date) -> str:
-    """``31 March 2026``, whatever the system's locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def month_label(day: date) -> str:
-    """``Mar 2026``, whatever the system's locale."""
-    return f"{_MONTHS[day.month - 1][:3]} {day.year}"
 
 
 def describe(value: enum.Enum) -> str:

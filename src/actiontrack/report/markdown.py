@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from actiontrack.domain.rag import Rag
+from actiontrack.formatting import long_date
 from actiontrack.report.content import (
     ActionLine,
     EvidenceLine,
     Report,
     ReviewSection,
     describe,
-    long_date,
 )
 
 __all__ = ["render_markdown"]

@@ -30,7 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from actiontrack.domain.models import ActionStatus
 from actiontrack.domain.rag import Rag
-from actiontrack.report.content import ActionLine, Report, describe, long_date, month_label
+from actiontrack.formatting import long_date, month_label
+from actiontrack.report.content import ActionLine, Report, describe
 
 __all__ = ["DATE_FORMAT", "RAG_COLOURS", "build_workbook", "write_workbook"]
 

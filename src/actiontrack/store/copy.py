@@ -55,17 +55,10 @@ class Contents:
 
 
 @attrs.frozen(kw_only=True)
-class CopyReport:
+class CopyReport(Contents):
     """What :func:`copy_store` copied, and how long it took (the copy checked and all)."""
 
-    counts: Mapping[str, int]
-    history_entries: int
-    checksum: str
     seconds: float
-
-    @property
-    def records(self) -> int:
-        return sum(self.counts.values())
 
 
 def copy_store(source_url: str, destination_url: str, *, replace: bool = False) -> CopyReport:

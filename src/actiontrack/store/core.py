@@ -184,9 +184,6 @@ def prepare_commit(
                 RECORD_NOUNS[kind], record_id, expected=base, actual=stored_version
             )
         new = convert.unstructure(change.record)
-        # The model's annotations are not enforced on construction: check them here,
-        # so that nothing a later read would refuse is ever stored.
-        convert.structure(new, type(change.record), path=f'$.{kind}["{record_id}"]')
         if stored is None:
             removed = tombstones[key] if key in tombstones else state.tombstone(kind, record_id)
             version = (removed or 0) + 1
@@ -201,9 +198,12 @@ def prepare_commit(
             for field in changed:
                 entry(kind, record_id, version, ChangeKind.UPDATE, field,
                       stored.get(field), new[field])
+        # The model's annotations are not enforced on construction: converting back
+        # checks them, so nothing a later read would refuse is ever stored.
+        records.append(convert.structure(new, type(change.record),
+                                         path=f'$.{kind}["{record_id}"]'))
         tombstones.pop(key, None)
         working[key] = new
-        records.append(attrs.evolve(change.record, version=version))
     return PreparedCommit(
         commit=commit, at=at, writes=working, tombstones=tombstones, entries=entries,
         records=records,

@@ -336,8 +336,8 @@ class SQLStore:
             restored = restored_state(plan, entries)
             writes = {(kind_of(r), r.id): convert.unstructure(r) for r in plan.records()}
             _write_records(connection, writes)
-            for start in range(0, len(entries), 5000):
-                connection.execute(sa.insert(_HISTORY), entries[start:start + 5000])
+            for chunk in _chunks(entries):
+                connection.execute(sa.insert(_HISTORY), list(chunk))
             if restored["tombstones"]:
                 connection.execute(sa.insert(_TOMBSTONES), [
                     {"kind": kind, "record_id": record_id, "version": version}

@@ -3,41 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
-from actiontrack.domain.lifecycle import same_person
+from actiontrack.domain.lifecycle import counting_decisions, counting_evidence, same_person
 from actiontrack.domain.models import (
-    Action,
     ActionStatus,
-    AssuranceDecision,
     AssuranceOutcome,
-    Evidence,
     EvidenceTier,
 )
 from actiontrack.formatting import long_date
-
-
-def _evidence(context: AuditContext, action: Action) -> list[Evidence]:
-    """The action's evidence that still counts: after a reopen, only what was recorded since."""
-    since = action.reopened_on or date.min
-    return [e for e in context.plan.evidence_for(action.id) if e.recorded_on >= since]
-
-
-def _decisions(context: AuditContext, action: Action) -> list[AssuranceDecision]:
-    """The action's decisions that still count: after a reopen, only those made since."""
-    since = action.reopened_on or date.min
-    return [d for d in context.plan.decisions_for(action.id) if d.decided_on >= since]
 
 
 @rule("closed-without-evidence", severity=Severity.ERROR,
       description="A completed, assured or embedded action with no completion-tier evidence")
 def closed_without_evidence(context: AuditContext) -> Iterator[Flag]:
     for action in context.closed_actions:
-        tiers = {e.tier for e in _evidence(context, action)}
+        tiers = {e.tier for e in counting_evidence(action, context.plan.evidence_for(action.id))}
         if EvidenceTier.COMPLETION not in tiers:
             yield Flag(
                 subject=action.id,
@@ -53,7 +37,7 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
     for action in context.closed_actions:
         if action.status == ActionStatus.COMPLETED:
             continue
-        accepted = [d for d in _decisions(context, action)
+        accepted = [d for d in counting_decisions(action, context.plan.decisions_for(action.id))
                     if d.outcome == AssuranceOutcome.ACCEPTED]
         officer = (action.lead_officer or "").strip()
         facts = {"lead_officer": officer or None, "decisions": [d.id for d in accepted]}
@@ -77,13 +61,13 @@ def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
     for action in context.closed_actions:
         if action.status != ActionStatus.ASSURED:
             continue
-        accepted = [d.decided_on for d in _decisions(context, action)
-                    if d.outcome == AssuranceOutcome.ACCEPTED]
+        decisions = counting_decisions(action, context.plan.decisions_for(action.id))
+        accepted = [d.decided_on for d in decisions if d.outcome == AssuranceOutcome.ACCEPTED]
         if not accepted:
             continue
         assured_on = max(accepted)
         due = add_months(assured_on, months)
-        impact = [e for e in _evidence(context, action)
+        impact = [e for e in counting_evidence(action, context.plan.evidence_for(action.id))
                   if e.tier == EvidenceTier.IMPACT]
         if not impact and context.as_of > due:
             yield Flag(
