@@ -29,9 +29,10 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from actiontrack import auditing, convert, report, service
+from actiontrack import auditing, convert, excel, report, service
 from actiontrack.auditing import output as audit_output
 from actiontrack.demo import load_demo
 from actiontrack.domain.clocks import ENGLAND, end_of_day, local_date
@@ -745,6 +746,91 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
         report.write_report(content, target)
     click.echo(f"Wrote the progress report as of {long_date(day)} to {path}"
                f" ({report.FORMATS[target.suffix.lower()]}).")
+
+
+# -- the partner workbook ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[excel.Progress | None]:
+    """A progress bar on a terminal (standard error); nothing when output is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Starting", total=None)
+
+        def show(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        yield show
+
+
+@cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--agency", help="Only the actions this agency leads (its partner lead's slice).")
+@click.option("--review", "review_id", help="Only the actions of this review.")
+@click.option("--return-to", metavar="TEXT",
+              help="Who the partner sends it back to, as the Instructions sheet says it.")
+@by_option
+@pass_context
+@_reports_errors
+def export_command(ctx: _Context, path: str, agency: str | None, review_id: str | None,
+                   return_to: str | None, by: str) -> None:
+    """Write the partner workbook (.xlsx) for the whole plan, one agency or one review."""
+    with _writing(path), _progress_bar() as progress:
+        result = excel.export_workbook(ctx.existing_store, Path(path), by=by, at=ctx.now(),
+                                       agency=agency, review=review_id, return_to=return_to,
+                                       progress=progress)
+    click.echo(f"Wrote {path}: {result.actions} actions and {result.evidence} evidence items"
+               f" (export {result.export_id}).")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="List each change as old -> new; write nothing.")
+@click.option("--errors-to", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
+              help="If anything is wrong, write a copy of the workbook with each problem"
+              " marked on its cell.")
+@by_option
+@pass_context
+@_reports_errors
+def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | None,
+                   by: str) -> None:
+    """Merge a returned partner workbook into the plan: every change, or none.
+
+    Exit 0: applied, or nothing to apply. Exit 1: conflicts or invalid cells
+    (nothing written). Exit 2: the file is unreadable, unsafe or not an
+    actiontrack workbook.
+    """
+    if not Path(path).is_file():
+        _fail(f"{path}: no such file")
+    with _writing(errors_to or path), _progress_bar() as progress:
+        result = excel.import_workbook(
+            ctx.existing_store, Path(path), by=by, at=ctx.now(), dry_run=dry_run,
+            errors_to=Path(errors_to) if errors_to else None, progress=progress)
+    for notice in result.notices:
+        click.echo(f"note: {notice}")
+    if result.problems:
+        for problem in result.problems:
+            click.echo(f"{'conflict' if problem.conflict else 'error'}: {problem}", err=True)
+        conflicts = len(result.merge.conflicts)
+        click.echo(
+            f"Nothing was imported: {len(result.problems)} problem(s)"
+            + (f", of which {conflicts} conflict(s)" if conflicts else "")
+            + (f". The marked copy is {errors_to}." if errors_to else
+               ". Use --errors-to OUT.xlsx for a copy with each problem marked."), err=True)
+        sys.exit(result.exit_code)
+    for change in result.changes:
+        click.echo(str(change))
+    if dry_run:
+        click.echo(f"Dry run: {len(result.changes)} change(s) would be made; nothing was"
+                   " written.")
+    elif result.applied:
+        click.echo(f"Imported {len(result.changes)} change(s) from {path}.")
+    else:
+        click.echo(f"Nothing to import from {path}: the plan already has everything in it.")
 
 
 # -- stores ------------------------------------------------------------------------

@@ -10,6 +10,8 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── NotFoundError (LookupError)       no record with that kind and id
     ├── ConflictError                     a write named a stale version, or a duplicate id
     ├── ScopeError (PermissionError)      a store scoped to one agency was asked to change another's
+    ├── WorkbookError (ValueError)        a file import cannot read: not a workbook, or not ours
+    │   └── UnsafeWorkbookError           refused unparsed: encrypted, macros, zip or XML bombs
     └── StoreError (OSError)              the store cannot be opened or written
         ├── StoreCorruptError             the file is not a readable actiontrack store
         ├── StoreMissingError             there is no store where one was expected
@@ -43,6 +45,8 @@ __all__ = [
     "StoreNotAvailableError",
     "StoreNotEmptyError",
     "StoreVersionError",
+    "UnsafeWorkbookError",
+    "WorkbookError",
 ]
 
 
@@ -125,6 +129,23 @@ class ScopeError(ActiontrackError, PermissionError):
         self.kind = kind
         self.record_id = record_id
         self.agency = agency
+
+
+class WorkbookError(ActiontrackError, ValueError):
+    """A workbook that import cannot read: unreadable, or not exported by actiontrack.
+
+    Errors in cells a partner typed are not raised: import reports them all
+    at once, each with its cell (see :mod:`actiontrack.excel`).
+    """
+
+
+class UnsafeWorkbookError(WorkbookError):
+    """A file refused before it is parsed, because opening it could be unsafe.
+
+    Encrypted or macro-enabled workbooks, old ``.xls`` files, zip bombs (too
+    large uncompressed, a suspicious compression ratio, too many members),
+    XML entity declarations, and sheets with more rows than the limit.
+    """
 
 
 class StoreError(ActiontrackError, OSError):

@@ -18,14 +18,20 @@ New records get readable ids unless one is given: a review is
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
 import attrs
 
 from actiontrack.domain import lifecycle
+from actiontrack.domain.additions import (
+    check_id,
+    new_action,
+    new_evidence,
+    new_progress_update,
+    next_id,
+)
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import (
     Action,
@@ -48,7 +54,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import RECORD_NOUNS, Plan, Record, kind_of
-from actiontrack.errors import ConflictError, ConversionError, RuleViolation
+from actiontrack.errors import ConflictError, RuleViolation
 from actiontrack.store.protocol import Put, Store
 
 __all__ = [
@@ -68,25 +74,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Record)
-
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,119}")
-
-
-def _check_id(record_id: str, what: str) -> str:
-    """An id people can read, type and put in a file name; anything else is bad input."""
-    if not _ID.fullmatch(record_id):
-        raise ConversionError([
-            f"$.id: {what} id {record_id!r} must start with a letter or digit and use only"
-            " letters, digits and . _ : / - (at most 120 characters)"
-        ])
-    return record_id
-
-
-def _next_id(prefix: str, existing: Iterable[str]) -> str:
-    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
-    numbers = [int(m.group(1)) for key in existing if (m := pattern.match(key))]
-    return f"{prefix}{max(numbers, default=0) + 1}"
-
 
 def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str | None) -> R:
     receipt = store.commit([Put(record)], by=by, at=at, reason=reason)
@@ -130,13 +117,13 @@ def add_partnership(
     store: Store, *, id: str, name: str, kind: PartnershipKind, by: str, at: datetime
 ) -> Partnership:
     return _commit_one(
-        store, Partnership(id=_check_id(id, "partnership"), name=name, kind=kind),
+        store, Partnership(id=check_id(id, "partnership"), name=name, kind=kind),
         by=by, at=at, reason=None,
     )
 
 
 def add_agency(store: Store, *, id: str, name: str, by: str, at: datetime) -> Agency:
-    return _commit_one(store, Agency(id=_check_id(id, "agency"), name=name), by=by, at=at,
+    return _commit_one(store, Agency(id=check_id(id, "agency"), name=name), by=by, at=at,
                        reason=None)
 
 
@@ -180,7 +167,7 @@ def add_review(
     """Add a review; its id is ``<partnership>/<reference>``, so references may repeat."""
     store.get(Partnership, partnership_id)
     review = Review(
-        id=_check_id(f"{partnership_id}/{reference}", "review"),
+        id=check_id(f"{partnership_id}/{reference}", "review"),
         partnership_id=partnership_id,
         reference=reference,
         kind=kind,
@@ -217,10 +204,10 @@ def add_recommendation(
     def build(plan: Plan) -> Recommendation:
         record_id = (
             f"{review_id}/R{number}" if number
-            else _next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
+            else next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
         )
         recommendation = Recommendation(
-            id=_check_id(record_id, "recommendation"),
+            id=check_id(record_id, "recommendation"),
             review_id=review_id,
             number=number or record_id.rsplit("/R", 1)[1],
             text=text,
@@ -281,45 +268,12 @@ def add_action(
     at: datetime,
 ) -> Action:
     """Add an action answering one or more recommendations of one partnership."""
-    if not recommendation_ids:
-        raise RuleViolation("action.needs-recommendation",
-                            "an action must answer at least one recommendation")
-    if status not in (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_PROGRESS):
-        raise RuleViolation(
-            "action.new-status",
-            "a new action starts as proposed, agreed or in_progress; record evidence"
-            " before completing it",
-        )
-    store.get(Agency, lead_agency_id)
-    partnerships = {
-        store.get(Review, store.get(Recommendation, recommendation_id).review_id).partnership_id
-        for recommendation_id in recommendation_ids
-    }
-    if len(partnerships) > 1:
-        raise RuleViolation(
-            "action.one-partnership",
-            "an action's recommendations must all belong to one partnership's reviews"
-            f" (found {', '.join(sorted(partnerships))})",
-        )
-    (partnership_id,) = partnerships
 
     def build(plan: Plan) -> Action:
-        record_id = id
-        if not record_id:  # generated numbers stay sortable: A001, A002, ...
-            number = _next_id(f"{partnership_id}/A", plan.actions).rsplit("/A", 1)[1]
-            record_id = f"{partnership_id}/A{int(number):03d}"
-        return Action(
-            id=_check_id(record_id, "action"),
-            partnership_id=partnership_id,
-            recommendation_ids=tuple(dict.fromkeys(recommendation_ids)),
-            lead_agency_id=lead_agency_id,
-            title=title,
-            original_target_date=target_date,
-            target_date=target_date,
-            lead_officer=lead_officer,
-            deliverable=deliverable,
-            success_measure=success_measure,
-            status=status,
+        return new_action(
+            plan, recommendation_ids=recommendation_ids, lead_agency_id=lead_agency_id,
+            title=title, target_date=target_date, lead_officer=lead_officer,
+            deliverable=deliverable, success_measure=success_measure, status=status, id=id,
         )
 
     if id:
@@ -379,17 +333,8 @@ def add_progress_update(
     store: Store, action_id: str, text: str, *, on: date | None = None, by: str, at: datetime
 ) -> ProgressUpdate:
     """Add a dated note to an action; earlier notes are never overwritten."""
-    store.get(Action, action_id)
-    if not text.strip():
-        raise RuleViolation("update.empty", "a progress update needs some text",
-                            record_id=action_id)
-    return _commit_new(store, lambda plan: ProgressUpdate(
-        id=_next_id(f"{action_id}/U", (u.id for u in plan.updates_for(action_id))),
-        action_id=action_id,
-        on=on or local_date(at),
-        by=by,
-        text=text.strip(),
-    ), by=by, at=at)
+    return _commit_new(store, lambda plan: new_progress_update(
+        plan, action_id, text, on=on or local_date(at), by=by), by=by, at=at)
 
 
 def add_evidence(
@@ -405,27 +350,9 @@ def add_evidence(
     at: datetime,
 ) -> Evidence:
     """Record evidence that an action was done (completion) or made a difference (impact)."""
-    store.get(Action, action_id)
-    if about_date > local_date(at):
-        raise RuleViolation(
-            "evidence.future-date",
-            f"evidence cannot be about a day that has not happened ({about_date.isoformat()})",
-            record_id=action_id,
-        )
-    if not title.strip():
-        raise RuleViolation("evidence.needs-title", "evidence needs a title saying what it is",
-                            record_id=action_id)
-    return _commit_new(store, lambda plan: Evidence(
-        id=_next_id(f"{action_id}/E", (e.id for e in plan.evidence_for(action_id))),
-        action_id=action_id,
-        tier=tier,
-        kind=kind,
-        title=title.strip(),
-        about_date=about_date,
-        recorded_on=local_date(at),
-        recorded_by=by,
-        link=link,
-    ), by=by, at=at)
+    return _commit_new(store, lambda plan: new_evidence(
+        plan, action_id, tier=tier, kind=kind, title=title, about_date=about_date, link=link,
+        today=local_date(at), by=by), by=by, at=at)
 
 
 def record_assurance_decision(
@@ -473,7 +400,7 @@ def record_assurance_decision(
                 record_id=action_id,
             )
     decision = AssuranceDecision(
-        id=_next_id(f"{action_id}/D", (d.id for d in plan.decisions_for(action_id))),
+        id=next_id(f"{action_id}/D", (d.id for d in plan.decisions_for(action_id))),
         action_id=action_id,
         outcome=outcome,
         decided_on=decided_on or today,
@@ -526,9 +453,9 @@ def add_learning_activity(
         raise RuleViolation("learning.reach", "reach is a number of people, 0 or more")
 
     def build(plan: Plan) -> LearningActivity:
-        record_id = id or _next_id(f"{partnership_id}/L", plan.learning_activities)
+        record_id = id or next_id(f"{partnership_id}/L", plan.learning_activities)
         return LearningActivity(
-            id=_check_id(record_id, "learning activity"),
+            id=check_id(record_id, "learning activity"),
             partnership_id=partnership_id,
             kind=kind,
             title=title,

@@ -1,0 +1,186 @@
+"""The Excel round-trip for partner leads: export a workbook, import it back safely.
+
+::
+
+    from actiontrack.excel import export_workbook, import_workbook
+
+    export_workbook(store, Path("police.xlsx"), agency="police", by="Business unit", at=now)
+    # ... the partner lead edits it in Excel or LibreOffice and sends it back ...
+    result = import_workbook(store, Path("police.xlsx"), by="Business unit", at=now)
+    result.exit_code  # 0 applied (or nothing to apply), 1 problems: nothing was written
+
+Import checks the file before anything parses it (:mod:`.safety`), reads the
+cells (:mod:`.reading`), merges them three ways with the plan as it is now
+(:mod:`.merge`), and commits every change in one unit of work, or none. A
+workbook that cannot be read, is unsafe or was not exported by actiontrack
+raises :class:`~actiontrack.errors.WorkbookError`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from actiontrack.domain.clocks import local_date
+from actiontrack.errors import NotFoundError, WorkbookError
+from actiontrack.excel import layout
+from actiontrack.excel.annotate import annotate_workbook
+from actiontrack.excel.export import ExportInfo, Progress, write_workbook
+from actiontrack.excel.files import replace_atomically
+from actiontrack.excel.merge import Change, ImportPlan, Notice, Problem, merge_workbook
+from actiontrack.excel.reading import read_workbook
+from actiontrack.excel.safety import Limits, check_workbook_file
+from actiontrack.store.protocol import Put, Store
+
+__all__ = [
+    "Change",
+    "ExportResult",
+    "ImportResult",
+    "Limits",
+    "Notice",
+    "Problem",
+    "Progress",
+    "export_workbook",
+    "import_workbook",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ExportResult:
+    path: Path
+    export_id: str
+    actions: int
+    evidence: int
+
+
+def _check_suffix(path: Path) -> None:
+    if path.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{path.name}: a partner workbook is an .xlsx file; name it"
+                            f" {path.stem}.xlsx")
+
+
+def export_workbook(
+    store: Store,
+    path: Path,
+    *,
+    by: str,
+    at: datetime,
+    agency: str | None = None,
+    review: str | None = None,
+    return_to: str | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the partner workbook for the whole plan, one agency, or one review.
+
+    The file appears whole or not at all. An empty plan gives the blank
+    template a partnership can paste an existing tracker into.
+    """
+    _check_suffix(path)
+    plan = store.snapshot()
+    if agency is not None and agency not in plan.agencies:
+        raise NotFoundError("agency", agency)
+    if review is not None and review not in plan.reviews:
+        raise NotFoundError("review", review)
+    info = ExportInfo(export_id=str(uuid.uuid4()), exported_at=at, exported_by=by,
+                      store=store.identity, agency=agency, review=review, return_to=return_to)
+    with replace_atomically(path) as temporary:
+        actions, evidence = write_workbook(plan, temporary, info, today=local_date(at),
+                                           progress=progress)
+    return ExportResult(path=path, export_id=info.export_id, actions=actions,
+                        evidence=evidence)
+
+
+@attrs.frozen(kw_only=True)
+class ImportResult:
+    """What an import found and did. Nothing was written unless ``applied``."""
+
+    export_id: str
+    merge: ImportPlan
+    applied: bool
+    dry_run: bool
+    errors_to: Path | None = None
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return self.merge.changes
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.merge.problems
+
+    @property
+    def notices(self) -> tuple[Notice, ...]:
+        return self.merge.notices
+
+    @property
+    def exit_code(self) -> int:
+        """0 applied, or nothing to apply, or a clean dry run; 1 problems (nothing written)."""
+        return 1 if self.problems else 0
+
+
+_VALUE_SHEETS = (layout.ACTIONS, layout.EVIDENCE)
+
+
+def import_workbook(
+    store: Store,
+    path: Path,
+    *,
+    by: str,
+    at: datetime,
+    dry_run: bool = False,
+    errors_to: Path | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Merge a returned workbook into the plan: every change, or none.
+
+    With ``errors_to``, problems are also written as an annotated copy of the
+    workbook. Raises :class:`~actiontrack.errors.WorkbookError` (nothing
+    written) for a file that is unsafe, unreadable or not an actiontrack
+    workbook, or that was exported from another store.
+    """
+    _check_suffix(path)
+    if errors_to is not None:
+        _check_suffix(errors_to)
+
+    def step(what: str, done: int) -> None:
+        if progress is not None:
+            progress(what, done, 4)
+
+    step("Checking the file", 0)
+    scan = check_workbook_file(path, limits or Limits())
+    hidden_formulas = [sheet for sheet, cells in scan.formula_cells.items()
+                       if cells and sheet not in _VALUE_SHEETS]
+    if hidden_formulas:
+        raise WorkbookError(f"{path.name}: sheet {hidden_formulas[0]!r} has formulas, but"
+                            " actiontrack never writes any there; export a fresh workbook")
+    step("Reading the cells", 1)
+    book = read_workbook(path)
+    if book.export.get("store") != store.identity:
+        raise WorkbookError(
+            f"{path.name} was exported from another plan (store {book.export.get('store')!r});"
+            " import it into the store it came from"
+        )
+    step("Comparing with the plan", 2)
+    merged = merge_workbook(
+        store.snapshot(), book, today=local_date(at), by=by,
+        formula_cells={sheet: scan.formula_cells.get(sheet, ()) for sheet in _VALUE_SHEETS},
+    )
+    export_id = book.export.get("export_id", "")
+    if merged.problems:
+        if errors_to is not None:
+            step("Marking the problems", 3)
+            annotate_workbook(path, errors_to, merged.problems)
+        return ImportResult(export_id=export_id, merge=merged, applied=False, dry_run=dry_run,
+                            errors_to=errors_to)
+    applied = False
+    if merged.records and not dry_run:
+        step("Writing the changes", 3)
+        store.commit([Put(record) for record in merged.records], by=by, at=at,
+                     reason=f"workbook {path.name} (export {export_id})")
+        applied = True
+    step("Done", 4)
+    return ImportResult(export_id=export_id, merge=merged, applied=applied, dry_run=dry_run)

@@ -1,0 +1,95 @@
+"""Cell values both ways: what export writes for a value, and what import makes of a cell.
+
+A workbook cannot hold every character a record may (control characters),
+and spreadsheet programs store line breaks as ``\\n``; :func:`sheet_text` is
+the one mapping from stored text to cell text. Import compares cells in that
+form, so text that had to be changed on the way out is not mistaken for an edit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import TypeAlias
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+__all__ = [
+    "FORMULA_STARTS",
+    "MAX_TEXT",
+    "CellValue",
+    "cell_date",
+    "cell_text",
+    "sheet_text",
+]
+
+#: What python-calamine gives for a cell (an empty cell is ``""``).
+CellValue: TypeAlias = str | float | int | bool | date | datetime | time | timedelta | None
+
+#: The most characters an Excel cell holds.
+MAX_TEXT = 32_767
+#: First characters that make Excel read typed text as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+_LINE_BREAKS = re.compile(r"\r\n?")
+_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def sheet_text(value: str) -> str:
+    """Stored text as a cell holds it: no control characters, ``\\n`` line breaks, trimmed."""
+    if value.isprintable() and len(value) <= MAX_TEXT and value == value.strip():
+        return value  # the usual case, checked at C speed
+    text = _LINE_BREAKS.sub("\n", value)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text.strip()[:MAX_TEXT]
+
+
+def cell_text(value: CellValue) -> str | None:
+    """The text of a cell, trimmed; ``None`` for an empty one.
+
+    A number typed into a text column is read as its digits (``12.0`` is
+    ``"12"``), a date as ``YYYY-MM-DD``.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = sheet_text(value)
+        return text or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def cell_date(value: CellValue) -> date | None:
+    """The date in a cell; ``None`` for an empty one.
+
+    Raises :class:`ValueError` saying what was found. Dates typed as text are
+    read as ``31/03/2027`` (day first, as in England) or ``2027-03-31``.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            raise ValueError(f"expected a date without a time, got {value.isoformat(sep=' ')}")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            if match := _UK_DATE.fullmatch(text):
+                day, month, year = (int(part) for part in match.groups())
+                return date(year, month, day)
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date such as 31/03/2027, got {cell_text(value)!r}")

@@ -1,0 +1,440 @@
+"""Write a plan, or one agency's slice of it, as the partner workbook (see :mod:`.layout`).
+
+The workbook is written by openpyxl in write-only mode, row by row, so a
+national plan streams to disk without being held as cells in memory. Each
+column has one prepared cell per style (locked and shaded, or open to edit;
+a date; text that starts like a formula), reused for every row.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import attrs
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
+from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import Rag, RagPolicy, rag
+from actiontrack.excel import layout
+from actiontrack.excel.cells import FORMULA_STARTS, sheet_text
+from actiontrack.excel.layout import Column, ValueKind
+from actiontrack.formatting import long_date
+
+__all__ = ["ExportInfo", "Progress", "action_values", "write_workbook"]
+
+#: A write-only sheet; openpyxl's type stubs leave out most of what it shares with
+#: ``Worksheet`` (validations, formatting, protection, dimensions).
+_Sheet: TypeAlias = Any
+
+#: Called now and then with (what is being done, how far, out of how much).
+Progress = Callable[[str, int, int], None]
+
+#: Blank rows left under the existing ones for new actions and new evidence.
+BLANK_ACTION_ROWS = 100
+BLANK_EVIDENCE_ROWS = 200
+DATE_FORMAT = "dd/mm/yyyy"
+RAG_FILLS = {Rag.RED: "FF7C80", Rag.AMBER: "FFC000", Rag.GREEN: "92D050",
+             Rag.BLUE: "9DC3E6", Rag.GREY: "BFBFBF"}
+_READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_PROGRESS_EVERY = 2_000
+
+
+@attrs.frozen(kw_only=True)
+class ExportInfo:
+    """What the Export sheet records, so that import can check where a workbook came from."""
+
+    export_id: str
+    exported_at: datetime
+    exported_by: str
+    store: str
+    agency: str | None = None
+    review: str | None = None
+    return_to: str | None = None
+
+    def rows(self) -> list[list[str]]:
+        return [
+            ["format", layout.FORMAT],
+            ["export_id", self.export_id],
+            ["exported_at", self.exported_at.isoformat()],
+            ["exported_by", self.exported_by],
+            ["store", self.store],
+            ["agency", self.agency or ""],
+            ["review", self.review or ""],
+            ["return_to", self.return_to or ""],
+        ]
+
+
+def action_values(plan: Plan, action: Action, today: date) -> list[object]:
+    """The cells of one action's row, in :data:`layout.ACTION_COLUMNS` order."""
+    recommendations = [plan.recommendations[r] for r in action.recommendation_ids
+                       if r in plan.recommendations]
+    if len(recommendations) == 1:
+        recommendation_text = recommendations[0].text
+    else:
+        recommendation_text = "\n".join(f"{r.number}. {r.text}" for r in recommendations)
+    updates = plan.updates_for(action.id)
+    latest = f"{long_date(updates[-1].on)}: {updates[-1].text}" if updates else None
+    return [
+        action.id,
+        ", ".join(review.reference for review in plan.reviews_of(action)),
+        ", ".join(action.recommendation_ids),
+        recommendation_text,
+        action.lead_agency_id,
+        action.title,
+        action.deliverable,
+        action.success_measure,
+        action.original_target_date,
+        rag(action, today, RagPolicy()).value,
+        action.status.value,
+        action.target_date,
+        None,
+        action.lead_officer,
+        action.hold_reason,
+        action.hold_review_date,
+        action.successor_id,
+        latest,
+        None,
+    ]
+
+
+class _CellMaker:
+    """Prepared cells for one column: one object per style, filled anew for each row."""
+
+    def __init__(self, sheet: _Sheet, column: Column, *, locked: bool) -> None:
+        def prepared(quoted: bool = False) -> Cell:
+            cell = WriteOnlyCell(sheet)
+            cell.protection = Protection(locked=locked)
+            if locked:
+                cell.fill = _READ_ONLY_FILL
+            if column.wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell.alignment = Alignment(vertical="top")
+            if column.kind is ValueKind.DATE:
+                cell.number_format = DATE_FORMAT
+            cell.quotePrefix = quoted
+            return cell
+
+        self._plain = prepared()
+        self._quoted = prepared(quoted=True)
+
+    def __call__(self, value: object) -> Cell:
+        """The column's cell holding ``value`` (text already :func:`cleaned <_clean>`)."""
+        if type(value) is str:
+            cell = self._quoted if value.startswith(FORMULA_STARTS) else self._plain
+            cell.value = value
+            cell.data_type = "s"  # never a formula, whatever its first character
+            return cell
+        cell = self._plain
+        cell.value = value  # type: ignore[assignment]  # a date, a number or None
+        return cell
+
+
+def _clean(values: Iterable[object]) -> list[object]:
+    """Text as a cell holds it (:func:`sheet_text`), empty text as an empty cell."""
+    return [(sheet_text(value) or None) if type(value) is str else value for value in values]
+
+
+def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
+    """Values of one column of a hidden sheet: plain, except text that starts like a formula."""
+    text_cell = WriteOnlyCell(sheet)
+
+    def make(value: object) -> object:
+        if type(value) is str and value.startswith(FORMULA_STARTS):
+            text_cell.value = value
+            text_cell.data_type = "s"
+            return text_cell
+        return value
+
+    return make
+
+
+def _rows_of_cells(sheet: _Sheet, values: Iterable[object],
+                   row_index: int) -> Iterator[Cell]:
+    """openpyxl's ``_values_to_row`` without its exception for every prepared cell.
+
+    openpyxl first tries each value as a plain value and only takes it as a
+    cell when that raises; with millions of styled cells the exceptions
+    cost a quarter of an export. Plain values share one unstyled cell, as
+    openpyxl's own version does.
+    """
+    plain = WriteOnlyCell(sheet)
+    for column_index, value in enumerate(values, 1):
+        if value is None:
+            continue
+        if isinstance(value, Cell):
+            cell = value
+        else:
+            plain.value = value  # type: ignore[assignment]  # what openpyxl's append takes
+            cell = plain
+        cell.column = column_index
+        cell.row = row_index
+        yield cell
+
+
+def _new_sheet(workbook: Workbook, title: str) -> _Sheet:
+    sheet = workbook.create_sheet(title)
+    assert isinstance(sheet, WriteOnlyWorksheet)
+    sheet._values_to_row = types.MethodType(_rows_of_cells, sheet)  # type: ignore[attr-defined]
+    return sheet
+
+
+def _set_widths(sheet: _Sheet, columns: Sequence[Column]) -> None:
+    """Column widths, and the header row and id column frozen (before any row is written)."""
+    sheet.freeze_panes = "B2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+
+
+def _header(sheet: _Sheet, columns: Sequence[Column]) -> list[Cell]:
+    cells = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        editable = "You may change this column." if column.editable else (
+            "Fill this in on a new row." if column.new else "For information: do not change.")
+        cell.comment = Comment(f"{column.help}\n\n{editable}", "actiontrack", width=300,
+                               height=120)
+        cells.append(cell)
+    return cells
+
+
+def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
+    """Lock read-only cells (no password) and filter every column."""
+    last_letter = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A1:{last_letter}{last_row}"
+    protection = sheet.protection
+    protection.sheet = True
+    # What a partner may still do on the protected sheet.
+    for allowed in ("autoFilter", "sort", "formatColumns", "formatRows", "formatCells"):
+        setattr(protection, allowed, False)
+
+
+def _lists(plan: Plan, actions: Sequence[Action]) -> dict[str, list[str]]:
+    return {
+        "statuses": [status.value for status in ActionStatus],
+        "agencies": sorted(plan.agencies),
+        "tiers": [tier.value for tier in EvidenceTier],
+        "kinds": [kind.value for kind in EvidenceKind],
+        "recommendations": sorted(plan.recommendations),
+        "actions": [action.id for action in actions],
+    }
+
+
+def _validate(sheet: _Sheet, columns: Sequence[Column], lists: dict[str, list[str]],
+              first_row: int, last_row: int) -> None:
+    """Drop-down lists fed from the Lists sheet, and dates that must be dates."""
+    names = list(lists)
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        cells = f"{letter}{first_row}:{letter}{last_row}"
+        if column.choices is not None:
+            source = get_column_letter(names.index(column.choices) + 1)
+            count = max(len(lists[column.choices]), 1)
+            strict = column.kind is ValueKind.LIST
+            validation = DataValidation(
+                type="list",
+                formula1=f"{quote_sheetname(layout.LISTS)}!${source}$2:${source}${count + 1}",
+                allow_blank=True, showErrorMessage=True,
+                errorStyle="stop" if strict else "information",
+                error=f"Pick a value from the list for {column.header}.",
+                errorTitle=column.header,
+            )
+        elif column.kind is ValueKind.DATE and (column.editable or column.new):
+            validation = DataValidation(
+                type="date", operator="between", formula1="1", formula2="73050",
+                allow_blank=True, showErrorMessage=True, errorStyle="stop",
+                errorTitle=column.header,
+                error="Type a date, such as 31/03/2027.",
+            )
+        else:
+            continue
+        validation.add(cells)
+        sheet.data_validations.append(validation)
+
+
+def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
+    letter = get_column_letter([c.key for c in columns].index("rag") + 1)
+    cells = f"{letter}2:{letter}{last_row}"
+    for value, colour in RAG_FILLS.items():
+        sheet.conditional_formatting.add(cells, CellIsRule(  # type: ignore[no-untyped-call]
+            operator="equal", formula=[f'"{value.value}"'],
+            fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+
+
+def _rows(makers: Sequence[_CellMaker], values: Iterable[Sequence[object]]
+          ) -> Iterator[list[Cell]]:
+    for row in values:
+        yield [make(value) for make, value in zip(makers, row, strict=True)]
+
+
+def write_workbook(
+    plan: Plan,
+    path: Path,
+    info: ExportInfo,
+    *,
+    today: date,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Write the workbook for ``info``'s scope; return (actions, evidence items) written."""
+    actions = [
+        action for action in (plan.actions[key] for key in sorted(plan.actions))
+        if (info.agency is None or action.lead_agency_id == info.agency)
+        and (info.review is None
+             or any(review.id == info.review for review in plan.reviews_of(action)))
+    ]
+    evidence = [item for action in actions for item in plan.evidence_for(action.id)]
+    total = len(actions) * 2 + len(evidence)
+    done = 0
+
+    def tick(count: int = 1) -> None:
+        nonlocal done
+        done += count
+        if progress is not None and done % _PROGRESS_EVERY < count:
+            progress("Writing the workbook", done, total)
+
+    workbook = Workbook(write_only=True)
+    lists = _lists(plan, actions)
+    _instructions(_new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
+
+    # Actions: the rows that exist, locked where they are read-only, then blank rows.
+    sheet = _new_sheet(workbook, layout.ACTIONS)
+    columns = layout.ACTION_COLUMNS
+    _set_widths(sheet, columns)
+    sheet.append(_header(sheet, columns))
+    existing = [_CellMaker(sheet, c, locked=not c.editable) for c in columns]
+    blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
+    mirror: list[list[object]] = []
+    for action in actions:
+        values = _clean(action_values(plan, action, today))
+        mirror.append([action.id, action.version, *values[1:]])
+        sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
+        tick()
+    for _ in range(BLANK_ACTION_ROWS):
+        sheet.append([make(None) for make in blank])
+    last = len(actions) + BLANK_ACTION_ROWS + 1
+    _protect(sheet, columns, last)
+    _validate(sheet, columns, lists, 2, last)
+    _colour_rag(sheet, columns, last)
+
+    # Evidence: what is recorded (all read-only), then blank rows for new items.
+    sheet = _new_sheet(workbook, layout.EVIDENCE)
+    columns = layout.EVIDENCE_COLUMNS
+    _set_widths(sheet, columns)
+    sheet.append(_header(sheet, columns))
+    existing = [_CellMaker(sheet, c, locked=True) for c in columns]
+    blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
+    for item in evidence:
+        values = _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
+                         item.about_date, item.link, item.recorded_on, item.recorded_by))
+        sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
+        tick()
+    for _ in range(BLANK_EVIDENCE_ROWS):
+        sheet.append([make(None) for make in blank])
+    last = len(evidence) + BLANK_EVIDENCE_ROWS + 1
+    _protect(sheet, columns, last)
+    _validate(sheet, columns, lists, 2, last)
+
+    # Lists, then what import needs to merge: who exported what, and the rows as exported.
+    sheet = _new_sheet(workbook, layout.LISTS)
+    sheet.sheet_state = "hidden"
+    sheet.append(list(lists))
+    makers = [_hidden_maker(sheet) for _ in lists]
+    longest = max(len(values) for values in lists.values())
+    for index in range(longest):
+        sheet.append([make(values[index]) if index < len(values) else None
+                      for make, values in zip(makers, lists.values(), strict=True)])
+
+    sheet = _new_sheet(workbook, layout.EXPORT)
+    sheet.sheet_state = "veryHidden"
+    for pair in info.rows():
+        sheet.append(pair)
+
+    sheet = _new_sheet(workbook, layout.AS_EXPORTED)
+    sheet.sheet_state = "veryHidden"
+    headings = ["Action id", "Version", *(c.header for c in layout.ACTION_COLUMNS[1:])]
+    sheet.append(headings)
+    makers = [_hidden_maker(sheet) for _ in headings]
+    for row in mirror:
+        sheet.append([make(value) for make, value in zip(makers, row, strict=True)])
+        tick()
+
+    if progress is not None:
+        progress("Saving the workbook", total, total)
+    workbook.save(path)
+    return len(actions), len(evidence)
+
+
+def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> None:
+    sheet.column_dimensions["A"].width = 110
+    title = WriteOnlyCell(sheet, value="Action plan: your updates")
+    title.font = Font(bold=True, size=16)
+    heading = Font(bold=True, size=12)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    scope = "every agency" if info.agency is None else (
+        plan.agencies[info.agency].name if info.agency in plan.agencies else info.agency)
+    send_to = info.return_to or "the partnership's business manager who sent it to you"
+    paragraphs: list[tuple[str, bool]] = [
+        (f"Exported on {long_date(today)} for {scope}"
+         + (f", review {info.review}" if info.review else "") + ".", False),
+        ("What to do", True),
+        ("1. On the Actions sheet, update your actions: the white columns are yours to"
+         " change; grey columns are for information and are locked.", False),
+        ("2. Status: pick from the drop-down list. An action can be completed only once"
+         " completion evidence is on the plan; add it on the Evidence sheet first (or in"
+         " the same return).", False),
+        ("3. Target date: type the new date (as 31/03/2027) and say why in 'Reason for new"
+         " date'. The original target is always kept.", False),
+        ("4. New progress update: say what has happened since the last update. It is"
+         " added to the plan with the date it is imported; earlier updates are kept.", False),
+        ("5. To put an action on hold, give the reason and a review date. To mark it"
+         " superseded, give the action that replaces it.", False),
+        ("6. Evidence: add a row under the existing items with the action id, tier"
+         " (completion or impact), kind, title and the date it is about.", False),
+        ("7. New actions: use the empty rows at the bottom of the Actions sheet and leave"
+         " the action id empty; fill in the recommendation, lead agency, action, target"
+         " date and status.", False),
+        ("Please do not", True),
+        ("Change the action ids, rename the column headings or delete the hidden sheets."
+         " You may sort and filter rows, and add columns of your own: they are ignored."
+         " Deleting a row deletes nothing from the plan.", False),
+        ("When you have finished", True),
+        (f"Save the workbook as .xlsx (not .xls or .xlsm) and send it back to {send_to}."
+         " If someone else changed the same thing in the meantime, you will be asked"
+         " which is right; nothing you typed is lost.", False),
+        ("Statuses", True),
+        ("proposed, agreed, in_progress, completed (needs completion evidence), assured"
+         " (decided by the assurance group), embedded (needs impact evidence), on_hold,"
+         " superseded, reopened.", False),
+        ("Agencies", True),
+        *((f"{agency.id}: {agency.name}", False)
+          for agency in (plan.agencies[key] for key in sorted(plan.agencies))),
+        ("Privacy", True),
+        ("Do not type names, dates of birth, addresses or NHS numbers of children, adults"
+         " or family members. Use the review's pseudonym.", False),
+    ]
+    sheet.append([title])
+    for text, is_heading in paragraphs:
+        cell = WriteOnlyCell(sheet, value=sheet_text(text))
+        cell.data_type = "s"
+        if is_heading:
+            sheet.append([])
+            cell.font = heading
+        else:
+            cell.alignment = wrap
+        sheet.append([cell])

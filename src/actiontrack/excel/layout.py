@@ -1,0 +1,141 @@
+"""What the partner workbook holds, column by column: the one place both export and import read.
+
+A workbook has these sheets:
+
+- **Instructions**: plain English for the partner lead;
+- **Actions**: one row per action, then blank rows for new actions;
+- **Evidence**: the evidence already recorded, then blank rows for new items;
+- **Lists** (hidden): the values the drop-down lists offer;
+- **Export** (very hidden): who exported what, when, from which store;
+- **As exported** (very hidden): every action row as it was exported, with
+  its record id and version: the base of the three-way merge on import.
+
+Import finds columns by their header, so a partner may move, sort, filter or
+add columns; headers must keep their text.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_COLUMNS",
+    "AS_EXPORTED",
+    "EVIDENCE",
+    "EVIDENCE_COLUMNS",
+    "EXPORT",
+    "FORMAT",
+    "INSTRUCTIONS",
+    "LISTS",
+    "Column",
+    "ValueKind",
+    "column_named",
+]
+
+FORMAT = "actiontrack-workbook/1"
+
+INSTRUCTIONS = "Instructions"
+ACTIONS = "Actions"
+EVIDENCE = "Evidence"
+LISTS = "Lists"
+EXPORT = "Export"
+AS_EXPORTED = "As exported"
+
+
+class ValueKind(enum.Enum):
+    TEXT = "text"  # free text, kept as typed (trimmed)
+    DATE = "date"  # a real Excel date
+    LIST = "list"  # one of a drop-down list's values
+
+
+@attrs.frozen
+class Column:
+    """One column of a sheet.
+
+    ``key`` names the record field it shows, or an input that is not a field
+    (``new_update``, ``target_reason``) or a value worked out for the reader
+    (``rag``, ``review``). ``editable`` cells of existing rows may be changed;
+    ``new`` cells may be filled in on blank rows to add a record.
+    """
+
+    key: str
+    header: str
+    width: int
+    kind: ValueKind = ValueKind.TEXT
+    editable: bool = False
+    new: bool = False
+    wrap: bool = False
+    #: The Lists sheet column a drop-down takes its values from.
+    choices: str | None = None
+    #: What the Instructions sheet says of it.
+    help: str = ""
+
+
+ACTION_COLUMNS: tuple[Column, ...] = (
+    Column("id", "Action id", 16, help="The action's reference. Leave it as it is; leave it"
+           " empty on a new row."),
+    Column("review", "Review", 18, help="The review the action comes from."),
+    Column("recommendation_ids", "Recommendations", 22, new=True, choices="recommendations",
+           help="The recommendation(s) the action answers; on a new row, pick one or type"
+           " several ids separated by commas."),
+    Column("recommendation_text", "Recommendation", 40, wrap=True,
+           help="What the review recommended."),
+    Column("lead_agency_id", "Lead agency", 14, kind=ValueKind.LIST, new=True,
+           choices="agencies", help="The agency that leads the action."),
+    Column("title", "Action", 40, wrap=True, new=True, help="What will be done."),
+    Column("deliverable", "Deliverable", 28, wrap=True, new=True,
+           help="What will exist when it is done."),
+    Column("success_measure", "Success measure", 28, wrap=True, new=True,
+           help="How the partnership will know it made a difference."),
+    Column("original_target_date", "Original target", 13, kind=ValueKind.DATE,
+           help="The target date first agreed; it never changes."),
+    Column("rag", "RAG", 8, help="Red: overdue. Amber: due within 28 days, moved from its"
+           " original date, or on hold. Green: on track. Blue: done. Grey: replaced."),
+    Column("status", "Status", 14, kind=ValueKind.LIST, editable=True, new=True,
+           choices="statuses", help="Where the action is. Pick from the list."),
+    Column("target_date", "Target date", 13, kind=ValueKind.DATE, editable=True, new=True,
+           help="The current target date. To move it, type the new date and the reason"
+           " in the next column."),
+    Column("target_reason", "Reason for new date", 28, wrap=True, editable=True,
+           help="Why the target date moved; needed whenever you change it."),
+    Column("lead_officer", "Lead officer", 18, editable=True, new=True,
+           help="The named person responsible (a role is fine)."),
+    Column("hold_reason", "On hold: reason", 24, wrap=True, editable=True,
+           help="Needed when you put an action on hold."),
+    Column("hold_review_date", "On hold: review date", 13, kind=ValueKind.DATE, editable=True,
+           help="When an action on hold will be looked at again."),
+    Column("successor_id", "Replaced by action", 16, editable=True,
+           help="When an action is superseded, the action id that replaces it."),
+    Column("latest_update", "Latest update", 40, wrap=True,
+           help="The most recent progress update already on the plan."),
+    Column("new_update", "New progress update", 40, wrap=True, editable=True, new=True,
+           help="Type what has happened since the last update. It is added with today's"
+           " date; earlier updates are kept."),
+)
+
+EVIDENCE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "Evidence id", 18, help="The evidence reference; empty on a new row."),
+    Column("action_id", "Action id", 16, new=True, choices="actions",
+           help="The action the evidence is for."),
+    Column("tier", "Tier", 12, kind=ValueKind.LIST, new=True, choices="tiers",
+           help="completion: it was done. impact: it made a difference."),
+    Column("kind", "Kind", 16, kind=ValueKind.LIST, new=True, choices="kinds",
+           help="What sort of evidence it is."),
+    Column("title", "Title", 40, wrap=True, new=True, help="What the evidence is."),
+    Column("about_date", "Evidence date", 13, kind=ValueKind.DATE, new=True,
+           help="The day the evidence is about (the audit was run, the training held)."),
+    Column("link", "Link", 30, new=True, help="Where the evidence is kept, if it has a link."),
+    Column("recorded_on", "Recorded on", 13, kind=ValueKind.DATE,
+           help="When it was put on the plan."),
+    Column("recorded_by", "Recorded by", 16, help="Who put it on the plan."),
+)
+
+
+def column_named(columns: tuple[Column, ...], key: str) -> Column:
+    for column in columns:
+        if column.key == key:
+            return column
+    raise KeyError(key)

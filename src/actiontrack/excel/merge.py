@@ -1,0 +1,658 @@
+"""The three-way merge of a returned workbook into the plan, as pure functions of their inputs.
+
+For every editable cell of every action row there are three values: the
+value as exported (kept hidden in the workbook), the value stored now, and
+the value in the returned workbook. Changed only in the workbook: applied.
+Changed only in the store since the export: kept. Changed in both to
+different values: a conflict, reported with its cell and the three values.
+
+Every change goes through the domain's rules (lifecycle gates, new-record
+checks); what they refuse becomes a problem on the cell that asked for it.
+The result is an :class:`ImportPlan`: the records to commit together, the
+changes in words, and the problems. Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import TypeAlias, TypeVar
+
+import attrs
+
+from actiontrack.domain import lifecycle
+from actiontrack.domain.additions import new_action, new_evidence, new_progress_update
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    Evidence,
+    EvidenceKind,
+    EvidenceTier,
+)
+from actiontrack.domain.plan import Plan, Record
+from actiontrack.errors import ActiontrackError, NotFoundError, RuleViolation
+from actiontrack.excel import layout
+from actiontrack.excel.cells import CellValue, cell_date, cell_text, sheet_text
+from actiontrack.excel.layout import ValueKind
+from actiontrack.excel.reading import ReturnedWorkbook, Table
+
+__all__ = ["Change", "ImportPlan", "Notice", "Problem", "merge_workbook", "shown"]
+
+E = TypeVar("E", bound=enum.Enum)
+
+#: A cell's value once read: text, a date, or empty.
+Value: TypeAlias = str | date | None
+
+#: The fields of an action a workbook may change, merged cell by cell.
+MERGED = ("lead_officer", "hold_reason", "hold_review_date", "successor_id", "target_date",
+          "status")
+_POSITION = {column.key: position for position, column in enumerate(layout.ACTION_COLUMNS)}
+_KIND = {column.key: column.kind for column in (*layout.ACTION_COLUMNS,
+                                                 *layout.EVIDENCE_COLUMNS)}
+_LIST_SEPARATORS = re.compile(r"[,;\s]+")
+
+
+def shown(value: object) -> str:
+    """A value as a partner would type it, for messages: dates as 31/03/2027."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return repr(str(value))
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """Why a cell or row cannot be imported; any problem stops the whole import."""
+
+    sheet: str
+    cell: str
+    message: str
+    record_id: str | None = None
+    conflict: bool = False
+
+    def __str__(self) -> str:
+        about = f" ({self.record_id})" if self.record_id else ""
+        return f"{self.sheet}!{self.cell}{about}: {self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class Notice:
+    """Something import ignored, and why; it does not stop the import."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}: {self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One change import makes: a field of a record from old to new, or a record added."""
+
+    record_id: str
+    field: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.field}: {self.old} -> {self.new}"
+
+
+@attrs.frozen(kw_only=True)
+class ImportPlan:
+    records: tuple[Record, ...]
+    changes: tuple[Change, ...]
+    problems: tuple[Problem, ...]
+    notices: tuple[Notice, ...]
+
+    @property
+    def conflicts(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.conflict)
+
+
+class _CellError(Exception):
+    """A cell that cannot be read as what its column holds."""
+
+
+def _read(key: str, value: CellValue) -> Value:
+    kind = _KIND[key]
+    if kind is ValueKind.DATE:
+        try:
+            return cell_date(value)
+        except ValueError as exc:
+            raise _CellError(str(exc)) from exc
+    return cell_text(value)
+
+
+def _as_cell(key: str, value: object) -> Value:
+    """A stored or exported value in the form :func:`_read` gives for its cell."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return sheet_text(value) or None
+    if isinstance(value, date):
+        return value
+    return _read(key, value)  # type: ignore[arg-type]
+
+
+def _problem_cell(exc: ActiontrackError, cells: dict[str, str], default: str) -> str:
+    """The cell a refused change is best shown on: the one holding the value it refused."""
+    if isinstance(exc, NotFoundError):
+        by_kind = {"agency": "lead_agency_id", "recommendation": "recommendation_ids",
+                   "action": "action_id"}
+        return cells.get(by_kind.get(exc.kind, ""), default)
+    if isinstance(exc, RuleViolation):
+        by_rule = {"action.needs-recommendation": "recommendation_ids",
+                   "action.one-partnership": "recommendation_ids",
+                   "action.new-status": "status", "action.needs-title": "title",
+                   "evidence.future-date": "about_date", "evidence.needs-title": "title"}
+        return cells.get(by_rule.get(exc.rule, ""), default)
+    return default
+
+
+def _message(exc: ActiontrackError) -> str:
+    return exc.message if isinstance(exc, RuleViolation) else str(exc)
+
+
+@attrs.define
+class _Merge:
+    plan: Plan
+    book: ReturnedWorkbook
+    today: date
+    by: str
+    records: list[Record] = attrs.field(factory=list)
+    changes: list[Change] = attrs.field(factory=list)
+    problems: list[Problem] = attrs.field(factory=list)
+    notices: list[Notice] = attrs.field(factory=list)
+    new_ids: set[str] = attrs.field(factory=set)
+    new_evidence: dict[str, list[Evidence]] = attrs.field(factory=lambda: defaultdict(list))
+
+    def problem(self, table: Table, cell: str, message: str, record_id: str | None = None,
+                *, conflict: bool = False) -> None:
+        self.problems.append(Problem(sheet=table.sheet, cell=cell, message=message,
+                                     record_id=record_id, conflict=conflict))
+
+    def add(self, record: Record, what: str) -> None:
+        self.records.append(record)
+        self.new_ids.add(record.id)
+        self.changes.append(Change(record_id=record.id, field="added", old="(none)", new=what))
+
+    def cells(self, table: Table, number: int, row: Sequence[CellValue],
+              keys: Sequence[str]) -> dict[str, Value] | None:
+        """The row's values for ``keys``, read; ``None`` (and problems) if any cannot be read."""
+        values: dict[str, Value] = {}
+        good = True
+        for key in keys:
+            try:
+                values[key] = _read(key, row[table.index[key]])
+            except _CellError as exc:
+                self.problem(table, table.cell(number, key), str(exc))
+                good = False
+        return values if good else None
+
+    def in_scope(self, table: Table, cell: str, action: Action, record_id: str) -> bool:
+        agency = self.book.agency
+        if agency is None or action.lead_agency_id == agency:
+            return True
+        self.problem(table, cell, f"action {action.id} is led by {action.lead_agency_id};"
+                     f" this workbook is for agency {agency} and can change only its actions",
+                     record_id)
+        return False
+
+
+# -- evidence ------------------------------------------------------------------------------
+
+_EVIDENCE_KEYS = tuple(column.key for column in layout.EVIDENCE_COLUMNS)
+_NEW_EVIDENCE_KEYS = tuple(column.key for column in layout.EVIDENCE_COLUMNS if column.new)
+
+
+def _evidence_cells(item: Evidence) -> dict[str, Value]:
+    return {key: _as_cell(key, value) for key, value in (
+        ("id", item.id), ("action_id", item.action_id), ("tier", item.tier.value),
+        ("kind", item.kind.value), ("title", item.title), ("about_date", item.about_date),
+        ("link", item.link), ("recorded_on", item.recorded_on),
+        ("recorded_by", item.recorded_by))}
+
+
+def _merge_evidence(merge: _Merge) -> None:
+    table = merge.book.evidence
+    plan = merge.plan
+    since = merge.book.exported_at.date()
+    for number, row in table.rows:
+        values = merge.cells(table, number, row, _EVIDENCE_KEYS)
+        if values is None:
+            continue
+        evidence_id = values["id"]
+        if evidence_id is not None:
+            stored = plan.evidence.get(str(evidence_id))
+            if stored is None:
+                merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "id"),
+                                            message=f"evidence {evidence_id} is not on the plan;"
+                                            " the row is ignored"))
+                continue
+            for key, value in _evidence_cells(stored).items():
+                if values[key] != value:
+                    merge.problem(table, table.cell(number, key),
+                                  "evidence already on the plan cannot be changed here (it was"
+                                  f" {shown(value)}); add a new row instead", stored.id)
+            continue
+        if all(values[key] is None for key in _NEW_EVIDENCE_KEYS):
+            continue
+        cells = {key: table.cell(number, key) for key in _NEW_EVIDENCE_KEYS}
+        missing = [key for key in ("action_id", "tier", "kind", "title", "about_date")
+                   if values[key] is None]
+        for key in missing:
+            merge.problem(table, cells[key], f"a new evidence row needs "
+                          f"{layout.column_named(layout.EVIDENCE_COLUMNS, key).header}")
+        if missing:
+            continue
+        action_id = str(values["action_id"])
+        action = plan.actions.get(action_id)
+        if action is None:
+            merge.problem(table, cells["action_id"], f"there is no action {action_id} on the"
+                          " plan (new actions get their id on import: add their evidence"
+                          " in the next return)")
+            continue
+        if not merge.in_scope(table, cells["action_id"], action, action_id):
+            continue
+        tier = _choice(merge, table, cells["tier"], values["tier"], EvidenceTier)
+        kind = _choice(merge, table, cells["kind"], values["kind"], EvidenceKind)
+        if tier is None or kind is None:
+            continue
+        about = values["about_date"]
+        assert isinstance(about, date)
+        title = str(values["title"])
+        if any(e.tier == tier and e.kind == kind and sheet_text(e.title) == title
+               and e.about_date == about and e.recorded_on >= since
+               for e in plan.evidence_for(action_id)):
+            continue  # imported before: this workbook was imported already
+        try:
+            item = new_evidence(
+                plan, action_id, tier=tier, kind=kind, title=title, about_date=about,
+                link=str(values["link"]) if values["link"] else None, today=merge.today,
+                by=merge.by, taken=merge.new_ids)
+        except (RuleViolation, NotFoundError) as exc:
+            merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
+            continue
+        merge.add(item, f"{tier.value} evidence {title!r} for {action_id}")
+        merge.new_evidence[action_id].append(item)
+
+
+def _choice(merge: _Merge, table: Table, cell: str, value: Value, enum_cls: type[E]) -> E | None:
+    allowed = [member.value for member in enum_cls]
+    text = str(value).strip().lower().replace(" ", "_")
+    if text in allowed:
+        return enum_cls(text)
+    merge.problem(table, cell, f"{shown(value)} is not one of the list's values:"
+                  f" {', '.join(allowed)}")
+    return None
+
+
+# -- actions -------------------------------------------------------------------------------
+
+_ACTION_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS)
+_READ_ONLY_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS
+                        if not column.editable and column.key != "id")
+_NEW_ACTION_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS if column.new)
+#: Statuses an import may pass through on its way to the one asked for.
+_WAYPOINTS = frozenset({ActionStatus.AGREED, ActionStatus.IN_PROGRESS})
+
+
+def status_path(start: ActionStatus, goal: ActionStatus) -> list[ActionStatus]:
+    """The statuses to move through from ``start`` to ``goal``, ``goal`` last.
+
+    A partner who marks an agreed action completed means it went through
+    in progress; each step still passes its own gate. A goal the lifecycle
+    cannot reach through agreed and in progress gives ``[goal]``, so the
+    gate's own message explains why.
+    """
+    paths: dict[ActionStatus, list[ActionStatus]] = {start: []}
+    frontier = [start]
+    while frontier:
+        following = []
+        for status in frontier:
+            for step in sorted(lifecycle.ALLOWED_TRANSITIONS[status]):
+                if step in paths:
+                    continue
+                paths[step] = [*paths[status], step]
+                if step == goal:
+                    return paths[step]
+                if step in _WAYPOINTS:
+                    following.append(step)
+        frontier = following
+    return [goal]
+
+
+def _status(value: Value) -> ActionStatus | None:
+    text = str(value).strip().lower().replace(" ", "_")
+    try:
+        return ActionStatus(text)
+    except ValueError:
+        return None
+
+
+def _stored_cells(action: Action) -> dict[str, Value]:
+    """The merged fields of a stored action, as their cells would read."""
+    return {
+        "lead_officer": _as_cell("lead_officer", action.lead_officer),
+        "hold_reason": _as_cell("hold_reason", action.hold_reason),
+        "hold_review_date": action.hold_review_date,
+        "successor_id": _as_cell("successor_id", action.successor_id),
+        "target_date": action.target_date,
+        "status": action.status.value,
+    }
+
+
+def _edited(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
+            exported: Sequence[CellValue]) -> tuple[dict[str, Value], dict[str, Value]] | None:
+    """The cells of an existing row that differ from the row as exported.
+
+    Returns (as exported, in the workbook) for those cells, or ``None`` when a
+    cell cannot be read (a problem is recorded). Cells equal to their
+    exported value as read are not parsed at all, which keeps a large import quick.
+    """
+    base: dict[str, Value] = {}
+    now: dict[str, Value] = {}
+    good = True
+    for key in _ACTION_KEYS[1:]:
+        raw = row[table.index[key]]
+        raw_base = exported[_POSITION[key]]
+        if raw == raw_base:
+            continue
+        try:
+            value = _read(key, raw)
+        except _CellError as exc:
+            merge.problem(table, table.cell(number, key), str(exc))
+            good = False
+            continue
+        base_value = _as_cell(key, raw_base)
+        if value != base_value:
+            base[key] = base_value
+            now[key] = value
+    return (base, now) if good else None
+
+
+def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
+                    row: Sequence[CellValue]) -> None:
+    plan = merge.plan
+    cell = table.cell(number, "id")
+    exported = merge.book.exported.get(action_id)
+    stored = plan.actions.get(action_id)
+    if exported is None:
+        if stored is not None and not merge.in_scope(table, cell, stored, action_id):
+            return
+        merge.problem(table, cell, f"action {action_id} was not in this workbook when it was"
+                      " exported; to add a new action leave its id empty", action_id)
+        return
+    found = _edited(merge, table, number, row, exported.values)
+    if found is None:
+        return
+    base, typed = found
+    if not typed:
+        return
+    problems_before = len(merge.problems)
+    for key in _READ_ONLY_KEYS:
+        if key in typed:
+            merge.problem(table, table.cell(number, key),
+                          "this column is for information and cannot be changed here; it was"
+                          f" {shown(base[key])} when exported", action_id)
+    edits = [key for key in MERGED if key in typed]
+    update_text = typed.get("new_update")
+    if stored is None:
+        if edits or update_text:
+            merge.problem(table, cell, f"action {action_id} has been deleted from the plan"
+                          " since this workbook was exported; your changes to it cannot be"
+                          " applied", action_id, conflict=True)
+        return
+    if not merge.in_scope(table, cell, stored, action_id):
+        return
+    now = _stored_cells(stored)
+    exported_base = {key: base[key] if key in base else _as_cell(
+        key, exported.values[_POSITION[key]]) for key in MERGED}
+    if stored.version == exported.version and now != exported_base:
+        merge.problem(table, cell, "the hidden copy of this row as exported was changed, so"
+                      " import cannot tell what you edited; export a fresh workbook", action_id)
+        return
+    if (edits or update_text) and stored.status == ActionStatus.SUPERSEDED \
+            and exported_base["status"] != ActionStatus.SUPERSEDED.value:
+        merge.problem(table, table.cell(number, "status"),
+                      f"action {action_id} was superseded by {stored.successor_id} since this"
+                      " workbook was exported; make your changes to that action instead",
+                      action_id, conflict=True)
+        return
+    apply: dict[str, Value] = {}
+    for key in edits:
+        if now[key] == base[key]:
+            apply[key] = typed[key]
+        elif now[key] != typed[key]:
+            header = layout.column_named(layout.ACTION_COLUMNS, key).header
+            merge.problem(
+                table, table.cell(number, key),
+                f"conflict: {header} was {shown(base[key])} when exported, someone has since"
+                f" changed it to {shown(now[key])} on the plan, and the workbook says"
+                f" {shown(typed[key])}; agree which is right, then type it and import again",
+                action_id, conflict=True)
+    if len(merge.problems) > problems_before:
+        return
+    values = {**exported_base, **typed}
+    values.setdefault("target_reason", None)
+    values.setdefault("new_update", None)
+    if values["target_reason"] and "target_date" not in apply:
+        merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "target_reason"),
+                                    message="a reason for a new date is given but the target"
+                                    " date was not changed; the reason is ignored"))
+    _apply(merge, table, number, stored, apply, values)
+    if update_text:
+        _add_update(merge, table, number, stored.id, str(update_text))
+
+
+def _apply(merge: _Merge, table: Table, number: int, stored: Action,
+           apply: dict[str, Value], values: dict[str, Value]) -> None:
+    """Apply the changes of one row in the order the gates need them."""
+    action = stored
+    cell = {key: table.cell(number, key) for key in _ACTION_KEYS}
+    changes: list[Change] = []
+
+    def changed(key: str, old: object, new: object) -> None:
+        changes.append(Change(record_id=stored.id, field=key, old=shown(old), new=shown(new)))
+
+    status = _status(apply["status"]) if "status" in apply else None
+    if "status" in apply and status is None:
+        merge.problem(table, cell["status"], f"{shown(apply['status'])} is not a status: pick"
+                      f" one of {', '.join(s.value for s in ActionStatus)}", stored.id)
+        return
+    if "lead_officer" in apply:
+        action = attrs.evolve(action, lead_officer=_text_or_none(apply["lead_officer"]))
+        changed("lead_officer", stored.lead_officer, apply["lead_officer"])
+    if "target_date" in apply:
+        new_date = apply["target_date"]
+        if not isinstance(new_date, date):
+            merge.problem(table, cell["target_date"], "an action needs a target date; type"
+                          " the date, such as 31/03/2027", stored.id)
+            return
+        reason = values["target_reason"]
+        if not reason:
+            merge.problem(table, cell["target_date"], "a new target date needs a reason: say"
+                          " why in 'Reason for new date'", stored.id)
+            return
+        try:
+            action = lifecycle.revise_target(action, new_date, reason=str(reason), by=merge.by,
+                                             on=merge.today)
+        except RuleViolation as exc:
+            merge.problem(table, cell["target_date"], exc.message, stored.id)
+            return
+        changed("target_date", stored.target_date, new_date)
+    hold = {key: apply[key] for key in ("hold_reason", "hold_review_date") if key in apply}
+    successor = _text_or_none(apply.get("successor_id", stored.successor_id))
+    if status is not None:
+        if successor is not None and successor not in merge.plan.actions:
+            merge.problem(table, cell["successor_id"], f"there is no action {successor} on"
+                          " the plan", stored.id)
+            return
+        evidence = [*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]]
+        try:
+            for step in status_path(action.status, status):
+                action = lifecycle.change_status(
+                    action, step, evidence=evidence,
+                    decisions=merge.plan.decisions_for(stored.id),
+                    hold_reason=str(values["hold_reason"] or "") or None,
+                    hold_review_date=_date_or_none(values["hold_review_date"]),
+                    successor_id=successor, on=merge.today)
+        except RuleViolation as exc:
+            merge.problem(table, cell["status"], exc.message, stored.id)
+            return
+        changed("status", stored.status.value, status.value)
+        for key, value in hold.items():
+            changed(key, getattr(stored, key), value)
+        if "successor_id" in apply:
+            changed("successor_id", stored.successor_id, successor)
+    else:
+        if hold:
+            if action.status != ActionStatus.ON_HOLD:
+                key = next(iter(hold))
+                merge.problem(table, cell[key], "only an action on hold has a hold reason and"
+                              " review date; set its status to on_hold as well", stored.id)
+                return
+            if not values["hold_reason"] or values["hold_review_date"] is None:
+                merge.problem(table, cell[next(iter(hold))], "an action on hold needs both"
+                              " a reason and a review date", stored.id)
+                return
+            action = attrs.evolve(action, hold_reason=str(values["hold_reason"]),
+                                  hold_review_date=_date_or_none(values["hold_review_date"]))
+            for key, value in hold.items():
+                changed(key, getattr(stored, key), value)
+        if "successor_id" in apply:
+            merge.problem(table, cell["successor_id"], "an action is replaced only when it is"
+                          " superseded; set its status to superseded as well", stored.id)
+            return
+    if changes:
+        merge.records.append(action)
+        merge.changes.extend(changes)
+
+
+def _date_or_none(value: Value) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def _add_update(merge: _Merge, table: Table, number: int, action_id: str, text: str) -> None:
+    since = merge.book.exported_at.date()
+    if any(sheet_text(u.text) == text and u.on >= since
+           for u in merge.plan.updates_for(action_id)):
+        return  # imported before
+    try:
+        update = new_progress_update(merge.plan, action_id, text, on=merge.today, by=merge.by,
+                                     taken=merge.new_ids)
+    except RuleViolation as exc:
+        merge.problem(table, table.cell(number, "new_update"), exc.message, action_id)
+        return
+    merge.add(update, f"progress update {_short(text)!r} on {action_id}")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value]) -> None:
+    if all(values[key] is None for key in _NEW_ACTION_KEYS):
+        return
+    cells = {key: table.cell(number, key) for key in _ACTION_KEYS}
+    missing = [key for key in ("recommendation_ids", "lead_agency_id", "title", "target_date")
+               if values[key] is None]
+    for key in missing:
+        merge.problem(table, cells[key], "a new action needs "
+                      f"{layout.column_named(layout.ACTION_COLUMNS, key).header}")
+    if missing:
+        return
+    agency = str(values["lead_agency_id"])
+    if merge.book.agency is not None and agency != merge.book.agency:
+        merge.problem(table, cells["lead_agency_id"], f"this workbook is for agency"
+                      f" {merge.book.agency}; it cannot add actions led by {agency}")
+        return
+    status = ActionStatus.PROPOSED
+    if values["status"] is not None:
+        found = _status(values["status"])
+        if found is None:
+            merge.problem(table, cells["status"], f"{shown(values['status'])} is not a status")
+            return
+        status = found
+    recommendation_ids = [part for part in _LIST_SEPARATORS.split(str(values["recommendation_ids"]))
+                          if part]
+    title = str(values["title"])
+    target = values["target_date"]
+    assert isinstance(target, date)
+    for action in merge.plan.actions.values():
+        if (action.lead_agency_id == agency and sheet_text(action.title) == title
+                and set(action.recommendation_ids) == set(recommendation_ids)):
+            merge.notices.append(Notice(sheet=table.sheet, cell=cells["title"],
+                                        message=f"already on the plan as {action.id}; the row"
+                                        " is not added again"))
+            return
+    try:
+        action = new_action(
+            merge.plan, recommendation_ids=recommendation_ids, lead_agency_id=agency,
+            title=title, target_date=target,
+            lead_officer=_text_or_none(values["lead_officer"]),
+            deliverable=_text_or_none(values["deliverable"]),
+            success_measure=_text_or_none(values["success_measure"]),
+            status=status, taken=merge.new_ids)
+    except (RuleViolation, NotFoundError) as exc:
+        merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
+        return
+    merge.add(action, f"action {_short(title)!r} led by {agency}")
+    if values["new_update"]:
+        update = new_progress_update(merge.plan, action.id, str(values["new_update"]),
+                                     on=merge.today, by=merge.by, taken=merge.new_ids)
+        merge.add(update, f"progress update {_short(update.text)!r} on {action.id}")
+
+
+def _text_or_none(value: Value) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _merge_actions(merge: _Merge) -> None:
+    table = merge.book.actions
+    seen: dict[str, int] = {}
+    id_position = table.index["id"]
+    for number, row in table.rows:
+        action_id = cell_text(row[id_position])
+        if action_id is None:
+            values = merge.cells(table, number, row, _ACTION_KEYS)
+            if values is not None:
+                _merge_new(merge, table, number, values)
+            continue
+        if action_id in seen:
+            merge.problem(table, table.cell(number, "id"), f"action {action_id} is on two rows"
+                          f" ({seen[action_id]} and {number}); keep one", action_id)
+            continue
+        seen[action_id] = number
+        _merge_existing(merge, table, number, action_id, row)
+
+
+def _extra_columns(merge: _Merge) -> Iterator[Notice]:
+    for table in (merge.book.actions, merge.book.evidence):
+        for letter, header in table.extra_headers:
+            yield Notice(sheet=table.sheet, cell=f"{letter}1",
+                         message=f"column {header!r} is not one of the workbook's columns; it"
+                         " is ignored")
+
+
+def merge_workbook(plan: Plan, book: ReturnedWorkbook, *, today: date, by: str,
+                   formula_cells: dict[str, tuple[str, ...]] | None = None) -> ImportPlan:
+    """Work out what importing ``book`` into ``plan`` would change, and what stops it."""
+    merge = _Merge(plan=plan, book=book, today=today, by=by)
+    merge.notices.extend(_extra_columns(merge))
+    for sheet, cells in (formula_cells or {}).items():
+        for cell in cells:
+            merge.problems.append(Problem(
+                sheet=sheet, cell=cell, message="a formula; type the value itself (import"
+                " takes values, never formulas)"))
+    _merge_evidence(merge)
+    _merge_actions(merge)
+    return ImportPlan(records=tuple(merge.records), changes=tuple(merge.changes),
+                      problems=tuple(merge.problems), notices=tuple(merge.notices))

@@ -1,0 +1,162 @@
+"""Read a returned workbook's cells with python-calamine, and find our columns by their headers.
+
+Only values are read here; :mod:`.safety` has already looked at the file's
+structure (size, zip, entities, formulas) before any parser saw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+from openpyxl.utils import get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook
+
+from actiontrack.errors import WorkbookError
+from actiontrack.excel import layout
+from actiontrack.excel.cells import CellValue, cell_text
+from actiontrack.excel.layout import Column
+
+__all__ = ["ExportedRow", "ReturnedWorkbook", "Table", "read_workbook"]
+
+
+@attrs.frozen(kw_only=True)
+class Table:
+    """A sheet's rows, with where each known column is.
+
+    ``rows`` holds (sheet row number, values); ``index`` the position of each
+    column key in those values and ``letters`` its column letter.
+    """
+
+    sheet: str
+    index: Mapping[str, int]
+    letters: Mapping[str, str]
+    rows: Sequence[tuple[int, Sequence[CellValue]]]
+    extra_headers: Sequence[tuple[str, str]] = ()  # (letter, header) of columns not ours
+
+    def cell(self, row_number: int, key: str) -> str:
+        """The cell reference, ``F14``, of a column in a row."""
+        return f"{self.letters[key]}{row_number}"
+
+
+@attrs.frozen(kw_only=True)
+class ExportedRow:
+    """An Actions row as it was exported: its version and each column's value."""
+
+    version: int
+    values: Sequence[CellValue]  # in layout.ACTION_COLUMNS order; the id is values[0]
+
+
+@attrs.frozen(kw_only=True)
+class ReturnedWorkbook:
+    export: Mapping[str, str]
+    actions: Table
+    evidence: Table
+    exported: Mapping[str, ExportedRow]
+
+    @property
+    def exported_at(self) -> datetime:
+        return datetime.fromisoformat(self.export["exported_at"])
+
+    @property
+    def agency(self) -> str | None:
+        return self.export.get("agency") or None
+
+
+def _not_ours(path: Path, why: str) -> WorkbookError:
+    return WorkbookError(
+        f"{path.name} is not a workbook exported by actiontrack ({why}); export one with"
+        " `actiontrack export` and send that to the partner"
+    )
+
+
+def _table(path: Path, sheet: str, rows: Sequence[Sequence[CellValue]],
+           columns: Sequence[Column]) -> Table:
+    if not rows:
+        raise WorkbookError(f"{path.name}: sheet {sheet!r} is empty; its heading row is missing")
+    known = {column.header.casefold(): column.key for column in columns}
+    index: dict[str, int] = {}
+    letters: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for position, value in enumerate(rows[0]):
+        header = cell_text(value)
+        if header is None:
+            continue
+        letter = get_column_letter(position + 1)
+        key = known.get(" ".join(header.split()).casefold())
+        if key is None:
+            extra.append((letter, header))
+        elif key in index:
+            raise WorkbookError(
+                f"{path.name}: sheet {sheet!r} has the heading {header!r} twice"
+                f" ({letters[key]}1 and {letter}1); keep one"
+            )
+        else:
+            index[key] = position
+            letters[key] = letter
+    missing = [column.header for column in columns if column.key not in index]
+    if missing:
+        raise WorkbookError(
+            f"{path.name}: sheet {sheet!r} has no column {missing[0]!r}: put the heading back"
+            " as it was exported (headings are how import finds the columns)"
+        )
+    width = len(rows[0])
+    body = [
+        (number, row if len(row) >= width else [*row, *([""] * (width - len(row)))])
+        for number, row in enumerate(rows[1:], start=2)
+        if any(value != "" and value is not None for value in row)
+    ]
+    return Table(sheet=sheet, index=index, letters=letters, rows=body, extra_headers=extra)
+
+
+def read_workbook(path: Path) -> ReturnedWorkbook:
+    """Read the cells import needs; raise :class:`WorkbookError` for a workbook not ours."""
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = set(book.sheet_names)
+        if layout.EXPORT not in names:
+            raise _not_ours(path, f"it has no hidden {layout.EXPORT!r} sheet")
+        export_rows = book.get_sheet_by_name(layout.EXPORT).to_python(skip_empty_area=False)
+        export = {cell_text(row[0]) or "": cell_text(row[1]) or ""
+                  for row in export_rows if len(row) >= 2}
+        if export.get("format") != layout.FORMAT:
+            raise _not_ours(path, f"its format is {export.get('format')!r}, not"
+                            f" {layout.FORMAT!r}")
+        for sheet in (layout.ACTIONS, layout.EVIDENCE, layout.AS_EXPORTED):
+            if sheet not in names:
+                raise WorkbookError(
+                    f"{path.name} has no sheet {sheet!r}: it may have been renamed or deleted;"
+                    " export a fresh workbook"
+                )
+        actions = _table(path, layout.ACTIONS,
+                         book.get_sheet_by_name(layout.ACTIONS).to_python(skip_empty_area=False),
+                         layout.ACTION_COLUMNS)
+        evidence = _table(
+            path, layout.EVIDENCE,
+            book.get_sheet_by_name(layout.EVIDENCE).to_python(skip_empty_area=False),
+            layout.EVIDENCE_COLUMNS,
+        )
+        mirror = book.get_sheet_by_name(layout.AS_EXPORTED).to_python(skip_empty_area=False)
+    except CalamineError as exc:
+        raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
+    return ReturnedWorkbook(export=export, actions=actions, evidence=evidence,
+                            exported=_exported(path, mirror))
+
+
+def _exported(path: Path, rows: Sequence[Sequence[CellValue]]) -> dict[str, ExportedRow]:
+    width = len(layout.ACTION_COLUMNS) + 1
+    exported: dict[str, ExportedRow] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        record_id = cell_text(row[0]) if row else None
+        if record_id is None:
+            continue
+        version = row[1] if len(row) > 1 else None
+        if isinstance(version, bool) or not isinstance(version, int | float) or len(row) < width:
+            raise WorkbookError(
+                f"{path.name}: the hidden {layout.AS_EXPORTED!r} sheet was changed (row"
+                f" {number}); export a fresh workbook"
+            )
+        exported[record_id] = ExportedRow(version=int(version), values=[row[0], *row[2:width]])
+    return exported

@@ -1,0 +1,574 @@
+"""Refuse unsafe or unreadable workbook files before anything parses them.
+
+A workbook that comes back from a partner is a zip of XML parts. Before
+python-calamine or openpyxl opens it, :func:`check_workbook_file` looks at
+the raw bytes and refuses, with a one-line message that starts with the
+file's name and says what to do:
+
+- something that is not a file, an empty file, or a file too large to import;
+- an old ``.xls`` workbook, or a workbook encrypted with a password to open
+  (both are OLE2 compound files, not zips);
+- anything else that is not a zip, and a zip that is damaged or is not an
+  Excel workbook;
+- a macro-enabled workbook (``.xlsm``);
+- a zip bomb: too many parts, too many bytes once unpacked, or a part
+  squeezed far harder than real workbook data ever is;
+- part names that point outside the workbook (``../``, ``/etc/...``);
+- XML entity declarations (``<!DOCTYPE``, ``<!ENTITY``): the "billion
+  laughs" and external-entity attacks;
+- a sheet with more rows than import reads.
+
+Sizes are checked twice: first as the zip's directory declares them, which
+costs nothing, then while every part is really unpacked, a chunk at a time,
+so a file whose declared sizes lie is stopped as soon as it passes the limit.
+That one streaming pass also counts each sheet's rows and finds the cells
+that hold formulas, with byte searches rather than an XML parser, so a
+national export (a 113 MB sheet) is checked in about a second. Only the small
+index parts (``xl/workbook.xml`` and its relationships) are parsed, with
+``defusedxml``, to learn which part holds which sheet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import BinaryIO, cast
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element, ParseError
+
+import attrs
+
+from actiontrack.errors import UnsafeWorkbookError, WorkbookError
+
+__all__ = ["FileScan", "Limits", "check_workbook_file"]
+
+#: How many bytes of a part are unpacked and searched at a time.
+_CHUNK_BYTES = 2**20
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_CONTENT_TYPES = "[Content_Types].xml"
+#: The small parts read whole and parsed; no real workbook has them this large.
+_MAX_INDEX_PART_BYTES = 32 * 2**20
+#: A zip directory entry is 46 bytes plus its name; a workbook's names are short.
+_DIRECTORY_BYTES_PER_MEMBER = 1024
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+_ENTITY_OVERLAP = len(b"<!DOCTYPE") - 1
+#: How much of an XML part is read before its encoding is checked.
+_HEAD_BYTES = 256
+_ASCII_ENCODINGS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_XML_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+
+# Element names are matched as bytes. A name may carry a namespace prefix
+# ("<x:row"): the cheap literal searches find ":row" and then check that the
+# prefix before it really is "<prefix", not text.
+_ROW = re.compile(rb"<row[\s/>]")
+_PREFIXED_ROW = re.compile(rb":row[\s/>]")
+_FORMULA = re.compile(rb"<f[\s/>]")
+_PREFIXED_FORMULA = re.compile(rb":f[\s/>]")
+_PREFIX = re.compile(rb"[^\s<>:/=\"'!?]+")
+#: A cell's start tag (group 2 holds its attributes) or end tag (group 1 is "/").
+_CELL_TAG = re.compile(rb"<(/?)(?:[^\s<>:/=\"'!?]+:)?c(?=[\s/>])([^<>]*)>")
+_CELL_REF = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
+#: Bytes of already searched text kept before new text, to find a formula's cell.
+_CONTEXT_BYTES = 4096
+#: The longest unfinished tag held back for the next chunk.
+_MAX_CARRY_BYTES = 4096
+
+# defusedxml ships no type hints (types-defusedxml has them); typed here once.
+_defused_module = importlib.import_module("defusedxml")
+_defused_fromstring = cast(
+    Callable[[bytes], Element], importlib.import_module("defusedxml.ElementTree").fromstring
+)
+_DefusedXmlError = cast(type[Exception], _defused_module.DefusedXmlException)
+
+_AGAIN = "open it in Excel and save it again as .xlsx (Excel Workbook)"
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """How large a workbook import accepts.
+
+    ``max_uncompressed_bytes`` counts all the parts together, as they are
+    really unpacked. ``max_ratio`` (unpacked size to packed size) applies to
+    each part over ``ratio_floor_bytes`` unpacked: real workbook XML packs
+    about 10 to 1, while a zip bomb packs a thousand to one or more.
+    ``max_rows`` applies to each sheet.
+    """
+
+    max_file_bytes: int = 200 * 2**20
+    max_uncompressed_bytes: int = 2 * 2**30
+    max_members: int = 1_000
+    max_ratio: float = 100.0
+    ratio_floor_bytes: int = 2**20
+    max_rows: int = 300_000
+
+
+@attrs.frozen(kw_only=True)
+class FileScan:
+    """What the check learned of a workbook that passed it.
+
+    ``sheet_parts`` maps each sheet's name to the zip part that holds it;
+    ``rows`` gives the number of row elements in each sheet; and
+    ``formula_cells`` the references (``"F14"``) of the cells in each sheet
+    that hold a formula, in the order they appear. A formula cell written
+    without a reference is listed as ``"?"``.
+    """
+
+    sheet_parts: Mapping[str, str]
+    rows: Mapping[str, int]
+    formula_cells: Mapping[str, tuple[str, ...]]
+
+
+def check_workbook_file(path: Path, limits: Limits = Limits()) -> FileScan:
+    """Check that ``path`` is a workbook import may safely open, and scan its sheets.
+
+    Raises :class:`~actiontrack.errors.UnsafeWorkbookError` for a file that
+    could be unsafe to open, and :class:`~actiontrack.errors.WorkbookError`
+    for one that cannot be read at all. The file is only read, never changed.
+    """
+    name = path.name or str(path)
+    size = _file_size(path, name)
+    if size == 0:
+        raise WorkbookError(f"{name} is empty (0 bytes): export the workbook again, or ask the"
+                            " sender for a new copy")
+    if size > limits.max_file_bytes:
+        raise UnsafeWorkbookError(
+            f"{name} is {_size(size)}, larger than the {_size(limits.max_file_bytes)} import"
+            " accepts: delete unused sheets, rows and pictures, or split it into smaller"
+            " workbooks"
+        )
+    try:
+        with path.open("rb") as file:
+            head = file.read(8)
+            if head.startswith(_OLE2_MAGIC):
+                _refuse_compound_file(file, name)
+            if not head.startswith(_ZIP_MAGICS):
+                raise WorkbookError(
+                    f"{name} is not an Excel .xlsx workbook{_looks_like(head)}: {_AGAIN}"
+                )
+            _check_zip_directory_size(file, size, name, limits)
+            return _check_zip(file, name, limits)
+    except OSError as error:
+        raise WorkbookError(f"{name} cannot be read ({error.strerror or error}): check that"
+                            " it is not open in another program, then try again") from error
+
+
+def _file_size(path: Path, name: str) -> int:
+    """The size of the file at ``path``, or a WorkbookError saying why it is not a file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise WorkbookError(f"{name} does not exist: check the file's name and folder") from None
+    except OSError as error:
+        raise WorkbookError(f"{name} cannot be read ({error.strerror or error})") from error
+    if path.is_dir():
+        raise WorkbookError(f"{name} is a folder, not a file: choose the .xlsx workbook to"
+                            " import")
+    if not path.is_file():
+        raise WorkbookError(f"{name} is not a file: choose the .xlsx workbook to import")
+    return stat.st_size
+
+
+def _refuse_compound_file(file: BinaryIO, name: str) -> None:
+    """Refuse an OLE2 compound file: a password-protected workbook, or an old .xls."""
+    file.seek(0)
+    tail = b""
+    while chunk := file.read(_CHUNK_BYTES):
+        if _ENCRYPTION_INFO in tail + chunk:
+            raise UnsafeWorkbookError(
+                f"{name} is encrypted (password-protected to open): remove the password in"
+                " Excel (File > Info > Protect Workbook) and save as .xlsx"
+            )
+        tail = chunk[-(len(_ENCRYPTION_INFO) - 1):]
+    raise UnsafeWorkbookError(f"{name} is an old .xls workbook: save it as .xlsx (Excel"
+                              " Workbook)")
+
+
+def _looks_like(head: bytes) -> str:
+    """A hint of what a file that is not a zip seems to be, for the message."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<html", b"<!doc", b"<?xml", b"<")):
+        return " (it looks like a web page or XML file)"
+    if head.startswith(b"%PDF"):
+        return " (it looks like a PDF)"
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    if decoded.isprintable() or all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+        return " (it looks like text, such as a CSV file)"
+    return ""
+
+
+def _check_zip_directory_size(file: BinaryIO, size: int, name: str, limits: Limits) -> None:
+    """Refuse a zip whose directory is too big for ``limits``, before zipfile reads it all.
+
+    zipfile builds an object for every entry of the directory when it opens a
+    zip, so a directory of millions of entries is refused here, from the size
+    its end record gives.
+    """
+    tail_size = min(size, 22 + 0xFFFF + 20)
+    file.seek(size - tail_size)
+    tail = file.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise WorkbookError(_damaged(name, "the end of the zip is missing; the file may have"
+                                     " been cut short while copying or downloading"))
+    entries, directory_bytes = struct.unpack_from("<10xHI", tail, at)
+    locator = at - 20
+    if (entries == 0xFFFF or directory_bytes == 0xFFFFFFFF) and locator >= 0 and (
+        tail[locator:locator + 4] == b"PK\x06\x07"
+    ):
+        (zip64_end,) = struct.unpack_from("<8xQ", tail, locator)
+        file.seek(zip64_end)
+        record = file.read(56)
+        if len(record) == 56 and record.startswith(b"PK\x06\x06"):
+            entries, directory_bytes = struct.unpack_from("<32xQQ", record)
+    if directory_bytes > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER or (
+        entries > limits.max_members
+    ):
+        raise UnsafeWorkbookError(
+            f"{name} has a zip directory of {_size(directory_bytes)} listing {entries:,} parts,"
+            f" more than a workbook of at most {limits.max_members:,} parts needs; it may be a"
+            " 'zip bomb' and was not opened"
+        )
+
+
+def _check_zip(file: BinaryIO, name: str, limits: Limits) -> FileScan:
+    """Check the members of a zip and scan its sheets (see the module's docstring)."""
+    file.seek(0)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+            _check_members(members, name, limits)
+            return _scan_members(archive, members, name, limits)
+    except WorkbookError:
+        raise
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, UnicodeDecodeError,
+            NotImplementedError, RuntimeError) as error:
+        raise WorkbookError(_damaged(name, str(error) or type(error).__name__)) from error
+
+
+def _check_members(members: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
+    """The checks that need only the zip's directory: names, methods and declared sizes."""
+    if len(members) > limits.max_members:
+        raise UnsafeWorkbookError(
+            f"{name} holds {len(members):,} parts, more than the {limits.max_members:,} a"
+            " workbook for import may have; it may be a 'zip bomb' and was not opened"
+        )
+    seen: set[str] = set()
+    for member in members:
+        parts = member.filename.replace("\\", "/").split("/")
+        if member.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise UnsafeWorkbookError(
+                f"{name} holds a part named {member.filename!r}, which points outside the"
+                " workbook; it was not opened"
+            )
+        if member.filename in seen:
+            raise UnsafeWorkbookError(
+                f"{name} holds two parts named {member.filename!r}, so programs could read"
+                f" different ones; it was not opened: {_AGAIN}"
+            )
+        seen.add(member.filename)
+        if member.filename.lower().endswith("vbaproject.bin"):
+            raise _macro_enabled(name)
+    if _WORKBOOK not in seen:
+        if "xl/workbook.bin" in seen:
+            kind = "it is a binary workbook (.xlsb)"
+        elif "mimetype" in seen and "content.xml" in seen:
+            kind = "it is an OpenDocument file, such as .ods"
+        else:
+            kind = f"it is a zip file without {_WORKBOOK}"
+        raise WorkbookError(f"{name} is not an Excel workbook ({kind}): {_AGAIN}")
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise UnsafeWorkbookError(
+                f"{name} has encrypted parts ({member.filename}), which Excel never writes;"
+                f" it was not opened: {_AGAIN}"
+            )
+        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnsafeWorkbookError(
+                f"{name} has a part ({member.filename}) packed with zip method"
+                f" {member.compress_type}, which Excel never uses; it was not opened: {_AGAIN}"
+            )
+    declared = sum(member.file_size for member in members)
+    if declared > limits.max_uncompressed_bytes:
+        raise _too_big(name, declared, limits)
+    for member in members:
+        _check_ratio(name, member, member.file_size, limits)
+
+
+def _check_ratio(name: str, member: zipfile.ZipInfo, unpacked: int, limits: Limits) -> None:
+    """Refuse a part packed far harder than workbook data is: the mark of a zip bomb."""
+    if unpacked <= limits.ratio_floor_bytes:
+        return
+    ratio = unpacked / max(member.compress_size, 1)
+    if ratio > limits.max_ratio:
+        raise UnsafeWorkbookError(
+            f"{name} has a part ({member.filename}) that unpacks {ratio:,.0f} times larger,"
+            f" more than the {limits.max_ratio:,.0f} times a real workbook reaches; it may be a"
+            " 'zip bomb' and was not opened"
+        )
+
+
+def _scan_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str,
+                  limits: Limits) -> FileScan:
+    """Unpack every part once, checking it; parse the index parts, scan the sheets."""
+    budget = _Budget(name, limits)
+    by_name = {member.filename: member for member in members}
+    if _CONTENT_TYPES not in by_name:
+        raise WorkbookError(_damaged(name, f"it has no {_CONTENT_TYPES}"))
+    if _WORKBOOK_RELS not in by_name:
+        raise WorkbookError(_damaged(name, f"it has no {_WORKBOOK_RELS}"))
+    index = {part: _read_index_part(archive, by_name[part], budget)
+             for part in (_CONTENT_TYPES, _WORKBOOK, _WORKBOOK_RELS)}
+    if b"macroenabled" in index[_CONTENT_TYPES].lower():
+        raise _macro_enabled(name)
+    sheet_parts = _sheet_parts(name, index[_WORKBOOK], index[_WORKBOOK_RELS], set(by_name))
+    scans = {part: _SheetScanner() for part in sheet_parts.values()}
+    for member in members:
+        if member.filename in index:
+            continue
+        scanner = scans.get(member.filename)
+        for _ in _unpack(archive, member, budget, scanner=scanner):
+            pass
+        if scanner is not None and scanner.rows > limits.max_rows:
+            sheet = next(s for s, part in sheet_parts.items() if part == member.filename)
+            raise UnsafeWorkbookError(
+                f"{name}: sheet {sheet!r} has {scanner.rows:,} rows; the most import reads is"
+                f" {limits.max_rows:,}: delete the unused rows below the table and save it"
+                " again"
+            )
+    return FileScan(
+        sheet_parts=MappingProxyType(dict(sheet_parts)),
+        rows=MappingProxyType({sheet: scans[part].rows for sheet, part in sheet_parts.items()}),
+        formula_cells=MappingProxyType({
+            sheet: tuple(scans[part].formula_cells) for sheet, part in sheet_parts.items()
+        }),
+    )
+
+
+class _Budget:
+    """Counts the bytes really unpacked, for all parts together and for each part."""
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name = name
+        self.limits = limits
+        self.total = 0
+
+    def spend(self, member: zipfile.ZipInfo, member_total: int, count: int) -> None:
+        """Add ``count`` bytes just unpacked; refuse once a limit is passed."""
+        self.total += count
+        if self.total > self.limits.max_uncompressed_bytes:
+            raise _too_big(self.name, None, self.limits)
+        _check_ratio(self.name, member, member_total, self.limits)
+
+
+def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget, *,
+            scanner: _SheetScanner | None = None) -> Iterator[bytes]:
+    """Yield a part's bytes a chunk at a time, counted, checked and scanned as they come."""
+    is_xml = scanner is not None or member.filename.lower().endswith(_XML_SUFFIXES)
+    unpacked = 0
+    head = b""  # the start of an XML part, until it is long enough to show its encoding
+    seam = b""  # the end of the last chunk, to find a marker split between two chunks
+    with archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            unpacked += len(chunk)
+            budget.spend(member, unpacked, len(chunk))
+            if is_xml:
+                if len(head) < _HEAD_BYTES:
+                    head += chunk[:_HEAD_BYTES]
+                    if len(head) >= _HEAD_BYTES:
+                        _check_encoding(budget.name, member.filename, head)
+                if _ENTITY.search(seam + chunk[:_ENTITY_OVERLAP]) or _ENTITY.search(chunk):
+                    raise _xml_bomb(budget.name, member.filename)
+                seam = (seam + chunk[-_ENTITY_OVERLAP:])[-_ENTITY_OVERLAP:]
+            if scanner is not None:
+                scanner.feed(chunk)
+            yield chunk
+    if is_xml and len(head) < _HEAD_BYTES:
+        _check_encoding(budget.name, member.filename, head)
+    if scanner is not None:
+        scanner.finish()
+
+
+def _check_encoding(name: str, part: str, head: bytes) -> None:
+    """Refuse an XML part not stored as UTF-8, where byte searches could miss markup."""
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    match = _XML_DECLARATION.match(text)
+    declared = match.group(1).decode("ascii", "replace").lower() if match else "utf-8"
+    unusual = text.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
+        len(text) > 1 and text[1] == 0
+    )
+    if unusual or declared not in _ASCII_ENCODINGS:
+        raise UnsafeWorkbookError(
+            f"{name} has a part ({part}) not stored as UTF-8 text, which Excel never writes;"
+            f" it was not opened: {_AGAIN}"
+        )
+
+
+def _read_index_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget) -> bytes:
+    """The whole of a small index part, unpacked and checked like every other part."""
+    if member.file_size > _MAX_INDEX_PART_BYTES:
+        raise UnsafeWorkbookError(
+            f"{budget.name} has an index part ({member.filename}) of {_size(member.file_size)},"
+            f" far larger than a workbook's ever is; it was not opened: {_AGAIN}"
+        )
+    return b"".join(_unpack(archive, member, budget))
+
+
+def _sheet_parts(name: str, workbook: bytes, relationships: bytes,
+                 present: set[str]) -> dict[str, str]:
+    """Each sheet's name and the part that holds it, from the workbook and its relationships."""
+    targets: dict[str, str] = {}
+    for element in _parse(name, _WORKBOOK_RELS, relationships).iter():
+        if _local(element.tag) == "Relationship" and element.get("TargetMode") != "External":
+            targets[element.get("Id", "")] = element.get("Target", "")
+    sheet_parts: dict[str, str] = {}
+    for element in _parse(name, _WORKBOOK, workbook).iter():
+        if _local(element.tag) != "sheet":
+            continue
+        sheet = element.get("name", "")
+        relationship = next((value for key, value in element.attrib.items()
+                             if key.startswith("{") and _local(key) == "id"), "")
+        target = targets.get(relationship)
+        if target is None:
+            raise WorkbookError(_damaged(name, f"sheet {sheet!r} has no part"))
+        part = _resolve(target)
+        if part not in present and unquote(part) in present:
+            part = unquote(part)
+        if part not in present:
+            raise WorkbookError(_damaged(name, f"the part of sheet {sheet!r}, {part}, is"
+                                         " missing"))
+        sheet_parts[sheet] = part
+    return sheet_parts
+
+
+def _parse(name: str, part: str, data: bytes) -> Element:
+    """Parse a small index part with defusedxml, which refuses entities on its own too."""
+    try:
+        return _defused_fromstring(data)
+    except _DefusedXmlError as error:
+        raise _xml_bomb(name, part) from error
+    except ParseError as error:
+        raise WorkbookError(_damaged(name, f"{part} is not readable XML: {error}")) from error
+
+
+def _local(tag: str) -> str:
+    """An XML name without its namespace: ``{ns}sheet`` -> ``sheet``."""
+    return tag.rpartition("}")[2]
+
+
+def _resolve(target: str) -> str:
+    """A relationship target of xl/workbook.xml as a zip member name."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+class _SheetScanner:
+    """Counts a sheet's rows and finds its formula cells, fed the sheet's XML in chunks.
+
+    Searches run on a buffer: the last ``_CONTEXT_BYTES`` already searched
+    (so a formula's cell start tag can be found behind it), then new bytes.
+    A tag still open at the end of a chunk is held back until the next one,
+    so a name split across two chunks is still found, and found once.
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.formula_cells: list[str] = []
+        self._buffer = b""
+        self._done = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Search ``chunk`` together with what the last chunk held back."""
+        buffer = self._buffer + chunk
+        cut = len(buffer)
+        opened = buffer.rfind(b"<", self._done)
+        if opened >= 0 and buffer.find(b">", opened) < 0 and cut - opened <= _MAX_CARRY_BYTES:
+            cut = opened
+        self._search(buffer, self._done, cut)
+        keep = max(0, cut - _CONTEXT_BYTES)
+        self._buffer = buffer[keep:]
+        self._done = cut - keep
+
+    def finish(self) -> None:
+        """Search what is left once the sheet has ended."""
+        self._search(self._buffer, self._done, len(self._buffer))
+        self._buffer = b""
+        self._done = 0
+
+    def _search(self, buffer: bytes, start: int, end: int) -> None:
+        self.rows += len(_ROW.findall(buffer, start, end))
+        self.rows += sum(1 for match in _PREFIXED_ROW.finditer(buffer, start, end)
+                         if _prefixed(buffer, match.start()))
+        for match in _FORMULA.finditer(buffer, start, end):
+            self._formula(buffer, match.start())
+        for match in _PREFIXED_FORMULA.finditer(buffer, start, end):
+            if _prefixed(buffer, match.start()):
+                self._formula(buffer, buffer.rfind(b"<", 0, match.start()))
+
+    def _formula(self, buffer: bytes, at: int) -> None:
+        """Record the cell whose start tag is the last cell tag before the formula at ``at``."""
+        last = None
+        for span in (256, 4096, at):
+            for last in _CELL_TAG.finditer(buffer, max(0, at - span), at):  # noqa: B007
+                pass
+            if last is not None:
+                break
+        if last is None or last.group(1) or last.group(2).rstrip().endswith(b"/"):
+            return  # not inside a cell: a formula in extLst, say, for a data validation
+        ref = _CELL_REF.search(last.group(2))
+        self.formula_cells.append(ref.group(1).decode("ascii", "replace") if ref else "?")
+
+
+def _prefixed(buffer: bytes, colon: int) -> bool:
+    """Whether the ``:`` at ``colon`` ends a namespace prefix of a tag: ``<prefix:``."""
+    opened = buffer.rfind(b"<", max(0, colon - 64), colon)
+    return opened >= 0 and _PREFIX.fullmatch(buffer, opened + 1, colon) is not None
+
+
+def _macro_enabled(name: str) -> UnsafeWorkbookError:
+    return UnsafeWorkbookError(f"{name} is macro-enabled (.xlsm): save it as .xlsx (Excel"
+                               " Workbook) without macros")
+
+
+def _too_big(name: str, declared: int | None, limits: Limits) -> UnsafeWorkbookError:
+    limit = _size(limits.max_uncompressed_bytes)
+    what = (f"would unpack to {_size(declared)}, more than the {limit} import accepts"
+            if declared is not None else f"unpacks to more than the {limit} import accepts")
+    return UnsafeWorkbookError(f"{name} {what}; it may be a 'zip bomb' and was not opened")
+
+
+def _xml_bomb(name: str, part: str) -> UnsafeWorkbookError:
+    return UnsafeWorkbookError(
+        f"{name} contains XML entity declarations, which can be used to attack the program"
+        f" reading it (an 'XML bomb'); it was not opened (found in {part})"
+    )
+
+
+def _damaged(name: str, detail: str) -> str:
+    return (f"{name} is damaged ({detail}): ask the sender for a new copy, or {_AGAIN}")
+
+
+def _size(count: int) -> str:
+    """A byte count as people read it: ``"512 bytes"``, ``"1.5 MB"``, ``"2 GB"``."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count:,} bytes"

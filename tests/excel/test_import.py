@@ -1,0 +1,411 @@
+"""Importing returned workbooks: what is applied, what conflicts, and what is refused.
+
+Every workbook here is a real export of a real TinyDB store, edited with
+openpyxl as a partner's Excel would and read back by python-calamine.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from actiontrack import service
+from actiontrack.domain.models import Action, ActionStatus, ProgressUpdate
+from actiontrack.errors import WorkbookError
+from actiontrack.excel import layout
+from actiontrack.excel.merge import status_path
+from actiontrack.store import Store, open_store
+
+from .conftest import (
+    EXPORTED_AT,
+    IMPORTED_AT,
+    MANAGER,
+    PARTNER,
+    cell_of,
+    edit,
+    export,
+    first_blank_row,
+    run_import,
+    store_digest,
+)
+from .libreoffice import set_cells
+
+IN_PROGRESS = "DEMO-SCP/A002"  # police, in progress, no evidence
+AGREED = "DEMO-SCP/A005"  # children's services, agreed
+HEALTH = "DEMO-SCP/A004"  # health, in progress
+
+
+def test_an_untouched_workbook_changes_nothing(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    before = store_digest(tmp_path)
+    result = run_import(store, path)
+    assert (result.changes, result.problems, result.exit_code) == ((), (), 0)
+    assert not result.applied
+    assert store_digest(tmp_path) == before
+
+
+def test_edits_are_applied_in_one_commit_and_a_second_import_changes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    new_date = date(2027, 2, 26)
+    edit(path, {
+        (IN_PROGRESS, "Target date"): new_date,
+        (IN_PROGRESS, "Reason for new date"): "Waiting for the force-wide audit",
+        (IN_PROGRESS, "Lead officer"): "DI Jones",
+        (IN_PROGRESS, "New progress update"): "Briefings given to 3 of 5 teams",
+        (AGREED, "Status"): "in_progress",
+    })
+    commits_before = {entry.commit for entry in store.history()}
+    result = run_import(store, path)
+    assert result.problems == ()
+    assert result.applied
+    assert result.exit_code == 0
+    police = store.get(Action, IN_PROGRESS)
+    assert (police.target_date, police.lead_officer) == (new_date, "DI Jones")
+    assert police.target_revisions[-1].reason == "Waiting for the force-wide audit"
+    assert police.original_target_date != new_date
+    assert store.get(Action, AGREED).status == ActionStatus.IN_PROGRESS
+    (update,) = [u for u in store.snapshot().updates_for(IN_PROGRESS)
+                 if u.text == "Briefings given to 3 of 5 teams"]
+    assert (update.by, update.on) == (PARTNER, IMPORTED_AT.date())
+    new_commits = {entry.commit for entry in store.history()} - commits_before
+    assert len(new_commits) == 1  # all of it in one unit of work
+    assert {str(change) for change in result.changes} >= {
+        f"{IN_PROGRESS}: lead_officer: 'Detective Inspector, public protection (demo)' ->"
+        " 'DI Jones'",
+        f"{AGREED}: status: 'agreed' -> 'in_progress'",
+    }
+
+    digest = store_digest(tmp_path)
+    again = run_import(store, path)
+    assert (again.changes, again.problems, again.applied) == ((), (), False)
+    assert store_digest(tmp_path) == digest
+
+
+def test_dry_run_lists_old_and_new_and_writes_nothing(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
+    before = store_digest(tmp_path)
+    result = run_import(store, path, dry_run=True)
+    assert [str(change) for change in result.changes] == [
+        f"{IN_PROGRESS}: lead_officer: 'Detective Inspector, public protection (demo)' ->"
+        " 'DI Jones'"]
+    assert not result.applied
+    assert store_digest(tmp_path) == before
+
+
+def test_completing_an_action_needs_evidence_which_the_same_workbook_may_add(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Status"): "completed"})
+    before = store_digest(tmp_path)
+    refused = run_import(store, path)
+    (problem,) = refused.problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Status")
+    assert "completion" in problem.message
+    assert "evidence" in problem.message
+    assert store_digest(tmp_path) == before
+
+    row = first_blank_row(path, layout.EVIDENCE)
+    set_cells(path, layout.EVIDENCE, {
+        f"B{row}": IN_PROGRESS, f"C{row}": "completion", f"D{row}": "training_record",
+        f"E{row}": "Attendance list, strategy meeting training", f"F{row}": date(2026, 11, 20),
+    })
+    result = run_import(store, path)
+    assert result.problems == ()
+    assert store.get(Action, IN_PROGRESS).status == ActionStatus.COMPLETED
+    (item,) = store.snapshot().evidence_for(IN_PROGRESS)
+    assert (item.title, item.recorded_by) == ("Attendance list, strategy meeting training",
+                                              PARTNER)
+    assert run_import(store, path).changes == ()  # the evidence is not added twice
+
+
+def test_a_status_several_steps_on_goes_through_each_gate(store: Store, tmp_path: Path) -> None:
+    assert status_path(ActionStatus.PROPOSED, ActionStatus.COMPLETED) == [
+        ActionStatus.AGREED, ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED]
+    assert status_path(ActionStatus.AGREED, ActionStatus.ASSURED) == [ActionStatus.ASSURED]
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(AGREED, "Status"): "completed"})
+    (problem,) = run_import(store, path).problems
+    assert "evidence" in problem.message  # in_progress was allowed; completed's gate refused
+
+
+def test_the_same_cell_changed_in_store_and_workbook_is_a_conflict(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
+                               by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(IN_PROGRESS, "Target date"): date(2027, 3, 31),
+                (IN_PROGRESS, "Reason for new date"): "Staff shortages"})
+    before = store_digest(tmp_path)
+    result = run_import(store, path)
+    (conflict,) = result.problems
+    assert conflict.conflict
+    assert result.exit_code == 1
+    assert conflict.cell == cell_of(path, IN_PROGRESS, "Target date")
+    assert conflict.record_id == IN_PROGRESS
+    assert "31/01/2027" in conflict.message
+    assert "31/03/2027" in conflict.message
+    assert "27/10/2026" in conflict.message  # as exported
+    assert store_digest(tmp_path) == before
+
+
+def test_different_cells_of_one_row_are_both_kept(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
+                               by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
+    result = run_import(store, path)
+    assert result.problems == ()
+    action = store.get(Action, IN_PROGRESS)
+    assert (action.target_date, action.lead_officer) == (date(2027, 1, 31), "DI Jones")
+
+
+def test_the_same_change_made_on_both_sides_is_not_a_conflict(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    service.set_status(store, AGREED, ActionStatus.IN_PROGRESS, by=MANAGER,
+                       at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(AGREED, "Status"): "in_progress"})
+    result = run_import(store, path)
+    assert (result.problems, result.changes) == ((), ())
+
+
+def test_a_change_to_an_action_superseded_since_export_is_a_conflict(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    service.set_status(store, IN_PROGRESS, ActionStatus.SUPERSEDED, successor_id=HEALTH,
+                       by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
+    (conflict,) = run_import(store, path).problems
+    assert conflict.conflict
+    assert f"superseded by {HEALTH}" in conflict.message
+
+
+def test_a_change_to_an_action_deleted_since_export_is_a_conflict(tmp_path: Path) -> None:
+    # Deleting is not a service operation; a store commit stands in for an administrator.
+    from actiontrack.demo import load_demo
+    from actiontrack.store.protocol import Delete
+
+    store = open_store(str(tmp_path / "plan.json"))
+    load_demo(store, now=EXPORTED_AT)
+    path = export(store, tmp_path / "plan.xlsx")
+    version = store.get(Action, IN_PROGRESS).version
+    store.commit([Delete("actions", IN_PROGRESS, version)], by=MANAGER,
+                 at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
+    (conflict,) = run_import(store, path).problems
+    assert conflict.conflict
+    assert "deleted" in conflict.message
+    # An untouched row of a deleted action is simply left out.
+    clean = export(store, tmp_path / "clean.xlsx")
+    assert run_import(store, clean).problems == ()
+
+
+def test_a_new_row_adds_an_action_and_its_first_update(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    recommendation = store.get(Action, IN_PROGRESS).recommendation_ids[0]
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {
+        f"C{row}": recommendation, f"E{row}": "DEMO-POL",
+        f"F{row}": "Audit strategy discussions for fathers' involvement",
+        f"L{row}": date(2027, 5, 31), f"K{row}": "agreed", f"S{row}": "Audit tool drafted",
+    })
+    result = run_import(store, path)
+    assert result.problems == ()
+    (added,) = [record for record in result.merge.records if isinstance(record, Action)]
+    stored = store.get(Action, added.id)
+    assert stored.title == "Audit strategy discussions for fathers' involvement"
+    assert (stored.status, stored.original_target_date) == (ActionStatus.AGREED,
+                                                            date(2027, 5, 31))
+    assert [u.text for u in store.snapshot().updates_for(added.id)] == ["Audit tool drafted"]
+    again = run_import(store, path)
+    assert (again.changes, again.problems) == ((), ())
+    assert "already on the plan" in str(again.notices[0])
+
+
+def test_a_new_row_with_unknown_references_points_at_each_cell(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": "NO/SUCH/R1", f"E{row}": "DEMO-POL",
+                                      f"F{row}": "Something", f"L{row}": "next week"})
+    problems = {problem.cell: problem.message for problem in run_import(store, path).problems}
+    assert "31/03/2027" in problems[f"L{row}"]  # what a date looks like
+    set_cells(path, layout.ACTIONS, {f"L{row}": date(2027, 1, 1)})
+    problems = {problem.cell: problem.message for problem in run_import(store, path).problems}
+    assert "NO/SUCH/R1" in problems[f"C{row}"]
+
+
+def test_a_target_date_moved_without_a_reason_is_refused_on_its_cell(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Target date"): date(2027, 3, 31)})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Target date")
+    assert "reason" in problem.message
+
+
+def test_a_read_only_column_changed_is_refused(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Action"): "A quieter title"})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Action")
+    assert "cannot be changed here" in problem.message
+
+
+def test_rows_sorted_filtered_and_deleted_change_nothing(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[layout.ACTIONS]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_row=11)]
+    rows.reverse()
+    rows.pop()  # a deleted row
+    for number in range(2, 12):
+        for column in range(1, len(layout.ACTION_COLUMNS) + 1):
+            sheet.cell(number, column).value = None
+    for number, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=1):
+            sheet.cell(number, column).value = value
+    sheet.row_dimensions[3].hidden = True  # filtered out
+    sheet["X1"] = "My notes"
+    sheet["X2"] = "call back Tuesday"
+    workbook.save(path)
+    result = run_import(store, path)
+    assert (result.changes, result.problems) == ((), ())
+    assert [str(notice) for notice in result.notices] == [
+        "Actions!X1: column 'My notes' is not one of the workbook's columns; it is ignored"]
+
+
+def test_the_same_action_on_two_rows_is_refused(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"A{row}": IN_PROGRESS})
+    problems = run_import(store, path).problems
+    assert any("two rows" in problem.message and problem.cell == f"A{row}"
+               for problem in problems)
+
+
+def test_a_workbook_for_one_agency_cannot_change_another_agencys_actions(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
+    ids = {row[0] for row in openpyxl.load_workbook(path)[layout.ACTIONS].iter_rows(
+        min_row=2, values_only=True) if row[0]}
+    assert ids == {a.id for a in store.snapshot().actions.values()
+                   if a.lead_agency_id == "DEMO-POL"}
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"A{row}": HEALTH, f"N{row}": "Someone else"})
+    before = store_digest(tmp_path)
+    (problem,) = run_import(store, path).problems
+    assert "led by DEMO-CCG" in problem.message
+    assert "DEMO-POL" in problem.message
+    assert store_digest(tmp_path) == before
+
+
+def test_a_workbook_for_one_agency_cannot_add_another_agencys_action(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
+    recommendation = store.get(Action, HEALTH).recommendation_ids[0]
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": recommendation, f"E{row}": "DEMO-CCG",
+                                      f"F{row}": "Not ours", f"L{row}": date(2027, 1, 1)})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == f"E{row}"
+    assert "DEMO-POL" in problem.message
+
+
+def test_the_hidden_copy_changed_is_refused(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    hidden = workbook[layout.AS_EXPORTED]
+    for row in hidden.iter_rows(min_row=2):
+        if row[0].value == IN_PROGRESS:
+            row[14].value = "Someone else"  # the lead officer as exported
+    workbook.save(path)
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
+    (problem,) = run_import(store, path).problems
+    assert "hidden copy" in problem.message
+
+
+def test_a_workbook_from_another_store_is_refused(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    (tmp_path / "other").mkdir()
+    other = open_store(str(tmp_path / "other" / "plan.json"))
+    with pytest.raises(WorkbookError, match="another plan"):
+        run_import(other, path)
+
+
+def test_errors_go_to_an_annotated_copy_of_the_partners_workbook(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Status"): "completed", (IN_PROGRESS, "Lead officer"): "DI Jones"})
+    original = path.read_bytes()
+    marked = tmp_path / "plan-problems.xlsx"
+    result = run_import(store, path, errors_to=marked)
+    assert result.errors_to == marked
+    assert path.read_bytes() == original
+    sheet = openpyxl.load_workbook(marked)[layout.ACTIONS]
+    status = sheet[cell_of(path, IN_PROGRESS, "Status")]
+    assert status.comment is not None
+    assert "evidence" in status.comment.text
+    assert status.fill.fgColor.rgb.endswith("FF9999")
+    assert sheet[cell_of(path, IN_PROGRESS, "Lead officer")].value == "DI Jones"  # theirs, kept
+
+
+def test_text_that_looks_like_a_formula_goes_out_and_back_as_text(
+    store: Store, tmp_path: Path
+) -> None:
+    action = store.get(Action, IN_PROGRESS)
+    service.add_progress_update(store, IN_PROGRESS, "=HYPERLINK(\"http://x\")", by=MANAGER,
+                                at=EXPORTED_AT)
+    path = export(store, tmp_path / "plan.xlsx")
+    sheet = openpyxl.load_workbook(path)[layout.ACTIONS]
+    cell = sheet[cell_of(path, IN_PROGRESS, "Latest update")]
+    assert cell.data_type == "s"
+    assert "=HYPERLINK" in str(cell.value)
+    workbook = openpyxl.load_workbook(path)
+    typed = workbook[layout.ACTIONS][cell_of(path, IN_PROGRESS, "Lead officer")]
+    typed.value = "=cmd|' /C calc'!A0"
+    typed.data_type = "s"  # typed as text, as Excel keeps it after a leading apostrophe
+    workbook.save(path)
+    result = run_import(store, path)
+    assert result.problems == ()
+    assert store.get(Action, IN_PROGRESS).lead_officer == "=cmd|' /C calc'!A0"
+    assert action.version < store.get(Action, IN_PROGRESS).version
+
+
+def test_a_formula_typed_into_a_cell_is_refused_on_that_cell(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    reference = cell_of(path, IN_PROGRESS, "Lead officer")
+    set_cells(path, layout.ACTIONS, {reference: "=A1"})  # openpyxl writes it as a formula
+    (problem,) = run_import(store, path).problems
+    assert (problem.cell, problem.sheet) == (reference, layout.ACTIONS)
+    assert "formula" in problem.message
+
+
+def test_records_of_the_import_are_dated_and_signed(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "New progress update"): "Done the first audit"})
+    run_import(store, path)
+    (entry,) = [e for e in store.history(kind="progress_updates")
+                if e.new and isinstance(e.new, dict) and e.new.get("text") ==
+                "Done the first audit"]
+    assert (entry.by, entry.at) == (PARTNER, IMPORTED_AT)
+    assert entry.reason is not None
+    assert "plan.xlsx" in entry.reason
+    assert store.get(ProgressUpdate, entry.record_id).by == PARTNER
