@@ -454,84 +454,84 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
 
 def _apply(merge: _Merge, table: Table, number: int, stored: Action,
            apply: dict[str, Value], values: dict[str, Value]) -> None:
-    """Apply the changes of one row in the order the gates need them."""
+    """Apply the changes of one row in the order the gates need them.
+
+    Each refused change is a problem on its own cell; the others are still
+    checked, so the partner sees everything wrong with the row at once.
+    """
     action = stored
     cell = {key: table.cell(number, key) for key in _ACTION_KEYS}
     changes: list[Change] = []
+    problems_before = len(merge.problems)
+
+    def refuse(key: str, message: str) -> None:
+        merge.problem(table, cell[key], message, stored.id)
 
     def changed(key: str, old: object, new: object) -> None:
         changes.append(Change(record_id=stored.id, field=key, old=shown(old), new=shown(new)))
 
     status = _status(apply["status"]) if "status" in apply else None
     if "status" in apply and status is None:
-        merge.problem(table, cell["status"], f"{shown(apply['status'])} is not a status: pick"
-                      f" one of {', '.join(s.value for s in ActionStatus)}", stored.id)
-        return
+        refuse("status", f"{shown(apply['status'])} is not a status: pick one of"
+               f" {', '.join(s.value for s in ActionStatus)}")
     if "lead_officer" in apply:
         action = attrs.evolve(action, lead_officer=_text_or_none(apply["lead_officer"]))
         changed("lead_officer", stored.lead_officer, apply["lead_officer"])
     if "target_date" in apply:
         new_date = apply["target_date"]
-        if not isinstance(new_date, date):
-            merge.problem(table, cell["target_date"], "an action needs a target date; type"
-                          " the date, such as 31/03/2027", stored.id)
-            return
         reason = values["target_reason"]
-        if not reason:
-            merge.problem(table, cell["target_date"], "a new target date needs a reason: say"
-                          " why in 'Reason for new date'", stored.id)
-            return
-        try:
-            action = lifecycle.revise_target(action, new_date, reason=str(reason), by=merge.by,
-                                             on=merge.today)
-        except RuleViolation as exc:
-            merge.problem(table, cell["target_date"], exc.message, stored.id)
-            return
-        changed("target_date", stored.target_date, new_date)
+        if not isinstance(new_date, date):
+            refuse("target_date", "an action needs a target date; type the date, such as"
+                   " 31/03/2027")
+        elif not reason:
+            refuse("target_date", "a new target date needs a reason: say why in 'Reason for"
+                   " new date'")
+        else:
+            try:
+                action = lifecycle.revise_target(action, new_date, reason=str(reason),
+                                                 by=merge.by, on=merge.today)
+                changed("target_date", stored.target_date, new_date)
+            except RuleViolation as exc:
+                refuse("target_date", exc.message)
     hold = {key: apply[key] for key in ("hold_reason", "hold_review_date") if key in apply}
     successor = _text_or_none(apply.get("successor_id", stored.successor_id))
     if status is not None:
         if successor is not None and successor not in merge.plan.actions:
-            merge.problem(table, cell["successor_id"], f"there is no action {successor} on"
-                          " the plan", stored.id)
-            return
+            refuse("successor_id", f"there is no action {successor} on the plan")
         evidence = [*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]]
         try:
             for step in status_path(action.status, status):
                 action = lifecycle.change_status(
                     action, step, evidence=evidence,
                     decisions=merge.plan.decisions_for(stored.id),
-                    hold_reason=str(values["hold_reason"] or "") or None,
+                    hold_reason=_text_or_none(values["hold_reason"]),
                     hold_review_date=_date_or_none(values["hold_review_date"]),
                     successor_id=successor, on=merge.today)
-        except RuleViolation as exc:
-            merge.problem(table, cell["status"], exc.message, stored.id)
-            return
-        changed("status", stored.status.value, status.value)
-        for key, value in hold.items():
-            changed(key, getattr(stored, key), value)
-        if "successor_id" in apply:
-            changed("successor_id", stored.successor_id, successor)
-    else:
-        if hold:
-            if action.status != ActionStatus.ON_HOLD:
-                key = next(iter(hold))
-                merge.problem(table, cell[key], "only an action on hold has a hold reason and"
-                              " review date; set its status to on_hold as well", stored.id)
-                return
-            if not values["hold_reason"] or values["hold_review_date"] is None:
-                merge.problem(table, cell[next(iter(hold))], "an action on hold needs both"
-                              " a reason and a review date", stored.id)
-                return
-            action = attrs.evolve(action, hold_reason=str(values["hold_reason"]),
-                                  hold_review_date=_date_or_none(values["hold_review_date"]))
+            changed("status", stored.status.value, status.value)
             for key, value in hold.items():
                 changed(key, getattr(stored, key), value)
+            if "successor_id" in apply:
+                changed("successor_id", stored.successor_id, successor)
+        except RuleViolation as exc:
+            refuse("status", exc.message)
+    else:
+        if hold:
+            key = next(iter(hold))
+            if action.status != ActionStatus.ON_HOLD:
+                refuse(key, "only an action on hold has a hold reason and review date; set"
+                       " its status to on_hold as well")
+            elif not values["hold_reason"] or values["hold_review_date"] is None:
+                refuse(key, "an action on hold needs both a reason and a review date")
+            else:
+                action = attrs.evolve(
+                    action, hold_reason=_text_or_none(values["hold_reason"]),
+                    hold_review_date=_date_or_none(values["hold_review_date"]))
+                for key, value in hold.items():
+                    changed(key, getattr(stored, key), value)
         if "successor_id" in apply:
-            merge.problem(table, cell["successor_id"], "an action is replaced only when it is"
-                          " superseded; set its status to superseded as well", stored.id)
-            return
-    if changes:
+            refuse("successor_id", "an action is replaced only when it is superseded; set its"
+                   " status to superseded as well")
+    if changes and len(merge.problems) == problems_before:
         merge.records.append(action)
         merge.changes.extend(changes)
 

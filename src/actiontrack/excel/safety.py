@@ -238,13 +238,13 @@ def _check_zip_directory_size(file: BinaryIO, size: int, name: str, limits: Limi
         record = file.read(56)
         if len(record) == 56 and record.startswith(b"PK\x06\x06"):
             entries, directory_bytes = struct.unpack_from("<32xQQ", record)
-    if directory_bytes > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER or (
-        entries > limits.max_members
-    ):
+    if entries > limits.max_members:
+        raise _too_many(name, entries, limits)
+    if directory_bytes > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER:
         raise UnsafeWorkbookError(
-            f"{name} has a zip directory of {_size(directory_bytes)} listing {entries:,} parts,"
-            f" more than a workbook of at most {limits.max_members:,} parts needs; it may be a"
-            " 'zip bomb' and was not opened"
+            f"{name} has a zip directory of {_size(directory_bytes)}, far more than a workbook"
+            f" of at most {limits.max_members:,} parts needs; it may be a 'zip bomb' and was"
+            " not opened"
         )
 
 
@@ -254,8 +254,8 @@ def _check_zip(file: BinaryIO, name: str, limits: Limits) -> FileScan:
     try:
         with zipfile.ZipFile(file) as archive:
             members = archive.infolist()
-            _check_members(members, name, limits)
-            return _scan_members(archive, members, name, limits)
+        _check_members(members, name, limits)
+        return _scan_members(file, members, name, limits)
     except WorkbookError:
         raise
     except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, UnicodeDecodeError,
@@ -266,10 +266,7 @@ def _check_zip(file: BinaryIO, name: str, limits: Limits) -> FileScan:
 def _check_members(members: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
     """The checks that need only the zip's directory: names, methods and declared sizes."""
     if len(members) > limits.max_members:
-        raise UnsafeWorkbookError(
-            f"{name} holds {len(members):,} parts, more than the {limits.max_members:,} a"
-            " workbook for import may have; it may be a 'zip bomb' and was not opened"
-        )
+        raise _too_many(name, len(members), limits)
     seen: set[str] = set()
     for member in members:
         parts = member.filename.replace("\\", "/").split("/")
@@ -309,14 +306,15 @@ def _check_members(members: list[zipfile.ZipInfo], name: str, limits: Limits) ->
     if declared > limits.max_uncompressed_bytes:
         raise _too_big(name, declared, limits)
     for member in members:
-        _check_ratio(name, member, member.file_size, limits)
+        _check_ratio(name, member, member.file_size, member.compress_size, limits)
 
 
-def _check_ratio(name: str, member: zipfile.ZipInfo, unpacked: int, limits: Limits) -> None:
+def _check_ratio(name: str, member: zipfile.ZipInfo, unpacked: int, packed: int,
+                 limits: Limits) -> None:
     """Refuse a part packed far harder than workbook data is: the mark of a zip bomb."""
     if unpacked <= limits.ratio_floor_bytes:
         return
-    ratio = unpacked / max(member.compress_size, 1)
+    ratio = unpacked / max(packed, 1)
     if ratio > limits.max_ratio:
         raise UnsafeWorkbookError(
             f"{name} has a part ({member.filename}) that unpacks {ratio:,.0f} times larger,"
@@ -325,7 +323,7 @@ def _check_ratio(name: str, member: zipfile.ZipInfo, unpacked: int, limits: Limi
         )
 
 
-def _scan_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name: str,
+def _scan_members(file: BinaryIO, members: list[zipfile.ZipInfo], name: str,
                   limits: Limits) -> FileScan:
     """Unpack every part once, checking it; parse the index parts, scan the sheets."""
     budget = _Budget(name, limits)
@@ -334,7 +332,7 @@ def _scan_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name
         raise WorkbookError(_damaged(name, f"it has no {_CONTENT_TYPES}"))
     if _WORKBOOK_RELS not in by_name:
         raise WorkbookError(_damaged(name, f"it has no {_WORKBOOK_RELS}"))
-    index = {part: _read_index_part(archive, by_name[part], budget)
+    index = {part: _read_index_part(file, by_name[part], budget)
              for part in (_CONTENT_TYPES, _WORKBOOK, _WORKBOOK_RELS)}
     if b"macroenabled" in index[_CONTENT_TYPES].lower():
         raise _macro_enabled(name)
@@ -344,7 +342,7 @@ def _scan_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], name
         if member.filename in index:
             continue
         scanner = scans.get(member.filename)
-        for _ in _unpack(archive, member, budget, scanner=scanner):
+        for _ in _unpack(file, member, budget, scanner=scanner):
             pass
         if scanner is not None and scanner.rows > limits.max_rows:
             sheet = next(s for s, part in sheet_parts.items() if part == member.filename)
@@ -370,40 +368,97 @@ class _Budget:
         self.limits = limits
         self.total = 0
 
-    def spend(self, member: zipfile.ZipInfo, member_total: int, count: int) -> None:
-        """Add ``count`` bytes just unpacked; refuse once a limit is passed."""
+    def spend(self, member: zipfile.ZipInfo, unpacked: int, packed: int, count: int) -> None:
+        """Add ``count`` bytes just unpacked; refuse once a limit is passed.
+
+        ``unpacked`` and ``packed`` count the part's bytes so far, as they
+        really are: the packed size its directory declares may be a lie.
+        """
         self.total += count
         if self.total > self.limits.max_uncompressed_bytes:
             raise _too_big(self.name, None, self.limits)
-        _check_ratio(self.name, member, member_total, self.limits)
+        _check_ratio(self.name, member, unpacked, packed, self.limits)
 
 
-def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget, *,
+def _unpack(file: BinaryIO, member: zipfile.ZipInfo, budget: _Budget, *,
             scanner: _SheetScanner | None = None) -> Iterator[bytes]:
     """Yield a part's bytes a chunk at a time, counted, checked and scanned as they come."""
     is_xml = scanner is not None or member.filename.lower().endswith(_XML_SUFFIXES)
     unpacked = 0
+    crc = 0
     head = b""  # the start of an XML part, until it is long enough to show its encoding
     seam = b""  # the end of the last chunk, to find a marker split between two chunks
-    with archive.open(member) as stream:
-        while chunk := stream.read(_CHUNK_BYTES):
-            unpacked += len(chunk)
-            budget.spend(member, unpacked, len(chunk))
-            if is_xml:
-                if len(head) < _HEAD_BYTES:
-                    head += chunk[:_HEAD_BYTES]
-                    if len(head) >= _HEAD_BYTES:
-                        _check_encoding(budget.name, member.filename, head)
-                if _ENTITY.search(seam + chunk[:_ENTITY_OVERLAP]) or _ENTITY.search(chunk):
-                    raise _xml_bomb(budget.name, member.filename)
-                seam = (seam + chunk[-_ENTITY_OVERLAP:])[-_ENTITY_OVERLAP:]
-            if scanner is not None:
-                scanner.feed(chunk)
-            yield chunk
+    for chunk, packed in _inflate(file, member, budget.name):
+        unpacked += len(chunk)
+        if unpacked > member.file_size:
+            raise UnsafeWorkbookError(
+                f"{budget.name} has a part ({member.filename}) that unpacks larger than its zip"
+                " directory says; it may be a 'zip bomb' and was not opened"
+            )
+        budget.spend(member, unpacked, packed, len(chunk))
+        crc = zlib.crc32(chunk, crc)
+        if is_xml:
+            if len(head) < _HEAD_BYTES:
+                head += chunk[:_HEAD_BYTES]
+                if len(head) >= _HEAD_BYTES:
+                    _check_encoding(budget.name, member.filename, head)
+            if _ENTITY.search(seam + chunk[:_ENTITY_OVERLAP]) or _ENTITY.search(chunk):
+                raise _xml_bomb(budget.name, member.filename)
+            seam = (seam + chunk[-_ENTITY_OVERLAP:])[-_ENTITY_OVERLAP:]
+        if scanner is not None:
+            scanner.feed(chunk)
+        yield chunk
+    if unpacked != member.file_size or crc != member.CRC:
+        raise WorkbookError(_damaged(budget.name, f"part {member.filename} fails its checksum"))
     if is_xml and len(head) < _HEAD_BYTES:
         _check_encoding(budget.name, member.filename, head)
     if scanner is not None:
         scanner.finish()
+
+
+def _inflate(file: BinaryIO, member: zipfile.ZipInfo,
+             name: str) -> Iterator[tuple[bytes, int]]:
+    """Yield a part's unpacked bytes, at most ``_CHUNK_BYTES`` at a time, with the
+    number of packed bytes unpacked so far.
+
+    The packed bytes are read and unpacked here rather than by zipfile,
+    which stops at the size the directory declares: this way every byte the
+    packed data really holds is seen and counted, as other readers would.
+    """
+    file.seek(member.header_offset)
+    header = file.read(30)
+    if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
+        raise WorkbookError(_damaged(name, f"part {member.filename} has no header"))
+    name_length, extra_length = struct.unpack_from("<HH", header, 26)
+    encoding = "utf-8" if member.flag_bits & 0x800 else "cp437"
+    if file.read(name_length).decode(encoding, "replace") != member.orig_filename:
+        raise WorkbookError(_damaged(name, f"part {member.filename} is listed under two names"))
+    file.seek(extra_length, 1)
+    left = member.compress_size
+    if member.compress_type == zipfile.ZIP_STORED:
+        while left:
+            chunk = file.read(min(_CHUNK_BYTES, left))
+            if not chunk:
+                raise WorkbookError(_damaged(name, f"part {member.filename} is cut short"))
+            left -= len(chunk)
+            yield chunk, member.compress_size - left
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    packed = b""
+    while not inflater.eof:
+        if not packed and left:
+            packed = file.read(min(_CHUNK_BYTES, left))
+            left -= len(packed)
+            if not packed:
+                break
+        chunk = inflater.decompress(packed, _CHUNK_BYTES)
+        packed = inflater.unconsumed_tail
+        if chunk:
+            yield chunk, member.compress_size - left - len(packed)
+        elif not packed and not left:
+            break
+    if not inflater.eof:
+        raise WorkbookError(_damaged(name, f"part {member.filename} is cut short"))
 
 
 def _check_encoding(name: str, part: str, head: bytes) -> None:
@@ -421,25 +476,27 @@ def _check_encoding(name: str, part: str, head: bytes) -> None:
         )
 
 
-def _read_index_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget) -> bytes:
+def _read_index_part(file: BinaryIO, member: zipfile.ZipInfo, budget: _Budget) -> bytes:
     """The whole of a small index part, unpacked and checked like every other part."""
     if member.file_size > _MAX_INDEX_PART_BYTES:
         raise UnsafeWorkbookError(
             f"{budget.name} has an index part ({member.filename}) of {_size(member.file_size)},"
             f" far larger than a workbook's ever is; it was not opened: {_AGAIN}"
         )
-    return b"".join(_unpack(archive, member, budget))
+    return b"".join(_unpack(file, member, budget))
 
 
 def _sheet_parts(name: str, workbook: bytes, relationships: bytes,
                  present: set[str]) -> dict[str, str]:
     """Each sheet's name and the part that holds it, from the workbook and its relationships."""
     targets: dict[str, str] = {}
-    for element in _parse(name, _WORKBOOK_RELS, relationships).iter():
+    for element in _parse(name, _WORKBOOK_RELS, relationships):
         if _local(element.tag) == "Relationship" and element.get("TargetMode") != "External":
             targets[element.get("Id", "")] = element.get("Target", "")
     sheet_parts: dict[str, str] = {}
-    for element in _parse(name, _WORKBOOK, workbook).iter():
+    sheets = [element for group in _parse(name, _WORKBOOK, workbook)
+              if _local(group.tag) == "sheets" for element in group]
+    for element in sheets:
         if _local(element.tag) != "sheet":
             continue
         sheet = element.get("name", "")
@@ -546,6 +603,13 @@ def _prefixed(buffer: bytes, colon: int) -> bool:
 def _macro_enabled(name: str) -> UnsafeWorkbookError:
     return UnsafeWorkbookError(f"{name} is macro-enabled (.xlsm): save it as .xlsx (Excel"
                                " Workbook) without macros")
+
+
+def _too_many(name: str, count: int, limits: Limits) -> UnsafeWorkbookError:
+    return UnsafeWorkbookError(
+        f"{name} holds {count:,} parts, more than the {limits.max_members:,} a workbook for"
+        " import may have; it may be a 'zip bomb' and was not opened"
+    )
 
 
 def _too_big(name: str, declared: int | None, limits: Limits) -> UnsafeWorkbookError:

@@ -1,0 +1,282 @@
+"""The safety check refuses unsafe and unreadable files, and scans the rows and formulas of good ones."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tests.excel import corpus
+
+from actiontrack.errors import UnsafeWorkbookError, WorkbookError
+from actiontrack.excel import safety
+from actiontrack.excel.safety import FileScan, Limits, check_workbook_file
+
+Builder = Callable[[Path], Path]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _refused(path: Path, error: type[WorkbookError], phrase: str,
+             limits: Limits = Limits()) -> str:  # noqa: B008
+    """Check that ``path`` is refused with ``error`` saying ``phrase``, and left unchanged."""
+    before = _digest(path)
+    with pytest.raises(WorkbookError) as caught:
+        check_workbook_file(path, limits)
+    assert type(caught.value) is error
+    message = str(caught.value)
+    assert message.startswith(path.name), message
+    assert phrase in message, message
+    assert "\n" not in message
+    assert _digest(path) == before
+    return message
+
+
+# --- good workbooks ---------------------------------------------------------------------------
+
+
+def test_a_real_workbook_passes_and_its_formula_cell_is_found(tmp_path: Path) -> None:
+    path = corpus.valid_workbook(tmp_path)
+    before = _digest(path)
+    scan = check_workbook_file(path)
+    assert scan == FileScan(
+        sheet_parts={"Actions": "xl/worksheets/sheet1.xml", "Evidence": "xl/worksheets/sheet2.xml"},
+        rows={"Actions": 3, "Evidence": 1},
+        formula_cells={"Actions": ("B3",), "Evidence": ()},  # not C3: text that looks like one
+    )
+    assert _digest(path) == before
+
+
+def test_the_scan_is_read_only(tmp_path: Path) -> None:
+    scan = check_workbook_file(corpus.valid_workbook(tmp_path))
+    with pytest.raises(TypeError):
+        scan.rows["Actions"] = 0  # type: ignore[index]
+
+
+#: A sheet as other programs write it: prefixed names, row breaks, validations,
+#: conditional formats, a shared formula, and a formula outside the cells (extLst).
+_PREFIXED_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    b' xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    b'<x:sheetData>'
+    b'<x:row r="1" spans="1:3"><x:c r="A1" t="s"><x:v>0</x:v></x:c>'
+    b'<x:c r="B1"><x:f>SUM(A1:A9)</x:f><x:v>3</x:v></x:c></x:row>\n'
+    b'<x:row r="2"><x:c r="A2" s="1"/><x:c r="B2" t="str"><x:f t="shared" ref="B2:B3" si="0">'
+    b'A2&amp;"x"</x:f><x:v>x</x:v></x:c></x:row>'
+    b'<x:row r="3"><x:c r="B3"><x:f t="shared" si="0"/><x:v>x</x:v></x:c>'
+    b'<x:c r="C3" t="inlineStr"><x:is><x:t>a &lt;f&gt; and Note:f and &lt;row&gt;</x:t></x:is></x:c>'
+    b'</x:row><x:row r="4"/>'
+    b'<row r="5"><c r="D5"><f>1+1</f></c><c r="E5" t="str">\n  <f aca="false">NOW()</f></c></row>'
+    b'</x:sheetData>'
+    b'<x:autoFilter ref="A1:C3"><x:filterColumn colId="0"/></x:autoFilter>'
+    b'<x:conditionalFormatting sqref="A1"><x:cfRule type="expression" priority="1">'
+    b'<x:formula>A1&gt;0</x:formula></x:cfRule></x:conditionalFormatting>'
+    b'<x:dataValidations count="1"><x:dataValidation sqref="A2"><x:formula1>"a,b"</x:formula1>'
+    b'</x:dataValidation></x:dataValidations>'
+    b'<x:rowBreaks count="1" manualBreakCount="1"><x:brk id="2" max="16383" man="1"/>'
+    b'</x:rowBreaks>'
+    b'<x:extLst><x:ext><x14:dataValidations xmlns:x14="urn:x14"><x14:dataValidation>'
+    b'<x14:formula1><xm:f>Lists!$A$1:$A$5</xm:f></x14:formula1><xm:sqref>A3</xm:sqref>'
+    b'</x14:dataValidation></x14:dataValidations></x:ext></x:extLst>'
+    b'</x:worksheet>'
+)
+
+
+@pytest.fixture(scope="module")
+def prefixed_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("prefixed")
+    return corpus.rewrite(corpus.valid_workbook(folder), folder / "prefixed.xlsx",
+                          replace={corpus.SHEET: _PREFIXED_SHEET})
+
+
+_PREFIXED_FORMULAS = ("B1", "B2", "B3", "D5", "E5")
+
+
+def test_rows_and_formulas_are_found_in_prefixed_markup(prefixed_workbook: Path) -> None:
+    scan = check_workbook_file(prefixed_workbook)
+    assert scan.rows["Actions"] == 5  # not rowBreaks, not the "<row>" in text
+    assert scan.formula_cells["Actions"] == _PREFIXED_FORMULAS  # not formula1, filterColumn, xm:f
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 11, 13, 64, 97, 1000])
+def test_markup_split_between_chunks_is_found_once(
+    prefixed_workbook: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
+    scan = check_workbook_file(prefixed_workbook)
+    assert scan.rows["Actions"] == 5
+    assert scan.formula_cells["Actions"] == _PREFIXED_FORMULAS
+
+
+def test_every_split_of_a_formula_cell_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk sizes that put each boundary at each byte of '<c r="B3"><f>1+1</f>'."""
+    path = corpus.valid_workbook(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read(corpus.SHEET)
+    at = sheet.index(b'<c r="B3"')
+    for chunk in range(at // 3, at + 16):  # one boundary falls in the cell for most sizes
+        monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
+        assert check_workbook_file(path).formula_cells["Actions"] == ("B3",), chunk
+
+
+def test_an_entity_declaration_split_between_chunks_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = corpus.billion_laughs_in_sheet(tmp_path)
+    at = corpus.BILLION_LAUGHS.index(b"<!DOCTYPE")
+    for chunk in range(at + 1, at + 9):  # every boundary inside "<!DOCTYPE"
+        monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
+        _refused(path, UnsafeWorkbookError, "contains XML entity declarations")
+
+
+def test_a_limit_of_rows_at_the_count_passes(tmp_path: Path) -> None:
+    path = corpus.too_many_rows(tmp_path)
+    assert check_workbook_file(path, Limits(max_rows=50)).rows["Actions"] == 50
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_workbook_saved_again_by_libreoffice_passes(tmp_path: Path) -> None:
+    source = corpus.valid_workbook(tmp_path / "in" if (tmp_path / "in").mkdir() else tmp_path)
+    out = tmp_path / "out"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)],
+        check=True, capture_output=True, timeout=120,
+    )
+    scan = check_workbook_file(out / source.name)
+    assert scan.formula_cells["Actions"] == ("B3",)
+    assert scan.rows["Actions"] >= 3
+
+
+# --- unreadable files -------------------------------------------------------------------------
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(WorkbookError, match="missing.xlsx does not exist"):
+        check_workbook_file(tmp_path / "missing.xlsx")
+
+
+def test_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "returns.xlsx"
+    folder.mkdir()
+    with pytest.raises(WorkbookError, match="returns.xlsx is a folder"):
+        check_workbook_file(folder)
+
+
+@pytest.mark.parametrize(
+    ("build", "phrase"),
+    [
+        (corpus.empty_file, "is empty"),
+        (corpus.random_bytes, "is not an Excel .xlsx workbook"),
+        (corpus.csv_renamed, "is not an Excel .xlsx workbook (it looks like text"),
+        (corpus.html_renamed, "is not an Excel .xlsx workbook (it looks like a web page"),
+        (corpus.truncated_zip, "is damaged (the end of the zip is missing"),
+        (corpus.bad_checksum, "is damaged (part xl/worksheets/sheet1.xml fails its checksum"),
+        (corpus.plain_zip, "is not an Excel workbook (it is a zip file without"),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_unreadable_files_are_refused(tmp_path: Path, build: Builder, phrase: str) -> None:
+    message = _refused(build(tmp_path), WorkbookError, phrase)
+    assert ": " in message.partition(phrase)[2]  # and it says what to do
+
+
+# --- unsafe files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "phrase"),
+    [
+        (corpus.old_xls, "is an old .xls workbook: save it as .xlsx (Excel Workbook)"),
+        (corpus.encrypted, "is encrypted (password-protected to open): remove the password in"
+                           " Excel (File > Info > Protect Workbook) and save as .xlsx"),
+        (corpus.macro_enabled, "is macro-enabled (.xlsm): save it as .xlsx (Excel Workbook)"
+                               " without macros"),
+        (corpus.macro_content_type_only, "is macro-enabled (.xlsm)"),
+        (corpus.lying_small_sizes, "unpacks larger than its zip directory says"),
+        (corpus.lying_large_sizes, "would unpack to 3 GB, more than the 2 GB import accepts"),
+        (corpus.too_many_members, "holds 1,010 parts, more than the 1,000"),
+        (corpus.billion_laughs_in_sheet, "contains XML entity declarations, which can be used to"
+                                         " attack the program reading it (an 'XML bomb'); it was"
+                                         " not opened (found in xl/worksheets/sheet1.xml)"),
+        (corpus.billion_laughs_in_shared_strings, "(found in xl/sharedStrings.xml)"),
+        (corpus.external_entity, "contains XML entity declarations"),
+        (corpus.path_traversal, "named 'xl/../../evil.xml', which points outside"),
+        (corpus.absolute_name, "named '/etc/evil.xml', which points outside"),
+        (corpus.duplicate_name, "holds two parts named 'xl/worksheets/sheet1.xml'"),
+        (corpus.utf16_sheet, "(xl/worksheets/sheet1.xml) not stored as UTF-8"),
+        (corpus.bzip2_members, "packed with zip method 12, which Excel never uses"),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_unsafe_files_are_refused(tmp_path: Path, build: Builder, phrase: str) -> None:
+    _refused(build(tmp_path), UnsafeWorkbookError, phrase)
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return corpus.zip_bomb(tmp_path_factory.mktemp("bomb"))
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(zip_bomb: Path) -> None:
+    assert zip_bomb.stat().st_size < 2**20  # 300 MB of zeros
+    started = time.perf_counter()
+    message = _refused(zip_bomb, UnsafeWorkbookError, "may be a 'zip bomb'")
+    assert time.perf_counter() - started < 0.5
+    assert "(xl/worksheets/sheet1.xml) that unpacks 1,0" in message  # about 1,000 times
+
+
+def test_the_ratio_is_checked_while_unpacking_too(
+    zip_bomb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the directory's sizes ignored, unpacking stops once a megabyte has passed."""
+    monkeypatch.setattr(safety, "_check_ratio", _ratio_while_unpacking_only)
+    started = time.perf_counter()
+    _refused(zip_bomb, UnsafeWorkbookError, "that unpacks 1,")
+    assert time.perf_counter() - started < 0.5
+
+
+_real_check_ratio = safety._check_ratio
+
+
+def _ratio_while_unpacking_only(name: str, member: zipfile.ZipInfo, unpacked: int,
+                                limits: Limits) -> None:
+    if unpacked != member.file_size:  # a count of bytes really unpacked so far
+        _real_check_ratio(name, member, unpacked, limits)
+
+
+def test_the_total_is_counted_while_unpacking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the declared sizes believed, the bytes really unpacked still stop the check."""
+    monkeypatch.setattr(safety, "_check_members", lambda *args: None)
+    path = corpus.too_many_rows(tmp_path)
+    _refused(path, UnsafeWorkbookError, "unpacks to more than the 8 KB import accepts",
+             Limits(max_uncompressed_bytes=8 * 2**10))
+
+
+def test_a_huge_zip_directory_is_refused_before_zipfile_reads_it(tmp_path: Path) -> None:
+    _refused(corpus.long_directory(tmp_path), UnsafeWorkbookError, "has a zip directory of",
+             Limits(max_members=20))
+
+
+def test_a_file_larger_than_the_limit(tmp_path: Path) -> None:
+    path = corpus.valid_workbook(tmp_path)
+    _refused(path, UnsafeWorkbookError, "larger than the 1 KB import accepts",
+             Limits(max_file_bytes=2**10))
+
+
+def test_a_sheet_with_too_many_rows(tmp_path: Path) -> None:
+    _refused(corpus.too_many_rows(tmp_path), UnsafeWorkbookError,
+             ": sheet 'Actions' has 50 rows; the most import reads is 20", Limits(max_rows=20))
