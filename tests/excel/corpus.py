@@ -128,31 +128,38 @@ def bad_checksum(folder: Path) -> Path:
 
 
 def zip_bomb(folder: Path, megabytes: int = 300) -> Path:
-    """A workbook whose sheet is ``megabytes`` MB of zeros: about 300 KB packed.
+    """A workbook whose sheet starts like XML, then is ``megabytes`` MB of zeros.
 
-    The zeros are streamed into the zip a megabyte at a time, so building it
-    takes little memory.
+    300 MB of zeros pack into about 300 KB. They are streamed into the zip a
+    megabyte at a time, so building it takes little memory.
     """
     path = rewrite(valid_workbook(folder, "whole.xlsx"), folder / "bomb.xlsx",
                    replace={SHEET: None})
     block = bytes(2**20)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
             archive.open(SHEET, "w") as sheet:
+        sheet.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.'
+                    b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
         for _ in range(megabytes):
             sheet.write(block)
     return path
 
 
-def _patch_sizes(path: Path, member: str, *, unpacked: int) -> None:
-    """Make the zip's directory and local header lie about a member's unpacked size."""
+def _patch_sizes(path: Path, member: str, *, unpacked: int | None = None,
+                 packed: int | None = None) -> None:
+    """Make the zip's directory and local header lie about a member's sizes."""
     data = bytearray(path.read_bytes())
     encoded = member.encode()
     central = data.index(b"PK\x01\x02")  # the zip's directory: one entry per member
     while data[central + 46: central + 46 + len(encoded)] != encoded:
         central = data.index(b"PK\x01\x02", central + 4)
-    struct.pack_into("<I", data, central + 24, unpacked)
     (local,) = struct.unpack_from("<I", data, central + 42)
-    struct.pack_into("<I", data, local + 22, unpacked)
+    if packed is not None:
+        struct.pack_into("<I", data, central + 20, packed)
+        struct.pack_into("<I", data, local + 18, packed)
+    if unpacked is not None:
+        struct.pack_into("<I", data, central + 24, unpacked)
+        struct.pack_into("<I", data, local + 22, unpacked)
     path.write_bytes(bytes(data))
 
 
@@ -167,6 +174,13 @@ def lying_large_sizes(folder: Path) -> Path:
     """A small workbook whose zip says its sheet unpacks to 3 GB."""
     path = rewrite(valid_workbook(folder, "whole.xlsx"), folder / "huge.xlsx")
     _patch_sizes(path, SHEET, unpacked=3 * 2**30)
+    return path
+
+
+def lying_packed_size(folder: Path) -> Path:
+    """A 30 MB zip bomb whose directory says its sheet is packed in 1 MB: 30 to 1 on paper."""
+    path = zip_bomb(folder, megabytes=30)
+    _patch_sizes(path, SHEET, packed=2**20)
     return path
 
 

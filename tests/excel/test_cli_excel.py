@@ -1,4 +1,4 @@
-"""``actiontrack export`` and ``actiontrack import``: messages and exit codes, as a script sees them."""
+"""``actiontrack export`` and ``import``: messages and exit codes, as a script sees them."""
 
 from __future__ import annotations
 

@@ -107,5 +107,5 @@ def test_any_plan_exported_and_imported_back_changes_nothing(
     assert result.problems == ()
     assert result.changes == ()
     assert store.history() == before
-    assert [attrs.evolve(r, version=1) for r in records] == list(
-        store.get(type(r), r.id) for r in records)
+    assert [attrs.evolve(r, version=1) for r in records] == [
+        store.get(type(r), r.id) for r in records]

@@ -145,6 +145,9 @@ def import_workbook(
     _check_suffix(path)
     if errors_to is not None:
         _check_suffix(errors_to)
+        if errors_to.resolve() == path.resolve():
+            raise WorkbookError(f"{errors_to.name}: the marked copy needs a name of its own, so"
+                                " that the partner's workbook is kept as it came")
 
     def step(what: str, done: int) -> None:
         if progress is not None:

@@ -110,26 +110,45 @@ def action_values(plan: Plan, action: Action, today: date) -> list[object]:
     ]
 
 
+class _PreparedCell(Cell):
+    """A cell whose style is settled when it is made, so its style id is looked up once.
+
+    openpyxl looks a cell's style up in the workbook's style table for every
+    cell it writes; a prepared cell is reused for a whole column, so it keeps
+    the id it was given. Only its value changes from row to row, and values
+    never change its style here: dates go to a cell that already has a date format.
+    """
+
+    __slots__ = ("_settled_id",)
+    has_style = True
+
+    def settle(self) -> _PreparedCell:
+        self._settled_id: int = Cell.style_id.fget(self)  # type: ignore[attr-defined]
+        return self
+
+    @property
+    def style_id(self) -> int:
+        return self._settled_id
+
+
 class _CellMaker:
     """Prepared cells for one column: one object per style, filled anew for each row."""
 
     def __init__(self, sheet: _Sheet, column: Column, *, locked: bool) -> None:
-        def prepared(quoted: bool = False) -> Cell:
-            cell = WriteOnlyCell(sheet)
+        def prepared(*, quoted: bool = False, dated: bool = False) -> _PreparedCell:
+            cell = _PreparedCell(sheet, row=1, column=1)
             cell.protection = Protection(locked=locked)
             if locked:
                 cell.fill = _READ_ONLY_FILL
-            if column.wrap:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            else:
-                cell.alignment = Alignment(vertical="top")
-            if column.kind is ValueKind.DATE:
+            cell.alignment = Alignment(wrap_text=column.wrap or None, vertical="top")
+            if dated:
                 cell.number_format = DATE_FORMAT
             cell.quotePrefix = quoted
-            return cell
+            return cell.settle()
 
-        self._plain = prepared()
+        self._plain = prepared(dated=column.kind is ValueKind.DATE)
         self._quoted = prepared(quoted=True)
+        self._dated = prepared(dated=True)
 
     def __call__(self, value: object) -> Cell:
         """The column's cell holding ``value`` (text already :func:`cleaned <_clean>`)."""
@@ -138,7 +157,7 @@ class _CellMaker:
             cell.value = value
             cell.data_type = "s"  # never a formula, whatever its first character
             return cell
-        cell = self._plain
+        cell = self._dated if isinstance(value, date) else self._plain
         cell.value = value  # type: ignore[assignment]  # a date, a number or None
         return cell
 

@@ -83,6 +83,8 @@ _PREFIX = re.compile(rb"[^\s<>:/=\"'!?]+")
 #: A cell's start tag (group 2 holds its attributes) or end tag (group 1 is "/").
 _CELL_TAG = re.compile(rb"<(/?)(?:[^\s<>:/=\"'!?]+:)?c(?=[\s/>])([^<>]*)>")
 _CELL_REF = re.compile(rb"\sr\s*=\s*[\"']([^\"']*)[\"']")
+#: The most formula cells listed for one sheet; a workbook with more is refused.
+_MAX_FORMULA_CELLS = 100_000
 #: Bytes of already searched text kept before new text, to find a formula's cell.
 _CONTEXT_BYTES = 4096
 #: The longest unfinished tag held back for the next chunk.
@@ -200,8 +202,7 @@ def _refuse_compound_file(file: BinaryIO, name: str) -> None:
 
 def _looks_like(head: bytes) -> str:
     """A hint of what a file that is not a zip seems to be, for the message."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<html", b"<!doc", b"<?xml", b"<")):
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return " (it looks like a web page or XML file)"
     if head.startswith(b"%PDF"):
         return " (it looks like a PDF)"
@@ -209,7 +210,7 @@ def _looks_like(head: bytes) -> str:
         decoded = head.decode("utf-8")
     except UnicodeDecodeError:
         return ""
-    if decoded.isprintable() or all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+    if all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
         return " (it looks like text, such as a CSV file)"
     return ""
 
@@ -234,10 +235,12 @@ def _check_zip_directory_size(file: BinaryIO, size: int, name: str, limits: Limi
         tail[locator:locator + 4] == b"PK\x06\x07"
     ):
         (zip64_end,) = struct.unpack_from("<8xQ", tail, locator)
-        file.seek(zip64_end)
+        file.seek(min(zip64_end, size))
         record = file.read(56)
         if len(record) == 56 and record.startswith(b"PK\x06\x06"):
             entries, directory_bytes = struct.unpack_from("<32xQQ", record)
+    if directory_bytes > size or entries * 46 > directory_bytes:
+        raise WorkbookError(_damaged(name, "the zip's directory does not add up"))
     if entries > limits.max_members:
         raise _too_many(name, entries, limits)
     if directory_bytes > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER:
@@ -258,8 +261,8 @@ def _check_zip(file: BinaryIO, name: str, limits: Limits) -> FileScan:
         return _scan_members(file, members, name, limits)
     except WorkbookError:
         raise
-    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, UnicodeDecodeError,
-            NotImplementedError, RuntimeError) as error:
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, ValueError, OverflowError,
+            NotImplementedError, RuntimeError) as error:  # every byte of the file may be wrong
         raise WorkbookError(_damaged(name, str(error) or type(error).__name__)) from error
 
 
@@ -342,10 +345,15 @@ def _scan_members(file: BinaryIO, members: list[zipfile.ZipInfo], name: str,
         if member.filename in index:
             continue
         scanner = scans.get(member.filename)
+        sheet = next((s for s, part in sheet_parts.items() if part == member.filename), "")
         for _ in _unpack(file, member, budget, scanner=scanner):
-            pass
+            if scanner is not None and len(scanner.formula_cells) > _MAX_FORMULA_CELLS:
+                raise UnsafeWorkbookError(
+                    f"{name}: sheet {sheet!r} has more than {_MAX_FORMULA_CELLS:,} formulas;"
+                    " import takes values, never formulas: copy the cells, paste them back as"
+                    " values only, and save it again"
+                )
         if scanner is not None and scanner.rows > limits.max_rows:
-            sheet = next(s for s, part in sheet_parts.items() if part == member.filename)
             raise UnsafeWorkbookError(
                 f"{name}: sheet {sheet!r} has {scanner.rows:,} rows; the most import reads is"
                 f" {limits.max_rows:,}: delete the unused rows below the table and save it"
@@ -418,14 +426,14 @@ def _unpack(file: BinaryIO, member: zipfile.ZipInfo, budget: _Budget, *,
 
 def _inflate(file: BinaryIO, member: zipfile.ZipInfo,
              name: str) -> Iterator[tuple[bytes, int]]:
-    """Yield a part's unpacked bytes, at most ``_CHUNK_BYTES`` at a time, with the
-    number of packed bytes unpacked so far.
+    """Yield a part's unpacked bytes in chunks, each with the packed bytes used so far.
 
-    The packed bytes are read and unpacked here rather than by zipfile,
-    which stops at the size the directory declares: this way every byte the
-    packed data really holds is seen and counted, as other readers would.
+    Chunks hold at most ``_CHUNK_BYTES``. The packed bytes are read and
+    unpacked here rather than by zipfile, which stops at the size the
+    directory declares: this way every byte the packed data really holds is
+    seen and counted, as other readers would.
     """
-    file.seek(member.header_offset)
+    file.seek(max(0, member.header_offset))
     header = file.read(30)
     if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
         raise WorkbookError(_damaged(name, f"part {member.filename} has no header"))
@@ -574,23 +582,26 @@ class _SheetScanner:
         self.rows += len(_ROW.findall(buffer, start, end))
         self.rows += sum(1 for match in _PREFIXED_ROW.finditer(buffer, start, end)
                          if _prefixed(buffer, match.start()))
-        for match in _FORMULA.finditer(buffer, start, end):
-            self._formula(buffer, match.start())
+        formulas = [match.start() for match in _FORMULA.finditer(buffer, start, end)]
         for match in _PREFIXED_FORMULA.finditer(buffer, start, end):
             if _prefixed(buffer, match.start()):
-                self._formula(buffer, buffer.rfind(b"<", 0, match.start()))
+                formulas.append(buffer.rfind(b"<", 0, match.start()))
+        for at in sorted(formulas):
+            self._formula(buffer, at)
 
     def _formula(self, buffer: bytes, at: int) -> None:
         """Record the cell whose start tag is the last cell tag before the formula at ``at``."""
-        last = None
-        for span in (256, 4096, at):
-            for last in _CELL_TAG.finditer(buffer, max(0, at - span), at):  # noqa: B007
-                pass
-            if last is not None:
-                break
-        if last is None or last.group(1) or last.group(2).rstrip().endswith(b"/"):
+        tag = _CELL_TAG.match(buffer, max(0, buffer.rfind(b"<", 0, at)), at)
+        if tag is None or buffer[tag.end():at].strip():  # not right after a cell's tag
+            tag = None
+            for span in (256, 4096, at):
+                for tag in _CELL_TAG.finditer(buffer, max(0, at - span), at):  # noqa: B007
+                    pass
+                if tag is not None:
+                    break
+        if tag is None or tag.group(1) or tag.group(2).rstrip().endswith(b"/"):
             return  # not inside a cell: a formula in extLst, say, for a data validation
-        ref = _CELL_REF.search(last.group(2))
+        ref = _CELL_REF.search(tag.group(2))
         self.formula_cells.append(ref.group(1).decode("ascii", "replace") if ref else "?")
 
 
