@@ -76,9 +76,8 @@ _XML_DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']"
 # ("<x:row"): the cheap literal searches find ":row" and then check that the
 # prefix before it really is "<prefix", not text.
 _ROW = re.compile(rb"<row[\s/>]")
-_PREFIXED_ROW = re.compile(rb":row[\s/>]")
 _FORMULA = re.compile(rb"<f[\s/>]")
-_PREFIXED_FORMULA = re.compile(rb":f[\s/>]")
+_PREFIXED_ROW_OR_FORMULA = re.compile(rb":(row|f)[\s/>]")
 _PREFIX = re.compile(rb"[^\s<>:/=\"'!?]+")
 #: A cell's start tag (group 2 holds its attributes) or end tag (group 1 is "/").
 _CELL_TAG = re.compile(rb"<(/?)(?:[^\s<>:/=\"'!?]+:)?c(?=[\s/>])([^<>]*)>")
@@ -580,11 +579,13 @@ class _SheetScanner:
 
     def _search(self, buffer: bytes, start: int, end: int) -> None:
         self.rows += len(_ROW.findall(buffer, start, end))
-        self.rows += sum(1 for match in _PREFIXED_ROW.finditer(buffer, start, end)
-                         if _prefixed(buffer, match.start()))
         formulas = [match.start() for match in _FORMULA.finditer(buffer, start, end)]
-        for match in _PREFIXED_FORMULA.finditer(buffer, start, end):
-            if _prefixed(buffer, match.start()):
+        for match in _PREFIXED_ROW_OR_FORMULA.finditer(buffer, start, end):
+            if not _prefixed(buffer, match.start()):
+                continue  # text, such as "Note:f "
+            if match.group(1) == b"row":
+                self.rows += 1
+            else:
                 formulas.append(buffer.rfind(b"<", 0, match.start()))
         for at in sorted(formulas):
             self._formula(buffer, at)
