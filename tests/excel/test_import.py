@@ -409,3 +409,28 @@ def test_records_of_the_import_are_dated_and_signed(store: Store, tmp_path: Path
     assert entry.reason is not None
     assert "plan.xlsx" in entry.reason
     assert store.get(ProgressUpdate, entry.record_id).by == PARTNER
+
+
+def test_evidence_already_on_the_plan_cannot_be_changed_in_the_workbook(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    plan = store.snapshot()
+    item = next(e for e in plan.evidence.values())
+    title = cell_of(path, item.id, "Title", layout.EVIDENCE)
+    set_cells(path, layout.EVIDENCE, {title: "A better title"})
+    (problem,) = run_import(store, path).problems
+    assert (problem.sheet, problem.cell, problem.record_id) == (layout.EVIDENCE, title, item.id)
+    assert repr(item.title) in problem.message
+
+
+def test_problems_are_listed_in_reading_order(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    row = first_blank_row(path, layout.EVIDENCE)
+    set_cells(path, layout.EVIDENCE, {f"B{row}": "NO-SUCH-ACTION", f"C{row}": "completion",
+                                       f"D{row}": "policy", f"E{row}": "x",
+                                       f"F{row}": date(2026, 1, 1)})
+    edit(path, {(AGREED, "Status"): "nonsense", (IN_PROGRESS, "Status"): "nonsense"})
+    problems = run_import(store, path).problems
+    assert [(p.sheet, p.record_id) for p in problems] == [
+        (layout.ACTIONS, IN_PROGRESS), (layout.ACTIONS, AGREED), (layout.EVIDENCE, None)]

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
+from actiontrack.domain.models import Action, ActionStatus, Evidence, EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.excel import layout
@@ -32,7 +32,7 @@ from actiontrack.excel.cells import FORMULA_STARTS, sheet_text
 from actiontrack.excel.layout import Column, ValueKind
 from actiontrack.formatting import long_date
 
-__all__ = ["ExportInfo", "Progress", "action_values", "write_workbook"]
+__all__ = ["ExportInfo", "Progress", "action_values", "evidence_values", "write_workbook"]
 
 #: A write-only sheet; openpyxl's type stubs leave out most of what it shares with
 #: ``Worksheet`` (validations, formatting, protection, dimensions).
@@ -165,6 +165,12 @@ class _CellMaker:
 def _clean(values: Iterable[object]) -> list[object]:
     """Text as a cell holds it (:func:`sheet_text`), empty text as an empty cell."""
     return [(sheet_text(value) or None) if type(value) is str else value for value in values]
+
+
+def evidence_values(item: Evidence) -> list[object]:
+    """The cells of one evidence row, in :data:`layout.EVIDENCE_COLUMNS` order, as written."""
+    return _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
+                   item.about_date, item.link, item.recorded_on, item.recorded_by))
 
 
 def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
@@ -359,8 +365,7 @@ def write_workbook(
     existing = [_CellMaker(sheet, c, locked=True) for c in columns]
     blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
     for item in evidence:
-        values = _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
-                         item.about_date, item.link, item.recorded_on, item.recorded_by))
+        values = evidence_values(item)
         sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
         tick()
     for _ in range(BLANK_EVIDENCE_ROWS):

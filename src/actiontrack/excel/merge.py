@@ -22,6 +22,7 @@ from datetime import date
 from typing import TypeAlias, TypeVar
 
 import attrs
+from openpyxl.utils import column_index_from_string
 
 from actiontrack.domain import lifecycle
 from actiontrack.domain.additions import new_action, new_evidence, new_progress_update
@@ -36,6 +37,7 @@ from actiontrack.domain.plan import Plan, Record
 from actiontrack.errors import ActiontrackError, NotFoundError, RuleViolation
 from actiontrack.excel import layout
 from actiontrack.excel.cells import CellValue, cell_date, cell_text, sheet_text
+from actiontrack.excel.export import evidence_values
 from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
 
@@ -212,35 +214,40 @@ _EVIDENCE_KEYS = tuple(column.key for column in layout.EVIDENCE_COLUMNS)
 _NEW_EVIDENCE_KEYS = tuple(column.key for column in layout.EVIDENCE_COLUMNS if column.new)
 
 
-def _evidence_cells(item: Evidence) -> dict[str, Value]:
-    return {key: _as_cell(key, value) for key, value in (
-        ("id", item.id), ("action_id", item.action_id), ("tier", item.tier.value),
-        ("kind", item.kind.value), ("title", item.title), ("about_date", item.about_date),
-        ("link", item.link), ("recorded_on", item.recorded_on),
-        ("recorded_by", item.recorded_by))}
+def _changed_evidence(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
+                      stored: Evidence) -> None:
+    """Evidence on the plan whose row reads differently: each changed cell is refused."""
+    for key, value in zip(_EVIDENCE_KEYS, evidence_values(stored), strict=True):
+        try:
+            typed = _read(key, row[table.index[key]])
+        except _CellError:
+            typed = None
+        if typed != _as_cell(key, value):
+            merge.problem(table, table.cell(number, key),
+                          "evidence already on the plan cannot be changed here (it was"
+                          f" {shown(value)}); add a new row instead", stored.id)
 
 
 def _merge_evidence(merge: _Merge) -> None:
     table = merge.book.evidence
     plan = merge.plan
     since = merge.book.exported_at.date()
+    positions = [table.index[key] for key in _EVIDENCE_KEYS]
     for number, row in table.rows:
+        evidence_id = cell_text(row[positions[0]])
+        stored = plan.evidence.get(evidence_id) if evidence_id else None
+        if stored is not None:
+            recorded = ["" if value is None else value for value in evidence_values(stored)]
+            if [row[position] for position in positions] != recorded:
+                _changed_evidence(merge, table, number, row, stored)
+            continue
         values = merge.cells(table, number, row, _EVIDENCE_KEYS)
         if values is None:
             continue
-        evidence_id = values["id"]
         if evidence_id is not None:
-            stored = plan.evidence.get(str(evidence_id))
-            if stored is None:
-                merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "id"),
-                                            message=f"evidence {evidence_id} is not on the plan;"
-                                            " the row is ignored"))
-                continue
-            for key, value in _evidence_cells(stored).items():
-                if values[key] != value:
-                    merge.problem(table, table.cell(number, key),
-                                  "evidence already on the plan cannot be changed here (it was"
-                                  f" {shown(value)}); add a new row instead", stored.id)
+            merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "id"),
+                                        message=f"evidence {evidence_id} is not on the plan;"
+                                        " the row is ignored"))
             continue
         if all(values[key] is None for key in _NEW_EVIDENCE_KEYS):
             continue
@@ -655,4 +662,18 @@ def merge_workbook(plan: Plan, book: ReturnedWorkbook, *, today: date, by: str,
     _merge_evidence(merge)
     _merge_actions(merge)
     return ImportPlan(records=tuple(merge.records), changes=tuple(merge.changes),
-                      problems=tuple(merge.problems), notices=tuple(merge.notices))
+                      problems=tuple(sorted(merge.problems, key=_where)),
+                      notices=tuple(sorted(merge.notices, key=_where)))
+
+
+_SHEET_ORDER = {layout.ACTIONS: 0, layout.EVIDENCE: 1}
+_REFERENCE = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _where(item: Problem | Notice) -> tuple[int, int, int, str]:
+    """Sheet by sheet, row by row, left to right: the order a partner reads them in."""
+    match = _REFERENCE.fullmatch(item.cell)
+    if match is None:
+        return (_SHEET_ORDER.get(item.sheet, 2), 0, 0, item.cell)
+    return (_SHEET_ORDER.get(item.sheet, 2), int(match.group(2)),
+            column_index_from_string(match.group(1)), "")
