@@ -83,6 +83,7 @@ def test_edits_are_applied_in_one_commit_and_a_second_import_changes_nothing(
     digest = store_digest(tmp_path)
     again = run_import(store, path)
     assert (again.changes, again.problems, again.applied) == ((), (), False)
+    assert again.notices == ()  # the reason for the new date is not reported as unused
     assert store_digest(tmp_path) == digest
 
 
@@ -244,6 +245,16 @@ def test_a_new_row_with_unknown_references_points_at_each_cell(
     set_cells(path, layout.ACTIONS, {f"L{row}": date(2027, 1, 1)})
     problems = {problem.cell: problem.message for problem in run_import(store, path).problems}
     assert "NO/SUCH/R1" in problems[f"C{row}"]
+
+
+def test_a_reason_without_a_new_date_is_noted_and_ignored(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Reason for new date"): "Might slip"})
+    result = run_import(store, path)
+    assert (result.changes, result.problems) == ((), ())
+    (notice,) = result.notices
+    assert notice.cell == cell_of(path, IN_PROGRESS, "Reason for new date")
+    assert "ignored" in notice.message
 
 
 def test_a_target_date_moved_without_a_reason_is_refused_on_its_cell(
@@ -434,3 +445,33 @@ def test_problems_are_listed_in_reading_order(store: Store, tmp_path: Path) -> N
     problems = run_import(store, path).problems
     assert [(p.sheet, p.record_id) for p in problems] == [
         (layout.ACTIONS, IN_PROGRESS), (layout.ACTIONS, AGREED), (layout.EVIDENCE, None)]
+
+
+def test_putting_an_action_on_hold_needs_a_reason_and_a_review_date(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Status"): "on_hold"})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Status")
+    assert "reason" in problem.message
+    edit(path, {(IN_PROGRESS, "On hold: reason"): "Awaiting the national review",
+                (IN_PROGRESS, "On hold: review date"): date(2027, 3, 1)})
+    assert run_import(store, path).problems == ()
+    action = store.get(Action, IN_PROGRESS)
+    assert (action.status, action.hold_reason, action.hold_review_date) == (
+        ActionStatus.ON_HOLD, "Awaiting the national review", date(2027, 3, 1))
+
+
+def test_superseding_an_action_names_the_one_that_replaces_it(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Status"): "superseded",
+                (IN_PROGRESS, "Replaced by action"): "DEMO-SCP/A999"})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Replaced by action")
+    edit(path, {(IN_PROGRESS, "Replaced by action"): HEALTH})
+    assert run_import(store, path).problems == ()
+    action = store.get(Action, IN_PROGRESS)
+    assert (action.status, action.successor_id) == (ActionStatus.SUPERSEDED, HEALTH)

@@ -450,7 +450,7 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
     values = {**exported_base, **typed}
     values.setdefault("target_reason", None)
     values.setdefault("new_update", None)
-    if values["target_reason"] and "target_date" not in apply:
+    if values["target_reason"] and "target_date" not in typed:
         merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "target_reason"),
                                     message="a reason for a new date is given but the target"
                                     " date was not changed; the reason is ignored"))
