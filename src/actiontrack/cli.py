@@ -320,6 +320,8 @@ def _writing(path: str) -> Iterator[None]:
     """A file that cannot be written is a one-line error (exit 2), not a traceback."""
     try:
         yield
+    except ActiontrackError:
+        raise  # a store error (an OSError too) keeps its own message and exit code
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}")
 
@@ -751,6 +753,10 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
 # -- the partner workbook ----------------------------------------------------------
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 @contextlib.contextmanager
 def _progress_bar() -> Iterator[excel.Progress | None]:
     """A progress bar on a terminal (standard error); nothing when output is piped."""
@@ -773,7 +779,9 @@ def _progress_bar() -> Iterator[excel.Progress | None]:
 @click.option("--review", "review_id", help="Only the actions of this review.")
 @click.option("--return-to", metavar="TEXT",
               help="Who the partner sends it back to, as the Instructions sheet says it.")
-@by_option
+@click.option("--by", default=_default_by, callback=_who,
+              show_default="$ACTIONTRACK_USER or your login name",
+              help="Who is exporting (recorded in the workbook).")
 @pass_context
 @_reports_errors
 def export_command(ctx: _Context, path: str, agency: str | None, review_id: str | None,
@@ -783,8 +791,8 @@ def export_command(ctx: _Context, path: str, agency: str | None, review_id: str 
         result = excel.export_workbook(ctx.existing_store, Path(path), by=by, at=ctx.now(),
                                        agency=agency, review=review_id, return_to=return_to,
                                        progress=progress)
-    click.echo(f"Wrote {path}: {result.actions} actions and {result.evidence} evidence items"
-               f" (export {result.export_id}).")
+    click.echo(f"Wrote {path}: {_count(result.actions, 'action')} and"
+               f" {_count(result.evidence, 'evidence item')} (export {result.export_id}).")
 
 
 @cli.command("import")
@@ -817,18 +825,19 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
             click.echo(f"{'conflict' if problem.conflict else 'error'}: {problem}", err=True)
         conflicts = len(result.merge.conflicts)
         click.echo(
-            f"Nothing was imported: {len(result.problems)} problem(s)"
-            + (f", of which {conflicts} conflict(s)" if conflicts else "")
+            ("Dry run: " if dry_run else "Nothing was imported: ")
+            + _count(len(result.problems), "problem")
+            + (f", of which {_count(conflicts, 'conflict')}" if conflicts else "")
             + (f". The marked copy is {errors_to}." if errors_to else
                ". Use --errors-to OUT.xlsx for a copy with each problem marked."), err=True)
         sys.exit(result.exit_code)
     for change in result.changes:
         click.echo(str(change))
     if dry_run:
-        click.echo(f"Dry run: {len(result.changes)} change(s) would be made; nothing was"
-                   " written.")
+        click.echo(f"Dry run: {_count(len(result.changes), 'change')} would be made; nothing"
+                   " was written.")
     elif result.applied:
-        click.echo(f"Imported {len(result.changes)} change(s) from {path}.")
+        click.echo(f"Imported {_count(len(result.changes), 'change')} from {path}.")
     else:
         click.echo(f"Nothing to import from {path}: the plan already has everything in it.")
 

@@ -53,7 +53,7 @@ def test_export_then_import_with_a_change(folder: Path) -> None:
 
     applied = run(folder, "import", str(workbook), "--by", "Police lead", now=IMPORTED)
     assert applied.exit_code == 0, applied.output
-    assert "Imported 1 change(s)" in applied.output
+    assert "Imported 1 change from" in applied.output
     shown = run(folder, "show", POLICE_ACTION)
     assert "DI Jones" in shown.output
 
@@ -73,7 +73,7 @@ def test_problems_exit_1_write_nothing_and_can_be_marked_in_a_copy(folder: Path)
     assert result.exit_code == 1
     status_cell = cell_of(workbook, POLICE_ACTION, "Status")
     assert f"error: Actions!{status_cell} ({POLICE_ACTION}):" in result.output
-    assert "Nothing was imported: 2 problem(s)" in result.output
+    assert "Nothing was imported: 2 problems" in result.output
     assert marked.exists()
     assert store_digest(folder) == before
 
@@ -116,3 +116,27 @@ def test_export_never_creates_a_store(tmp_path: Path) -> None:
     result = run(tmp_path, "export", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 2
     assert not (tmp_path / "plan.json").exists()
+
+
+def test_an_import_into_a_store_locked_by_another_writer_exits_1(folder: Path) -> None:
+    import fcntl
+
+    workbook = folder / "plan.xlsx"
+    assert run(folder, "export", str(workbook)).exit_code == 0
+    edit(workbook, {(POLICE_ACTION, "Lead officer"): "DI Jones"})
+    before = store_digest(folder)
+    with (folder / "plan.json.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is writing
+        result = run(folder, "--lock-timeout", "0.2", "import", str(workbook), now=IMPORTED)
+    assert result.exit_code == 1, result.output
+    assert "nothing written" in result.output
+    assert "cannot write" not in result.output
+    assert store_digest(folder) == before
+
+
+def test_an_old_xls_is_judged_by_its_content_not_its_name(folder: Path) -> None:
+    old = folder / "plan.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
+    result = run(folder, "import", str(old), now=IMPORTED)
+    assert result.exit_code == 2
+    assert "is an old .xls workbook: save it as .xlsx" in result.output

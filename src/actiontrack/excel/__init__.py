@@ -142,8 +142,7 @@ def import_workbook(
     written) for a file that is unsafe, unreadable or not an actiontrack
     workbook, or that was exported from another store.
     """
-    _check_suffix(path)
-    if errors_to is not None:
+    if errors_to is not None:  # the file itself is judged by its content, not its name
         _check_suffix(errors_to)
         if errors_to.resolve() == path.resolve():
             raise WorkbookError(f"{errors_to.name}: the marked copy needs a name of its own, so"

@@ -47,6 +47,10 @@ BLANK_EVIDENCE_ROWS = 200
 DATE_FORMAT = "dd/mm/yyyy"
 RAG_FILLS = {Rag.RED: "FF7C80", Rag.AMBER: "FFC000", Rag.GREEN: "92D050",
              Rag.BLUE: "9DC3E6", Rag.GREY: "BFBFBF"}
+#: The statuses the drop-down offers: the ones a partner lead sets. Assured, embedded
+#: and reopened are the assurance group's to set (import still checks any status typed).
+PARTNER_STATUSES = (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_PROGRESS,
+                    ActionStatus.COMPLETED, ActionStatus.ON_HOLD, ActionStatus.SUPERSEDED)
 _READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _PROGRESS_EVERY = 2_000
@@ -217,6 +221,20 @@ def _new_sheet(workbook: Workbook, title: str) -> _Sheet:
     return sheet
 
 
+_LINE_POINTS = 15
+_MOST_LINES = 8
+
+
+def _lines_needed(values: Sequence[object], wrapped: Sequence[tuple[int, int]]) -> int:
+    """How many lines of text the tallest wrapped cell of a row needs (at most 8)."""
+    most = 1
+    for position, width in wrapped:
+        text = values[position]
+        if type(text) is str and (len(text) > width or "\n" in text):
+            most = max(most, sum(len(line) // width + 1 for line in text.split("\n")))
+    return min(most, _MOST_LINES)
+
+
 def _set_widths(sheet: _Sheet, columns: Sequence[Column]) -> None:
     """Column widths, and the header row and id column frozen (before any row is written)."""
     sheet.freeze_panes = "B2"
@@ -252,7 +270,7 @@ def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
 
 def _lists(plan: Plan, actions: Sequence[Action]) -> dict[str, list[str]]:
     return {
-        "statuses": [status.value for status in ActionStatus],
+        "statuses": [status.value for status in PARTNER_STATUSES],
         "agencies": sorted(plan.agencies),
         "tiers": [tier.value for tier in EvidenceTier],
         "kinds": [kind.value for kind in EvidenceKind],
@@ -345,9 +363,14 @@ def write_workbook(
     existing = [_CellMaker(sheet, c, locked=not c.editable) for c in columns]
     blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
     mirror: list[list[object]] = []
-    for action in actions:
+    wrapped = [(position, column.width) for position, column in enumerate(columns)
+                if column.wrap]
+    for row_number, action in enumerate(actions, start=2):
         values = _clean(action_values(plan, action, today))
         mirror.append([action.id, action.version, *values[1:]])
+        lines = _lines_needed(values, wrapped)
+        if lines > 1:  # spreadsheet programs do not grow rows for wrapped text themselves
+            sheet.row_dimensions[row_number].height = _LINE_POINTS * lines
         sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
         tick()
     for _ in range(BLANK_ACTION_ROWS):
@@ -442,9 +465,9 @@ def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> N
          " If someone else changed the same thing in the meantime, you will be asked"
          " which is right; nothing you typed is lost.", False),
         ("Statuses", True),
-        ("proposed, agreed, in_progress, completed (needs completion evidence), assured"
-         " (decided by the assurance group), embedded (needs impact evidence), on_hold,"
-         " superseded, reopened.", False),
+        ("proposed, agreed, in_progress, completed (needs completion evidence), on_hold"
+         " (needs a reason and a review date), superseded (needs the action that replaces"
+         " it). The assurance group sets assured, embedded and reopened.", False),
         ("Agencies", True),
         *((f"{agency.id}: {agency.name}", False)
           for agency in (plan.agencies[key] for key in sorted(plan.agencies))),

@@ -103,6 +103,8 @@ class Change:
     new: str
 
     def __str__(self) -> str:
+        if self.field == "added":
+            return f"{self.record_id}: added {self.new}"
         return f"{self.record_id}: {self.field}: {self.old} -> {self.new}"
 
 
@@ -336,6 +338,16 @@ def status_path(start: ActionStatus, goal: ActionStatus) -> list[ActionStatus]:
     return [goal]
 
 
+#: What a partner can do about a gate, in the workbook itself.
+_GATE_HINTS = {
+    "gate.completed-needs-completion-evidence": "; add it on the Evidence sheet (tier"
+    " completion), in this same workbook if you like",
+    "gate.embedded-needs-impact-evidence": "; add it on the Evidence sheet (tier impact)",
+    "gate.assured-needs-decision": "; the assurance group records that decision",
+    "gate.reopened-needs-reason": "; the assurance group reopens actions",
+}
+
+
 def _status(value: Value) -> ActionStatus | None:
     text = str(value).strip().lower().replace(" ", "_")
     try:
@@ -441,9 +453,10 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
             header = layout.column_named(layout.ACTION_COLUMNS, key).header
             merge.problem(
                 table, table.cell(number, key),
-                f"conflict: {header} was {shown(base[key])} when exported, someone has since"
-                f" changed it to {shown(now[key])} on the plan, and the workbook says"
-                f" {shown(typed[key])}; agree which is right, then type it and import again",
+                f"{header} was {shown(base[key])} when exported, has since been changed to"
+                f" {shown(now[key])} on the plan, and the workbook says {shown(typed[key])}."
+                f" To keep the plan's value, type {shown(now[key])} here; to keep yours,"
+                " make the change in a freshly exported workbook",
                 action_id, conflict=True)
     if len(merge.problems) > problems_before:
         return
@@ -520,7 +533,7 @@ def _apply(merge: _Merge, table: Table, number: int, stored: Action,
             if "successor_id" in apply:
                 changed("successor_id", stored.successor_id, successor)
         except RuleViolation as exc:
-            refuse("status", exc.message)
+            refuse("status", exc.message + _GATE_HINTS.get(exc.rule, ""))
     else:
         if hold:
             key = next(iter(hold))
