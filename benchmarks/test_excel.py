@@ -6,9 +6,10 @@ Targets (DESIGN.md, docs/performance.md), all over the national plan
 - ``excel-export``: :func:`write_workbook` of the whole plan <= 1.3x
   openpyxl's write-only mode writing the same cells (the same sheets and the
   same values: the Instructions text, the Actions rows from
-  :func:`action_values`, the Evidence rows, the Lists columns, the Export
-  key/value rows and the "As exported" mirror rows) as plain values with
-  ``ws.append``: no styles, comments, validation, formatting or protection.
+  :func:`action_values`, the Evidence rows from :func:`evidence_values`, the
+  Lists columns, the Export key/value rows and the "As exported" mirror
+  rows) as plain values with ``ws.append``: no styles, comments, validation,
+  formatting, row heights or protection.
   The baseline is handed its rows ready made; the subject builds its rows
   from the plan as it goes (a fresh :class:`Plan` each round, so it also
   builds the plan's look-up index, as an export of a new snapshot does). The
@@ -48,11 +49,17 @@ import pytest
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from actiontrack.domain.models import ActionStatus, EvidenceKind, EvidenceTier
+from actiontrack.domain.models import EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import RECORD_KINDS, Plan
 from actiontrack.excel import layout
 from actiontrack.excel.cells import sheet_text
-from actiontrack.excel.export import ExportInfo, action_values, write_workbook
+from actiontrack.excel.export import (
+    PARTNER_STATUSES,
+    ExportInfo,
+    action_values,
+    evidence_values,
+    write_workbook,
+)
 from actiontrack.excel.merge import ImportPlan, merge_workbook
 from actiontrack.excel.reading import ReturnedWorkbook, read_workbook
 from actiontrack.excel.safety import check_workbook_file
@@ -135,11 +142,9 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
         mirror.append([action.id, action.version, *values[1:]])
     for action in actions:
         for item in plan.evidence_for(action.id):
-            evidence_rows.append(_cleaned((
-                item.id, item.action_id, item.tier.value, item.kind.value, item.title,
-                item.about_date, item.link, item.recorded_on, item.recorded_by)))
+            evidence_rows.append(evidence_values(item))
     lists = {
-        "statuses": [status.value for status in ActionStatus],
+        "statuses": [status.value for status in PARTNER_STATUSES],
         "agencies": sorted(plan.agencies),
         "tiers": [tier.value for tier in EvidenceTier],
         "kinds": [kind.value for kind in EvidenceKind],

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 
@@ -18,6 +19,7 @@ from actiontrack.errors import WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.merge import status_path
 from actiontrack.store import Store, open_store
+from actiontrack.store.protocol import Put
 
 from .conftest import (
     EXPORTED_AT,
@@ -475,3 +477,74 @@ def test_superseding_an_action_names_the_one_that_replaces_it(
     assert run_import(store, path).problems == ()
     action = store.get(Action, IN_PROGRESS)
     assert (action.status, action.successor_id) == (ActionStatus.SUPERSEDED, HEALTH)
+
+
+ON_HOLD = "DEMO-SCP/A010"  # police, on hold
+ASSURED = "DEMO-SCP/A007"  # health, assured
+
+
+def test_a_hold_field_left_alone_keeps_the_value_changed_on_the_plan_since_export(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    action = store.get(Action, ON_HOLD)
+    changed = attrs.evolve(action, hold_reason="Budget confirmed; waiting for the trainer")
+    store.commit([Put(changed)], by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
+    edit(path, {(ON_HOLD, "On hold: review date"): date(2027, 2, 15)})
+    result = run_import(store, path)
+    assert result.problems == ()
+    assert [str(change) for change in result.changes] == [
+        f"{ON_HOLD}: hold_review_date: {action.hold_review_date:%d/%m/%Y} -> 15/02/2027"]
+    stored = store.get(Action, ON_HOLD)
+    assert (stored.hold_reason, stored.hold_review_date) == (
+        "Budget confirmed; waiting for the trainer", date(2027, 2, 15))
+
+
+def test_a_dry_run_lists_exactly_what_changes(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    before = store.get(Action, ON_HOLD)
+    edit(path, {(ON_HOLD, "Status"): "in_progress"})
+    listed = {str(change) for change in run_import(store, path, dry_run=True).changes}
+    run_import(store, path)
+    after = store.get(Action, ON_HOLD)
+    assert listed == {
+        f"{ON_HOLD}: status: 'on_hold' -> 'in_progress'",
+        f"{ON_HOLD}: hold_reason: {before.hold_reason!r} -> (empty)",
+        f"{ON_HOLD}: hold_review_date: {before.hold_review_date:%d/%m/%Y} -> (empty)",
+    }
+    assert (after.hold_reason, after.hold_review_date) == (None, None)
+
+
+def test_hold_fields_with_a_status_other_than_on_hold_are_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(AGREED, "Status"): "in_progress", (AGREED, "On hold: reason"): "Waiting"})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, AGREED, "On hold: reason")
+
+
+def test_a_new_row_like_an_existing_action_but_different_is_added(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    existing = store.get(Action, IN_PROGRESS)
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {
+        f"C{row}": ", ".join(existing.recommendation_ids), f"E{row}": "DEMO-POL",
+        f"F{row}": existing.title, f"L{row}": date(2027, 9, 30)})
+    result = run_import(store, path)
+    assert result.problems == ()
+    assert result.notices == ()
+    assert [change.field for change in result.changes] == ["added"]
+
+
+def test_the_lead_officer_of_an_assured_action_cannot_change(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    decision = store.snapshot().decisions_for(ASSURED)[-1]
+    edit(path, {(ASSURED, "Lead officer"): decision.decided_by})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, ASSURED, "Lead officer")
+    assert "assurance record" in problem.message

@@ -49,8 +49,8 @@ E = TypeVar("E", bound=enum.Enum)
 Value: TypeAlias = str | date | None
 
 #: The fields of an action a workbook may change, merged cell by cell.
-MERGED = ("lead_officer", "hold_reason", "hold_review_date", "successor_id", "target_date",
-          "status")
+MERGED = tuple(column.key for column in layout.ACTION_COLUMNS
+               if column.editable and column.key in attrs.fields_dict(Action))
 _POSITION = {column.key: position for position, column in enumerate(layout.ACTION_COLUMNS)}
 _KIND = {column.key: column.kind for column in (*layout.ACTION_COLUMNS,
                                                  *layout.EVIDENCE_COLUMNS)}
@@ -293,13 +293,16 @@ def _merge_evidence(merge: _Merge) -> None:
         merge.new_evidence[action_id].append(item)
 
 
-def _choice(merge: _Merge, table: Table, cell: str, value: Value, enum_cls: type[E]) -> E | None:
+def _choice(merge: _Merge, table: Table, cell: str, value: Value, enum_cls: type[E],
+            record_id: str | None = None) -> E | None:
+    """One of a drop-down list's values, forgiving case and spaces (``In progress``)."""
     allowed = [member.value for member in enum_cls]
     text = str(value).strip().lower().replace(" ", "_")
     if text in allowed:
         return enum_cls(text)
-    merge.problem(table, cell, f"{shown(value)} is not one of the list's values:"
-                  f" {', '.join(allowed)}")
+    noun = "status" if enum_cls is ActionStatus else "value of the list"
+    merge.problem(table, cell, f"{shown(value)} is not a {noun}: pick one of"
+                  f" {', '.join(allowed)}", record_id)
     return None
 
 
@@ -348,57 +351,44 @@ _GATE_HINTS = {
 }
 
 
-def _status(value: Value) -> ActionStatus | None:
-    text = str(value).strip().lower().replace(" ", "_")
-    try:
-        return ActionStatus(text)
-    except ValueError:
-        return None
-
-
 def _stored_cells(action: Action) -> dict[str, Value]:
     """The merged fields of a stored action, as their cells would read."""
-    return {
-        "lead_officer": _as_cell("lead_officer", action.lead_officer),
-        "hold_reason": _as_cell("hold_reason", action.hold_reason),
-        "hold_review_date": action.hold_review_date,
-        "successor_id": _as_cell("successor_id", action.successor_id),
-        "target_date": action.target_date,
-        "status": action.status.value,
-    }
+    return {key: _as_cell(key, getattr(action, key)) for key in MERGED}
 
 
 def _edited(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
-            exported: Sequence[CellValue]) -> tuple[dict[str, Value], dict[str, Value]] | None:
+            exported: Sequence[CellValue], action_id: str
+            ) -> tuple[dict[str, Value], dict[str, Value]] | None:
     """The cells of an existing row that differ from the row as exported.
 
-    Returns (as exported, in the workbook) for those cells, or ``None`` when a
-    cell cannot be read (a problem is recorded). Cells equal to their
-    exported value as read are not parsed at all, which keeps a large import quick.
+    Returns (as exported, as typed) for those cells, or ``None`` when a cell
+    cannot be read (a problem is recorded). Cells equal to their exported
+    value as read are not parsed at all, which keeps a large import quick.
     """
-    base: dict[str, Value] = {}
-    now: dict[str, Value] = {}
+    as_exported: dict[str, Value] = {}
+    typed: dict[str, Value] = {}
     good = True
     for key in _ACTION_KEYS[1:]:
         raw = row[table.index[key]]
-        raw_base = exported[_POSITION[key]]
-        if raw == raw_base:
+        raw_exported = exported[_POSITION[key]]
+        if raw == raw_exported:
             continue
         try:
             value = _read(key, raw)
         except _CellError as exc:
-            merge.problem(table, table.cell(number, key), str(exc))
+            merge.problem(table, table.cell(number, key), str(exc), action_id)
             good = False
             continue
-        base_value = _as_cell(key, raw_base)
-        if value != base_value:
-            base[key] = base_value
-            now[key] = value
-    return (base, now) if good else None
+        exported_value = _as_cell(key, raw_exported)
+        if value != exported_value:
+            as_exported[key] = exported_value
+            typed[key] = value
+    return (as_exported, typed) if good else None
 
 
 def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
                     row: Sequence[CellValue]) -> None:
+    """Merge one exported action's row: its edits three ways, and a new update."""
     plan = merge.plan
     cell = table.cell(number, "id")
     exported = merge.book.exported.get(action_id)
@@ -409,7 +399,7 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
         merge.problem(table, cell, f"action {action_id} was not in this workbook when it was"
                       " exported; to add a new action leave its id empty", action_id)
         return
-    found = _edited(merge, table, number, row, exported.values)
+    found = _edited(merge, table, number, row, exported.values, action_id)
     if found is None:
         return
     base, typed = found
@@ -431,15 +421,15 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
         return
     if not merge.in_scope(table, cell, stored, action_id):
         return
-    now = _stored_cells(stored)
-    exported_base = {key: base[key] if key in base else _as_cell(
+    on_plan = _stored_cells(stored)
+    as_exported = {key: base[key] if key in base else _as_cell(
         key, exported.values[_POSITION[key]]) for key in MERGED}
-    if stored.version == exported.version and now != exported_base:
+    if stored.version == exported.version and on_plan != as_exported:
         merge.problem(table, cell, "the hidden copy of this row as exported was changed, so"
                       " import cannot tell what you edited; export a fresh workbook", action_id)
         return
     if (edits or update_text) and stored.status == ActionStatus.SUPERSEDED \
-            and exported_base["status"] != ActionStatus.SUPERSEDED.value:
+            and as_exported["status"] != ActionStatus.SUPERSEDED.value:
         merge.problem(table, table.cell(number, "status"),
                       f"action {action_id} was superseded by {stored.successor_id} since this"
                       " workbook was exported; make your changes to that action instead",
@@ -447,59 +437,67 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
         return
     apply: dict[str, Value] = {}
     for key in edits:
-        if now[key] == base[key]:
+        if on_plan[key] == base[key]:
             apply[key] = typed[key]
-        elif now[key] != typed[key]:
+        elif on_plan[key] != typed[key]:
             header = layout.column_named(layout.ACTION_COLUMNS, key).header
             merge.problem(
                 table, table.cell(number, key),
                 f"{header} was {shown(base[key])} when exported, has since been changed to"
-                f" {shown(now[key])} on the plan, and the workbook says {shown(typed[key])}."
-                f" To keep the plan's value, type {shown(now[key])} here; to keep yours,"
-                " make the change in a freshly exported workbook",
+                f" {shown(on_plan[key])} on the plan, and the workbook says"
+                f" {shown(typed[key])}. To keep the plan's value, type {shown(on_plan[key])}"
+                " here; to keep yours, make the change in a freshly exported workbook",
                 action_id, conflict=True)
     if len(merge.problems) > problems_before:
         return
-    values = {**exported_base, **typed}
-    values.setdefault("target_reason", None)
-    values.setdefault("new_update", None)
-    if values["target_reason"] and "target_date" not in typed:
+    reason = typed.get("target_reason")
+    if reason and "target_date" not in typed:
         merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "target_reason"),
                                     message="a reason for a new date is given but the target"
                                     " date was not changed; the reason is ignored"))
-    _apply(merge, table, number, stored, apply, values)
+    # Fields the partner did not change keep their value on the plan now, not as exported.
+    wanted = {**on_plan, **apply}
+    updated = _updated(merge, table, number, stored, apply, wanted, reason)
+    if updated is not None and updated != stored:
+        merge.records.append(updated)
+        merge.changes.extend(_differences(stored, updated))
     if update_text:
         _add_update(merge, table, number, stored.id, str(update_text))
 
 
-def _apply(merge: _Merge, table: Table, number: int, stored: Action,
-           apply: dict[str, Value], values: dict[str, Value]) -> None:
-    """Apply the changes of one row in the order the gates need them.
+def _differences(before: Action, after: Action) -> Iterator[Change]:
+    """Each merged field that differs, old -> new: what a dry run lists."""
+    for key in MERGED:
+        old, new = getattr(before, key), getattr(after, key)
+        if old != new:
+            yield Change(record_id=before.id, field=key, old=shown(old), new=shown(new))
+
+
+def _updated(merge: _Merge, table: Table, number: int, stored: Action,
+             apply: dict[str, Value], wanted: dict[str, Value], reason: Value) -> Action | None:
+    """The action with ``apply``'s changes made through the lifecycle, or ``None`` if refused.
 
     Each refused change is a problem on its own cell; the others are still
     checked, so the partner sees everything wrong with the row at once.
     """
     action = stored
-    cell = {key: table.cell(number, key) for key in _ACTION_KEYS}
-    changes: list[Change] = []
     problems_before = len(merge.problems)
 
     def refuse(key: str, message: str) -> None:
-        merge.problem(table, cell[key], message, stored.id)
+        merge.problem(table, table.cell(number, key), message, stored.id)
 
-    def changed(key: str, old: object, new: object) -> None:
-        changes.append(Change(record_id=stored.id, field=key, old=shown(old), new=shown(new)))
-
-    status = _status(apply["status"]) if "status" in apply else None
-    if "status" in apply and status is None:
-        refuse("status", f"{shown(apply['status'])} is not a status: pick one of"
-               f" {', '.join(s.value for s in ActionStatus)}")
+    status = None
+    if "status" in apply:
+        status = _choice(merge, table, table.cell(number, "status"), apply["status"],
+                         ActionStatus, stored.id)
     if "lead_officer" in apply:
-        action = attrs.evolve(action, lead_officer=_text_or_none(apply["lead_officer"]))
-        changed("lead_officer", stored.lead_officer, apply["lead_officer"])
+        if stored.status in (ActionStatus.ASSURED, ActionStatus.EMBEDDED):
+            refuse("lead_officer", f"the action is {stored.status.value}: its lead officer is"
+                   " part of its assurance record and cannot change here")
+        else:
+            action = attrs.evolve(action, lead_officer=_text_or_none(apply["lead_officer"]))
     if "target_date" in apply:
         new_date = apply["target_date"]
-        reason = values["target_reason"]
         if not isinstance(new_date, date):
             refuse("target_date", "an action needs a target date; type the date, such as"
                    " 31/03/2027")
@@ -510,50 +508,40 @@ def _apply(merge: _Merge, table: Table, number: int, stored: Action,
             try:
                 action = lifecycle.revise_target(action, new_date, reason=str(reason),
                                                  by=merge.by, on=merge.today)
-                changed("target_date", stored.target_date, new_date)
             except RuleViolation as exc:
                 refuse("target_date", exc.message)
-    hold = {key: apply[key] for key in ("hold_reason", "hold_review_date") if key in apply}
-    successor = _text_or_none(apply.get("successor_id", stored.successor_id))
+    hold_edits = [key for key in ("hold_reason", "hold_review_date") if key in apply]
+    hold_reason = _text_or_none(wanted["hold_reason"])
+    hold_review_date = _date_or_none(wanted["hold_review_date"])
+    if hold_edits and status != ActionStatus.ON_HOLD:
+        if "status" in apply or action.status != ActionStatus.ON_HOLD:
+            refuse(hold_edits[0], "only an action on hold has a hold reason and review date;"
+                   " set its status to on_hold as well")
+        elif hold_reason is None or hold_review_date is None:
+            refuse(hold_edits[0], "an action on hold needs both a reason and a review date")
+        else:
+            action = attrs.evolve(action, hold_reason=hold_reason,
+                                  hold_review_date=hold_review_date)
+    successor = _text_or_none(wanted["successor_id"])
+    if "successor_id" in apply and status != ActionStatus.SUPERSEDED:
+        refuse("successor_id", "the action that replaces this one is set only when it is"
+               " superseded" + ("" if stored.status == ActionStatus.SUPERSEDED else
+                                "; set its status to superseded as well"))
     if status is not None:
-        if successor is not None and successor not in merge.plan.actions:
+        if status == ActionStatus.SUPERSEDED and successor is not None \
+                and successor not in merge.plan.actions:
             refuse("successor_id", f"there is no action {successor} on the plan")
         evidence = [*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]]
         try:
             for step in status_path(action.status, status):
                 action = lifecycle.change_status(
                     action, step, evidence=evidence,
-                    decisions=merge.plan.decisions_for(stored.id),
-                    hold_reason=_text_or_none(values["hold_reason"]),
-                    hold_review_date=_date_or_none(values["hold_review_date"]),
-                    successor_id=successor, on=merge.today)
-            changed("status", stored.status.value, status.value)
-            for key, value in hold.items():
-                changed(key, getattr(stored, key), value)
-            if "successor_id" in apply:
-                changed("successor_id", stored.successor_id, successor)
+                    decisions=merge.plan.decisions_for(stored.id), hold_reason=hold_reason,
+                    hold_review_date=hold_review_date, successor_id=successor,
+                    on=merge.today)
         except RuleViolation as exc:
             refuse("status", exc.message + _GATE_HINTS.get(exc.rule, ""))
-    else:
-        if hold:
-            key = next(iter(hold))
-            if action.status != ActionStatus.ON_HOLD:
-                refuse(key, "only an action on hold has a hold reason and review date; set"
-                       " its status to on_hold as well")
-            elif not values["hold_reason"] or values["hold_review_date"] is None:
-                refuse(key, "an action on hold needs both a reason and a review date")
-            else:
-                action = attrs.evolve(
-                    action, hold_reason=_text_or_none(values["hold_reason"]),
-                    hold_review_date=_date_or_none(values["hold_review_date"]))
-                for key, value in hold.items():
-                    changed(key, getattr(stored, key), value)
-        if "successor_id" in apply:
-            refuse("successor_id", "an action is replaced only when it is superseded; set its"
-                   " status to superseded as well")
-    if changes and len(merge.problems) == problems_before:
-        merge.records.append(action)
-        merge.changes.extend(changes)
+    return action if len(merge.problems) == problems_before else None
 
 
 def _date_or_none(value: Value) -> date | None:
@@ -596,9 +584,8 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
         return
     status = ActionStatus.PROPOSED
     if values["status"] is not None:
-        found = _status(values["status"])
+        found = _choice(merge, table, cells["status"], values["status"], ActionStatus)
         if found is None:
-            merge.problem(table, cells["status"], f"{shown(values['status'])} is not a status")
             return
         status = found
     recommendation_ids = [part for part in _LIST_SEPARATORS.split(str(values["recommendation_ids"]))
@@ -606,8 +593,10 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
     title = str(values["title"])
     target = values["target_date"]
     assert isinstance(target, date)
-    for action in merge.plan.actions.values():
-        if (action.lead_agency_id == agency and sheet_text(action.title) == title
+    for action in merge.plan.actions.values():  # this row imported before?
+        if (action.id not in merge.book.exported and action.lead_agency_id == agency
+                and sheet_text(action.title) == title
+                and action.original_target_date == target
                 and set(action.recommendation_ids) == set(recommendation_ids)):
             merge.notices.append(Notice(sheet=table.sheet, cell=cells["title"],
                                         message=f"already on the plan as {action.id}; the row"
