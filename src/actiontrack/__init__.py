@@ -72,7 +72,10 @@ from actiontrack.errors import (
     StoreNotAvailableError,
     StoreNotEmptyError,
     StoreVersionError,
+    UnsafeWorkbookError,
+    WorkbookError,
 )
+from actiontrack.excel import ExportResult, ImportResult, export_workbook, import_workbook
 from actiontrack.generate import generate_plan
 from actiontrack.service import (
     add_action,
@@ -116,9 +119,11 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceTier",
+    "ExportResult",
     "Finding",
     "Flag",
     "HistoryEntry",
+    "ImportResult",
     "LearningActivity",
     "LearningActivityKind",
     "MemoryStore",
@@ -151,7 +156,9 @@ __all__ = [
     "StoreVersionError",
     "TargetRevision",
     "TinyDBStore",
+    "UnsafeWorkbookError",
     "Waiver",
+    "WorkbookError",
     "WorkingDays",
     "__version__",
     "add_action",
@@ -165,7 +172,9 @@ __all__ = [
     "add_review",
     "audit",
     "change_status",
+    "export_workbook",
     "generate_plan",
+    "import_workbook",
     "kind_of",
     "open_store",
     "rag",

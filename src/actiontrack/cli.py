@@ -801,11 +801,13 @@ def export_command(ctx: _Context, path: str, agency: str | None, review_id: str 
 @click.option("--errors-to", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
               help="If anything is wrong, write a copy of the workbook with each problem"
               " marked on its cell.")
+@click.option("--agency", help="Refuse any change to actions this agency does not lead,"
+              " whatever the workbook itself says.")
 @by_option
 @pass_context
 @_reports_errors
 def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | None,
-                   by: str) -> None:
+                   agency: str | None, by: str) -> None:
     """Merge a returned partner workbook into the plan: every change, or none.
 
     Exit 0: applied, or nothing to apply. Exit 1: conflicts or invalid cells
@@ -817,7 +819,8 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
     with _writing(errors_to or path), _progress_bar() as progress:
         result = excel.import_workbook(
             ctx.existing_store, Path(path), by=by, at=ctx.now(), dry_run=dry_run,
-            errors_to=Path(errors_to) if errors_to else None, progress=progress)
+            errors_to=Path(errors_to) if errors_to else None, agency=agency,
+            progress=progress)
     for notice in result.notices:
         click.echo(f"note: {notice}")
     if result.problems:

@@ -14,7 +14,13 @@ import openpyxl
 import pytest
 
 from actiontrack import service
-from actiontrack.domain.models import Action, ActionStatus, ProgressUpdate
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    EvidenceKind,
+    EvidenceTier,
+    ProgressUpdate,
+)
 from actiontrack.errors import WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.merge import status_path
@@ -548,3 +554,98 @@ def test_the_lead_officer_of_an_assured_action_cannot_change(
     (problem,) = run_import(store, path).problems
     assert problem.cell == cell_of(path, ASSURED, "Lead officer")
     assert "assurance record" in problem.message
+
+
+def test_text_that_looks_escaped_goes_out_and_back_unchanged(
+    store: Store, tmp_path: Path
+) -> None:
+    link = "https://scp.sharepoint.com/sites/SCP/Shared_x0020_Documents/audit.pdf"
+    service.add_evidence(store, IN_PROGRESS, tier=EvidenceTier.COMPLETION,
+                         kind=EvidenceKind.AUDIT, title="Audit_x0041_",
+                         about_date=date(2026, 11, 1), link=link, by=MANAGER, at=EXPORTED_AT)
+    path = export(store, tmp_path / "plan.xlsx")
+    result = run_import(store, path)
+    assert (result.changes, result.problems) == ((), ())
+    edit(path, {(IN_PROGRESS, "Lead officer"): "DI_x0020_Jones"})
+    assert run_import(store, path).problems == ()
+    assert store.get(Action, IN_PROGRESS).lead_officer == "DI Jones"  # as Excel shows it
+
+
+def test_a_date_column_formatted_as_numbers_still_reads_as_dates(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[layout.ACTIONS]
+    for row in sheet.iter_rows(min_row=2, max_row=11):
+        for cell in row:
+            if cell.is_date:
+                cell.number_format = "General"
+    workbook.save(path)
+    result = run_import(store, path)
+    assert (result.changes, result.problems) == ((), ())
+
+
+def test_values_outside_the_workbooks_columns_are_noted_and_ignored(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    set_cells(path, layout.ACTIONS, {"U3": "Please move this to 2027, DI Jones agreed",
+                                      "V1": "Days left", "V2": "=L2-TODAY()"})
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet("My workings")["A1"] = "=1+1"
+    workbook.save(path)
+    result = run_import(store, path)
+    assert (result.changes, result.problems) == ((), ())
+    assert [(notice.cell, "heading" in notice.message) for notice in result.notices] == [
+        ("V1", False), ("U3", True)]
+
+
+def test_an_import_limited_to_an_agency_ignores_what_the_workbook_claims(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
+    set_cells(path, layout.EXPORT, {"B6": None})  # someone widened the workbook's scope
+    recommendation = store.get(Action, HEALTH).recommendation_ids[0]
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": recommendation, f"E{row}": "DEMO-CCG",
+                                      f"F{row}": "Not ours", f"L{row}": date(2027, 1, 1)})
+    (problem,) = run_import(store, path, agency="DEMO-POL").problems
+    assert problem.cell == f"E{row}"
+    with pytest.raises(WorkbookError, match="exported for agency DEMO-POL, not DEMO-CCG"):
+        run_import(store, export(store, tmp_path / "again.xlsx", agency="DEMO-POL"),
+                   agency="DEMO-CCG")
+
+
+def test_merged_cells_are_marked_on_their_first_cell(store: Store, tmp_path: Path) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    target = cell_of(path, IN_PROGRESS, "Target date")
+    below = target[0] + str(int(target[1:]) + 1)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[layout.ACTIONS]
+    sheet[target] = date(2027, 6, 1)
+    sheet.merge_cells(f"{target}:{below}")
+    workbook.save(path)
+    marked = tmp_path / "marked.xlsx"
+    result = run_import(store, path, errors_to=marked)
+    assert {problem.cell for problem in result.problems} >= {target, below}
+    comment = openpyxl.load_workbook(marked)[layout.ACTIONS][target].comment
+    assert comment is not None
+
+
+def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(
+    store: Store, tmp_path: Path
+) -> None:
+    path = export(store, tmp_path / "plan.xlsx")
+    service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
+                               by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
+    workbook = openpyxl.load_workbook(path)
+    for row in workbook[layout.AS_EXPORTED].iter_rows(min_row=2):
+        if row[0].value == IN_PROGRESS:
+            row[12].value = date(2027, 1, 31)  # the target date as exported: hides the conflict
+    workbook.save(path)
+    edit(path, {(IN_PROGRESS, "Target date"): date(2027, 3, 31),
+                (IN_PROGRESS, "Reason for new date"): "Staff shortages"})
+    (problem,) = run_import(store, path).problems
+    assert "hidden copy" in problem.message
+    assert store.get(Action, IN_PROGRESS).target_date == date(2027, 1, 31)

@@ -19,12 +19,16 @@ raises :class:`~actiontrack.errors.WorkbookError`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 
+from actiontrack import convert
 from actiontrack.domain.clocks import local_date
+from actiontrack.domain.models import Action
 from actiontrack.errors import NotFoundError, WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.annotate import annotate_workbook
@@ -33,6 +37,7 @@ from actiontrack.excel.files import replace_atomically
 from actiontrack.excel.merge import Change, ImportPlan, Notice, Problem, merge_workbook
 from actiontrack.excel.reading import read_workbook
 from actiontrack.excel.safety import Limits, check_workbook_file
+from actiontrack.store.core import replay
 from actiontrack.store.protocol import Put, Store
 
 __all__ = [
@@ -93,6 +98,21 @@ def export_workbook(
                         evidence=evidence)
 
 
+def _history_lookup(store: Store) -> Callable[[str, int], Action | None]:
+    """Actions as they were at a version, rebuilt from the history (read once, when first asked)."""
+    entries: dict[str, list[dict[str, Any]]] = {}
+
+    def record_at(action_id: str, version: int) -> Action | None:
+        if not entries:
+            for entry in store.history(kind="actions"):
+                entries.setdefault(entry.record_id, []).append(convert.unstructure(entry))
+        plain = replay(item for item in entries.get(action_id, ())
+                       if item["version"] <= version)["actions"].get(action_id)
+        return None if plain is None else convert.structure(plain, Action)
+
+    return record_at
+
+
 @attrs.frozen(kw_only=True)
 class ImportResult:
     """What an import found and did. Nothing was written unless ``applied``."""
@@ -121,7 +141,8 @@ class ImportResult:
         return 1 if self.problems else 0
 
 
-_VALUE_SHEETS = (layout.ACTIONS, layout.EVIDENCE)
+#: actiontrack's own sheets a partner never edits; sheets a partner adds are ignored.
+_HIDDEN_SHEETS = (layout.LISTS, layout.EXPORT, layout.AS_EXPORTED)
 
 
 def import_workbook(
@@ -132,13 +153,16 @@ def import_workbook(
     at: datetime,
     dry_run: bool = False,
     errors_to: Path | None = None,
+    agency: str | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Merge a returned workbook into the plan: every change, or none.
 
     With ``errors_to``, problems are also written as an annotated copy of the
-    workbook. Raises :class:`~actiontrack.errors.WorkbookError` (nothing
+    workbook. ``agency`` refuses any change to another agency's actions,
+    whatever scope the workbook itself claims (its hidden sheets can be
+    edited). Raises :class:`~actiontrack.errors.WorkbookError` (nothing
     written) for a file that is unsafe, unreadable or not an actiontrack
     workbook, or that was exported from another store.
     """
@@ -154,11 +178,11 @@ def import_workbook(
 
     step("Checking the file", 0)
     scan = check_workbook_file(path, limits or Limits())
-    hidden_formulas = [sheet for sheet, cells in scan.formula_cells.items()
-                       if cells and sheet not in _VALUE_SHEETS]
+    hidden_formulas = [sheet for sheet in _HIDDEN_SHEETS if scan.formula_cells.get(sheet)]
     if hidden_formulas:
-        raise WorkbookError(f"{path.name}: sheet {hidden_formulas[0]!r} has formulas, but"
-                            " actiontrack never writes any there; export a fresh workbook")
+        raise WorkbookError(f"{path.name}: the hidden sheet {hidden_formulas[0]!r} has"
+                            " formulas, but actiontrack never writes any there; export a fresh"
+                            " workbook")
     step("Reading the cells", 1)
     book = read_workbook(path)
     if book.export.get("store") != store.identity:
@@ -167,10 +191,11 @@ def import_workbook(
             " import it into the store it came from"
         )
     step("Comparing with the plan", 2)
-    merged = merge_workbook(
-        store.snapshot(), book, today=local_date(at), by=by,
-        formula_cells={sheet: scan.formula_cells.get(sheet, ()) for sheet in _VALUE_SHEETS},
-    )
+    if agency is not None and book.agency not in (None, agency):
+        raise WorkbookError(f"{path.name} was exported for agency {book.agency}, not {agency}")
+    merged = merge_workbook(store.snapshot(), book, today=local_date(at), by=by, agency=agency,
+                            record_at=_history_lookup(store), formula_cells=scan.formula_cells,
+                            error_cells=getattr(scan, "error_cells", {}))  # TEMP
     export_id = book.export.get("export_id", "")
     if merged.problems:
         if errors_to is not None:

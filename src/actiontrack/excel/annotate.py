@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
 from actiontrack.excel.files import replace_atomically
 from actiontrack.excel.merge import Problem
@@ -23,6 +25,17 @@ _PROBLEM_FILL = PatternFill("solid", fgColor="FF9999")
 _TAB_COLOUR = "C00000"
 
 
+def _markable(sheet: Worksheet, reference: str) -> Cell:
+    """The cell to mark for ``reference``: the first cell of a merged range it lies in."""
+    for merged in sheet.merged_cells.ranges:
+        if reference in merged:
+            reference = merged.start_cell.coordinate
+            break
+    cell = sheet[reference]
+    assert isinstance(cell, Cell)
+    return cell
+
+
 def annotate_workbook(source: Path, destination: Path, problems: Sequence[Problem]) -> None:
     """Write a copy of ``source`` to ``destination`` with ``problems`` marked on their cells."""
     by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -31,7 +44,7 @@ def annotate_workbook(source: Path, destination: Path, problems: Sequence[Proble
     workbook = load_workbook(source)
     for (sheet_name, reference), messages in by_cell.items():
         sheet = workbook[sheet_name]
-        cell = sheet[reference]
+        cell = _markable(sheet, reference)
         cell.fill = _PROBLEM_FILL
         text = "\n\n".join(f"• {message}" for message in messages)
         cell.comment = Comment(text, "actiontrack", width=360, height=60 + 15 * len(text) // 50)

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TypeAlias
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils.datetime import from_excel
 
 __all__ = [
     "FORMULA_STARTS",
@@ -32,6 +33,10 @@ MAX_TEXT = 32_767
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 _LINE_BREAKS = re.compile(r"\r\n?")
+#: Excel serial numbers read as dates in a date column: 1 January 1910 to 31 December 2099.
+_SERIALS = (3654, 73050)
+#: Text that Excel and its readers take for an escaped character (``_x0020_`` is a space).
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
@@ -43,6 +48,16 @@ def sheet_text(value: str) -> str:
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text.strip()[:MAX_TEXT]
+
+
+def escaped(text: str) -> str:
+    """Text to write into a cell, with ``_xHHHH_`` kept literal (as ``_x005F_xHHHH_``).
+
+    Spreadsheet files escape characters as ``_xHHHH_``, and every reader
+    decodes them, so a SharePoint link holding ``Shared_x0020_Documents``
+    would come back with a space unless its underscore is escaped itself.
+    """
+    return _LOOKS_ESCAPED.sub(r"_x005F_\1", text) if "_x" in text else text
 
 
 def cell_text(value: CellValue) -> str | None:
@@ -81,6 +96,10 @@ def cell_date(value: CellValue) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and float(value).is_integer() and _SERIALS[0] <= value <= _SERIALS[1]:
+        # A date cell re-formatted as a number still holds the date's serial number.
+        return from_excel(int(value)).date()  # type: ignore[no-any-return]
     if isinstance(value, str):
         text = value.strip()
         if not text:

@@ -28,7 +28,7 @@ from actiontrack.domain.models import Action, ActionStatus, Evidence, EvidenceKi
 from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.excel import layout
-from actiontrack.excel.cells import FORMULA_STARTS, sheet_text
+from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.layout import Column, ValueKind
 from actiontrack.formatting import long_date
 
@@ -135,32 +135,48 @@ class _PreparedCell(Cell):
         return self._settled_id
 
 
-class _CellMaker:
-    """Prepared cells for one column: one object per style, filled anew for each row."""
+def _style(target: Cell | Any, column: Column, *, locked: bool, dated: bool = False,
+           quoted: bool = False) -> None:
+    """Give a cell, or a whole column's empty cells, the look of a locked or open cell."""
+    target.protection = Protection(locked=locked)
+    if locked:
+        target.fill = _READ_ONLY_FILL
+    target.alignment = Alignment(wrap_text=column.wrap or None, vertical="top")
+    if dated:
+        target.number_format = DATE_FORMAT
+    if quoted:
+        target.quotePrefix = True
 
-    def __init__(self, sheet: _Sheet, column: Column, *, locked: bool) -> None:
+
+class _CellMaker:
+    """Prepared cells for one column: one object per style, filled anew for each row.
+
+    An empty value gives no cell at all unless ``keep_empty``: the column's
+    own style (:func:`_set_columns`) then shades or opens it, as it does every
+    empty cell of the column.
+    """
+
+    def __init__(self, sheet: _Sheet, column: Column, *, locked: bool,
+                 keep_empty: bool = False) -> None:
         def prepared(*, quoted: bool = False, dated: bool = False) -> _PreparedCell:
             cell = _PreparedCell(sheet, row=1, column=1)
-            cell.protection = Protection(locked=locked)
-            if locked:
-                cell.fill = _READ_ONLY_FILL
-            cell.alignment = Alignment(wrap_text=column.wrap or None, vertical="top")
-            if dated:
-                cell.number_format = DATE_FORMAT
-            cell.quotePrefix = quoted
+            _style(cell, column, locked=locked, dated=dated, quoted=quoted)
             return cell.settle()
 
         self._plain = prepared(dated=column.kind is ValueKind.DATE)
         self._quoted = prepared(quoted=True)
         self._dated = prepared(dated=True)
+        self._keep_empty = keep_empty
 
-    def __call__(self, value: object) -> Cell:
+    def __call__(self, value: object) -> Cell | None:
         """The column's cell holding ``value`` (text already :func:`cleaned <_clean>`)."""
         if type(value) is str:
             cell = self._quoted if value.startswith(FORMULA_STARTS) else self._plain
-            cell.value = value
+            cell.value = escaped(value)
             cell.data_type = "s"  # never a formula, whatever its first character
             return cell
+        if value is None and not self._keep_empty:
+            return None
         cell = self._dated if isinstance(value, date) else self._plain
         cell.value = value  # type: ignore[assignment]  # a date, a number or None
         return cell
@@ -182,10 +198,12 @@ def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
     text_cell = WriteOnlyCell(sheet)
 
     def make(value: object) -> object:
-        if type(value) is str and value.startswith(FORMULA_STARTS):
-            text_cell.value = value
-            text_cell.data_type = "s"
-            return text_cell
+        if type(value) is str:
+            if value.startswith(FORMULA_STARTS):
+                text_cell.value = escaped(value)
+                text_cell.data_type = "s"
+                return text_cell
+            return escaped(value)
         return value
 
     return make
@@ -200,7 +218,7 @@ def _rows_of_cells(sheet: _Sheet, values: Iterable[object],
     cost a quarter of an export. Plain values share one unstyled cell, as
     openpyxl's own version does.
     """
-    plain = WriteOnlyCell(sheet)
+    plain: Cell = WriteOnlyCell(sheet)
     for column_index, value in enumerate(values, 1):
         if value is None:
             continue
@@ -212,6 +230,8 @@ def _rows_of_cells(sheet: _Sheet, values: Iterable[object],
         cell.column = column_index
         cell.row = row_index
         yield cell
+        if cell is plain and plain.has_style:  # a date gave it a format: start afresh
+            plain = WriteOnlyCell(sheet)
 
 
 def _new_sheet(workbook: Workbook, title: str) -> _Sheet:
@@ -235,11 +255,18 @@ def _lines_needed(values: Sequence[object], wrapped: Sequence[tuple[int, int]]) 
     return min(most, _MOST_LINES)
 
 
-def _set_widths(sheet: _Sheet, columns: Sequence[Column]) -> None:
-    """Column widths, and the header row and id column frozen (before any row is written)."""
+def _set_columns(sheet: _Sheet, columns: Sequence[Column],
+                 locked: Callable[[Column], bool]) -> None:
+    """Widths and styles of the columns, and the header row and id column frozen.
+
+    Set before any row is written, as a write-only sheet needs. A column's
+    style is what its empty cells look like: shaded and locked, or open.
+    """
     sheet.freeze_panes = "B2"
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width = column.width
+        _style(dimension, column, locked=locked(column), dated=column.kind is ValueKind.DATE)
 
 
 def _header(sheet: _Sheet, columns: Sequence[Column]) -> list[Cell]:
@@ -320,12 +347,6 @@ def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None
             fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
 
-def _rows(makers: Sequence[_CellMaker], values: Iterable[Sequence[object]]
-          ) -> Iterator[list[Cell]]:
-    for row in values:
-        yield [make(value) for make, value in zip(makers, row, strict=True)]
-
-
 def write_workbook(
     plan: Plan,
     path: Path,
@@ -358,10 +379,10 @@ def write_workbook(
     # Actions: the rows that exist, locked where they are read-only, then blank rows.
     sheet = _new_sheet(workbook, layout.ACTIONS)
     columns = layout.ACTION_COLUMNS
-    _set_widths(sheet, columns)
+    _set_columns(sheet, columns, locked=lambda column: not column.editable)
     sheet.append(_header(sheet, columns))
     existing = [_CellMaker(sheet, c, locked=not c.editable) for c in columns]
-    blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
+    blank = [_CellMaker(sheet, c, locked=not c.new, keep_empty=True) for c in columns]
     mirror: list[list[object]] = []
     wrapped = [(position, column.width) for position, column in enumerate(columns)
                 if column.wrap]
@@ -370,7 +391,10 @@ def write_workbook(
         mirror.append([action.id, action.version, *values[1:]])
         lines = _lines_needed(values, wrapped)
         if lines > 1:  # spreadsheet programs do not grow rows for wrapped text themselves
-            sheet.row_dimensions[row_number].height = _LINE_POINTS * lines
+            # The row's attributes as openpyxl's write-only writer takes them (a
+            # RowDimension object per row costs more than the row's cells).
+            sheet.row_dimensions[row_number] = {"ht": str(_LINE_POINTS * lines),
+                                                "customHeight": "1"}
         sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
         tick()
     for _ in range(BLANK_ACTION_ROWS):
@@ -383,10 +407,10 @@ def write_workbook(
     # Evidence: what is recorded (all read-only), then blank rows for new items.
     sheet = _new_sheet(workbook, layout.EVIDENCE)
     columns = layout.EVIDENCE_COLUMNS
-    _set_widths(sheet, columns)
+    _set_columns(sheet, columns, locked=lambda column: True)
     sheet.append(_header(sheet, columns))
     existing = [_CellMaker(sheet, c, locked=True) for c in columns]
-    blank = [_CellMaker(sheet, c, locked=not c.new) for c in columns]
+    blank = [_CellMaker(sheet, c, locked=not c.new, keep_empty=True) for c in columns]
     for item in evidence:
         values = evidence_values(item)
         sheet.append([make(value) for make, value in zip(existing, values, strict=True)])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TypeAlias, TypeVar
 
@@ -44,6 +44,8 @@ from actiontrack.excel.reading import ReturnedWorkbook, Table
 __all__ = ["Change", "ImportPlan", "Notice", "Problem", "merge_workbook", "shown"]
 
 E = TypeVar("E", bound=enum.Enum)
+#: Looks up an action as it was at a version: ``record_at(action_id, version)``.
+RecordAt: TypeAlias = Callable[[str, int], Action | None]
 
 #: A cell's value once read: text, a date, or empty.
 Value: TypeAlias = str | date | None
@@ -170,6 +172,10 @@ class _Merge:
     book: ReturnedWorkbook
     today: date
     by: str
+    #: The only agency whose actions the workbook may change; ``None``: any.
+    agency: str | None
+    #: An action as it was at a version, from the store's history (to check the base).
+    record_at: RecordAt | None
     records: list[Record] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     problems: list[Problem] = attrs.field(factory=list)
@@ -201,7 +207,7 @@ class _Merge:
         return values if good else None
 
     def in_scope(self, table: Table, cell: str, action: Action, record_id: str) -> bool:
-        agency = self.book.agency
+        agency = self.agency
         if agency is None or action.lead_agency_id == agency:
             return True
         self.problem(table, cell, f"action {action.id} is led by {action.lead_agency_id};"
@@ -424,7 +430,12 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
     on_plan = _stored_cells(stored)
     as_exported = {key: base[key] if key in base else _as_cell(
         key, exported.values[_POSITION[key]]) for key in MERGED}
-    if stored.version == exported.version and on_plan != as_exported:
+    # The hidden copy is the merge's base: it must be what the plan held then.
+    if stored.version == exported.version:
+        then: Action | None = stored
+    else:
+        then = merge.record_at(action_id, exported.version) if merge.record_at else None
+    if then is not None and _stored_cells(then) != as_exported:
         merge.problem(table, cell, "the hidden copy of this row as exported was changed, so"
                       " import cannot tell what you edited; export a fresh workbook", action_id)
         return
@@ -578,9 +589,9 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
     if missing:
         return
     agency = str(values["lead_agency_id"])
-    if merge.book.agency is not None and agency != merge.book.agency:
+    if merge.agency is not None and agency != merge.agency:
         merge.problem(table, cells["lead_agency_id"], f"this workbook is for agency"
-                      f" {merge.book.agency}; it cannot add actions led by {agency}")
+                      f" {merge.agency}; it cannot add actions led by {agency}")
         return
     status = ActionStatus.PROPOSED
     if values["status"] is not None:
@@ -643,29 +654,60 @@ def _merge_actions(merge: _Merge) -> None:
         _merge_existing(merge, table, number, action_id, row)
 
 
-def _extra_columns(merge: _Merge) -> Iterator[Notice]:
-    for table in (merge.book.actions, merge.book.evidence):
-        for letter, header in table.extra_headers:
-            yield Notice(sheet=table.sheet, cell=f"{letter}1",
-                         message=f"column {header!r} is not one of the workbook's columns; it"
-                         " is ignored")
+def merge_workbook(
+    plan: Plan,
+    book: ReturnedWorkbook,
+    *,
+    today: date,
+    by: str,
+    agency: str | None = None,
+    record_at: RecordAt | None = None,
+    formula_cells: Mapping[str, Sequence[str]] | None = None,
+    error_cells: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> ImportPlan:
+    """Work out what importing ``book`` into ``plan`` would change, and what stops it.
 
-
-def merge_workbook(plan: Plan, book: ReturnedWorkbook, *, today: date, by: str,
-                   formula_cells: dict[str, tuple[str, ...]] | None = None) -> ImportPlan:
-    """Work out what importing ``book`` into ``plan`` would change, and what stops it."""
-    merge = _Merge(plan=plan, book=book, today=today, by=by)
-    merge.notices.extend(_extra_columns(merge))
-    for sheet, cells in (formula_cells or {}).items():
-        for cell in cells:
-            merge.problems.append(Problem(
-                sheet=sheet, cell=cell, message="a formula; type the value itself (import"
-                " takes values, never formulas)"))
+    ``agency`` limits the changes to that agency's actions; by default the
+    workbook's own scope applies. ``record_at`` lets a row edited since its
+    action changed on the plan be checked against the action as exported.
+    ``formula_cells`` and ``error_cells`` (from
+    :func:`~actiontrack.excel.safety.check_workbook_file`) are refused where
+    import reads them, in the workbook's own columns.
+    """
+    merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.agency,
+                   record_at=record_at)
+    merge.notices.extend(_ignored_cells(book))
+    for table in (book.actions, book.evidence):
+        ours = set(table.letters.values())
+        for reference in (formula_cells or {}).get(table.sheet, ()):
+            if _letters(reference) in ours:
+                merge.problem(table, reference, "a formula; type the value itself (import"
+                              " takes values, never formulas)")
+        for reference, error in (error_cells or {}).get(table.sheet, ()):
+            if _letters(reference) in ours:
+                merge.problem(table, reference, f"the cell shows the error {error}; type the"
+                              " value itself")
     _merge_evidence(merge)
     _merge_actions(merge)
     return ImportPlan(records=tuple(merge.records), changes=tuple(merge.changes),
                       problems=tuple(sorted(merge.problems, key=_where)),
                       notices=tuple(sorted(merge.notices, key=_where)))
+
+
+def _letters(reference: str) -> str:
+    return reference.rstrip("0123456789")
+
+
+def _ignored_cells(book: ReturnedWorkbook) -> Iterator[Notice]:
+    """What import does not read: columns a partner added, and values with no heading."""
+    for table in (book.actions, book.evidence):
+        for letter, header in table.extra_headers:
+            yield Notice(sheet=table.sheet, cell=f"{letter}1",
+                         message=f"column {header!r} is not one of the workbook's columns; it"
+                         " is ignored")
+        for reference in table.unheaded_cells:
+            yield Notice(sheet=table.sheet, cell=reference,
+                         message="this cell is in a column without a heading; it is ignored")
 
 
 _SHEET_ORDER = {layout.ACTIONS: 0, layout.EVIDENCE: 1}

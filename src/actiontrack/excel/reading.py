@@ -35,6 +35,8 @@ class Table:
     letters: Mapping[str, str]
     rows: Sequence[tuple[int, Sequence[CellValue]]]
     extra_headers: Sequence[tuple[str, str]] = ()  # (letter, header) of columns not ours
+    #: References of cells holding a value in a column with no heading (the first few).
+    unheaded_cells: Sequence[str] = ()
 
     def cell(self, row_number: int, key: str) -> str:
         """The cell reference, ``F14``, of a column in a row."""
@@ -63,6 +65,10 @@ class ReturnedWorkbook:
     @property
     def agency(self) -> str | None:
         return self.export.get("agency") or None
+
+
+#: How many cells in columns without a heading import names, at most.
+_STRAY_CELLS_SHOWN = 5
 
 
 def _not_ours(path: Path, why: str) -> WorkbookError:
@@ -102,13 +108,19 @@ def _table(path: Path, sheet: str, rows: Sequence[Sequence[CellValue]],
             f"{path.name}: sheet {sheet!r} has no column {missing[0]!r}: put the heading back"
             " as it was exported (headings are how import finds the columns)"
         )
-    width = len(rows[0])
+    width = max((len(row) for row in rows), default=0)
     body = [
         (number, row if len(row) >= width else [*row, *([""] * (width - len(row)))])
         for number, row in enumerate(rows[1:], start=2)
         if any(value != "" and value is not None for value in row)
     ]
-    return Table(sheet=sheet, index=index, letters=letters, rows=body, extra_headers=extra)
+    headed = {position for position, value in enumerate(rows[0]) if cell_text(value)}
+    unheaded = [position for position in range(width) if position not in headed]
+    stray = [f"{get_column_letter(position + 1)}{number}"
+             for number, row in body for position in unheaded
+             if row[position] != "" and row[position] is not None][:_STRAY_CELLS_SHOWN]
+    return Table(sheet=sheet, index=index, letters=letters, rows=body, extra_headers=extra,
+                 unheaded_cells=stray)
 
 
 def read_workbook(path: Path) -> ReturnedWorkbook:

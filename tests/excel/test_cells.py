@@ -1,0 +1,63 @@
+"""Cell values both ways: what a partner may have typed, and what export writes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from actiontrack.excel.cells import cell_date, cell_text, escaped, sheet_text
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (date(2027, 3, 31), date(2027, 3, 31)),
+    (datetime(2027, 3, 31), date(2027, 3, 31)),
+    ("31/03/2027", date(2027, 3, 31)),
+    (" 1/4/2027 ", date(2027, 4, 1)),
+    ("2027-03-31", date(2027, 3, 31)),
+    (46477, date(2027, 3, 31)),  # a date cell re-formatted as a number
+    (46477.0, date(2027, 3, 31)),
+    ("", None),
+    (None, None),
+])
+def test_dates_as_partners_type_them(value: object, expected: date | None) -> None:
+    assert cell_date(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("next week", "expected a date such as 31/03/2027, got 'next week'"),
+    ("31/02/2027", "got '31/02/2027'"),  # no such day
+    ("03/31/2027", "got '03/31/2027'"),  # month first: not how England writes dates
+    (12.5, "got '12.5'"),
+    (12, "got '12'"),  # too small to be a date anyone means
+    (True, "got 'TRUE'"),
+    (datetime(2027, 3, 31, 12, 0), "expected a date without a time, got 2027-03-31 12:00"),
+])
+def test_what_is_not_a_date_says_what_was_found(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        cell_date(value)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("  DI Jones ", "DI Jones"),
+    ("line one\r\nline two\rthree", "line one\nline two\nthree"),
+    ("bell\x07 and \x1b escape", "bell and  escape"),
+    (12.0, "12"),
+    (12.5, "12.5"),
+    (False, "FALSE"),
+    (date(2027, 3, 31), "2027-03-31"),
+    ("", None),
+    ("   ", None),
+])
+def test_text_as_a_cell_holds_it(value: object, expected: str | None) -> None:
+    assert cell_text(value) == expected  # type: ignore[arg-type]
+
+
+def test_text_is_cut_to_what_a_cell_holds() -> None:
+    assert len(sheet_text("x" * 40_000)) == 32_767
+
+
+def test_text_that_looks_escaped_is_escaped_once_more() -> None:
+    assert escaped("Shared_x0020_Documents") == "Shared_x005F_x0020_Documents"
+    assert escaped("plain_text x0020") == "plain_text x0020"
