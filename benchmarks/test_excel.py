@@ -49,14 +49,13 @@ import pytest
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from actiontrack.domain.models import EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import RECORD_KINDS, Plan
 from actiontrack.excel import layout
 from actiontrack.excel.cells import sheet_text
 from actiontrack.excel.export import (
-    PARTNER_STATUSES,
     ExportInfo,
     action_values,
+    drop_down_lists,
     evidence_values,
     write_workbook,
 )
@@ -143,14 +142,7 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
     for action in actions:
         for item in plan.evidence_for(action.id):
             evidence_rows.append(evidence_values(item))
-    lists = {
-        "statuses": [status.value for status in PARTNER_STATUSES],
-        "agencies": sorted(plan.agencies),
-        "tiers": [tier.value for tier in EvidenceTier],
-        "kinds": [kind.value for kind in EvidenceKind],
-        "recommendations": sorted(plan.recommendations),
-        "actions": [action.id for action in actions],
-    }
+    lists = drop_down_lists(plan, actions)
     longest = max(len(values) for values in lists.values())
     list_rows: list[list[object]] = [list(lists)]
     list_rows += [[values[index] if index < len(values) else None for values in lists.values()]

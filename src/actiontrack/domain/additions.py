@@ -120,6 +120,11 @@ def new_action(
     )
 
 
+def _next_child_id(prefix: str, existing: Iterable[str], taken: Collection[str]) -> str:
+    """The next id of an action's updates or evidence, past those new in this unit too."""
+    return next_id(prefix, [*existing, *(t for t in taken if t.startswith(prefix))])
+
+
 def _action(plan: Plan, action_id: str, taken: Collection[str]) -> None:
     if action_id not in plan.actions and action_id not in taken:
         raise NotFoundError("action", action_id)
@@ -133,10 +138,8 @@ def new_progress_update(
     if not text.strip():
         raise RuleViolation("update.empty", "a progress update needs some text",
                             record_id=action_id)
-    prefix = f"{action_id}/U"
-    existing = [u.id for u in plan.updates_for(action_id)]
     return ProgressUpdate(
-        id=next_id(prefix, [*existing, *(t for t in taken if t.startswith(prefix))]),
+        id=_next_child_id(f"{action_id}/U", (u.id for u in plan.updates_for(action_id)), taken),
         action_id=action_id,
         on=on,
         by=by,
@@ -168,10 +171,8 @@ def new_evidence(
     if not title.strip():
         raise RuleViolation("evidence.needs-title", "evidence needs a title saying what it is",
                             record_id=action_id)
-    prefix = f"{action_id}/E"
-    existing = [e.id for e in plan.evidence_for(action_id)]
     return Evidence(
-        id=next_id(prefix, [*existing, *(t for t in taken if t.startswith(prefix))]),
+        id=_next_child_id(f"{action_id}/E", (e.id for e in plan.evidence_for(action_id)), taken),
         action_id=action_id,
         tier=tier,
         kind=kind,

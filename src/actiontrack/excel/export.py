@@ -32,7 +32,14 @@ from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.layout import Column, ValueKind
 from actiontrack.formatting import long_date
 
-__all__ = ["ExportInfo", "Progress", "action_values", "evidence_values", "write_workbook"]
+__all__ = [
+    "ExportInfo",
+    "Progress",
+    "action_values",
+    "drop_down_lists",
+    "evidence_values",
+    "write_workbook",
+]
 
 #: A write-only sheet; openpyxl's type stubs leave out most of what it shares with
 #: ``Worksheet`` (validations, formatting, protection, dimensions).
@@ -295,7 +302,8 @@ def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
         setattr(protection, allowed, False)
 
 
-def _lists(plan: Plan, actions: Sequence[Action]) -> dict[str, list[str]]:
+def drop_down_lists(plan: Plan, actions: Sequence[Action]) -> dict[str, list[str]]:
+    """The Lists sheet's columns, by name: what each drop-down list offers."""
     return {
         "statuses": [status.value for status in PARTNER_STATUSES],
         "agencies": sorted(plan.agencies),
@@ -347,6 +355,38 @@ def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None
             fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
 
+def _table_sheet(sheet: _Sheet, columns: Sequence[Column], rows: Iterable[list[object]], *,
+                 editable: Callable[[Column], bool], blank_rows: int,
+                 lists: dict[str, list[str]]) -> None:
+    """A sheet of records: a header, a row per record, blank rows, then its rules.
+
+    Cells of existing rows are open where ``editable``, locked and shaded
+    elsewhere; blank rows are open in the columns a new record fills in.
+    """
+    _set_columns(sheet, columns, locked=lambda column: not editable(column))
+    sheet.append(_header(sheet, columns))
+    existing = [_CellMaker(sheet, c, locked=not editable(c)) for c in columns]
+    blank = [_CellMaker(sheet, c, locked=not c.new, keep_empty=True) for c in columns]
+    wrapped = [(position, column.width) for position, column in enumerate(columns)
+               if column.wrap]
+    row_number = 1
+    for row_number, values in enumerate(rows, start=2):
+        lines = _lines_needed(values, wrapped)
+        if lines > 1:  # spreadsheet programs do not grow rows for wrapped text themselves
+            # The row's attributes as openpyxl's write-only writer takes them (a
+            # RowDimension object per row costs more than the row's cells).
+            sheet.row_dimensions[row_number] = {"ht": str(_LINE_POINTS * lines),
+                                                "customHeight": "1"}
+        sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
+    for _ in range(blank_rows):
+        sheet.append([make(None) for make in blank])
+    last = row_number + blank_rows
+    _protect(sheet, columns, last)
+    _validate(sheet, columns, lists, 2, last)
+    if any(column.key == "rag" for column in columns):
+        _colour_rag(sheet, columns, last)
+
+
 def write_workbook(
     plan: Plan,
     path: Path,
@@ -373,53 +413,30 @@ def write_workbook(
             progress("Writing the workbook", done, total)
 
     workbook = Workbook(write_only=True)
-    lists = _lists(plan, actions)
+    lists = drop_down_lists(plan, actions)
     _instructions(_new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
 
-    # Actions: the rows that exist, locked where they are read-only, then blank rows.
-    sheet = _new_sheet(workbook, layout.ACTIONS)
-    columns = layout.ACTION_COLUMNS
-    _set_columns(sheet, columns, locked=lambda column: not column.editable)
-    sheet.append(_header(sheet, columns))
-    existing = [_CellMaker(sheet, c, locked=not c.editable) for c in columns]
-    blank = [_CellMaker(sheet, c, locked=not c.new, keep_empty=True) for c in columns]
+    # Actions, then Evidence: the rows that exist, then blank rows for new ones.
     mirror: list[list[object]] = []
-    wrapped = [(position, column.width) for position, column in enumerate(columns)
-                if column.wrap]
-    for row_number, action in enumerate(actions, start=2):
-        values = _clean(action_values(plan, action, today))
-        mirror.append([action.id, action.version, *values[1:]])
-        lines = _lines_needed(values, wrapped)
-        if lines > 1:  # spreadsheet programs do not grow rows for wrapped text themselves
-            # The row's attributes as openpyxl's write-only writer takes them (a
-            # RowDimension object per row costs more than the row's cells).
-            sheet.row_dimensions[row_number] = {"ht": str(_LINE_POINTS * lines),
-                                                "customHeight": "1"}
-        sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
-        tick()
-    for _ in range(BLANK_ACTION_ROWS):
-        sheet.append([make(None) for make in blank])
-    last = len(actions) + BLANK_ACTION_ROWS + 1
-    _protect(sheet, columns, last)
-    _validate(sheet, columns, lists, 2, last)
-    _colour_rag(sheet, columns, last)
 
-    # Evidence: what is recorded (all read-only), then blank rows for new items.
-    sheet = _new_sheet(workbook, layout.EVIDENCE)
-    columns = layout.EVIDENCE_COLUMNS
-    _set_columns(sheet, columns, locked=lambda column: True)
-    sheet.append(_header(sheet, columns))
-    existing = [_CellMaker(sheet, c, locked=True) for c in columns]
-    blank = [_CellMaker(sheet, c, locked=not c.new, keep_empty=True) for c in columns]
-    for item in evidence:
-        values = evidence_values(item)
-        sheet.append([make(value) for make, value in zip(existing, values, strict=True)])
-        tick()
-    for _ in range(BLANK_EVIDENCE_ROWS):
-        sheet.append([make(None) for make in blank])
-    last = len(evidence) + BLANK_EVIDENCE_ROWS + 1
-    _protect(sheet, columns, last)
-    _validate(sheet, columns, lists, 2, last)
+    def action_rows() -> Iterator[list[object]]:
+        for action in actions:
+            values = _clean(action_values(plan, action, today))
+            mirror.append([action.id, action.version, *values[1:]])
+            yield values
+            tick()
+
+    def evidence_rows() -> Iterator[list[object]]:
+        for item in evidence:
+            yield evidence_values(item)
+            tick()
+
+    _table_sheet(_new_sheet(workbook, layout.ACTIONS), layout.ACTION_COLUMNS, action_rows(),
+                 editable=lambda column: column.editable, blank_rows=BLANK_ACTION_ROWS,
+                 lists=lists)
+    _table_sheet(_new_sheet(workbook, layout.EVIDENCE), layout.EVIDENCE_COLUMNS,
+                 evidence_rows(), editable=lambda column: False,
+                 blank_rows=BLANK_EVIDENCE_ROWS, lists=lists)
 
     # Lists, then what import needs to merge: who exported what, and the rows as exported.
     sheet = _new_sheet(workbook, layout.LISTS)
