@@ -8,6 +8,7 @@ openpyxl, and change one thing in its zip.
 from __future__ import annotations
 
 import random
+import re
 import struct
 import warnings
 import zipfile
@@ -298,3 +299,190 @@ def bzip2_members(folder: Path) -> Path:
     """A workbook packed with bzip2, which Excel never uses and zipfile unpacks unbounded."""
     return rewrite(valid_workbook(folder, "whole.xlsx"), folder / "bzip2.xlsx",
                    method=zipfile.ZIP_BZIP2)
+
+
+# --- sheets written by hand: error cells, far cells, cells without references -------------
+
+MAIN_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def sheet_xml(rows: bytes, *, prefix: bytes = b"", after: bytes = b"") -> bytes:
+    """A worksheet part: ``rows`` is what goes in sheetData, ``after`` what follows it.
+
+    With ``prefix`` (``b"x"``) every element of ``rows`` and of the sheet
+    takes that namespace prefix, as some programs write it.
+    """
+    xml = b"<worksheet><sheetData>" + rows + b"</sheetData>" + after + b"</worksheet>"
+    if prefix:
+        xml = re.sub(rb"<(/?)([A-Za-z])", rb"<\1" + prefix + rb":\2", xml)
+        declaration = b" xmlns:" + prefix + b'="' + MAIN_NAMESPACE + b'"'
+    else:
+        declaration = b' xmlns="' + MAIN_NAMESPACE + b'"'
+    opening = xml.index(b"worksheet") + len(b"worksheet")
+    return (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            + xml[:opening] + declaration + xml[opening:])
+
+
+def with_sheet(folder: Path, name: str, sheet: bytes) -> Path:
+    """The real workbook of :func:`valid_workbook` with its Actions sheet replaced."""
+    return rewrite(valid_workbook(folder, f"whole-{name}"), folder / name,
+                   replace={SHEET: sheet})
+
+
+#: Cells showing Excel errors, written in the ways programs write them, among
+#: cells that only look like them. ERROR_CELLS and ERROR_FORMULAS are what the
+#: check finds in ERROR_ROWS.
+ERROR_ROWS = (
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>Action id</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>Status</t></is></c></row>'
+    b'<row r="2"><c r="A2" t="inlineStr"><is><t>P1/A001</t></is></c>'
+    b'<c r="B2" t="e"><v>#N/A</v></c>'  # as Excel writes it
+    b'<c r="F2" t="str"><v>#N/A</v></c>'  # text, not an error
+    b'<c r="G2" t="inlineStr"><is><t>t="e" &lt;v&gt;#REF!</t></is></c>'  # text
+    b'<c r="H2" xt="e"><v>#NAME?</v></c></row>'  # no t attribute
+    b'<row r="3"><c t="e" s="0" r="C3"><v>#REF!</v></c></row>'  # attributes in another order
+    b"<row r='4'><c r='D4' t='e'><v>#VALUE!</v></c>"  # single quotes
+    b'<c s="0"\n t = "e" r = "E4"><f>1/0</f><v>#DIV/0!</v></c></row>'  # spaces, a formula
+)
+ERROR_CELLS = (("B2", "#N/A"), ("C3", "#REF!"), ("D4", "#VALUE!"), ("E4", "#DIV/0!"))
+ERROR_FORMULAS = ("E4",)
+
+
+def error_cells(folder: Path, *, prefix: bytes = b"") -> Path:
+    """A workbook whose Actions sheet has ERROR_ROWS, its names prefixed if asked."""
+    name = f"errors-{prefix.decode() or 'plain'}.xlsx"
+    return with_sheet(folder, name, sheet_xml(ERROR_ROWS, prefix=prefix))
+
+
+def far_cell(folder: Path, reference: str = "XFD1048576", *, in_row: int | None = None) -> Path:
+    """A real workbook plus one cell at ``reference``: a stray cell far from the table.
+
+    The cell gets a row of its own, as Excel writes it, or with ``in_row``
+    is put at the end of that row of the table, as no program writes it.
+    """
+    row = int(reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    cell = f'<c r="{reference}"><v>1</v></c>'.encode()
+    path = valid_workbook(folder, f"whole-{reference}-{in_row}.xlsx")
+    sheet = _member(path, SHEET)
+    if in_row is None:
+        sheet = sheet.replace(b"</sheetData>", f'<row r="{row}">'.encode() + cell
+                              + b"</row></sheetData>")
+    else:
+        opening = sheet.index(f'<row r="{in_row}"'.encode())
+        closing = sheet.index(b"</row>", opening)
+        sheet = sheet[:closing] + cell + sheet[closing:]
+    return rewrite(path, folder / f"far-{reference}-{in_row}.xlsx", replace={SHEET: sheet})
+
+
+def cells_at(folder: Path, references: Iterable[str]) -> Path:
+    """A small workbook with one cell at each of ``references``, a row for each."""
+    rows = b"".join(
+        f'<row r="{int(reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))}">'
+        f'<c r="{reference}"><v>1</v></c></row>'.encode()
+        for reference in references
+    )
+    return with_sheet(folder, "cells-at.xlsx", sheet_xml(rows))
+
+
+#: Rows and cells written without r, which a cell's place then follows from.
+#: UNNUMBERED_* are what the check finds in them.
+UNNUMBERED_ROWS = (
+    b'<row><c t="inlineStr"><is><t>Action id</t></is></c>'
+    b'<c t="inlineStr"><is><t>Status</t></is></c></row>'  # row 1: A1, B1
+    b'<row><c t="inlineStr"><is><t>P1/A001</t></is></c><c><f>1+1</f><v>2</v></c></row>'  # B2
+    b'<row r="5"><c r="C5"><v>1</v></c><c><f>2+2</f><v>4</v></c>'  # D5
+    b'<c t="e"><v>#N/A</v></c></row>'  # E5
+    b'<row><c r="B6" s="1"/><c><f>3</f><v>3</v></c></row>'  # row 6: C6
+)
+UNNUMBERED_FORMULAS = ("B2", "D5", "C6")
+UNNUMBERED_ERRORS = (("E5", "#N/A"),)
+UNNUMBERED_EXTENT = (6, 5)
+
+
+def unnumbered_cells(folder: Path) -> Path:
+    return with_sheet(folder, "unnumbered.xlsx", sheet_xml(UNNUMBERED_ROWS))
+
+
+def random_sheet(rng: random.Random) -> bytes:
+    """A small sheet of rows and cells written every way programs write them, and worse.
+
+    Rows and cells with and without r, numbered out of order or past their
+    row, attributes in any order and either quotes, prefixed names, formula
+    and error cells, and text that looks like markup.
+    """
+    prefixed = rng.choice([0.0, 0.0, 0.5, 1.0])
+    prefixes = rng.choice(["x", "x", "xy"])
+
+    def name(local: str) -> str:
+        return f"{rng.choice(prefixes)}:{local}" if rng.random() < prefixed else local
+
+    def attributes(pairs: list[tuple[str, str]]) -> str:
+        rng.shuffle(pairs)
+        text = ""
+        for key, value in pairs:
+            quote = rng.choice("\"\"\"'")
+            text += rng.choice([" ", " ", " ", "\n  "]) + f"{key}={quote}{value}{quote}"
+        return text
+
+    rows = []
+    number = 0
+    for _ in range(rng.randrange(1, 25)):
+        pairs = []
+        roll = rng.random()
+        if roll < 0.85:
+            if roll < 0.78:
+                number += rng.randrange(1, 4)
+            else:  # a jump down the sheet, or back up it
+                number = (number + rng.randrange(1, 5000) if roll < 0.82
+                          else rng.randrange(1, number + 2))
+            pairs.append(("r", f"{number}" if rng.random() < 0.95 else f"00{number}"))
+        else:
+            number += 1
+        if rng.random() < 0.3:
+            pairs.append(("spans", "1:5"))
+        row_name = name("row")
+        cells = []
+        column = 0
+        for _ in range(rng.randrange(0, 8)):
+            roll = rng.random()
+            column = (column + rng.randrange(1, 3) if roll < 0.9 else rng.randrange(1, 200))
+            cell_row = number if rng.random() < 0.95 else number + rng.randrange(1, 60)
+            cell_pairs = []
+            if rng.random() < 0.85:
+                letters = ""
+                rest = column
+                while rest:
+                    rest, digit = divmod(rest - 1, 26)
+                    letters = chr(65 + digit) + letters
+                if rng.random() < 0.05:
+                    letters = letters.lower()
+                zeros = "0" if rng.random() < 0.05 else ""
+                cell_pairs.append(("r", f"{letters}{zeros}{cell_row}"))
+            if rng.random() < 0.3:
+                cell_pairs.append(("s", "1"))
+            kind = rng.choice(["value", "value", "text", "formula", "error", "empty", "str"])
+            c, v, f = name("c"), name("v"), name("f")
+            if kind == "empty":
+                cells.append(f"<{c}{attributes(cell_pairs)}/>")
+                continue
+            if kind == "text":
+                cell_pairs.append(("t", "inlineStr"))
+                text = rng.choice(['&lt;c r="XFD9"&gt;', "#REF!", 't="e"', "Note:c r", "a :row"])
+                inline, t = name("is"), name("t")
+                body = f"<{inline}><{t}>{text}</{t}></{inline}>"
+            elif kind == "formula":
+                body = f"<{f}>1+1</{f}><{v}>2</{v}>"
+            elif kind == "error":
+                cell_pairs.append(("t", "e"))
+                body = (f"<{f}>1/0</{f}>" if rng.random() < 0.3 else "") + f"<{v}>#N/A</{v}>"
+            elif kind == "str":
+                cell_pairs.append(("t", "str"))
+                body = f"<{v}>#N/A</{v}>"
+            else:
+                body = f"<{v}>{rng.randrange(100)}</{v}>"
+            cells.append(f"<{c}{attributes(cell_pairs)}>{body}</{c}>")
+        rows.append(f"<{row_name}{attributes(pairs)}>{''.join(cells)}</{row_name}>")
+    xml = ("<worksheet><sheetData>" + "".join(rows) + "</sheetData></worksheet>").encode()
+    return (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            + xml.replace(b"<worksheet>", b'<worksheet xmlns="' + MAIN_NAMESPACE + b'" xmlns:x="'
+                          + MAIN_NAMESPACE + b'" xmlns:y="' + MAIN_NAMESPACE + b'">', 1))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -50,7 +52,9 @@ def test_a_real_workbook_passes_and_its_formula_cell_is_found(tmp_path: Path) ->
     assert scan == FileScan(
         sheet_parts={"Actions": "xl/worksheets/sheet1.xml", "Evidence": "xl/worksheets/sheet2.xml"},
         rows={"Actions": 3, "Evidence": 1},
+        extent={"Actions": (3, 3), "Evidence": (1, 1)},
         formula_cells={"Actions": ("B3",), "Evidence": ()},  # not C3: text that looks like one
+        error_cells={"Actions": (), "Evidence": ()},
     )
     assert _digest(path) == before
 
@@ -299,3 +303,216 @@ def test_any_damage_is_refused_as_a_workbook_error_or_passes(tmp_path: Path) -> 
 def test_a_sheet_with_too_many_rows(tmp_path: Path) -> None:
     _refused(corpus.too_many_rows(tmp_path), UnsafeWorkbookError,
              ": sheet 'Actions' has 50 rows; the most import reads is 20", Limits(max_rows=20))
+
+
+def _search_every_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Unpack ``chunk`` bytes at a time, and search each chunk as it comes."""
+    monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(safety, "_SEARCH_CHUNKS", 1)
+
+
+# --- cells showing errors ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x"], ids=["plain", "prefixed"])
+def test_error_cells_are_found_with_their_text(tmp_path: Path, prefix: bytes) -> None:
+    """Not text that looks like an error, nor an attribute that only ends in t."""
+    scan = check_workbook_file(corpus.error_cells(tmp_path, prefix=prefix))
+    assert scan.error_cells == {"Actions": corpus.ERROR_CELLS, "Evidence": ()}
+    assert scan.formula_cells["Actions"] == corpus.ERROR_FORMULAS
+    assert scan.extent["Actions"] == (4, 8)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 11, 13, 64, 97, 1000])
+@pytest.mark.parametrize("prefix", [b"", b"x"], ids=["plain", "prefixed"])
+def test_error_cells_split_between_chunks_are_found_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, prefix: bytes
+) -> None:
+    path = corpus.error_cells(tmp_path, prefix=prefix)
+    _search_every_chunk(monkeypatch, chunk)
+    scan = check_workbook_file(path)
+    assert scan.error_cells["Actions"] == corpus.ERROR_CELLS
+    assert scan.formula_cells["Actions"] == corpus.ERROR_FORMULAS
+
+
+def test_every_split_of_an_error_cell_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk sizes that put a boundary at each byte of '<c r="B2" t="e"><v>#N/A</v></c>'."""
+    path = corpus.error_cells(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read(corpus.SHEET)
+    at = sheet.index(b'<c r="B2" t="e">')
+    for chunk in range(at // 3, at + 32):
+        _search_every_chunk(monkeypatch, chunk)
+        assert check_workbook_file(path).error_cells["Actions"] == corpus.ERROR_CELLS, chunk
+
+
+def test_an_error_text_no_longer_at_hand_is_called_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing kept behind a chunk, a text cut by the chunk's end is lost."""
+    path = corpus.error_cells(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read(corpus.SHEET)
+    monkeypatch.setattr(safety, "_CONTEXT_BYTES", 0)
+    _search_every_chunk(monkeypatch, sheet.index(b"#N/A") + 2)
+    assert check_workbook_file(path).error_cells["Actions"][0] == ("B2", "an error")
+
+
+def test_a_sheet_with_too_many_error_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_MAX_FORMULA_CELLS", 3)
+    _refused(corpus.error_cells(tmp_path), UnsafeWorkbookError,
+             ": sheet 'Actions' has more than 3 cells showing an error (such as #N/A)")
+
+
+# --- how far a sheet reaches ------------------------------------------------------------------
+
+
+def test_a_stray_cell_at_the_last_cell_excel_has_is_refused_quickly_in_little_memory(
+    tmp_path: Path,
+) -> None:
+    """python-calamine would ask for the whole rectangle to it: 512 GB, and abort."""
+    path = corpus.far_cell(tmp_path, "XFD1048576")
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        message = _refused(path, UnsafeWorkbookError, "has a cell as far as XFD1048576")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 0.5
+    assert peak < 16 * 2**20
+    assert message == (
+        f"{path.name}: sheet 'Actions' has a cell as far as XFD1048576; the most import reads"
+        " is 300,000 rows and 200 columns: delete what is below or to the right of the table"
+        " (select the rows, Delete) and save it again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "in_row", "corner"),
+    [
+        ("S1048576", None, "S1048576"),  # a value typed at the bottom of the sheet
+        ("A300001", None, "C300001"),
+        ("GS1", None, "GS3"),
+        ("XFD3", 3, "XFD3"),  # in a row of the table: no program writes that, but one could
+        ("A1048576", 3, "C1048576"),  # a cell past its own row
+        ("A99999999999999999999", 2, "C99999999999999999999"),  # overflows the reader
+        ("ZZZZZZZZZZZZ2", 2, "ZZZZZZZZZZZZ3"),  # so does this column
+    ],
+)
+def test_a_cell_past_the_limits_is_refused(
+    tmp_path: Path, reference: str, in_row: int | None, corner: str
+) -> None:
+    path = corpus.far_cell(tmp_path, reference, in_row=in_row)
+    _refused(path, UnsafeWorkbookError, f": sheet 'Actions' has a cell as far as {corner}; the"
+             " most import reads is 300,000 rows and 200 columns: delete what is below or to"
+             " the right of the table (select the rows, Delete) and save it again")
+
+
+def test_a_sheet_at_exactly_the_limits_passes(tmp_path: Path) -> None:
+    path = corpus.cells_at(tmp_path, ["A1", "GR2", "B300000"])
+    scan = check_workbook_file(path)
+    assert scan.extent["Actions"] == (300_000, 200)
+    assert scan.rows["Actions"] == 3
+    for limits in (Limits(max_rows=299_999), Limits(max_columns=199)):
+        _refused(path, UnsafeWorkbookError, "has a cell as far as GR300000", limits)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 11, 13, 64, 97, 1000])
+def test_a_far_cell_split_between_chunks_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    far = corpus.far_cell(tmp_path, "XFD3", in_row=3)
+    _search_every_chunk(monkeypatch, chunk)
+    _refused(far, UnsafeWorkbookError, "has a cell as far as XFD3;")
+    assert check_workbook_file(corpus.valid_workbook(tmp_path)).extent["Actions"] == (3, 3)
+
+
+def test_rows_and_cells_without_references_are_placed_by_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = corpus.unnumbered_cells(tmp_path)
+    for chunk in (1, 7, 13, 2**20):
+        _search_every_chunk(monkeypatch, chunk)
+        scan = check_workbook_file(path)
+        assert scan.rows["Actions"] == 4
+        assert scan.extent["Actions"] == corpus.UNNUMBERED_EXTENT, chunk
+        assert scan.formula_cells["Actions"] == corpus.UNNUMBERED_FORMULAS, chunk
+        assert scan.error_cells["Actions"] == corpus.UNNUMBERED_ERRORS, chunk
+
+
+def test_the_extent_of_a_prefixed_sheet(prefixed_workbook: Path) -> None:
+    assert check_workbook_file(prefixed_workbook).extent["Actions"] == (5, 5)
+
+
+# --- the scan against a whole parse of random sheets ------------------------------------------
+
+_MAIN = "{" + corpus.MAIN_NAMESPACE.decode() + "}"
+
+
+def _column(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _letters(column: int) -> str:
+    name = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _parsed(sheet: bytes) -> tuple[int, tuple[int, int], tuple[str, ...],
+                                   tuple[tuple[str, str], ...]]:
+    """Rows, extent, formula cells and error cells of a sheet, parsed whole as FileScan says."""
+    rows = last_row = last_column = number = 0
+    formulas: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for row in ElementTree.fromstring(sheet).iter(f"{_MAIN}row"):
+        number = int(row.get("r") or number + 1)
+        rows += 1
+        last_row = max(last_row, number)
+        column = 0
+        for cell in row.iter(f"{_MAIN}c"):
+            reference = cell.get("r")
+            if reference:
+                letters = reference.rstrip("0123456789")
+                column, at = _column(letters), int(reference[len(letters):])
+            else:
+                column, at = column + 1, number
+            last_row, last_column = max(last_row, at), max(last_column, column)
+            if cell.find(f"{_MAIN}f") is not None:
+                formulas.append(f"{_letters(column)}{at}")
+            value = cell.find(f"{_MAIN}v")
+            if cell.get("t") == "e" and value is not None and (value.text or "")[:1] == "#":
+                errors.append((f"{_letters(column)}{at}", value.text or ""))
+    return rows, (last_row, last_column), tuple(formulas), tuple(errors)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_sheets_are_scanned_as_a_whole_parse_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Every way of writing rows and cells, cut into chunks anywhere, and limits exactly met."""
+    rng = random.Random(seed)
+    sheet = corpus.random_sheet(rng)
+    rows, extent, formulas, errors = _parsed(sheet)
+    path = corpus.with_sheet(tmp_path, "random.xlsx", sheet)
+    exact = Limits(max_rows=max(extent[0], rows), max_columns=max(extent[1], 1))
+    for chunk, searched in [(rng.randrange(1, 40), 1), (rng.randrange(40, 400), 4), (2**20, 4)]:
+        monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(safety, "_SEARCH_CHUNKS", searched)
+        scan = check_workbook_file(path, exact)
+        assert scan.rows["Actions"] == rows, chunk
+        assert scan.extent["Actions"] == extent, chunk
+        assert scan.formula_cells["Actions"] == formulas, chunk
+        assert scan.error_cells["Actions"] == errors, chunk
+    for limits in (Limits(max_rows=extent[0] - 1), Limits(max_columns=extent[1] - 1)):
+        if limits.max_rows >= 1 and limits.max_columns >= 1:
+            with pytest.raises(UnsafeWorkbookError):
+                check_workbook_file(path, limits)

@@ -195,7 +195,7 @@ def import_workbook(
         raise WorkbookError(f"{path.name} was exported for agency {book.agency}, not {agency}")
     merged = merge_workbook(store.snapshot(), book, today=local_date(at), by=by, agency=agency,
                             record_at=_history_lookup(store), formula_cells=scan.formula_cells,
-                            error_cells=getattr(scan, "error_cells", {}))  # TEMP
+                            error_cells=scan.error_cells)
     export_id = book.export.get("export_id", "")
     if merged.problems:
         if errors_to is not None:
