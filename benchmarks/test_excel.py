@@ -59,7 +59,7 @@ from actiontrack.excel.export import (
     evidence_values,
     write_workbook,
 )
-from actiontrack.excel.merge import ImportPlan, merge_workbook
+from actiontrack.excel.merge import MergeResult, merge_workbook
 from actiontrack.excel.reading import ReturnedWorkbook, read_workbook
 from actiontrack.excel.safety import check_workbook_file
 from test_audit import cached_plan, fresh
@@ -92,7 +92,7 @@ def export(plan: Plan, path: Path) -> tuple[int, int]:
     return write_workbook(plan, path, INFO, today=EXPORTED_ON)
 
 
-def import_dry_run(path: Path, plan: Plan) -> tuple[ReturnedWorkbook, ImportPlan]:
+def import_dry_run(path: Path, plan: Plan) -> tuple[ReturnedWorkbook, MergeResult]:
     """The subject: what ``actiontrack import --dry-run`` does once it has the plan."""
     scan = check_workbook_file(path)
     book = read_workbook(path)

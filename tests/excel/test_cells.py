@@ -61,3 +61,12 @@ def test_text_is_cut_to_what_a_cell_holds() -> None:
 def test_text_that_looks_escaped_is_escaped_once_more() -> None:
     assert escaped("Shared_x0020_Documents") == "Shared_x005F_x0020_Documents"
     assert escaped("plain_text x0020") == "plain_text x0020"
+
+
+def test_a_column_key_means_one_kind_of_value_on_every_sheet() -> None:
+    from actiontrack.excel import layout
+
+    kinds: dict[str, set[layout.ValueKind]] = {}
+    for column in (*layout.ACTION_COLUMNS, *layout.EVIDENCE_COLUMNS):
+        kinds.setdefault(column.key, set()).add(column.kind)
+    assert {key: found for key, found in kinds.items() if len(found) > 1} == {}

@@ -9,12 +9,11 @@ import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
 from actiontrack.errors import UnsafeWorkbookError, WorkbookError
-from actiontrack.excel import safety
+from actiontrack.excel import safety, sheet_scan
 from actiontrack.excel.safety import FileScan, Limits, check_workbook_file
 
 from . import corpus
@@ -308,7 +307,7 @@ def test_a_sheet_with_too_many_rows(tmp_path: Path) -> None:
 def _search_every_chunk(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     """Unpack ``chunk`` bytes at a time, and search each chunk as it comes."""
     monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
-    monkeypatch.setattr(safety, "_SEARCH_CHUNKS", 1)
+    monkeypatch.setattr(sheet_scan, "_SEARCH_CHUNKS", 1)
 
 
 # --- cells showing errors ---------------------------------------------------------------------
@@ -355,7 +354,7 @@ def test_an_error_text_no_longer_at_hand_is_called_an_error(
     path = corpus.error_cells(tmp_path)
     with zipfile.ZipFile(path) as archive:
         sheet = archive.read(corpus.SHEET)
-    monkeypatch.setattr(safety, "_CONTEXT_BYTES", 0)
+    monkeypatch.setattr(sheet_scan, "_CONTEXT_BYTES", 0)
     _search_every_chunk(monkeypatch, sheet.index(b"#N/A") + 2)
     assert check_workbook_file(path).error_cells["Actions"][0] == ("B2", "an error")
 
@@ -446,73 +445,3 @@ def test_rows_and_cells_without_references_are_placed_by_position(
 def test_the_extent_of_a_prefixed_sheet(prefixed_workbook: Path) -> None:
     assert check_workbook_file(prefixed_workbook).extent["Actions"] == (5, 5)
 
-
-# --- the scan against a whole parse of random sheets ------------------------------------------
-
-_MAIN = "{" + corpus.MAIN_NAMESPACE.decode() + "}"
-
-
-def _column(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - 64
-    return number
-
-
-def _letters(column: int) -> str:
-    name = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-def _parsed(sheet: bytes) -> tuple[int, tuple[int, int], tuple[str, ...],
-                                   tuple[tuple[str, str], ...]]:
-    """Rows, extent, formula cells and error cells of a sheet, parsed whole as FileScan says."""
-    rows = last_row = last_column = number = 0
-    formulas: list[str] = []
-    errors: list[tuple[str, str]] = []
-    for row in ElementTree.fromstring(sheet).iter(f"{_MAIN}row"):
-        number = int(row.get("r") or number + 1)
-        rows += 1
-        last_row = max(last_row, number)
-        column = 0
-        for cell in row.iter(f"{_MAIN}c"):
-            reference = cell.get("r")
-            if reference:
-                letters = reference.rstrip("0123456789")
-                column, at = _column(letters), int(reference[len(letters):])
-            else:
-                column, at = column + 1, number
-            last_row, last_column = max(last_row, at), max(last_column, column)
-            if cell.find(f"{_MAIN}f") is not None:
-                formulas.append(f"{_letters(column)}{at}")
-            value = cell.find(f"{_MAIN}v")
-            if cell.get("t") == "e" and value is not None and (value.text or "")[:1] == "#":
-                errors.append((f"{_letters(column)}{at}", value.text or ""))
-    return rows, (last_row, last_column), tuple(formulas), tuple(errors)
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_random_sheets_are_scanned_as_a_whole_parse_reads_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
-) -> None:
-    """Every way of writing rows and cells, cut into chunks anywhere, and limits exactly met."""
-    rng = random.Random(seed)
-    sheet = corpus.random_sheet(rng)
-    rows, extent, formulas, errors = _parsed(sheet)
-    path = corpus.with_sheet(tmp_path, "random.xlsx", sheet)
-    exact = Limits(max_rows=max(extent[0], rows), max_columns=max(extent[1], 1))
-    for chunk, searched in [(rng.randrange(1, 40), 1), (rng.randrange(40, 400), 4), (2**20, 4)]:
-        monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
-        monkeypatch.setattr(safety, "_SEARCH_CHUNKS", searched)
-        scan = check_workbook_file(path, exact)
-        assert scan.rows["Actions"] == rows, chunk
-        assert scan.extent["Actions"] == extent, chunk
-        assert scan.formula_cells["Actions"] == formulas, chunk
-        assert scan.error_cells["Actions"] == errors, chunk
-    for limits in (Limits(max_rows=extent[0] - 1), Limits(max_columns=extent[1] - 1)):
-        if limits.max_rows >= 1 and limits.max_columns >= 1:
-            with pytest.raises(UnsafeWorkbookError):
-                check_workbook_file(path, limits)

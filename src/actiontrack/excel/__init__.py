@@ -34,7 +34,7 @@ from actiontrack.excel import layout
 from actiontrack.excel.annotate import annotate_workbook
 from actiontrack.excel.export import ExportInfo, Progress, write_workbook
 from actiontrack.excel.files import replace_atomically
-from actiontrack.excel.merge import Change, ImportPlan, Notice, Problem, merge_workbook
+from actiontrack.excel.merge import Change, MergeResult, Notice, Problem, merge_workbook
 from actiontrack.excel.reading import read_workbook
 from actiontrack.excel.safety import Limits, check_workbook_file
 from actiontrack.store.core import replay
@@ -118,7 +118,7 @@ class ImportResult:
     """What an import found and did. Nothing was written unless ``applied``."""
 
     export_id: str
-    merge: ImportPlan
+    merge: MergeResult
     applied: bool
     dry_run: bool
     errors_to: Path | None = None

@@ -8,7 +8,7 @@ different values: a conflict, reported with its cell and the three values.
 
 Every change goes through the domain's rules (lifecycle gates, new-record
 checks); what they refuse becomes a problem on the cell that asked for it.
-The result is an :class:`ImportPlan`: the records to commit together, the
+The result is a :class:`MergeResult`: the records to commit together, the
 changes in words, and the problems. Nothing here writes anything.
 """
 
@@ -41,7 +41,7 @@ from actiontrack.excel.export import evidence_values
 from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
 
-__all__ = ["Change", "ImportPlan", "Notice", "Problem", "merge_workbook", "shown"]
+__all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook", "status_path"]
 
 E = TypeVar("E", bound=enum.Enum)
 #: Looks up an action as it was at a version: ``record_at(action_id, version)``.
@@ -54,6 +54,8 @@ Value: TypeAlias = str | date | None
 MERGED = tuple(column.key for column in layout.ACTION_COLUMNS
                if column.editable and column.key in attrs.fields_dict(Action))
 _POSITION = {column.key: position for position, column in enumerate(layout.ACTION_COLUMNS)}
+#: What each column key holds. A key shared by both sheets (``id``, ``title``) holds the
+#: same kind of value in each; a test of the layout makes sure it stays so.
 _KIND = {column.key: column.kind for column in (*layout.ACTION_COLUMNS,
                                                  *layout.EVIDENCE_COLUMNS)}
 _LIST_SEPARATORS = re.compile(r"[,;\s]+")
@@ -111,7 +113,7 @@ class Change:
 
 
 @attrs.frozen(kw_only=True)
-class ImportPlan:
+class MergeResult:
     records: tuple[Record, ...]
     changes: tuple[Change, ...]
     problems: tuple[Problem, ...]
@@ -664,7 +666,7 @@ def merge_workbook(
     record_at: RecordAt | None = None,
     formula_cells: Mapping[str, Sequence[str]] | None = None,
     error_cells: Mapping[str, Sequence[tuple[str, str]]] | None = None,
-) -> ImportPlan:
+) -> MergeResult:
     """Work out what importing ``book`` into ``plan`` would change, and what stops it.
 
     ``agency`` limits the changes to that agency's actions; by default the
@@ -689,7 +691,7 @@ def merge_workbook(
                               " value itself")
     _merge_evidence(merge)
     _merge_actions(merge)
-    return ImportPlan(records=tuple(merge.records), changes=tuple(merge.changes),
+    return MergeResult(records=tuple(merge.records), changes=tuple(merge.changes),
                       problems=tuple(sorted(merge.problems, key=_where)),
                       notices=tuple(sorted(merge.notices, key=_where)))
 
