@@ -38,7 +38,7 @@ would take several minutes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -51,16 +51,10 @@ from python_calamine import CalamineWorkbook
 
 from actiontrack.domain.plan import RECORD_KINDS, Plan
 from actiontrack.excel import layout
-from actiontrack.excel.cells import sheet_text
-from actiontrack.excel.export import (
-    ExportInfo,
-    action_values,
-    drop_down_lists,
-    evidence_values,
-    write_workbook,
-)
+from actiontrack.excel.export import ExportInfo, drop_down_lists, write_workbook
 from actiontrack.excel.merge import MergeResult, merge_workbook
 from actiontrack.excel.reading import ReturnedWorkbook, read_workbook
+from actiontrack.excel.rows import action_values, evidence_values
 from actiontrack.excel.safety import check_workbook_file
 from test_audit import cached_plan, fresh
 
@@ -123,11 +117,6 @@ def read_with_calamine(path: Path) -> dict[str, list[list[Any]]]:
             for name in book.sheet_names}
 
 
-def _cleaned(values: Sequence[object]) -> list[object]:
-    """Text as the export writes it (:func:`sheet_text`), empty text as an empty cell."""
-    return [(sheet_text(value) or None) if type(value) is str else value for value in values]
-
-
 def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
     """The cells the export writes, sheet by sheet, as plain values (built before timing)."""
     actions = [plan.actions[key] for key in sorted(plan.actions)]
@@ -136,7 +125,7 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
         ["Action id", "Version", *(c.header for c in layout.ACTION_COLUMNS[1:])]]
     evidence_rows: list[list[object]] = [[c.header for c in layout.EVIDENCE_COLUMNS]]
     for action in actions:
-        values = _cleaned(action_values(plan, action, EXPORTED_ON))
+        values = action_values(plan, action, EXPORTED_ON)
         action_rows.append(values)
         mirror.append([action.id, action.version, *values[1:]])
     for action in actions:

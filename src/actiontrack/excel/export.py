@@ -24,20 +24,19 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from actiontrack.domain.models import Action, ActionStatus, Evidence, EvidenceKind, EvidenceTier
+from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import Plan
-from actiontrack.domain.rag import Rag, RagPolicy, rag
+from actiontrack.domain.rag import Rag
 from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.layout import Column, ValueKind
+from actiontrack.excel.rows import action_values, evidence_values
 from actiontrack.formatting import long_date
 
 __all__ = [
     "ExportInfo",
     "Progress",
-    "action_values",
     "drop_down_lists",
-    "evidence_values",
     "write_workbook",
 ]
 
@@ -86,39 +85,6 @@ class ExportInfo:
             ["review", self.review or ""],
             ["return_to", self.return_to or ""],
         ]
-
-
-def action_values(plan: Plan, action: Action, today: date) -> list[object]:
-    """The cells of one action's row, in :data:`layout.ACTION_COLUMNS` order."""
-    recommendations = [plan.recommendations[r] for r in action.recommendation_ids
-                       if r in plan.recommendations]
-    if len(recommendations) == 1:
-        recommendation_text = recommendations[0].text
-    else:
-        recommendation_text = "\n".join(f"{r.number}. {r.text}" for r in recommendations)
-    updates = plan.updates_for(action.id)
-    latest = f"{long_date(updates[-1].on)}: {updates[-1].text}" if updates else None
-    return [
-        action.id,
-        ", ".join(review.reference for review in plan.reviews_of(action)),
-        ", ".join(action.recommendation_ids),
-        recommendation_text,
-        action.lead_agency_id,
-        action.title,
-        action.deliverable,
-        action.success_measure,
-        action.original_target_date,
-        rag(action, today, RagPolicy()).value,
-        action.status.value,
-        action.target_date,
-        None,
-        action.lead_officer,
-        action.hold_reason,
-        action.hold_review_date,
-        action.successor_id,
-        latest,
-        None,
-    ]
 
 
 class _PreparedCell(Cell):
@@ -176,7 +142,7 @@ class _CellMaker:
         self._keep_empty = keep_empty
 
     def __call__(self, value: object) -> Cell | None:
-        """The column's cell holding ``value`` (text already :func:`cleaned <_clean>`)."""
+        """The column's cell holding ``value`` (a row's value: see :mod:`.rows`)."""
         if type(value) is str:
             cell = self._quoted if value.startswith(FORMULA_STARTS) else self._plain
             cell.value = escaped(value)
@@ -187,17 +153,6 @@ class _CellMaker:
         cell = self._dated if isinstance(value, date) else self._plain
         cell.value = value  # type: ignore[assignment]  # a date, a number or None
         return cell
-
-
-def _clean(values: Iterable[object]) -> list[object]:
-    """Text as a cell holds it (:func:`sheet_text`), empty text as an empty cell."""
-    return [(sheet_text(value) or None) if type(value) is str else value for value in values]
-
-
-def evidence_values(item: Evidence) -> list[object]:
-    """The cells of one evidence row, in :data:`layout.EVIDENCE_COLUMNS` order, as written."""
-    return _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
-                   item.about_date, item.link, item.recorded_on, item.recorded_by))
 
 
 def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
@@ -421,7 +376,7 @@ def write_workbook(
 
     def action_rows() -> Iterator[list[object]]:
         for action in actions:
-            values = _clean(action_values(plan, action, today))
+            values = action_values(plan, action, today)
             mirror.append([action.id, action.version, *values[1:]])
             yield values
             tick()

@@ -37,9 +37,9 @@ from actiontrack.domain.plan import Plan, Record
 from actiontrack.errors import ActiontrackError, NotFoundError, RuleViolation
 from actiontrack.excel import layout
 from actiontrack.excel.cells import CellValue, cell_date, cell_text, sheet_text
-from actiontrack.excel.export import evidence_values
 from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
+from actiontrack.excel.rows import evidence_values
 
 __all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook", "status_path"]
 

@@ -1,0 +1,63 @@
+"""The values of a record's row in the partner workbook: what export writes, what import compares.
+
+Text is as a cell holds it (:func:`~actiontrack.excel.cells.sheet_text`) and
+empty text is an empty cell, so a value read back from an untouched cell
+equals the value here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from actiontrack.domain.models import Action, Evidence
+from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import RagPolicy, rag
+from actiontrack.excel.cells import sheet_text
+from actiontrack.formatting import long_date
+
+__all__ = ["action_values", "evidence_values"]
+
+
+def action_values(plan: Plan, action: Action, today: date) -> list[object]:
+    """The cells of one action's row, in :data:`layout.ACTION_COLUMNS` order, as written."""
+    recommendations = [plan.recommendations[r] for r in action.recommendation_ids
+                       if r in plan.recommendations]
+    if len(recommendations) == 1:
+        recommendation_text = recommendations[0].text
+    else:
+        recommendation_text = "\n".join(f"{r.number}. {r.text}" for r in recommendations)
+    updates = plan.updates_for(action.id)
+    latest = f"{long_date(updates[-1].on)}: {updates[-1].text}" if updates else None
+    return _clean([
+        action.id,
+        ", ".join(review.reference for review in plan.reviews_of(action)),
+        ", ".join(action.recommendation_ids),
+        recommendation_text,
+        action.lead_agency_id,
+        action.title,
+        action.deliverable,
+        action.success_measure,
+        action.original_target_date,
+        rag(action, today, RagPolicy()).value,
+        action.status.value,
+        action.target_date,
+        None,
+        action.lead_officer,
+        action.hold_reason,
+        action.hold_review_date,
+        action.successor_id,
+        latest,
+        None,
+    ])
+
+
+def _clean(values: Iterable[object]) -> list[object]:
+    """Text as a cell holds it (:func:`sheet_text`), empty text as an empty cell."""
+    return [(sheet_text(value) or None) if type(value) is str else value for value in values]
+
+
+def evidence_values(item: Evidence) -> list[object]:
+    """The cells of one evidence row, in :data:`layout.EVIDENCE_COLUMNS` order, as written."""
+    return _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
+                   item.about_date, item.link, item.recorded_on, item.recorded_by))
