@@ -171,3 +171,9 @@ def test_ids_of_another_agency_are_refused(folder: Path) -> None:
     output = refused(folder, workbook, 1)
     assert f"Actions!A{row} ({HEALTH_ACTION}): action {HEALTH_ACTION} is led by DEMO-CCG" in output
     assert f"Evidence!B{evidence_row}" in output
+
+
+def test_a_changed_export_time_exits_2(folder: Path) -> None:
+    workbook = folder / "police.xlsx"
+    set_cells(workbook, layout.EXPORT, {"B3": "last Tuesday"})
+    assert "the export time is unreadable" in refused(folder, workbook, 2)

@@ -54,13 +54,10 @@ class ExportedRow:
 @attrs.frozen(kw_only=True)
 class ReturnedWorkbook:
     export: Mapping[str, str]
+    exported_at: datetime
     actions: Table
     evidence: Table
     exported: Mapping[str, ExportedRow]
-
-    @property
-    def exported_at(self) -> datetime:
-        return datetime.fromisoformat(self.export["exported_at"])
 
     @property
     def agency(self) -> str | None:
@@ -136,6 +133,12 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         if export.get("format") != layout.FORMAT:
             raise _not_ours(path, f"its format is {export.get('format')!r}, not"
                             f" {layout.FORMAT!r}")
+        try:
+            exported_at = datetime.fromisoformat(export.get("exported_at", ""))
+        except ValueError:
+            raise WorkbookError(f"{path.name}: its hidden {layout.EXPORT!r} sheet was changed"
+                                " (the export time is unreadable); export a fresh workbook"
+                                ) from None
         for sheet in (layout.ACTIONS, layout.EVIDENCE, layout.AS_EXPORTED):
             if sheet not in names:
                 raise WorkbookError(
@@ -153,8 +156,8 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         mirror = book.get_sheet_by_name(layout.AS_EXPORTED).to_python(skip_empty_area=False)
     except CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
-    return ReturnedWorkbook(export=export, actions=actions, evidence=evidence,
-                            exported=_exported(path, mirror))
+    return ReturnedWorkbook(export=export, exported_at=exported_at, actions=actions,
+                            evidence=evidence, exported=_exported(path, mirror))
 
 
 def _exported(path: Path, rows: Sequence[Sequence[CellValue]]) -> dict[str, ExportedRow]:
