@@ -70,3 +70,16 @@ def test_a_column_key_means_one_kind_of_value_on_every_sheet() -> None:
     for column in (*layout.ACTION_COLUMNS, *layout.EVIDENCE_COLUMNS):
         kinds.setdefault(column.key, set()).add(column.kind)
     assert {key: found for key, found in kinds.items() if len(found) > 1} == {}
+
+
+def test_the_rule_ids_import_names_are_rules_the_domain_raises() -> None:
+    """The rule ids import maps by hand must be ids the domain raises (or they rot silently)."""
+    from pathlib import Path
+
+    import actiontrack.domain
+    from actiontrack.excel import merge
+
+    sources = "".join(path.read_text() for path in
+                      Path(actiontrack.domain.__file__).parent.glob("*.py"))
+    for rule_id in (*merge._RULE_CELLS, *merge._GATE_HINTS):
+        assert f'"{rule_id}"' in sources, rule_id

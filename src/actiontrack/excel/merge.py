@@ -149,6 +149,13 @@ def _as_cell(key: str, value: object) -> Value:
     return _read(key, value)  # type: ignore[arg-type]
 
 
+#: The column holding the value a new-record rule refuses (see domain/additions.py).
+_RULE_CELLS = {"action.needs-recommendation": "recommendation_ids",
+               "action.one-partnership": "recommendation_ids",
+               "action.new-status": "status", "action.needs-title": "title",
+               "evidence.future-date": "about_date", "evidence.needs-title": "title"}
+
+
 def _problem_cell(exc: ActiontrackError, cells: dict[str, str], default: str) -> str:
     """The cell a refused change is best shown on: the one holding the value it refused."""
     if isinstance(exc, NotFoundError):
@@ -156,11 +163,7 @@ def _problem_cell(exc: ActiontrackError, cells: dict[str, str], default: str) ->
                    "action": "action_id"}
         return cells.get(by_kind.get(exc.kind, ""), default)
     if isinstance(exc, RuleViolation):
-        by_rule = {"action.needs-recommendation": "recommendation_ids",
-                   "action.one-partnership": "recommendation_ids",
-                   "action.new-status": "status", "action.needs-title": "title",
-                   "evidence.future-date": "about_date", "evidence.needs-title": "title"}
-        return cells.get(by_rule.get(exc.rule, ""), default)
+        return cells.get(_RULE_CELLS.get(exc.rule, ""), default)
     return default
 
 
