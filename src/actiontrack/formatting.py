@@ -1,4 +1,5 @@
-"""How dates read in messages and reports: "1 December 2025", as a committee paper writes it.
+"""How dates read in messages and reports ("1 December 2025", as a committee paper writes
+it), and the colours RAG is shown in, in every workbook actiontrack writes.
 
 Month names are spelt out here rather than taken from ``%B``, which follows
 the system's locale.
@@ -9,7 +10,18 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-__all__ = ["long_date", "month_label"]
+from actiontrack.domain.rag import Rag
+
+__all__ = ["RAG_COLOURS", "long_date", "month_label"]
+
+#: Fill colours (RGB hex) for RAG cells and chart series.
+RAG_COLOURS: dict[Rag, str] = {
+    Rag.RED: "FF7C80",
+    Rag.AMBER: "FFC000",
+    Rag.GREEN: "92D050",
+    Rag.BLUE: "9DC3E6",
+    Rag.GREY: "BFBFBF",
+}
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August",

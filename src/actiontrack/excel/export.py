@@ -3,7 +3,8 @@
 The workbook is written by openpyxl in write-only mode, row by row, so a
 national plan streams to disk without being held as cells in memory. Each
 column has one prepared cell per style (locked and shaded, or open to edit;
-a date; text that starts like a formula), reused for every row.
+a date; text that starts like a formula), reused for every row, and a style
+of its own that its empty cells take, so an empty cell is not written at all.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import Plan
-from actiontrack.domain.rag import Rag
 from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.layout import Column, ValueKind
 from actiontrack.excel.rows import action_values, evidence_values
-from actiontrack.formatting import long_date
+from actiontrack.formatting import RAG_COLOURS, long_date
 
 __all__ = [
     "ExportInfo",
@@ -51,8 +51,6 @@ Progress = Callable[[str, int, int], None]
 BLANK_ACTION_ROWS = 100
 BLANK_EVIDENCE_ROWS = 200
 DATE_FORMAT = "dd/mm/yyyy"
-RAG_FILLS = {Rag.RED: "FF7C80", Rag.AMBER: "FFC000", Rag.GREEN: "92D050",
-             Rag.BLUE: "9DC3E6", Rag.GREY: "BFBFBF"}
 #: The statuses the drop-down offers: the ones a partner lead sets. Assured, embedded
 #: and reopened are the assurance group's to set (import still checks any status typed).
 PARTNER_STATUSES = (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_PROGRESS,
@@ -304,7 +302,7 @@ def _validate(sheet: _Sheet, columns: Sequence[Column], lists: dict[str, list[st
 def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
     letter = get_column_letter([c.key for c in columns].index("rag") + 1)
     cells = f"{letter}2:{letter}{last_row}"
-    for value, colour in RAG_FILLS.items():
+    for value, colour in RAG_COLOURS.items():
         sheet.conditional_formatting.add(cells, CellIsRule(  # type: ignore[no-untyped-call]
             operator="equal", formula=[f'"{value.value}"'],
             fill=PatternFill("solid", fgColor=colour, bgColor=colour)))

@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from actiontrack.domain.models import ActionStatus
 from actiontrack.domain.rag import Rag
-from actiontrack.formatting import long_date, month_label
+from actiontrack.formatting import RAG_COLOURS, long_date, month_label
 from actiontrack.report.content import ActionLine, Report, describe
 
 __all__ = ["DATE_FORMAT", "RAG_COLOURS", "build_workbook", "write_workbook"]
@@ -38,14 +38,6 @@ __all__ = ["DATE_FORMAT", "RAG_COLOURS", "build_workbook", "write_workbook"]
 Value: TypeAlias = str | int | date | None
 
 DATE_FORMAT = "d mmm yyyy"
-#: Fill colours (RGB hex) for RAG cells and chart series.
-RAG_COLOURS: dict[Rag, str] = {
-    Rag.RED: "FF7C80",
-    Rag.AMBER: "FFC000",
-    Rag.GREEN: "92D050",
-    Rag.BLUE: "9DC3E6",
-    Rag.GREY: "BFBFBF",
-}
 _STATUS_COLOURS: dict[ActionStatus, str] = {
     ActionStatus.PROPOSED: "D9D9D9",
     ActionStatus.AGREED: "BDD7EE",
