@@ -10,7 +10,9 @@ from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner, Result
 
+from actiontrack.cli import cli
 from actiontrack.demo import load_demo
 from actiontrack.excel import ImportResult, export_workbook, import_workbook, layout
 from actiontrack.store import Store, open_store
@@ -20,6 +22,8 @@ from .libreoffice import set_cells
 #: When the business manager exports, and when the workbook comes back.
 EXPORTED_AT = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 IMPORTED_AT = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+EXPORTED = EXPORTED_AT.isoformat()
+IMPORTED = IMPORTED_AT.isoformat()
 MANAGER = "Business unit"
 PARTNER = "Police partner lead"
 
@@ -30,6 +34,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
     load_demo(opened, now=EXPORTED_AT)
     yield opened
     opened.close()
+
+
+def run_cli(folder: Path, *args: str, now: str) -> Result:
+    """``actiontrack --store FOLDER/plan.json ARGS`` with the clock at ``now``."""
+    return CliRunner().invoke(
+        cli, ["--store", str(folder / "plan.json"), *args],
+        env={"ACTIONTRACK_NOW": now, "ACTIONTRACK_USER": MANAGER},
+    )
 
 
 def store_digest(folder: Path) -> str:

@@ -15,26 +15,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from actiontrack.cli import cli
 from actiontrack.excel import layout
 
 from . import corpus
-from .conftest import cell_of, first_blank_row, store_digest
+from .conftest import EXPORTED, IMPORTED, cell_of, first_blank_row, run_cli, store_digest
 from .libreoffice import set_cells
 
-EXPORTED = "2026-11-26T10:00:00+00:00"
-IMPORTED = "2026-12-03T15:00:00+00:00"
 POLICE_ACTION = "DEMO-SCP/A002"
 HEALTH_ACTION = "DEMO-SCP/A004"
 
 
 def run(folder: Path, *args: str, now: str = IMPORTED) -> Result:
-    return CliRunner().invoke(
-        cli, ["--store", str(folder / "plan.json"), *args],
-        env={"ACTIONTRACK_NOW": now, "ACTIONTRACK_USER": "Business unit"},
-    )
+    return run_cli(folder, *args, now=now)
 
 
 @pytest.fixture(scope="module")

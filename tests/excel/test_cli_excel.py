@@ -7,23 +7,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from actiontrack.cli import cli
 from actiontrack.excel import layout
 
-from .conftest import cell_of, edit, store_digest
+from .conftest import EXPORTED, IMPORTED, cell_of, edit, run_cli, store_digest
 
-EXPORTED = "2026-11-26T10:00:00+00:00"
-IMPORTED = "2026-12-03T15:00:00+00:00"
 POLICE_ACTION = "DEMO-SCP/A002"
 
 
 def run(folder: Path, *args: str, now: str = EXPORTED) -> Result:
-    return CliRunner().invoke(
-        cli, ["--store", str(folder / "plan.json"), *args],
-        env={"ACTIONTRACK_NOW": now, "ACTIONTRACK_USER": "Business manager"},
-    )
+    return run_cli(folder, *args, now=now)
 
 
 @pytest.fixture
