@@ -814,9 +814,10 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
     (nothing written). Exit 2: the file is unreadable, unsafe or not an
     actiontrack workbook.
     """
-    if not Path(path).is_file():
-        _fail(f"{path}: no such file")
-    with _writing(errors_to or path), _progress_bar() as progress:
+    # Reading the workbook never raises OSError (the safety check turns it into a
+    # WorkbookError); only writing the marked copy can.
+    marking = _writing(errors_to) if errors_to else contextlib.nullcontext()
+    with marking, _progress_bar() as progress:
         result = excel.import_workbook(
             ctx.existing_store, Path(path), by=by, at=ctx.now(), dry_run=dry_run,
             errors_to=Path(errors_to) if errors_to else None, agency=agency,
