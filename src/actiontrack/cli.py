@@ -196,7 +196,8 @@ by_option = click.option(
 @click.option(
     "--store", "store_url", envvar="ACTIONTRACK_STORE", default=DEFAULT_STORE,
     show_default=True, metavar="URL",
-    help="The store: a .json file (TinyDB) or memory:. Also $ACTIONTRACK_STORE.",
+    help="The store: a .json file (TinyDB), sqlite:///FILE.db, postgresql://... or memory:."
+    " Also $ACTIONTRACK_STORE.",
 )
 @click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,

@@ -83,6 +83,7 @@ _UNREADABLE_OR_UNSAFE: list[tuple[Callable[[Path], Path], str]] = [
 def test_files_that_are_not_safe_workbooks_of_ours_exit_2(
     folder: Path, tmp_path: Path, build: Callable[[Path], Path], phrase: str
 ) -> None:
+    """A file that is unreadable, unsafe or not our export exits 2 saying why, and is not marked."""
     bad = build(tmp_path)
     named = bad.with_name("returned.xlsx")
     bad.rename(named)
@@ -92,6 +93,7 @@ def test_files_that_are_not_safe_workbooks_of_ours_exit_2(
 
 
 def test_a_renamed_sheet_exits_2(folder: Path) -> None:
+    """A workbook whose Actions sheet was renamed exits 2, naming the sheet."""
     workbook = folder / "police.xlsx"
     book = openpyxl.load_workbook(workbook)
     book[layout.ACTIONS].title = "My actions"
@@ -100,18 +102,21 @@ def test_a_renamed_sheet_exits_2(folder: Path) -> None:
 
 
 def test_a_renamed_heading_exits_2(folder: Path) -> None:
+    """A renamed column heading exits 2, naming the column it lacks."""
     workbook = folder / "police.xlsx"
     set_cells(workbook, layout.ACTIONS, {"K1": "State"})
     assert "has no column 'Status'" in refused(folder, workbook, 2)
 
 
 def test_a_formula_in_a_hidden_sheet_exits_2(folder: Path) -> None:
+    """A formula in the hidden As exported sheet exits 2."""
     workbook = folder / "police.xlsx"
     set_cells(workbook, layout.AS_EXPORTED, {"C2": "=1+1"})
     assert "has formulas" in refused(folder, workbook, 2)
 
 
 def test_wrong_types_are_errors_on_their_cells(folder: Path) -> None:
+    """A word or a bare number in a date cell is an error naming the cell and what it holds."""
     workbook = folder / "police.xlsx"
     target = cell_of(workbook, POLICE_ACTION, "Target date")
     hold = cell_of(workbook, POLICE_ACTION, "On hold: review date")
@@ -124,6 +129,7 @@ def test_wrong_types_are_errors_on_their_cells(folder: Path) -> None:
 
 
 def test_an_unknown_status_is_an_error_on_its_cell(folder: Path) -> None:
+    """A status not on the list is an error on its cell, quoting what was typed."""
     workbook = folder / "police.xlsx"
     status = cell_of(workbook, POLICE_ACTION, "Status")
     set_cells(workbook, layout.ACTIONS, {status: "nearly done"})
@@ -132,6 +138,7 @@ def test_an_unknown_status_is_an_error_on_its_cell(folder: Path) -> None:
 
 
 def test_duplicate_ids_are_errors(folder: Path) -> None:
+    """An action id typed on a second row is an error: it is on two rows."""
     workbook = folder / "police.xlsx"
     row = first_blank_row(workbook)
     set_cells(workbook, layout.ACTIONS, {f"A{row}": POLICE_ACTION})
@@ -139,6 +146,7 @@ def test_duplicate_ids_are_errors(folder: Path) -> None:
 
 
 def test_formulas_typed_by_the_partner_are_errors_on_their_cells(folder: Path) -> None:
+    """Formulas a partner types are errors on their cells; the marked copy asks for the value."""
     workbook = folder / "police.xlsx"
     officer = cell_of(workbook, POLICE_ACTION, "Lead officer")
     row = first_blank_row(workbook, layout.EVIDENCE)
@@ -154,6 +162,7 @@ def test_formulas_typed_by_the_partner_are_errors_on_their_cells(folder: Path) -
 
 
 def test_ids_of_another_agency_are_refused(folder: Path) -> None:
+    """A police workbook cannot touch a health action, on the Actions or the Evidence sheet."""
     workbook = folder / "police.xlsx"
     row = first_blank_row(workbook)
     set_cells(workbook, layout.ACTIONS, {f"A{row}": HEALTH_ACTION, f"N{row}": "Someone"})
@@ -168,6 +177,7 @@ def test_ids_of_another_agency_are_refused(folder: Path) -> None:
 
 
 def test_a_changed_export_time_exits_2(folder: Path) -> None:
+    """An unreadable export time on the hidden Export sheet exits 2."""
     workbook = folder / "police.xlsx"
     set_cells(workbook, layout.EXPORT, {"B3": "last Tuesday"})
     assert "the export time is unreadable" in refused(folder, workbook, 2)

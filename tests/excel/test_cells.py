@@ -21,6 +21,7 @@ from actiontrack.excel.cells import cell_date, cell_text, escaped, sheet_text
     (None, None),
 ])
 def test_dates_as_partners_type_them(value: object, expected: date | None) -> None:
+    """Dates, day-first text and Excel's date numbers read as dates; an empty cell as none."""
     assert cell_date(value) == expected  # type: ignore[arg-type]
 
 
@@ -34,6 +35,7 @@ def test_dates_as_partners_type_them(value: object, expected: date | None) -> No
     (datetime(2027, 3, 31, 12, 0), "expected a date without a time, got 2027-03-31 12:00"),
 ])
 def test_what_is_not_a_date_says_what_was_found(value: object, message: str) -> None:
+    """A value that is not a date is refused with a message quoting what was found."""
     with pytest.raises(ValueError) as caught:
         cell_date(value)  # type: ignore[arg-type]
     assert message in str(caught.value)
@@ -51,19 +53,23 @@ def test_what_is_not_a_date_says_what_was_found(value: object, message: str) -> 
     ("   ", None),
 ])
 def test_text_as_a_cell_holds_it(value: object, expected: str | None) -> None:
+    """Any value reads as trimmed text with plain line breaks and no control characters."""
     assert cell_text(value) == expected  # type: ignore[arg-type]
 
 
 def test_text_is_cut_to_what_a_cell_holds() -> None:
+    """Text longer than a cell holds is cut to 32,767 characters."""
     assert len(sheet_text("x" * 40_000)) == 32_767
 
 
 def test_text_that_looks_escaped_is_escaped_once_more() -> None:
+    """Text holding an _xHHHH_ escape is escaped once more, so a reader shows it as written."""
     assert escaped("Shared_x0020_Documents") == "Shared_x005F_x0020_Documents"
     assert escaped("plain_text x0020") == "plain_text x0020"
 
 
 def test_a_column_key_means_one_kind_of_value_on_every_sheet() -> None:
+    """A column key holds the same kind of value on the Actions and the Evidence sheet."""
     from actiontrack.excel import layout
 
     kinds: dict[str, set[layout.ValueKind]] = {}

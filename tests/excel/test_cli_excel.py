@@ -27,6 +27,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_export_then_import_with_a_change(folder: Path) -> None:
+    """An edited export is listed by --dry-run, imported once, and then has nothing to import."""
     workbook = folder / "police.xlsx"
     exported = run(folder, "export", str(workbook), "--agency", "DEMO-POL",
                    "--return-to", "Sam, business unit")
@@ -57,6 +58,7 @@ def test_export_then_import_with_a_change(folder: Path) -> None:
 
 
 def test_problems_exit_1_write_nothing_and_can_be_marked_in_a_copy(folder: Path) -> None:
+    """A workbook with problems exits 1, writes nothing, and --errors-to marks them in a copy."""
     workbook = folder / "plan.xlsx"
     assert run(folder, "export", str(workbook)).exit_code == 0
     edit(workbook, {(POLICE_ACTION, "Status"): "completed",
@@ -78,6 +80,7 @@ def test_problems_exit_1_write_nothing_and_can_be_marked_in_a_copy(folder: Path)
 ])
 def test_unreadable_files_exit_2_and_write_nothing(folder: Path, content: bytes,
                                                    message: str) -> None:
+    """A file that is not a workbook, or is empty, exits 2 saying so and writes nothing."""
     bad = folder / "returned.xlsx"
     bad.write_bytes(content)
     before = store_digest(folder)
@@ -89,6 +92,7 @@ def test_unreadable_files_exit_2_and_write_nothing(folder: Path, content: bytes,
 
 
 def test_a_workbook_from_another_program_exits_2(folder: Path) -> None:
+    """A workbook that actiontrack did not export exits 2."""
     other = folder / "tracker.xlsx"
     workbook = openpyxl.Workbook()
     workbook.active.append(["Action", "Owner"])  # type: ignore[union-attr]
@@ -99,6 +103,7 @@ def test_a_workbook_from_another_program_exits_2(folder: Path) -> None:
 
 
 def test_export_of_an_unknown_agency_exits_2_and_writes_no_file(folder: Path) -> None:
+    """Exporting for an unknown agency exits 2 naming it, and leaves no file behind."""
     result = run(folder, "export", str(folder / "x.xlsx"), "--agency", "NOPE")
     assert result.exit_code == 2
     assert "NOPE" in result.output
@@ -107,12 +112,14 @@ def test_export_of_an_unknown_agency_exits_2_and_writes_no_file(folder: Path) ->
 
 
 def test_export_never_creates_a_store(tmp_path: Path) -> None:
+    """Exporting from a store that does not exist exits 2 and creates none."""
     result = run(tmp_path, "export", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 2
     assert not (tmp_path / "plan.json").exists()
 
 
 def test_an_import_into_a_store_locked_by_another_writer_exits_1(folder: Path) -> None:
+    """Importing while another process holds the store's lock exits 1 and writes nothing."""
     import fcntl
 
     workbook = folder / "plan.xlsx"
@@ -129,6 +136,7 @@ def test_an_import_into_a_store_locked_by_another_writer_exits_1(folder: Path) -
 
 
 def test_an_old_xls_is_judged_by_its_content_not_its_name(folder: Path) -> None:
+    """An old .xls file, known by its content, exits 2 saying to save it as .xlsx."""
     old = folder / "plan.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1024)
     result = run(folder, "import", str(old), now=IMPORTED)

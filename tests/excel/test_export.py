@@ -26,6 +26,7 @@ def workbook_path(store: Store, tmp_path: Path) -> Path:
 
 
 def test_sheets_and_who_sees_them(workbook_path: Path) -> None:
+    """Partners see three sheets; the Lists sheet is hidden and the export's own very hidden."""
     book = CalamineWorkbook.from_path(str(workbook_path))
     visibility = {sheet.name: sheet.visible for sheet in book.sheets_metadata}
     assert visibility == {
@@ -39,6 +40,7 @@ def test_sheets_and_who_sees_them(workbook_path: Path) -> None:
 
 
 def test_the_actions_sheet_is_made_for_a_partner_lead(store: Store, workbook_path: Path) -> None:
+    """The Actions sheet locks what a partner must not change and guides what they may."""
     sheet = openpyxl.load_workbook(workbook_path)[layout.ACTIONS]
     assert [cell.value for cell in sheet[1]] == [c.header for c in layout.ACTION_COLUMNS]
     assert sheet.freeze_panes == "B2"
@@ -76,6 +78,7 @@ def test_the_actions_sheet_is_made_for_a_partner_lead(store: Store, workbook_pat
 
 
 def test_blank_rows_are_open_for_new_actions(workbook_path: Path) -> None:
+    """Rows under the actions are empty, their title open and their id and RAG locked."""
     sheet = openpyxl.load_workbook(workbook_path)[layout.ACTIONS]
     row = 2 + 10  # under the ten demo actions
     assert sheet.cell(row, 1).value is None
@@ -88,6 +91,7 @@ def test_blank_rows_are_open_for_new_actions(workbook_path: Path) -> None:
 def test_an_agency_slice_holds_only_its_actions_and_their_evidence(
     store: Store, tmp_path: Path
 ) -> None:
+    """An agency's workbook holds only its actions and their evidence, and names the agency."""
     path = export(store, tmp_path / "health.xlsx", agency="DEMO-CCG")
     book = CalamineWorkbook.from_path(str(path))
     ids = [row[0] for row in book.get_sheet_by_name(layout.ACTIONS).to_python()[1:] if row[0]]
@@ -103,6 +107,7 @@ def test_an_agency_slice_holds_only_its_actions_and_their_evidence(
 
 
 def test_a_review_slice(store: Store, tmp_path: Path) -> None:
+    """A review's workbook holds exactly the actions answering that review."""
     plan = store.snapshot()
     review_id = sorted(plan.reviews)[0]
     path = export(store, tmp_path / "review.xlsx", review=review_id)
@@ -113,6 +118,7 @@ def test_a_review_slice(store: Store, tmp_path: Path) -> None:
 
 
 def test_an_empty_plan_gives_the_blank_template(tmp_path: Path) -> None:
+    """Exporting an empty plan gives the blank template: the headings and no rows."""
     store = open_store(str(tmp_path / "plan.json"))
     path = tmp_path / "template.xlsx"
     result = export_workbook(store, path, by=MANAGER, at=EXPORTED_AT)
@@ -124,6 +130,7 @@ def test_an_empty_plan_gives_the_blank_template(tmp_path: Path) -> None:
 def test_text_is_text_and_characters_a_cell_cannot_hold_are_dropped(
     store: Store, tmp_path: Path
 ) -> None:
+    """Text starting with + or = is written as text; characters a cell cannot hold are dropped."""
     service.add_evidence(store, POLICE_ACTION, tier=EvidenceTier.COMPLETION,
                          kind=EvidenceKind.POLICY, title="+44 line\x07 and =SUM(A1)",
                          about_date=date(2026, 11, 1), by=MANAGER, at=EXPORTED_AT)
@@ -135,6 +142,7 @@ def test_text_is_text_and_characters_a_cell_cannot_hold_are_dropped(
 
 
 def test_bad_requests_write_no_file(store: Store, tmp_path: Path) -> None:
+    """An unknown agency or review, or a file not named .xlsx, is refused and writes no file."""
     with pytest.raises(NotFoundError):
         export(store, tmp_path / "x.xlsx", agency="NOPE")
     with pytest.raises(NotFoundError):
@@ -146,6 +154,7 @@ def test_bad_requests_write_no_file(store: Store, tmp_path: Path) -> None:
 
 
 def test_export_reports_progress(store: Store, tmp_path: Path) -> None:
+    """Export reports its progress, the last step saving the workbook with every step done."""
     seen: list[tuple[str, int, int]] = []
     export(store, tmp_path / "plan.xlsx", progress=lambda *args: seen.append(args))
     assert seen[-1][0] == "Saving the workbook"

@@ -47,6 +47,7 @@ HEALTH = "DEMO-SCP/A004"  # health, in progress
 
 
 def test_an_untouched_workbook_changes_nothing(store: Store, tmp_path: Path) -> None:
+    """Importing a workbook just as it was exported changes nothing and writes nothing."""
     path = export(store, tmp_path / "plan.xlsx")
     before = store_digest(tmp_path)
     result = run_import(store, path)
@@ -58,6 +59,7 @@ def test_an_untouched_workbook_changes_nothing(store: Store, tmp_path: Path) -> 
 def test_edits_are_applied_in_one_commit_and_a_second_import_changes_nothing(
     store: Store, tmp_path: Path
 ) -> None:
+    """Edits are applied in one commit, signed by the partner; importing again changes nothing."""
     path = export(store, tmp_path / "plan.xlsx")
     new_date = date(2027, 2, 26)
     edit(path, {
@@ -96,6 +98,7 @@ def test_edits_are_applied_in_one_commit_and_a_second_import_changes_nothing(
 
 
 def test_dry_run_lists_old_and_new_and_writes_nothing(store: Store, tmp_path: Path) -> None:
+    """A dry run lists each change, old and new, and writes nothing."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
     before = store_digest(tmp_path)
@@ -110,6 +113,7 @@ def test_dry_run_lists_old_and_new_and_writes_nothing(store: Store, tmp_path: Pa
 def test_completing_an_action_needs_evidence_which_the_same_workbook_may_add(
     store: Store, tmp_path: Path
 ) -> None:
+    """Completing an action needs completion evidence, which the same workbook may add once."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Status"): "completed"})
     before = store_digest(tmp_path)
@@ -135,6 +139,7 @@ def test_completing_an_action_needs_evidence_which_the_same_workbook_may_add(
 
 
 def test_a_status_several_steps_on_goes_through_each_gate(store: Store, tmp_path: Path) -> None:
+    """A status several steps on passes each step's gate: agreed to completed needs evidence."""
     assert status_path(ActionStatus.PROPOSED, ActionStatus.COMPLETED) == [
         ActionStatus.AGREED, ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED]
     assert status_path(ActionStatus.AGREED, ActionStatus.ASSURED) == [ActionStatus.ASSURED]
@@ -147,6 +152,7 @@ def test_a_status_several_steps_on_goes_through_each_gate(store: Store, tmp_path
 def test_the_same_cell_changed_in_store_and_workbook_is_a_conflict(
     store: Store, tmp_path: Path
 ) -> None:
+    """A cell changed on the plan and in the workbook is a conflict quoting all three values."""
     path = export(store, tmp_path / "plan.xlsx")
     service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
                                by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
@@ -166,6 +172,7 @@ def test_the_same_cell_changed_in_store_and_workbook_is_a_conflict(
 
 
 def test_different_cells_of_one_row_are_both_kept(store: Store, tmp_path: Path) -> None:
+    """Different cells of one action, changed on the plan and in the workbook, are both kept."""
     path = export(store, tmp_path / "plan.xlsx")
     service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
                                by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
@@ -179,6 +186,7 @@ def test_different_cells_of_one_row_are_both_kept(store: Store, tmp_path: Path) 
 def test_the_same_change_made_on_both_sides_is_not_a_conflict(
     store: Store, tmp_path: Path
 ) -> None:
+    """The same change made on the plan and in the workbook is neither conflict nor change."""
     path = export(store, tmp_path / "plan.xlsx")
     service.set_status(store, AGREED, ActionStatus.IN_PROGRESS, by=MANAGER,
                        at=EXPORTED_AT + timedelta(days=1))
@@ -190,6 +198,7 @@ def test_the_same_change_made_on_both_sides_is_not_a_conflict(
 def test_a_change_to_an_action_superseded_since_export_is_a_conflict(
     store: Store, tmp_path: Path
 ) -> None:
+    """Editing an action superseded since export is a conflict naming its successor."""
     path = export(store, tmp_path / "plan.xlsx")
     service.set_status(store, IN_PROGRESS, ActionStatus.SUPERSEDED, successor_id=HEALTH,
                        by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
@@ -200,6 +209,7 @@ def test_a_change_to_an_action_superseded_since_export_is_a_conflict(
 
 
 def test_a_change_to_an_action_deleted_since_export_is_a_conflict(tmp_path: Path) -> None:
+    """Editing an action deleted since export is a conflict; its untouched row is left out."""
     # Deleting is not a service operation; a store commit stands in for an administrator.
     from actiontrack.demo import load_demo
     from actiontrack.store.protocol import Delete
@@ -220,6 +230,7 @@ def test_a_change_to_an_action_deleted_since_export_is_a_conflict(tmp_path: Path
 
 
 def test_a_new_row_adds_an_action_and_its_first_update(store: Store, tmp_path: Path) -> None:
+    """A new row adds an action and its first update; importing again notes it is already there."""
     path = export(store, tmp_path / "plan.xlsx")
     recommendation = store.get(Action, IN_PROGRESS).recommendation_ids[0]
     row = first_blank_row(path)
@@ -244,6 +255,7 @@ def test_a_new_row_adds_an_action_and_its_first_update(store: Store, tmp_path: P
 def test_a_new_row_with_unknown_references_points_at_each_cell(
     store: Store, tmp_path: Path
 ) -> None:
+    """A new row with a bad date or an unknown recommendation is refused on that cell."""
     path = export(store, tmp_path / "plan.xlsx")
     row = first_blank_row(path)
     set_cells(path, layout.ACTIONS, {f"C{row}": "NO/SUCH/R1", f"E{row}": "DEMO-POL",
@@ -256,6 +268,7 @@ def test_a_new_row_with_unknown_references_points_at_each_cell(
 
 
 def test_a_reason_without_a_new_date_is_noted_and_ignored(store: Store, tmp_path: Path) -> None:
+    """A reason for a new date given without a new date is noted on its cell and ignored."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Reason for new date"): "Might slip"})
     result = run_import(store, path)
@@ -268,6 +281,7 @@ def test_a_reason_without_a_new_date_is_noted_and_ignored(store: Store, tmp_path
 def test_a_target_date_moved_without_a_reason_is_refused_on_its_cell(
     store: Store, tmp_path: Path
 ) -> None:
+    """Moving a target date without a reason is refused on the Target date cell."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Target date"): date(2027, 3, 31)})
     (problem,) = run_import(store, path).problems
@@ -276,6 +290,7 @@ def test_a_target_date_moved_without_a_reason_is_refused_on_its_cell(
 
 
 def test_a_read_only_column_changed_is_refused(store: Store, tmp_path: Path) -> None:
+    """A change to a read-only column, such as the action's title, is refused on its cell."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Action"): "A quieter title"})
     (problem,) = run_import(store, path).problems
@@ -284,6 +299,7 @@ def test_a_read_only_column_changed_is_refused(store: Store, tmp_path: Path) -> 
 
 
 def test_rows_sorted_filtered_and_deleted_change_nothing(store: Store, tmp_path: Path) -> None:
+    """Rows sorted, filtered or deleted change nothing; a column of one's own is noted."""
     path = export(store, tmp_path / "plan.xlsx")
     workbook = openpyxl.load_workbook(path)
     sheet = workbook[layout.ACTIONS]
@@ -307,6 +323,7 @@ def test_rows_sorted_filtered_and_deleted_change_nothing(store: Store, tmp_path:
 
 
 def test_the_same_action_on_two_rows_is_refused(store: Store, tmp_path: Path) -> None:
+    """An action id on two rows is refused on the second row's id cell."""
     path = export(store, tmp_path / "plan.xlsx")
     row = first_blank_row(path)
     set_cells(path, layout.ACTIONS, {f"A{row}": IN_PROGRESS})
@@ -318,6 +335,7 @@ def test_the_same_action_on_two_rows_is_refused(store: Store, tmp_path: Path) ->
 def test_a_workbook_for_one_agency_cannot_change_another_agencys_actions(
     store: Store, tmp_path: Path
 ) -> None:
+    """A workbook exported for one agency cannot change another agency's actions."""
     path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
     ids = {row[0] for row in openpyxl.load_workbook(path)[layout.ACTIONS].iter_rows(
         min_row=2, values_only=True) if row[0]}
@@ -335,6 +353,7 @@ def test_a_workbook_for_one_agency_cannot_change_another_agencys_actions(
 def test_a_workbook_for_one_agency_cannot_add_another_agencys_action(
     store: Store, tmp_path: Path
 ) -> None:
+    """A workbook exported for one agency cannot add an action led by another agency."""
     path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
     recommendation = store.get(Action, HEALTH).recommendation_ids[0]
     row = first_blank_row(path)
@@ -346,6 +365,7 @@ def test_a_workbook_for_one_agency_cannot_add_another_agencys_action(
 
 
 def test_the_hidden_copy_changed_is_refused(store: Store, tmp_path: Path) -> None:
+    """A workbook whose hidden copy of the export was changed is refused."""
     path = export(store, tmp_path / "plan.xlsx")
     workbook = openpyxl.load_workbook(path)
     hidden = workbook[layout.AS_EXPORTED]
@@ -359,6 +379,7 @@ def test_the_hidden_copy_changed_is_refused(store: Store, tmp_path: Path) -> Non
 
 
 def test_a_workbook_from_another_store_is_refused(store: Store, tmp_path: Path) -> None:
+    """A workbook exported from another plan is refused."""
     path = export(store, tmp_path / "plan.xlsx")
     (tmp_path / "other").mkdir()
     other = open_store(str(tmp_path / "other" / "plan.json"))
@@ -369,6 +390,7 @@ def test_a_workbook_from_another_store_is_refused(store: Store, tmp_path: Path) 
 def test_errors_go_to_an_annotated_copy_of_the_partners_workbook(
     store: Store, tmp_path: Path
 ) -> None:
+    """Problems are marked in a copy of the workbook; the partner's file and values are kept."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Status"): "completed", (IN_PROGRESS, "Lead officer"): "DI Jones"})
     original = path.read_bytes()
@@ -387,6 +409,7 @@ def test_errors_go_to_an_annotated_copy_of_the_partners_workbook(
 def test_text_that_looks_like_a_formula_goes_out_and_back_as_text(
     store: Store, tmp_path: Path
 ) -> None:
+    """Text that looks like a formula is exported as text and imported as text, never run."""
     action = store.get(Action, IN_PROGRESS)
     service.add_progress_update(store, IN_PROGRESS, "=HYPERLINK(\"http://x\")", by=MANAGER,
                                 at=EXPORTED_AT)
@@ -409,6 +432,7 @@ def test_text_that_looks_like_a_formula_goes_out_and_back_as_text(
 def test_a_formula_typed_into_a_cell_is_refused_on_that_cell(
     store: Store, tmp_path: Path
 ) -> None:
+    """A formula typed into a cell is refused on that cell."""
     path = export(store, tmp_path / "plan.xlsx")
     reference = cell_of(path, IN_PROGRESS, "Lead officer")
     set_cells(path, layout.ACTIONS, {reference: "=A1"})  # openpyxl writes it as a formula
@@ -418,6 +442,7 @@ def test_a_formula_typed_into_a_cell_is_refused_on_that_cell(
 
 
 def test_records_of_the_import_are_dated_and_signed(store: Store, tmp_path: Path) -> None:
+    """What an import records is dated, signed by the partner, and names the workbook."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "New progress update"): "Done the first audit"})
     run_import(store, path)
@@ -433,6 +458,7 @@ def test_records_of_the_import_are_dated_and_signed(store: Store, tmp_path: Path
 def test_evidence_already_on_the_plan_cannot_be_changed_in_the_workbook(
     store: Store, tmp_path: Path
 ) -> None:
+    """Evidence already on the plan cannot be changed in the workbook; the problem quotes it."""
     path = export(store, tmp_path / "plan.xlsx")
     plan = store.snapshot()
     item = next(e for e in plan.evidence.values())
@@ -444,6 +470,7 @@ def test_evidence_already_on_the_plan_cannot_be_changed_in_the_workbook(
 
 
 def test_problems_are_listed_in_reading_order(store: Store, tmp_path: Path) -> None:
+    """Problems are listed sheet by sheet and row by row, as a partner reads the workbook."""
     path = export(store, tmp_path / "plan.xlsx")
     row = first_blank_row(path, layout.EVIDENCE)
     set_cells(path, layout.EVIDENCE, {f"B{row}": "NO-SUCH-ACTION", f"C{row}": "completion",
@@ -458,6 +485,7 @@ def test_problems_are_listed_in_reading_order(store: Store, tmp_path: Path) -> N
 def test_putting_an_action_on_hold_needs_a_reason_and_a_review_date(
     store: Store, tmp_path: Path
 ) -> None:
+    """Putting an action on hold needs a reason and a review date, and then stores both."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Status"): "on_hold"})
     (problem,) = run_import(store, path).problems
@@ -474,6 +502,7 @@ def test_putting_an_action_on_hold_needs_a_reason_and_a_review_date(
 def test_superseding_an_action_names_the_one_that_replaces_it(
     store: Store, tmp_path: Path
 ) -> None:
+    """Superseding an action needs an existing action to replace it, which is stored."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(IN_PROGRESS, "Status"): "superseded",
                 (IN_PROGRESS, "Replaced by action"): "DEMO-SCP/A999"})
@@ -492,6 +521,7 @@ ASSURED = "DEMO-SCP/A007"  # health, assured
 def test_a_hold_field_left_alone_keeps_the_value_changed_on_the_plan_since_export(
     store: Store, tmp_path: Path
 ) -> None:
+    """A hold reason changed on the plan since export survives an edit to the review date."""
     path = export(store, tmp_path / "plan.xlsx")
     action = store.get(Action, ON_HOLD)
     changed = attrs.evolve(action, hold_reason="Budget confirmed; waiting for the trainer")
@@ -507,6 +537,7 @@ def test_a_hold_field_left_alone_keeps_the_value_changed_on_the_plan_since_expor
 
 
 def test_a_dry_run_lists_exactly_what_changes(store: Store, tmp_path: Path) -> None:
+    """A dry run lists exactly what the import then changes, cleared hold fields included."""
     path = export(store, tmp_path / "plan.xlsx")
     before = store.get(Action, ON_HOLD)
     edit(path, {(ON_HOLD, "Status"): "in_progress"})
@@ -524,6 +555,7 @@ def test_a_dry_run_lists_exactly_what_changes(store: Store, tmp_path: Path) -> N
 def test_hold_fields_with_a_status_other_than_on_hold_are_refused(
     store: Store, tmp_path: Path
 ) -> None:
+    """A hold reason given with a status other than on hold is refused on its cell."""
     path = export(store, tmp_path / "plan.xlsx")
     edit(path, {(AGREED, "Status"): "in_progress", (AGREED, "On hold: reason"): "Waiting"})
     (problem,) = run_import(store, path).problems
@@ -533,6 +565,7 @@ def test_hold_fields_with_a_status_other_than_on_hold_are_refused(
 def test_a_new_row_like_an_existing_action_but_different_is_added(
     store: Store, tmp_path: Path
 ) -> None:
+    """A new row like an existing action but with another target date is added as a new action."""
     path = export(store, tmp_path / "plan.xlsx")
     existing = store.get(Action, IN_PROGRESS)
     row = first_blank_row(path)
@@ -548,6 +581,7 @@ def test_a_new_row_like_an_existing_action_but_different_is_added(
 def test_the_lead_officer_of_an_assured_action_cannot_change(
     store: Store, tmp_path: Path
 ) -> None:
+    """An assured action's lead officer cannot change: the refusal cites the assurance record."""
     path = export(store, tmp_path / "plan.xlsx")
     decision = store.snapshot().decisions_for(ASSURED)[-1]
     edit(path, {(ASSURED, "Lead officer"): decision.decided_by})
@@ -559,6 +593,7 @@ def test_the_lead_officer_of_an_assured_action_cannot_change(
 def test_text_that_looks_escaped_goes_out_and_back_unchanged(
     store: Store, tmp_path: Path
 ) -> None:
+    """Text holding _x0020_ goes out and back unchanged; typed in Excel, it reads as Excel shows."""
     link = "https://scp.sharepoint.com/sites/SCP/Shared_x0020_Documents/audit.pdf"
     service.add_evidence(store, IN_PROGRESS, tier=EvidenceTier.COMPLETION,
                          kind=EvidenceKind.AUDIT, title="Audit_x0041_",
@@ -574,6 +609,7 @@ def test_text_that_looks_escaped_goes_out_and_back_unchanged(
 def test_a_date_column_formatted_as_numbers_still_reads_as_dates(
     store: Store, tmp_path: Path
 ) -> None:
+    """Date cells re-formatted as plain numbers still read as the same dates."""
     path = export(store, tmp_path / "plan.xlsx")
     workbook = openpyxl.load_workbook(path)
     sheet = workbook[layout.ACTIONS]
@@ -589,6 +625,7 @@ def test_a_date_column_formatted_as_numbers_still_reads_as_dates(
 def test_values_outside_the_workbooks_columns_are_noted_and_ignored(
     store: Store, tmp_path: Path
 ) -> None:
+    """Values outside the workbook's columns are noted and ignored; an extra sheet is ignored."""
     path = export(store, tmp_path / "plan.xlsx")
     set_cells(path, layout.ACTIONS, {"U3": "Please move this to 2027, DI Jones agreed",
                                       "V1": "Days left", "V2": "=L2-TODAY()"})
@@ -604,6 +641,7 @@ def test_values_outside_the_workbooks_columns_are_noted_and_ignored(
 def test_an_import_limited_to_an_agency_ignores_what_the_workbook_claims(
     store: Store, tmp_path: Path
 ) -> None:
+    """An import limited to an agency holds to it, whatever scope the workbook claims."""
     path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
     set_cells(path, layout.EXPORT, {"B6": None})  # someone widened the workbook's scope
     recommendation = store.get(Action, HEALTH).recommendation_ids[0]
@@ -618,6 +656,7 @@ def test_an_import_limited_to_an_agency_ignores_what_the_workbook_claims(
 
 
 def test_merged_cells_are_marked_on_their_first_cell(store: Store, tmp_path: Path) -> None:
+    """Merged cells are a problem on each cell, marked with a comment on the first."""
     path = export(store, tmp_path / "plan.xlsx")
     target = cell_of(path, IN_PROGRESS, "Target date")
     below = target[0] + str(int(target[1:]) + 1)
@@ -636,6 +675,7 @@ def test_merged_cells_are_marked_on_their_first_cell(store: Store, tmp_path: Pat
 def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(
     store: Store, tmp_path: Path
 ) -> None:
+    """A hidden copy edited to hide a conflict is refused, and the plan keeps its date."""
     path = export(store, tmp_path / "plan.xlsx")
     service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
                                by=MANAGER, at=EXPORTED_AT + timedelta(days=1))

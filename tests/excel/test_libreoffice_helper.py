@@ -19,6 +19,7 @@ def _rows(path: Path, sheet: str) -> list[list[object]]:
 
 @requires_libreoffice
 def test_resave_keeps_text_dates_and_numbers_and_set_cells_edits(tmp_path: Path) -> None:
+    """A LibreOffice re-save keeps text, dates and numbers, and set_cells edits the copy."""
     source = tmp_path / "source" / "tiny.xlsx"
     source.parent.mkdir()
     workbook = openpyxl.Workbook()

@@ -96,6 +96,7 @@ def plans(draw: st.DrawFn) -> list[Record]:
 def test_any_plan_exported_and_imported_back_changes_nothing(
     records: list[Record], agency_slice: bool
 ) -> None:
+    """Any plan, whole or one agency's, exported and imported straight back changes nothing."""
     store = MemoryStore()
     store.commit([Put(record) for record in records], by="test", at=EXPORTED_AT)
     agency = next(r.id for r in records if isinstance(r, Agency)) if agency_slice else None

@@ -45,6 +45,7 @@ def _refused(path: Path, error: type[WorkbookError], phrase: str,
 
 
 def test_a_real_workbook_passes_and_its_formula_cell_is_found(tmp_path: Path) -> None:
+    """A real workbook passes, unchanged, with its rows, extent and one formula cell found."""
     path = corpus.valid_workbook(tmp_path)
     before = _digest(path)
     scan = check_workbook_file(path)
@@ -59,6 +60,7 @@ def test_a_real_workbook_passes_and_its_formula_cell_is_found(tmp_path: Path) ->
 
 
 def test_the_scan_is_read_only(tmp_path: Path) -> None:
+    """The scan's findings cannot be changed by whoever reads them."""
     scan = check_workbook_file(corpus.valid_workbook(tmp_path))
     with pytest.raises(TypeError):
         scan.rows["Actions"] = 0  # type: ignore[index]
@@ -106,6 +108,7 @@ _PREFIXED_FORMULAS = ("B1", "B2", "B3", "D5", "E5")
 
 
 def test_rows_and_formulas_are_found_in_prefixed_markup(prefixed_workbook: Path) -> None:
+    """Rows and formulas are found in prefixed markup, and nothing that only looks like them."""
     scan = check_workbook_file(prefixed_workbook)
     assert scan.rows["Actions"] == 5  # not rowBreaks, not the "<row>" in text
     assert scan.formula_cells["Actions"] == _PREFIXED_FORMULAS  # not formula1, filterColumn, xm:f
@@ -115,6 +118,7 @@ def test_rows_and_formulas_are_found_in_prefixed_markup(prefixed_workbook: Path)
 def test_markup_split_between_chunks_is_found_once(
     prefixed_workbook: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
+    """Markup cut between chunks of any size is found exactly once."""
     monkeypatch.setattr(safety, "_CHUNK_BYTES", chunk)
     scan = check_workbook_file(prefixed_workbook)
     assert scan.rows["Actions"] == 5
@@ -137,6 +141,7 @@ def test_every_split_of_a_formula_cell_is_found(
 def test_an_entity_declaration_split_between_chunks_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An entity declaration cut between two chunks is still found and refused."""
     path = corpus.billion_laughs_in_sheet(tmp_path)
     at = corpus.BILLION_LAUGHS.index(b"<!DOCTYPE")
     for chunk in range(at + 1, at + 9):  # every boundary inside "<!DOCTYPE"
@@ -145,6 +150,7 @@ def test_an_entity_declaration_split_between_chunks_is_found(
 
 
 def test_a_limit_of_rows_at_the_count_passes(tmp_path: Path) -> None:
+    """A sheet with exactly as many rows as the limit passes."""
     path = corpus.too_many_rows(tmp_path)
     assert check_workbook_file(path, Limits(max_rows=50)).rows["Actions"] == 50
 
@@ -163,11 +169,13 @@ def test_a_workbook_saved_again_by_libreoffice_passes(tmp_path: Path) -> None:
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
+    """A file that does not exist is refused, naming it."""
     with pytest.raises(WorkbookError, match=r"^missing\.xlsx does not exist: "):
         check_workbook_file(tmp_path / "missing.xlsx")
 
 
 def test_a_folder(tmp_path: Path) -> None:
+    """A folder named like a workbook is refused as a folder, not a file."""
     folder = tmp_path / "returns.xlsx"
     folder.mkdir()
     with pytest.raises(WorkbookError, match=r"^returns\.xlsx is a folder, not a file: "):
@@ -188,6 +196,7 @@ def test_a_folder(tmp_path: Path) -> None:
     ids=lambda value: getattr(value, "__name__", ""),
 )
 def test_unreadable_files_are_refused(tmp_path: Path, build: Builder, phrase: str) -> None:
+    """Unreadable files are refused, saying why and what to do, and are left unchanged."""
     message = _refused(build(tmp_path), WorkbookError, phrase)
     assert ": " in message.partition(phrase)[2]  # and it says what to do
 
@@ -221,6 +230,7 @@ def test_unreadable_files_are_refused(tmp_path: Path, build: Builder, phrase: st
     ids=lambda value: getattr(value, "__name__", ""),
 )
 def test_unsafe_files_are_refused(tmp_path: Path, build: Builder, phrase: str) -> None:
+    """Unsafe files are refused as unsafe, saying why, and are left unchanged."""
     _refused(build(tmp_path), UnsafeWorkbookError, phrase)
 
 
@@ -230,6 +240,7 @@ def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(zip_bomb: Path) -> None:
+    """A zip bomb is refused within half a second, before it is unpacked."""
     assert zip_bomb.stat().st_size < 2**20  # 300 MB of zeros
     started = time.perf_counter()
     message = _refused(zip_bomb, UnsafeWorkbookError, "may be a 'zip bomb'")
@@ -256,11 +267,13 @@ def test_the_total_is_counted_while_unpacking(
 
 
 def test_a_huge_zip_directory_is_refused_before_zipfile_reads_it(tmp_path: Path) -> None:
+    """A zip directory too large for the limits is refused before zipfile reads it."""
     _refused(corpus.long_directory(tmp_path), UnsafeWorkbookError, "has a zip directory of",
              Limits(max_members=20))
 
 
 def test_a_file_larger_than_the_limit(tmp_path: Path) -> None:
+    """A file larger than the size limit is refused."""
     path = corpus.valid_workbook(tmp_path)
     _refused(path, UnsafeWorkbookError, "larger than the 1 KB import accepts",
              Limits(max_file_bytes=2**10))
@@ -269,6 +282,7 @@ def test_a_file_larger_than_the_limit(tmp_path: Path) -> None:
 def test_a_sheet_with_too_many_formulas(
     prefixed_workbook: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A sheet with more formulas than the limit is refused: import takes values only."""
     monkeypatch.setattr(safety, "_MAX_FORMULA_CELLS", 4)
     _refused(prefixed_workbook, UnsafeWorkbookError,
              ": sheet 'Actions' has more than 4 formulas; import takes values, never formulas")
@@ -300,6 +314,7 @@ def test_any_damage_is_refused_as_a_workbook_error_or_passes(tmp_path: Path) -> 
 
 
 def test_a_sheet_with_too_many_rows(tmp_path: Path) -> None:
+    """A sheet with more rows than the limit is refused, naming the count and the limit."""
     _refused(corpus.too_many_rows(tmp_path), UnsafeWorkbookError,
              ": sheet 'Actions' has 50 rows; the most import reads is 20", Limits(max_rows=20))
 
@@ -327,6 +342,7 @@ def test_error_cells_are_found_with_their_text(tmp_path: Path, prefix: bytes) ->
 def test_error_cells_split_between_chunks_are_found_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, prefix: bytes
 ) -> None:
+    """Error cells cut between chunks of any size are found once, with their text."""
     path = corpus.error_cells(tmp_path, prefix=prefix)
     _search_every_chunk(monkeypatch, chunk)
     scan = check_workbook_file(path)
@@ -360,6 +376,7 @@ def test_an_error_text_no_longer_at_hand_is_called_an_error(
 
 
 def test_a_sheet_with_too_many_error_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet with more cells showing an error than the limit is refused."""
     monkeypatch.setattr(safety, "_MAX_FORMULA_CELLS", 3)
     _refused(corpus.error_cells(tmp_path), UnsafeWorkbookError,
              ": sheet 'Actions' has more than 3 cells showing an error (such as #N/A)")
@@ -404,6 +421,7 @@ def test_a_stray_cell_at_the_last_cell_excel_has_is_refused_quickly_in_little_me
 def test_a_cell_past_the_limits_is_refused(
     tmp_path: Path, reference: str, in_row: int | None, corner: str
 ) -> None:
+    """A cell past 300,000 rows or 200 columns is refused, naming how far the sheet reaches."""
     path = corpus.far_cell(tmp_path, reference, in_row=in_row)
     _refused(path, UnsafeWorkbookError, f": sheet 'Actions' has a cell as far as {corner}; the"
              " most import reads is 300,000 rows and 200 columns: delete what is below or to"
@@ -411,6 +429,7 @@ def test_a_cell_past_the_limits_is_refused(
 
 
 def test_a_sheet_at_exactly_the_limits_passes(tmp_path: Path) -> None:
+    """A sheet reaching exactly the row and column limits passes; one less is refused."""
     path = corpus.cells_at(tmp_path, ["A1", "GR2", "B300000"])
     scan = check_workbook_file(path)
     assert scan.extent["Actions"] == (300_000, 200)
@@ -423,6 +442,7 @@ def test_a_sheet_at_exactly_the_limits_passes(tmp_path: Path) -> None:
 def test_a_far_cell_split_between_chunks_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
+    """A far cell cut between chunks of any size is still found and refused."""
     far = corpus.far_cell(tmp_path, "XFD3", in_row=3)
     _search_every_chunk(monkeypatch, chunk)
     _refused(far, UnsafeWorkbookError, "has a cell as far as XFD3;")
@@ -432,6 +452,7 @@ def test_a_far_cell_split_between_chunks_is_found(
 def test_rows_and_cells_without_references_are_placed_by_position(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Rows and cells written without references are placed by their position."""
     path = corpus.unnumbered_cells(tmp_path)
     for chunk in (1, 7, 13, 2**20):
         _search_every_chunk(monkeypatch, chunk)
@@ -443,5 +464,6 @@ def test_rows_and_cells_without_references_are_placed_by_position(
 
 
 def test_the_extent_of_a_prefixed_sheet(prefixed_workbook: Path) -> None:
+    """The extent of a sheet in prefixed markup is its last row and column."""
     assert check_workbook_file(prefixed_workbook).extent["Actions"] == (5, 5)
 

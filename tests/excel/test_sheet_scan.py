@@ -126,6 +126,7 @@ def test_random_sheets_fed_straight_to_the_scanner_are_read_as_a_whole_parse_rea
      (16_384, 1_048_576, "XFD1048576")],
 )
 def test_cell_references_are_written_the_usual_way(column: int, row: int, reference: str) -> None:
+    """Column and row numbers make references the usual way, from A1 to XFD1048576."""
     assert cell_reference(column, row) == reference
 
 

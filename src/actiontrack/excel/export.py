@@ -255,11 +255,15 @@ def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
         setattr(protection, allowed, False)
 
 
-def drop_down_lists(plan: Plan, actions: Sequence[Action]) -> dict[str, list[str]]:
-    """The Lists sheet's columns, by name: what each drop-down list offers."""
+def drop_down_lists(plan: Plan, actions: Sequence[Action],
+                    agency: str | None = None) -> dict[str, list[str]]:
+    """The Lists sheet's columns, by name: what each drop-down list offers.
+
+    A workbook for one agency offers only that agency for new actions.
+    """
     return {
         "statuses": [status.value for status in PARTNER_STATUSES],
-        "agencies": sorted(plan.agencies),
+        "agencies": [agency] if agency else sorted(plan.agencies),
         "tiers": [tier.value for tier in EvidenceTier],
         "kinds": [kind.value for kind in EvidenceKind],
         "recommendations": sorted(plan.recommendations),
@@ -366,7 +370,7 @@ def write_workbook(
             progress("Writing the workbook", done, total)
 
     workbook = Workbook(write_only=True)
-    lists = drop_down_lists(plan, actions)
+    lists = drop_down_lists(plan, actions, info.agency)
     _instructions(_new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
 
     # Actions, then Evidence: the rows that exist, then blank rows for new ones.
