@@ -9,7 +9,16 @@ from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, Eviden
 from actiontrack.excel import layout
 from actiontrack.store import Store
 
-from .conftest import IMPORTED_AT, PARTNER, cell_of, edit, export, first_blank_row, run_import
+from .conftest import (
+    IMPORTED_AT,
+    PARTNER,
+    cell_of,
+    edit,
+    export,
+    first_blank_row,
+    run_import,
+    store_digest,
+)
 from .libreoffice import requires_libreoffice, resave, set_cells
 
 POLICE_ACTION = "DEMO-SCP/A002"  # police, in progress, no evidence
@@ -100,5 +109,7 @@ def test_a_progress_update_new_evidence_and_a_hold_come_through_libreoffice_exac
         ActionStatus.ON_HOLD, hold_reason, date(2027, 3, 1))
     assert store.get(Action, ON_HOLD) == already_on_hold
 
+    digest = store_digest(tmp_path)
     again = run_import(store, resaved_again)
     assert (again.changes, again.problems, again.applied) == ((), (), False)
+    assert store_digest(tmp_path) == digest
