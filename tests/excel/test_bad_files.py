@@ -181,3 +181,12 @@ def test_a_changed_export_time_exits_2(folder: Path) -> None:
     workbook = folder / "police.xlsx"
     set_cells(workbook, layout.EXPORT, {"B3": "last Tuesday"})
     assert "the export time is unreadable" in refused(folder, workbook, 2)
+
+
+def test_a_cell_showing_an_error_is_an_error_on_that_cell(folder: Path) -> None:
+    """A cell showing #N/A is refused on its cell, not read as an emptied value."""
+    workbook = folder / "police.xlsx"
+    officer = cell_of(workbook, POLICE_ACTION, "Lead officer")
+    set_cells(workbook, layout.ACTIONS, {officer: "#N/A"})  # openpyxl stores an error cell
+    output = refused(folder, workbook, 1)
+    assert f"Actions!{officer}: the cell shows the error #N/A; type the value itself" in output
