@@ -689,3 +689,26 @@ def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(
     (problem,) = run_import(store, path).problems
     assert "hidden copy" in problem.message
     assert store.get(Action, IN_PROGRESS).target_date == date(2027, 1, 31)
+
+
+def test_a_workbook_for_one_review_changes_and_adds_only_that_reviews_actions(
+    store: Store, tmp_path: Path
+) -> None:
+    """A review's workbook refuses other reviews' actions, evidence and recommendations."""
+    plan = store.snapshot()
+    review_id = plan.reviews_of(plan.actions[IN_PROGRESS])[0].id
+    other = next(r for r in plan.recommendations.values() if r.review_id != review_id)
+    path = export(store, tmp_path / "review.xlsx", review=review_id)
+    outside = next(a for a in plan.actions.values()
+                   if all(r.id != review_id for r in plan.reviews_of(a)))
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": other.id, f"E{row}": "DEMO-POL",
+                                      f"F{row}": "Another review's work",
+                                      f"L{row}": date(2027, 1, 1)})
+    evidence_row = first_blank_row(path, layout.EVIDENCE)
+    set_cells(path, layout.EVIDENCE, {
+        f"B{evidence_row}": outside.id, f"C{evidence_row}": "completion",
+        f"D{evidence_row}": "policy", f"E{evidence_row}": "Not this review's",
+        f"F{evidence_row}": date(2026, 11, 1)})
+    problems = {(problem.sheet, problem.cell) for problem in run_import(store, path).problems}
+    assert problems == {(layout.ACTIONS, f"C{row}"), (layout.EVIDENCE, f"B{evidence_row}")}

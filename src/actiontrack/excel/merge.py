@@ -212,13 +212,26 @@ class _Merge:
         return values if good else None
 
     def in_scope(self, table: Table, cell: str, action: Action, record_id: str) -> bool:
-        agency = self.agency
-        if agency is None or action.lead_agency_id == agency:
-            return True
-        self.problem(table, cell, f"action {action.id} is led by {action.lead_agency_id};"
-                     f" this workbook is for agency {agency} and can change only its actions",
-                     record_id)
-        return False
+        """Whether the workbook may change ``action``: its agency's, its review's."""
+        agency, review = self.agency, self.book.review
+        if agency is not None and action.lead_agency_id != agency:
+            self.problem(table, cell, f"action {action.id} is led by {action.lead_agency_id};"
+                         f" this workbook is for agency {agency} and can change only its"
+                         " actions", record_id)
+            return False
+        if review is not None and not self.of_review(action.recommendation_ids):
+            self.problem(table, cell, f"action {action.id} does not answer review {review};"
+                         " this workbook is for that review's actions only", record_id)
+            return False
+        return True
+
+    def of_review(self, recommendation_ids: Sequence[str]) -> bool:
+        """Whether the recommendations all belong to the workbook's review (if it has one)."""
+        review = self.book.review
+        return review is None or all(
+            recommendation_id in self.plan.recommendations
+            and self.plan.recommendations[recommendation_id].review_id == review
+            for recommendation_id in recommendation_ids)
 
 
 # -- evidence ------------------------------------------------------------------------------
@@ -606,6 +619,11 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
         status = found
     recommendation_ids = [part for part in _LIST_SEPARATORS.split(str(values["recommendation_ids"]))
                           if part]
+    if not merge.of_review(recommendation_ids):
+        merge.problem(table, cells["recommendation_ids"], f"this workbook is for review"
+                      f" {merge.book.review}; a new action here answers its recommendations"
+                      " only")
+        return
     title = str(values["title"])
     target = values["target_date"]
     assert isinstance(target, date)

@@ -63,6 +63,10 @@ class ReturnedWorkbook:
     def agency(self) -> str | None:
         return self.export.get("agency") or None
 
+    @property
+    def review(self) -> str | None:
+        return self.export.get("review") or None
+
 
 #: How many cells in columns without a heading import names, at most.
 _STRAY_CELLS_SHOWN = 5
