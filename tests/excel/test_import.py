@@ -670,6 +670,7 @@ def test_merged_cells_are_marked_on_their_first_cell(store: Store, tmp_path: Pat
     assert {problem.cell for problem in result.problems} >= {target, below}
     comment = openpyxl.load_workbook(marked)[layout.ACTIONS][target].comment
     assert comment is not None
+    assert comment.text.count("•") == len(result.problems)  # every problem, none overwritten
 
 
 def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(

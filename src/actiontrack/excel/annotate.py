@@ -38,13 +38,14 @@ def _markable(sheet: Worksheet, reference: str) -> Cell:
 
 def annotate_workbook(source: Path, destination: Path, problems: Sequence[Problem]) -> None:
     """Write a copy of ``source`` to ``destination`` with ``problems`` marked on their cells."""
+    workbook = load_workbook(source)
     by_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
     for problem in problems:
-        by_cell[problem.sheet, problem.cell].append(problem.message)
-    workbook = load_workbook(source)
+        cell = _markable(workbook[problem.sheet], problem.cell)
+        by_cell[problem.sheet, cell.coordinate].append(problem.message)
     for (sheet_name, reference), messages in by_cell.items():
         sheet = workbook[sheet_name]
-        cell = _markable(sheet, reference)
+        cell = sheet[reference]
         cell.fill = _PROBLEM_FILL
         text = "\n\n".join(f"• {message}" for message in messages)
         cell.comment = Comment(text, "actiontrack", width=360, height=60 + 15 * len(text) // 50)
