@@ -139,6 +139,25 @@ class ActionLine:
         return self.status in OPEN_STATUSES
 
 
+class _ActionCounts:
+    """What a group of action lines adds up to; for classes with an ``actions`` field."""
+
+    actions: tuple[ActionLine, ...]
+
+    @property
+    def by_status(self) -> dict[ActionStatus, int]:
+        return count_by_status(self.actions)
+
+    @property
+    def by_rag(self) -> dict[Rag, int]:
+        return count_by_rag(self.actions)
+
+    @property
+    def overdue(self) -> tuple[ActionLine, ...]:
+        """The actions past their current target and not complete, by id."""
+        return tuple(action for action in self.actions if action.days_overdue is not None)
+
+
 @attrs.frozen(kw_only=True)
 class RecommendationLine:
     """A recommendation, the partnership's response and its derived status."""
@@ -176,7 +195,7 @@ class LearningLine:
 
 
 @attrs.frozen(kw_only=True)
-class ReviewSection:
+class ReviewSection(_ActionCounts):
     """One review: its recommendations, actions, overdue work, evidence and learning."""
 
     id: str
@@ -189,19 +208,6 @@ class ReviewSection:
     completion_evidence: tuple[EvidenceLine, ...]
     impact_evidence: tuple[EvidenceLine, ...]
     learning: tuple[LearningLine, ...]
-
-    @property
-    def by_status(self) -> dict[ActionStatus, int]:
-        return count_by_status(self.actions)
-
-    @property
-    def by_rag(self) -> dict[Rag, int]:
-        return count_by_rag(self.actions)
-
-    @property
-    def overdue(self) -> tuple[ActionLine, ...]:
-        """The actions past their current target and not complete, by id."""
-        return tuple(action for action in self.actions if action.days_overdue is not None)
 
     @property
     def total_reach(self) -> int:
@@ -245,21 +251,13 @@ class ThemeLine:
 
 
 @attrs.frozen(kw_only=True)
-class AgencyPosition:
+class AgencyPosition(_ActionCounts):
     """The actions one agency leads, under its current name."""
 
     agency_id: str
     name: str
     former_names: tuple[str, ...]
     actions: tuple[ActionLine, ...]
-
-    @property
-    def by_status(self) -> dict[ActionStatus, int]:
-        return count_by_status(self.actions)
-
-    @property
-    def by_rag(self) -> dict[Rag, int]:
-        return count_by_rag(self.actions)
 
 
 @attrs.frozen(kw_only=True)
@@ -271,7 +269,7 @@ class TrendPoint:
 
 
 @attrs.frozen(kw_only=True)
-class Report:
+class Report(_ActionCounts):
     """The content of a committee progress report on ``as_of``.
 
     With ``review_id`` set, the report covers that review alone: its
@@ -288,19 +286,6 @@ class Report:
     themes: tuple[ThemeLine, ...]
     agencies: tuple[AgencyPosition, ...]
     trend: tuple[TrendPoint, ...]
-
-    @property
-    def by_status(self) -> dict[ActionStatus, int]:
-        return count_by_status(self.actions)
-
-    @property
-    def by_rag(self) -> dict[Rag, int]:
-        return count_by_rag(self.actions)
-
-    @property
-    def overdue(self) -> tuple[ActionLine, ...]:
-        """Every action past its current target and not complete, by id."""
-        return tuple(action for action in self.actions if action.days_overdue is not None)
 
     @property
     def open_actions(self) -> int:
