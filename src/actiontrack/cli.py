@@ -59,7 +59,7 @@ from actiontrack.errors import (
     StoreLockedError,
     StoreMissingError,
 )
-from actiontrack.formatting import long_date
+from actiontrack.formatting import long_date, plural
 from actiontrack.store import Store, open_store
 from actiontrack.store.copy import copy_store
 
@@ -754,10 +754,6 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
 # -- the partner workbook ----------------------------------------------------------
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
 @contextlib.contextmanager
 def _progress_bar() -> Iterator[excel.Progress | None]:
     """A progress bar on a terminal (standard error); nothing when output is piped."""
@@ -792,8 +788,8 @@ def export_command(ctx: _Context, path: str, agency: str | None, review_id: str 
         result = excel.export_workbook(ctx.existing_store, Path(path), by=by, at=ctx.now(),
                                        agency=agency, review=review_id, return_to=return_to,
                                        progress=progress)
-    click.echo(f"Wrote {path}: {_count(result.actions, 'action')} and"
-               f" {_count(result.evidence, 'evidence item')} (export {result.export_id}).")
+    click.echo(f"Wrote {path}: {plural(result.actions, 'action')} and"
+               f" {plural(result.evidence, 'evidence item')} (export {result.export_id}).")
 
 
 @cli.command("import")
@@ -831,18 +827,18 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
         conflicts = len(result.merge.conflicts)
         click.echo(
             ("Dry run: " if dry_run else "Nothing was imported: ")
-            + _count(len(result.problems), "problem")
-            + (f", of which {_count(conflicts, 'conflict')}" if conflicts else "")
+            + plural(len(result.problems), "problem")
+            + (f", of which {plural(conflicts, 'conflict')}" if conflicts else "")
             + (f". The marked copy is {errors_to}." if errors_to else
                ". Use --errors-to OUT.xlsx for a copy with each problem marked."), err=True)
         sys.exit(result.exit_code)
     for change in result.changes:
         click.echo(str(change))
     if dry_run:
-        click.echo(f"Dry run: {_count(len(result.changes), 'change')} would be made; nothing"
+        click.echo(f"Dry run: {plural(len(result.changes), 'change')} would be made; nothing"
                    " was written.")
     elif result.applied:
-        click.echo(f"Imported {_count(len(result.changes), 'change')} from {path}.")
+        click.echo(f"Imported {plural(len(result.changes), 'change')} from {path}.")
     else:
         click.echo(f"Nothing to import from {path}: the plan already has everything in it.")
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from actiontrack.domain.rag import Rag
 
-__all__ = ["RAG_COLOURS", "long_date", "month_label"]
+__all__ = ["RAG_COLOURS", "long_date", "month_label", "plural"]
 
 #: Fill colours (RGB hex) for RAG cells and chart series.
 RAG_COLOURS: dict[Rag, str] = {
@@ -38,3 +38,8 @@ def long_date(day: date) -> str:
 def month_label(day: date) -> str:
     """``Mar 2026``, whatever the system's locale."""
     return f"{_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def plural(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and the noun that goes with it: "1 action", "3,000 actions"."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from actiontrack.domain.rag import Rag
-from actiontrack.formatting import long_date
+from actiontrack.formatting import long_date, plural
 from actiontrack.report.content import (
     ActionLine,
     EvidenceLine,
@@ -40,10 +40,6 @@ def _sentence(value: str) -> str:
     """User text as a sentence: escaped, with a full stop unless it already ends in one."""
     text = _text(value)
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
@@ -99,10 +95,10 @@ def _summary(report: Report) -> list[str]:
     lines = [
         "## Summary",
         "",
-        f"- {_plural(len(report.reviews), 'review')}, {_plural(recommendations, 'recommendation')}"
-        f" and {_plural(len(report.actions), 'action')}, of which {report.open_actions} open.",
+        f"- {plural(len(report.reviews), 'review')}, {plural(recommendations, 'recommendation')}"
+        f" and {plural(len(report.actions), 'action')}, of which {report.open_actions} open.",
         "- Overdue: " + (
-            f"{_plural(len(overdue), 'action')} ("
+            f"{plural(len(overdue), 'action')} ("
             + ", ".join(_text(action.id) for action in overdue) + ")."
             if overdue else "nothing."
         ),
@@ -133,7 +129,7 @@ def _review(section: ReviewSection) -> list[str]:
     lines += ["### Actions", ""]
     if section.actions:
         lines += [
-            f"{_plural(len(section.actions), 'action')}. By status: {_counts(section.by_status)}."
+            f"{plural(len(section.actions), 'action')}. By status: {_counts(section.by_status)}."
             f" By RAG: {_counts(section.by_rag)}.",
             "",
             *_table(["Action", "Title", "Lead agency", "Status", "RAG", "Target date"],
@@ -154,7 +150,7 @@ def _review(section: ReviewSection) -> list[str]:
 def _overdue(action: ActionLine) -> list[str]:
     lines = [
         f"- **{_text(action.id)}** {_text(action.title)} ({_text(action.lead_agency)}):"
-        f" due {long_date(action.target_date)}, {_plural(action.days_overdue or 0, 'day')}"
+        f" due {long_date(action.target_date)}, {plural(action.days_overdue or 0, 'day')}"
         f" overdue; originally due {long_date(action.original_target_date)}."
     ]
     for revision in action.target_revisions:
@@ -177,7 +173,7 @@ def _evidence(section: ReviewSection) -> list[str]:
         if not items:
             lines.append(f"- Evidence of {label}: none yet.")
             continue
-        lines.append(f"- Evidence of {label}: {_plural(len(items), 'item')}.")
+        lines.append(f"- Evidence of {label}: {plural(len(items), 'item')}.")
         lines += [f"  - {_evidence_item(item)}" for item in items]
     return [*lines, ""]
 
@@ -191,11 +187,11 @@ def _learning(section: ReviewSection) -> list[str]:
     lines = ["### Learning", ""]
     if not section.learning:
         return [*lines, "No learning activities linked yet.", ""]
-    lines.append(f"{_plural(len(section.learning), 'learning activity', 'learning activities')},"
-                 f" reaching {_plural(section.total_reach, 'person', 'people')} in all.")
+    lines.append(f"{plural(len(section.learning), 'learning activity', 'learning activities')},"
+                 f" reaching {plural(section.total_reach, 'person', 'people')} in all.")
     lines.append("")
     for activity in section.learning:
-        reach = "reach not recorded" if activity.reach is None else _plural(
+        reach = "reach not recorded" if activity.reach is None else plural(
             activity.reach, "person", "people")
         lines.append(f"- {_text(activity.title)} ({describe(activity.kind)},"
                      f" {long_date(activity.held_on)}): {reach}.")
