@@ -51,7 +51,8 @@ from python_calamine import CalamineWorkbook
 
 from actiontrack.domain.plan import RECORD_KINDS, Plan
 from actiontrack.excel import layout
-from actiontrack.excel.export import ExportInfo, drop_down_lists, write_workbook
+from actiontrack.excel.export import drop_down_lists, write_workbook
+from actiontrack.excel.layout import ExportInfo
 from actiontrack.excel.merge import MergeResult, merge_workbook
 from actiontrack.excel.reading import ReturnedWorkbook, read_workbook
 from actiontrack.excel.rows import action_values, evidence_values

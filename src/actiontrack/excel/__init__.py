@@ -32,8 +32,9 @@ from actiontrack.domain.models import Action
 from actiontrack.errors import NotFoundError, WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.annotate import annotate_workbook
-from actiontrack.excel.export import ExportInfo, Progress, write_workbook
+from actiontrack.excel.export import Progress, write_workbook
 from actiontrack.excel.files import replace_atomically
+from actiontrack.excel.layout import ExportInfo
 from actiontrack.excel.merge import Change, MergeResult, Notice, Problem, merge_workbook
 from actiontrack.excel.reading import read_workbook
 from actiontrack.excel.safety import Limits, check_workbook_file
@@ -185,18 +186,19 @@ def import_workbook(
                             " workbook")
     step("Reading the cells", 1)
     book = read_workbook(path)
-    if book.export.get("store") != store.identity:
+    if book.info.store != store.identity:
         raise WorkbookError(
-            f"{path.name} was exported from another plan (store {book.export.get('store')!r});"
+            f"{path.name} was exported from another plan (store {book.info.store!r});"
             " import it into the store it came from"
         )
     step("Comparing with the plan", 2)
-    if agency is not None and book.agency not in (None, agency):
-        raise WorkbookError(f"{path.name} was exported for agency {book.agency}, not {agency}")
+    if agency is not None and book.info.agency not in (None, agency):
+        raise WorkbookError(f"{path.name} was exported for agency {book.info.agency},"
+                            f" not {agency}")
     merged = merge_workbook(store.snapshot(), book, today=local_date(at), by=by, agency=agency,
                             record_at=_history_lookup(store), formula_cells=scan.formula_cells,
                             error_cells=scan.error_cells)
-    export_id = book.export.get("export_id", "")
+    export_id = book.info.export_id
     if merged.problems:
         if errors_to is not None:
             step("Marking the problems", 3)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeAlias
 
-import attrs
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
@@ -29,7 +28,7 @@ from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, Eviden
 from actiontrack.domain.plan import Plan
 from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
-from actiontrack.excel.layout import Column, ValueKind
+from actiontrack.excel.layout import Column, ExportInfo, ValueKind
 from actiontrack.excel.rows import action_values, evidence_values
 from actiontrack.formatting import RAG_COLOURS, long_date
 
@@ -58,31 +57,6 @@ PARTNER_STATUSES = (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_
 _READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _PROGRESS_EVERY = 2_000
-
-
-@attrs.frozen(kw_only=True)
-class ExportInfo:
-    """What the Export sheet records, so that import can check where a workbook came from."""
-
-    export_id: str
-    exported_at: datetime
-    exported_by: str
-    store: str
-    agency: str | None = None
-    review: str | None = None
-    return_to: str | None = None
-
-    def rows(self) -> list[list[str]]:
-        return [
-            ["format", layout.FORMAT],
-            ["export_id", self.export_id],
-            ["exported_at", self.exported_at.isoformat()],
-            ["exported_by", self.exported_by],
-            ["store", self.store],
-            ["agency", self.agency or ""],
-            ["review", self.review or ""],
-            ["return_to", self.return_to or ""],
-        ]
 
 
 class _PreparedCell(Cell):

@@ -17,6 +17,8 @@ add columns; headers must keep their text.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from datetime import datetime
 
 import attrs
 
@@ -31,6 +33,7 @@ __all__ = [
     "INSTRUCTIONS",
     "LISTS",
     "Column",
+    "ExportInfo",
     "ValueKind",
     "column_named",
 ]
@@ -132,6 +135,45 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
            help="When it was put on the plan."),
     Column("recorded_by", "Recorded by", 16, help="Who put it on the plan."),
 )
+
+
+@attrs.frozen(kw_only=True)
+class ExportInfo:
+    """What the Export sheet records, so that import can check where a workbook came from."""
+
+    export_id: str
+    exported_at: datetime
+    exported_by: str
+    store: str
+    agency: str | None = None
+    review: str | None = None
+    return_to: str | None = None
+
+    def rows(self) -> list[list[str]]:
+        """The Export sheet's rows: a key and its value, starting with the format."""
+        return [
+            ["format", FORMAT],
+            ["export_id", self.export_id],
+            ["exported_at", self.exported_at.isoformat()],
+            ["exported_by", self.exported_by],
+            ["store", self.store],
+            ["agency", self.agency or ""],
+            ["review", self.review or ""],
+            ["return_to", self.return_to or ""],
+        ]
+
+    @classmethod
+    def from_rows(cls, values: Mapping[str, str]) -> ExportInfo:
+        """The info back from the Export sheet's keys and values; ``ValueError`` if unreadable."""
+        return cls(
+            export_id=values.get("export_id", ""),
+            exported_at=datetime.fromisoformat(values.get("exported_at", "")),
+            exported_by=values.get("exported_by", ""),
+            store=values.get("store", ""),
+            agency=values.get("agency") or None,
+            review=values.get("review") or None,
+            return_to=values.get("return_to") or None,
+        )
 
 
 def column_named(columns: tuple[Column, ...], key: str) -> Column:

@@ -213,7 +213,7 @@ class _Merge:
 
     def in_scope(self, table: Table, cell: str, action: Action, record_id: str) -> bool:
         """Whether the workbook may change ``action``: its agency's, its review's."""
-        agency, review = self.agency, self.book.review
+        agency, review = self.agency, self.book.info.review
         if agency is not None and action.lead_agency_id != agency:
             self.problem(table, cell, f"action {action.id} is led by {action.lead_agency_id};"
                          f" this workbook is for agency {agency} and can change only its"
@@ -227,7 +227,7 @@ class _Merge:
 
     def of_review(self, recommendation_ids: Sequence[str]) -> bool:
         """Whether the recommendations all belong to the workbook's review (if it has one)."""
-        review = self.book.review
+        review = self.book.info.review
         return review is None or all(
             recommendation_id in self.plan.recommendations
             and self.plan.recommendations[recommendation_id].review_id == review
@@ -257,7 +257,7 @@ def _changed_evidence(merge: _Merge, table: Table, number: int, row: Sequence[Ce
 def _merge_evidence(merge: _Merge) -> None:
     table = merge.book.evidence
     plan = merge.plan
-    since = merge.book.exported_at.date()
+    since = merge.book.info.exported_at.date()
     positions = [table.index[key] for key in _EVIDENCE_KEYS]
     for number, row in table.rows:
         evidence_id = cell_text(row[positions[0]])
@@ -578,7 +578,7 @@ def _date_or_none(value: Value) -> date | None:
 
 
 def _add_update(merge: _Merge, table: Table, number: int, action_id: str, text: str) -> None:
-    since = merge.book.exported_at.date()
+    since = merge.book.info.exported_at.date()
     if any(sheet_text(u.text) == text and u.on >= since
            for u in merge.plan.updates_for(action_id)):
         return  # imported before
@@ -621,7 +621,7 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
                           if part]
     if not merge.of_review(recommendation_ids):
         merge.problem(table, cells["recommendation_ids"], f"this workbook is for review"
-                      f" {merge.book.review}; a new action here answers its recommendations"
+                      f" {merge.book.info.review}; a new action here answers its recommendations"
                       " only")
         return
     title = str(values["title"])
@@ -697,7 +697,7 @@ def merge_workbook(
     :func:`~actiontrack.excel.safety.check_workbook_file`) are refused where
     import reads them, in the workbook's own columns.
     """
-    merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.agency,
+    merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.info.agency,
                    record_at=record_at)
     merge.notices.extend(_ignored_cells(book))
     for table in (book.actions, book.evidence):

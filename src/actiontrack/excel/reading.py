@@ -7,7 +7,6 @@ structure (size, zip, entities, formulas) before any parser saw it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 
 import attrs
@@ -17,7 +16,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from actiontrack.errors import WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.cells import CellValue, cell_text
-from actiontrack.excel.layout import Column
+from actiontrack.excel.layout import Column, ExportInfo
 
 __all__ = ["ExportedRow", "ReturnedWorkbook", "Table", "read_workbook"]
 
@@ -53,19 +52,10 @@ class ExportedRow:
 
 @attrs.frozen(kw_only=True)
 class ReturnedWorkbook:
-    export: Mapping[str, str]
-    exported_at: datetime
+    info: ExportInfo
     actions: Table
     evidence: Table
     exported: Mapping[str, ExportedRow]
-
-    @property
-    def agency(self) -> str | None:
-        return self.export.get("agency") or None
-
-    @property
-    def review(self) -> str | None:
-        return self.export.get("review") or None
 
 
 #: How many cells in columns without a heading import names, at most.
@@ -138,7 +128,7 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
             raise _not_ours(path, f"its format is {export.get('format')!r}, not"
                             f" {layout.FORMAT!r}")
         try:
-            exported_at = datetime.fromisoformat(export.get("exported_at", ""))
+            info = ExportInfo.from_rows(export)
         except ValueError:
             raise WorkbookError(f"{path.name}: its hidden {layout.EXPORT!r} sheet was changed"
                                 " (the export time is unreadable); export a fresh workbook"
@@ -160,8 +150,8 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         mirror = book.get_sheet_by_name(layout.AS_EXPORTED).to_python(skip_empty_area=False)
     except CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
-    return ReturnedWorkbook(export=export, exported_at=exported_at, actions=actions,
-                            evidence=evidence, exported=_exported(path, mirror))
+    return ReturnedWorkbook(info=info, actions=actions, evidence=evidence,
+                            exported=_exported(path, mirror))
 
 
 def _exported(path: Path, rows: Sequence[Sequence[CellValue]]) -> dict[str, ExportedRow]:
