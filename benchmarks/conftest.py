@@ -122,7 +122,7 @@ def lengthen_history(
 def _build(folder: Path, size: str, seed: int, history_factor: int) -> None:
     plan, history = generate_plan(size, seed=seed)  # type: ignore[arg-type]
     plan, history = lengthen_history(plan, history, history_factor)
-    store = TinyDBStore(folder / STORE_FILE)
+    store = TinyDBStore(folder / STORE_FILE, create=True)
     try:
         store.restore(plan, history)
     finally:

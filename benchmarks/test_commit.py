@@ -53,7 +53,7 @@ class OneChange:
 
 def _check_commits_landed(path: Path, change: OneChange, history_before: int) -> None:
     """Outside the timing: every round was a real, durable commit."""
-    assert TinyDBStore(path).get(Action, ACTION_ID) == change.action
+    assert TinyDBStore(path, create=True).get(Action, ACTION_ID) == change.action
     assert _history_lines(path) == history_before + change.count
 
 
@@ -64,7 +64,7 @@ def _history_lines(path: Path) -> int:
 
 def _commit_benchmark(benchmark: Any, path: Path) -> OneChange:
     history_before = _history_lines(path)
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     change = OneChange(store)
     version_before = change.action.version
     benchmark.pedantic(change, rounds=ROUNDS, warmup_rounds=WARMUP)
@@ -141,7 +141,7 @@ def test_commit_history_length(
     path = store_copy("partnership", history_factor=history_factor)
     lines = _history_lines(path)
     assert lines >= 29_000 * history_factor  # ~30,000 or ~300,000 entries
-    fresh = TinyDBStore(path).snapshot()
+    fresh = TinyDBStore(path, create=True).snapshot()
     assert len(fresh.actions) == 3_000
     assert len(fresh) > 15_000
     _commit_benchmark(benchmark, path)

@@ -156,7 +156,7 @@ def load_by_hand(path: Path) -> Plan:
 
 def load_through_store(path: Path) -> Plan:
     """The subject: a fresh store object, read and structured through the converter."""
-    return TinyDBStore(path).snapshot()
+    return TinyDBStore(path, create=True).snapshot()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ Targets (DESIGN.md, docs/performance.md):
   <= 1.5x the same change committed to the partnership plan (3,000 actions,
   about 30,000 entries): a commit must not grow with the size of the store.
 - ``sql-load-postgresql`` and ``sql-load-sqlite``: loading the national plan
-  for an audit, ``SQLStore(url).snapshot()`` on a fresh store object, <= 2x
+  for an audit, ``SQLStore(url, create=True).snapshot()`` on a fresh store object, <= 2x
   a raw ``SELECT *`` of every table the snapshot reads (each record table,
   each list table and ``store_meta``; not ``history`` or ``tombstones``, which
   a snapshot does not read), fetched into Python tuples through the
@@ -128,7 +128,7 @@ def _generated_plan(size: str) -> tuple[Plan, list[HistoryEntry]]:
 
 def _restore(url: str, size: str) -> None:
     plan, history = _generated_plan(size)
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     try:
         store.restore(plan, history)
     finally:
@@ -204,7 +204,7 @@ class Postgres:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
         self.scratch.append(name)
-        SQLStore(_in_schema(self.url, name)).close()  # the tables, indexes and keys
+        SQLStore(_in_schema(self.url, name), create=True).close()  # the tables, indexes and keys
         with self.admin.begin() as connection:
             connection.exec_driver_sql(f'DELETE FROM "{name}".store_meta')
             for table in METADATA.sorted_tables:  # parents first
@@ -340,7 +340,7 @@ def test_sql_commit(benchmark: Any, backend: str, writable: Writable, role: str,
     if role == "subject":
         benchmark.extra_info["target"] = 1.5
     url = writable(size)
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     try:
         history_before = _history_count(url)
         assert history_before >= (900_000 if size == "national" else 25_000)
@@ -349,7 +349,7 @@ def test_sql_commit(benchmark: Any, backend: str, writable: Writable, role: str,
         benchmark.pedantic(change, rounds=COMMIT_ROUNDS, warmup_rounds=2)
         assert change.action.version == version_before + change.count
         # Outside the timing: every round was a real commit, seen by a fresh store object.
-        fresh = SQLStore(url)
+        fresh = SQLStore(url, create=True)
         try:
             assert fresh.get(Action, ACTION_ID) == change.action
             assert _history_count(url) == history_before + change.count
@@ -392,7 +392,7 @@ def raw_select(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def snapshot_fresh(url: str) -> Plan:
     """The subject: what ``actiontrack audit`` pays to get the plan from a SQL store."""
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     try:
         return store.snapshot()
     finally:

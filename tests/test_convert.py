@@ -84,7 +84,8 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         Partnership, id=ids, name=texts, kind=st.sampled_from(PartnershipKind), version=versions
     ),
     Agency: _every_field(
-        Agency, id=ids, name=texts, former_names=st.lists(texts, max_size=3), version=versions
+        Agency, id=ids, name=texts, former_names=st.lists(texts, max_size=3),
+        email=_optional(texts), aliases=st.lists(texts, max_size=3), version=versions
     ),
     Review: _every_field(
         Review,

@@ -12,23 +12,28 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 BY = "Business unit"
 
 
-@pytest.fixture
-def store() -> at.MemoryStore:
-    """A store with one partnership, two agencies, a review and an accepted recommendation."""
+def plan_store(now: datetime = NOW) -> at.MemoryStore:
+    """A store with two partnerships, two agencies, a review and an accepted recommendation each."""
     store = at.MemoryStore()
     at.add_partnership(store, id="NSCP", name="North SCP", kind=at.PartnershipKind.CHILDREN,
-                       by=BY, at=NOW)
+                       by=BY, at=now)
     at.add_partnership(store, id="SSCP", name="South SCP", kind=at.PartnershipKind.CHILDREN,
-                       by=BY, at=NOW)
-    at.add_agency(store, id="POL", name="North Police", by=BY, at=NOW)
-    at.add_agency(store, id="ICB", name="North ICB", by=BY, at=NOW)
+                       by=BY, at=now)
+    at.add_agency(store, id="POL", name="North Police", by=BY, at=now)
+    at.add_agency(store, id="ICB", name="North ICB", by=BY, at=now)
     for partnership in ("NSCP", "SSCP"):
         at.add_review(store, partnership_id=partnership, reference="CSPR-1",
                       kind=at.ReviewKind.LCSPR, title="Child Alex", subject="Child Alex",
-                      by=BY, at=NOW)
+                      by=BY, at=now)
         at.add_recommendation(store, review_id=f"{partnership}/CSPR-1", text="Share",
-                              response=at.Response.ACCEPTED, by=BY, at=NOW)
+                              response=at.Response.ACCEPTED, by=BY, at=now)
     return store
+
+
+@pytest.fixture
+def store() -> at.MemoryStore:
+    """The plan store of :func:`plan_store`, made at NOW."""
+    return plan_store()
 
 
 def new_action(store: at.MemoryStore, **extra: object) -> at.Action:
@@ -239,13 +244,14 @@ def test_a_generated_id_taken_meanwhile_is_not_a_conflict(store: at.MemoryStore)
         "From the second writer.", "From the first writer."]
 
 
-def test_days_are_english_days(store: at.MemoryStore) -> None:
+def test_days_are_english_days() -> None:
     """At 00:30 in an English summer (23:30 UTC the day before) it is already the next day."""
-    action = new_action(store)
-    late = datetime(2027, 7, 14, 23, 30, tzinfo=UTC)
+    store = plan_store(datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
+    action = new_action(store, at=datetime(2026, 7, 1, 9, 0, tzinfo=UTC))
+    late = datetime(2026, 7, 14, 23, 30, tzinfo=UTC)
     evidence = at.add_evidence(store, action.id, tier=at.EvidenceTier.COMPLETION,
                                kind=at.EvidenceKind.BRIEFING, title="Register",
-                               about_date=date(2027, 7, 15), by=BY, at=late)
-    assert evidence.recorded_on == date(2027, 7, 15)
+                               about_date=date(2026, 7, 15), by=BY, at=late)
+    assert evidence.recorded_on == date(2026, 7, 15)
     update = at.add_progress_update(store, action.id, "Late note.", by=BY, at=late)
-    assert update.on == date(2027, 7, 15)
+    assert update.on == date(2026, 7, 15)

@@ -42,15 +42,17 @@ from actiontrack.domain.models import (
     AssuranceOutcome,
     EvidenceKind,
     EvidenceTier,
+    LearningActivityKind,
     PartnershipKind,
     RecommendationScope,
     Response,
     ReviewKind,
 )
-from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record
+from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.errors import (
     ActiontrackError,
+    AmbiguousIdError,
     ConflictError,
     ConversionError,
     NotFoundError,
@@ -106,24 +108,21 @@ class _Context:
 
     @property
     def store(self) -> Store:
-        """The store, created if it does not exist yet (for commands that change it)."""
-        if self._store is None:
-            self._store = open_store(self.store_url, lock_timeout=self.lock_timeout,
-                                     agency=self.agency)
-        return self._store
-
-    @property
-    def existing_store(self) -> Store:
-        """The store, which must exist: a command that only reads never creates one."""
+        """The store, which must exist: only ``init`` and ``demo`` create one."""
         if self._store is None:
             try:
-                self._store = open_store(
-                    self.store_url, lock_timeout=self.lock_timeout, create=False,
-                    agency=self.agency,
-                )
+                self._store = open_store(self.store_url, lock_timeout=self.lock_timeout,
+                                         agency=self.agency)
             except StoreMissingError as exc:
-                _fail(f"{exc}: check --store or $ACTIONTRACK_STORE, or start one with"
-                      " `actiontrack demo` or `actiontrack add-partnership`")
+                _fail(f"{exc}; create one with `actiontrack init` (or try `actiontrack demo`),"
+                      " or check --store and $ACTIONTRACK_STORE")
+        return self._store
+
+    def new_or_existing_store(self) -> Store:
+        """The store, created if it does not exist yet (``demo``)."""
+        if self._store is None:
+            self._store = open_store(self.store_url, lock_timeout=self.lock_timeout,
+                                     agency=self.agency, create=True)
         return self._store
 
     @staticmethod
@@ -163,6 +162,10 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
             _fail(f"refused: {exc}", EXIT_REFUSED)
         except StoreLockedError as exc:
             _fail(f"nothing written: {exc}", EXIT_REFUSED)
+        except AmbiguousIdError as exc:
+            _fail(f"{exc.record_id!r} is the id of a "
+                  + " and a ".join(RECORD_NOUNS[kind] for kind in exc.kinds)
+                  + ": say which with --kind")
         except ActiontrackError as exc:
             _fail(str(exc))
 
@@ -237,7 +240,7 @@ def demo(ctx: _Context) -> None:
 
     Loading it again changes nothing. Prints a summary of the plan.
     """
-    result = load_demo(ctx.store, now=ctx.now())
+    result = load_demo(ctx.new_or_existing_store(), now=ctx.now())
     plan = result.plan
     today = ctx.today()
     if result.added:
@@ -283,7 +286,7 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
     """List actions with their derived RAG."""
     policy = RagPolicy(due_soon_days=due_soon_days)
     today = as_of or ctx.today()
-    plan = ctx.existing_store.snapshot(end_of_day(as_of) if as_of else None)
+    plan = ctx.store.snapshot(end_of_day(as_of) if as_of else None)
     if agency and agency not in plan.agencies:
         raise NotFoundError("agency", agency)
     if review and review not in plan.reviews:
@@ -337,7 +340,7 @@ def _writing(path: str) -> Iterator[None]:
 @_reports_errors
 def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
     """Show one record and its history."""
-    plan = ctx.existing_store.snapshot()
+    plan = ctx.store.snapshot()
     found = [(name, plan.of_kind(name)[record_id]) for name in RECORD_KINDS
              if (kind is None or name == kind) and record_id in plan.of_kind(name)]
     if not found:
@@ -346,7 +349,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
         _fail(f"{record_id!r} is the id of a " + " and a ".join(RECORD_NOUNS[n] for n, _ in found)
               + ": say which with --kind")
     kind, record = found[0]
-    history = ctx.existing_store.history(kind=kind, record_id=record_id)
+    history = ctx.store.history(kind=kind, record_id=record_id)
     if output == "json":
         shown = convert.unstructure(record)
         if isinstance(record, Action):
@@ -398,6 +401,28 @@ def _done(record: Record, verb: str) -> None:
     click.echo(f"{verb} {record.id} (version {record.version})")
 
 
+@cli.command("init")
+@click.option("--partnership", "partnership_id", required=True,
+              help="The partnership's id, e.g. NSCP: every record's id starts with it.")
+@click.option("--name", required=True, help="The partnership's name.")
+@click.option("--kind", type=_choice(PartnershipKind), required=True,
+              help="children (SCP), adults (SAB) or community_safety (CSP).")
+@by_option
+@pass_context
+@_reports_errors
+def init(ctx: _Context, partnership_id: str, name: str, kind: str, by: str) -> None:
+    """Create a new store and begin its plan with the partnership.
+
+    Every other command needs a store that exists (demo makes its own).
+    A store that already holds a plan is refused and left as it was.
+    """
+    ctx._store, record = service.init_store(
+        ctx.store_url, partnership_id=partnership_id, name=name, kind=PartnershipKind(kind),
+        by=by, at=ctx.now(), lock_timeout=ctx.lock_timeout)
+    click.echo(f"Created the store {ctx.store_url} for {record.name} ({record.id}).")
+    click.echo("Next: actiontrack add-agency, add-review, add-recommendation, add-action.")
+
+
 @cli.command("add-partnership")
 @click.argument("partnership_id")
 @click.option("--name", required=True)
@@ -415,15 +440,20 @@ def add_partnership(ctx: _Context, partnership_id: str, name: str, kind: str, by
 @cli.command("add-agency")
 @click.argument("agency_id")
 @click.option("--name", required=True)
+@click.option("--email", help="The agency lead's email address, where reminders go.")
+@click.option("--alias", "aliases", multiple=True,
+              help="Another name trackers and people use for it (CSC, Police); repeat for more.")
 @by_option
 @pass_context
 @_reports_errors
-def add_agency(ctx: _Context, agency_id: str, name: str, by: str) -> None:
+def add_agency(ctx: _Context, agency_id: str, name: str, email: str | None,
+               aliases: tuple[str, ...], by: str) -> None:
     """Add a partner agency.
 
     Its id stays the same when its name changes (see rename-agency).
     """
-    record = service.add_agency(ctx.store, id=agency_id, name=name, by=by, at=ctx.now())
+    record = service.add_agency(ctx.store, id=agency_id, name=name, email=email,
+                                aliases=aliases, by=by, at=ctx.now())
     _done(record, "added agency")
 
 
@@ -554,7 +584,11 @@ def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | No
     """Move an action to a new status.
 
     STATUS is one of proposed, agreed, in_progress, completed, assured,
-    embedded, on_hold, superseded, reopened; the lifecycle's gates apply.
+    embedded, on_hold, superseded, reopened; the lifecycle's gates apply,
+    and a move passes through agreed and in_progress where it must. On an
+    action already on hold, on_hold with --hold-reason or --review-date
+    revises the hold; on a superseded one, superseded --successor corrects
+    the successor.
     """
     record = service.set_status(
         ctx.store, action_id, ActionStatus(status), hold_reason=hold_reason,
@@ -582,6 +616,9 @@ def revise_target(ctx: _Context, action_id: str, new_date: date, reason: str,
     record = service.revise_target_date(ctx.store, action_id, new_date, reason=reason,
                                         expected_version=expected_version, by=by, at=ctx.now())
     _done(record, f"new target {new_date.isoformat()} for")
+    if new_date < ctx.today():
+        click.echo(f"warning: {long_date(new_date)} has already passed, so {record.id} is"
+                   " overdue at once; the audit's target-moved-to-past rule flags it", err=True)
 
 
 @cli.command("add-update")
@@ -646,6 +683,97 @@ def assure(ctx: _Context, action_id: str, outcome: str, decided_by: str, body: s
     click.echo(f"{action.id} is now {action.status.value}")
 
 
+@cli.command("add-activity")
+@click.option("--partnership", "partnership_id", required=True)
+@click.option("--kind", type=_choice(LearningActivityKind), required=True)
+@click.option("--title", required=True)
+@click.option("--held-on", type=DATE, required=True, help="The day it was held or sent out.")
+@click.option("--reach", type=click.IntRange(min=0),
+              help="How many people attended or received it.")
+@click.option("--recommendation", "recommendation_ids", multiple=True,
+              help="A recommendation whose learning it spreads; repeat for more.")
+@click.option("--id", "activity_id", help="An id of your own (default: <partnership>/L<n>).")
+@by_option
+@pass_context
+@_reports_errors
+def add_activity(ctx: _Context, partnership_id: str, kind: str, title: str, held_on: date,
+                 reach: int | None, recommendation_ids: tuple[str, ...],
+                 activity_id: str | None, by: str) -> None:
+    """Record a learning activity: a briefing, learning event or forum week."""
+    record = service.add_learning_activity(
+        ctx.store, partnership_id=partnership_id, kind=LearningActivityKind(kind), title=title,
+        held_on=held_on, reach=reach, recommendation_ids=recommendation_ids, id=activity_id,
+        by=by, at=ctx.now())
+    _done(record, "added learning activity")
+
+
+def _assignments(ctx: click.Context, param: click.Parameter,
+                 values: tuple[str, ...]) -> dict[str, str]:
+    changes: dict[str, str] = {}
+    for value in values:
+        field, equals, text = value.partition("=")
+        if not equals or not field.strip():
+            raise click.BadParameter(f"{value!r}: write FIELD=VALUE, such as"
+                                     " title='Brief every team'")
+        if field.strip() in changes:
+            raise click.BadParameter(f"{field.strip()} is set twice")
+        changes[field.strip()] = text
+    return changes
+
+
+@cli.command("edit")
+@click.argument("record_id")
+@click.option("--set", "changes", multiple=True, required=True, metavar="FIELD=VALUE",
+              callback=_assignments,
+              help="A field and its new value: dates as YYYY-MM-DD, lists separated by commas,"
+              " nothing after = to clear. Repeat for more.")
+@click.option("--reason", required=True, help="Why it is corrected (kept in the history).")
+@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
+              help="Which kind of record, when two kinds share the id.")
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
+              help="Refuse if the record is no longer at this version.")
+@by_option
+@pass_context
+@_reports_errors
+def edit(ctx: _Context, record_id: str, changes: dict[str, str], reason: str, kind: str | None,
+         expected_version: int | None, by: str) -> None:
+    """Correct fields of any record, such as a title or a review's missing date.
+
+    Fields the lifecycle owns (an action's status, target dates, hold,
+    successor) are refused with the command that changes them; see
+    docs/lifecycle.md for what each kind lets edit change.
+    """
+    record = service.edit(ctx.store, record_id, changes, kind=kind, reason=reason,
+                          expected_version=expected_version, by=by, at=ctx.now())
+    _done(record, "edited")
+
+
+@cli.command("withdraw")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept in the history).")
+@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
+              help="Which kind of record, when two kinds share the id.")
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
+              help="Refuse if the record is no longer at this version.")
+@by_option
+@pass_context
+@_reports_errors
+def withdraw(ctx: _Context, record_id: str, reason: str, kind: str | None,
+             expected_version: int | None, by: str) -> None:
+    """Take a record added by mistake off the plan; its history is kept.
+
+    A progress update, evidence item, assurance decision or learning
+    activity; an action not completed (with its updates, evidence and
+    decisions); a recommendation with no actions; a review with no
+    recommendations; an agency that leads no actions.
+    """
+    gone = service.withdraw(ctx.store, record_id, kind=kind, reason=reason,
+                            expected_version=expected_version, by=by, at=ctx.now())
+    record, *with_it = gone
+    click.echo(f"withdrew {RECORD_NOUNS[kind_of(record)]} {record.id}"
+               + (f" and with it {', '.join(item.id for item in with_it)}" if with_it else ""))
+
+
 # -- audits --------------------------------------------------------------------
 
 
@@ -696,7 +824,7 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
         raise click.UsageError("--format xlsx needs --output FILE.xlsx")
     path = Path(config_path) if config_path else auditing.find_config(Path.cwd())
     config = auditing.load_config(path)
-    result = auditing.audit(ctx.existing_store, as_of=as_of or ctx.today(), config=config,
+    result = auditing.audit(ctx.store, as_of=as_of or ctx.today(), config=config,
                             rules_files=rules_files)
     threshold = auditing.Severity(fail_on) if fail_on else config.fail_on
     if output_format == "xlsx":
@@ -738,7 +866,7 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
             param_hint="PATH",
         )
     day = as_of or ctx.today()
-    store = ctx.existing_store
+    store = ctx.store
     config = auditing.load_config(auditing.find_config(Path.cwd()))
     # The report's amber uses the audit's due-soon window, so the two agree.
     policy = RagPolicy(due_soon_days=config.thresholds.get("due_soon_days",
@@ -785,7 +913,7 @@ def export_command(ctx: _Context, path: str, agency: str | None, review_id: str 
                    return_to: str | None, by: str) -> None:
     """Write the partner workbook (.xlsx) for the whole plan, one agency or one review."""
     with _writing(path), _progress_bar() as progress:
-        result = excel.export_workbook(ctx.existing_store, Path(path), by=by, at=ctx.now(),
+        result = excel.export_workbook(ctx.store, Path(path), by=by, at=ctx.now(),
                                        agency=agency, review=review_id, return_to=return_to,
                                        progress=progress)
     click.echo(f"Wrote {path}: {plural(result.actions, 'action')} and"
@@ -816,7 +944,7 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
     marking = _writing(errors_to) if errors_to else contextlib.nullcontext()
     with marking, _progress_bar() as progress:
         result = excel.import_workbook(
-            ctx.existing_store, Path(path), by=by, at=ctx.now(), dry_run=dry_run,
+            ctx.store, Path(path), by=by, at=ctx.now(), dry_run=dry_run,
             errors_to=Path(errors_to) if errors_to else None, agency=agency,
             progress=progress)
     for notice in result.notices:
@@ -851,7 +979,7 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
 @_reports_errors
 def migrate(ctx: _Context) -> None:
     """Upgrade the store to this release's layout (opening a store does it too)."""
-    store = ctx.existing_store  # opening runs any upgrade steps, in one transaction
+    store = ctx.store  # opening runs any upgrade steps, in one transaction
     click.echo(f"{ctx.store_url} is at this release's store layout (identity {store.identity}).")
 
 

@@ -19,9 +19,11 @@ A failure raises :class:`~actiontrack.errors.ConversionError` whose
 from __future__ import annotations
 
 import enum
+import re
+import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -35,7 +37,7 @@ from cattrs.v import transform_error
 
 from actiontrack.errors import ConversionError
 
-__all__ = ["structure", "unstructure"]
+__all__ = ["field_values", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -231,3 +233,46 @@ def _problems(exc: Exception, path: str) -> list[str]:
         message, _, where = line.rpartition(" @ ")
         lines.append(f"{where}: {message}")
     return lines
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+def _from_text(text: str, field_type: Any) -> Any:
+    """Text as typed on a command line, as the plain value of a field of ``field_type``."""
+    args = get_args(field_type)
+    optional = get_origin(field_type) in (Union, types.UnionType) and type(None) in args
+    base: Any = next(a for a in args if a is not type(None)) if optional else field_type
+    if base is str:
+        return None if optional and not text.strip() else text
+    if optional and not text.strip():
+        return None
+    if _is_homogeneous_tuple(base):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if base is int:
+        return int(text) if _WHOLE_NUMBER.fullmatch(text.strip()) else text
+    return text.strip()
+
+
+def field_values(cls: type, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """New values for fields of a ``cls`` record, converted to the fields' types.
+
+    Each value is the typed value itself or its text as typed on a command
+    line: a date as ``YYYY-MM-DD``, a list as items separated by commas, a
+    whole number in digits, an enumeration by its value; empty text clears
+    an optional field or empties a list. Every value that does not fit is
+    reported at once (:class:`ConversionError`, one ``$.field`` line each).
+    """
+    fields = attrs.fields_dict(attrs.resolve_types(cls))
+    typed: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in changes.items():
+        field_type: Any = fields[name].type
+        plain = _from_text(value, field_type) if isinstance(value, str) else unstructure(value)
+        try:
+            typed[name] = structure(plain, field_type, path=f"$.{name}")
+        except ConversionError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConversionError(problems)
+    return typed

@@ -22,7 +22,7 @@ from functools import partial
 import attrs
 
 from actiontrack import service
-from actiontrack.domain.clocks import local_date
+from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.models import (
     ActionStatus,
     AssuranceOutcome,
@@ -63,7 +63,8 @@ class _Story:
 
     def __init__(self, today: date) -> None:
         self.today = today
-        self.store = MemoryStore()
+        # The story is told on its own timeline, up to the end of its today.
+        self.store = MemoryStore(clock=lambda: end_of_day(today))
         self._steps: list[tuple[int, int, Callable[..., object]]] = []
 
     def day(self, days_from_today: int) -> date:
@@ -87,12 +88,15 @@ def build_demo(today: date) -> tuple[Plan, list[HistoryEntry]]:
     story.on(700, lambda at: service.add_partnership(
         store, id=DEMO_PARTNERSHIP, kind=PartnershipKind.CHILDREN,
         name="Demoshire Safeguarding Children Partnership (illustrative data)", by=by, at=at))
-    for agency_id, name in (
-        ("DEMO-CC", "Demoshire County Council (children's services)"),
-        ("DEMO-CCG", "Demoshire Clinical Commissioning Group"),
-        ("DEMO-POL", "Demoshire Police"),
+    for agency_id, name, email, aliases in (
+        ("DEMO-CC", "Demoshire County Council (children's services)",
+         "safeguarding.lead@council.example.org", ("CSC", "Children's Social Care")),
+        ("DEMO-CCG", "Demoshire Clinical Commissioning Group",
+         "designated.nurse@icb.example.org", ("ICB", "Health")),
+        ("DEMO-POL", "Demoshire Police", "public.protection@police.example.org", ("Police",)),
     ):
-        story.on(700, partial(service.add_agency, store, id=agency_id, name=name, by=by))
+        story.on(700, partial(service.add_agency, store, id=agency_id, name=name, email=email,
+                              aliases=aliases, by=by))
     story.on(400, lambda at: service.rename_agency(
         store, "DEMO-CCG", "Demoshire Integrated Care Board",
         reason="Clinical commissioning groups became integrated care boards", by=by, at=at))

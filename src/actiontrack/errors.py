@@ -8,6 +8,7 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── RuleViolation (ValueError)        a lifecycle rule or gate forbids a change
     ├── ConversionError (ValueError)      plain data does not fit a model; names the paths
     ├── NotFoundError (LookupError)       no record with that kind and id
+    ├── AmbiguousIdError (LookupError)    records of two kinds share the id: name the kind
     ├── ConflictError                     a write named a stale version, or a duplicate id
     ├── ScopeError (PermissionError)      a store scoped to one agency was asked to change another's
     ├── WorkbookError (ValueError)        a file import cannot read: not a workbook, or not ours
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "ActiontrackError",
+    "AmbiguousIdError",
     "ConflictError",
     "ConversionError",
     "NotFoundError",
@@ -90,6 +92,18 @@ class NotFoundError(ActiontrackError, LookupError):
         super().__init__(f"no {kind} with id {record_id!r}")
         self.kind = kind
         self.record_id = record_id
+
+
+class AmbiguousIdError(ActiontrackError, LookupError):
+    """Records of more than one kind have the id asked for; ``kinds`` names them."""
+
+    def __init__(self, record_id: str, kinds: Sequence[str]) -> None:
+        self.record_id = record_id
+        self.kinds = tuple(kinds)
+        super().__init__(
+            f"{record_id!r} is the id of records of more than one kind"
+            f" ({', '.join(self.kinds)}): name the kind of the one you mean"
+        )
 
 
 class ConflictError(ActiontrackError):

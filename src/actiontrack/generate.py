@@ -202,12 +202,13 @@ def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[Histo
             last_commit=commit,
             last_seq=len(entries),
             last_at=last_at,
+            clock=at,  # each change as if made at its own moment
         )
         prepared = prepare_commit(state, [Put(based_on)], by=_BY, at=at, reason=None)
         for (kind, record_id), plain in prepared.writes.items():
             assert plain is not None
             tables[kind][record_id] = plain
         entries.extend(prepared.entries)
-        commit, last_at = prepared.commit, prepared.at
+        commit, last_at = prepared.commit, prepared.last_at
     history = [convert.structure(entry, HistoryEntry) for entry in entries]
     return plan_from_tables(tables), history

@@ -1,37 +1,34 @@
 """The changes a business manager makes, each one unit of work on a store.
 
 Every function takes the store, ``by`` (who is making the change) and ``at``
-(the moment, timezone-aware: the caller's clock), checks the references it
-is given, applies the domain's rules, commits, and returns the stored
-record with its new version. A refused change raises and writes nothing:
+(the moment, timezone-aware: the caller's clock), builds or changes records
+through the domain's rules, commits, and returns the stored record with its
+new version. A refused change raises and writes nothing:
 
 - :class:`~actiontrack.errors.NotFoundError` for an unknown id;
-- :class:`~actiontrack.errors.RuleViolation` when a lifecycle rule forbids it;
+- :class:`~actiontrack.errors.ConversionError` for a value that is not of
+  its field's type, or a field a record does not have;
+- :class:`~actiontrack.errors.RuleViolation` when a rule forbids it;
 - :class:`~actiontrack.errors.ConflictError` when someone else changed the
   record first (pass ``expected_version`` to insist on the version you saw).
 
-New records get readable ids unless one is given: a review is
-``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
-``<partnership>/A<nnn>``, and an action's updates, evidence and decisions
-``<action>/U<n>``, ``/E<n>`` and ``/D<n>``.
+New records get readable ids unless one is given (see
+:mod:`actiontrack.domain.additions`); a generated id is never that of a
+withdrawn record. Records added by mistake are corrected with :func:`edit`
+or taken off the plan with :func:`withdraw`; history keeps both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
-from actiontrack.domain import lifecycle
-from actiontrack.domain.additions import (
-    check_id,
-    new_action,
-    new_evidence,
-    new_progress_update,
-    next_id,
-)
+from actiontrack import convert
+from actiontrack.domain import additions, edits, lifecycle
+from actiontrack.domain.checks import check_record
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import (
     Action,
@@ -53,9 +50,16 @@ from actiontrack.domain.models import (
     Review,
     ReviewKind,
 )
-from actiontrack.domain.plan import RECORD_NOUNS, Plan, Record, kind_of
-from actiontrack.errors import ConflictError, RuleViolation
-from actiontrack.store.protocol import Put, Store
+from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
+from actiontrack.domain.withdrawals import withdrawal
+from actiontrack.errors import (
+    AmbiguousIdError,
+    ConflictError,
+    NotFoundError,
+    RuleViolation,
+)
+from actiontrack.store import open_store
+from actiontrack.store.protocol import Delete, Put, Store
 
 __all__ = [
     "add_action",
@@ -66,14 +70,19 @@ __all__ = [
     "add_progress_update",
     "add_recommendation",
     "add_review",
+    "edit",
+    "find_record",
+    "init_store",
     "record_assurance_decision",
     "rename_agency",
     "respond_to_recommendation",
     "revise_target_date",
     "set_status",
+    "withdraw",
 ]
 
 R = TypeVar("R", bound=Record)
+
 
 def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str | None) -> R:
     receipt = store.commit([Put(record)], by=by, at=at, reason=reason)
@@ -87,15 +96,18 @@ def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str |
 _ID_ATTEMPTS = 5
 
 
-def _commit_new(store: Store, build: Callable[[Plan], R], *, by: str, at: datetime,
-                reason: str | None = None) -> R:
+def _commit_new(store: Store, kind: type[R], build: Callable[[Plan, Collection[str]], R], *,
+                by: str, at: datetime, reason: str | None = None) -> R:
     """Commit a new record whose id is the next free one, trying again if another took it.
 
-    Two partner leads adding an update to one action at once both pick
-    ``.../U2``; the second then gets ``.../U3`` instead of a conflict.
+    ``build`` gets the plan and the ids of withdrawn records of ``kind``
+    (never given again). Two partner leads adding an update to one action at
+    once both pick ``.../U2``; the second then gets ``.../U3`` instead of a
+    conflict.
     """
+    retired = store.withdrawn_ids(kind_of(kind))
     for attempt in range(_ID_ATTEMPTS):
-        record = build(store.snapshot())
+        record = build(store.snapshot(), retired)
         try:
             return _commit_one(store, record, by=by, at=at, reason=reason)
         except ConflictError as exc:
@@ -106,25 +118,80 @@ def _commit_new(store: Store, build: Callable[[Plan], R], *, by: str, at: dateti
 
 def _current(store: Store, kind: type[R], record_id: str, expected_version: int | None) -> R:
     record = store.get(kind, record_id)
-    if expected_version is not None and record.version != expected_version:
-        raise ConflictError(
-            RECORD_NOUNS[kind_of(kind)], record_id, expected=expected_version, actual=record.version
-        )
+    _check_version(record, expected_version)
     return record
+
+
+def _check_version(record: Record, expected_version: int | None) -> None:
+    if expected_version is not None and record.version != expected_version:
+        raise ConflictError(RECORD_NOUNS[kind_of(record)], record.id,
+                            expected=expected_version, actual=record.version)
+
+
+def find_record(store: Store, record_id: str, *, kind: str | None = None) -> Record:
+    """The record with ``record_id`` of whatever kind has it (or of ``kind``).
+
+    Raises :class:`~actiontrack.errors.NotFoundError` when none has it and
+    :class:`~actiontrack.errors.AmbiguousIdError` when records of two kinds
+    share it (name the kind).
+    """
+    if kind is not None and kind not in RECORD_KINDS:
+        raise ValueError(f"unknown record kind {kind!r}")
+    found = []
+    for name, cls in RECORD_KINDS.items():
+        if kind is not None and name != kind:
+            continue
+        try:
+            found.append(store.get(cls, record_id))
+        except NotFoundError:
+            continue
+    if not found:
+        raise NotFoundError(RECORD_NOUNS[kind] if kind else "record", record_id)
+    if len(found) > 1:
+        raise AmbiguousIdError(record_id, [kind_of(record) for record in found])
+    return found[0]
+
+
+def init_store(
+    url: str, *, partnership_id: str, name: str, kind: PartnershipKind, by: str, at: datetime,
+    lock_timeout: float = 30.0,
+) -> tuple[Store, Partnership]:
+    """Create the store at ``url`` (if need be) and begin its plan with its partnership.
+
+    The partnership is checked before anything is created, so bad input
+    leaves no store behind. A store that already holds records is refused
+    (:class:`RuleViolation` ``init.store-in-use``): add another partnership
+    to it with :func:`add_partnership` instead. Returns the open store.
+    """
+    partnership = additions.new_partnership(Plan(), id=partnership_id, name=name, kind=kind,
+                                            today=local_date(at))
+    store = open_store(url, create=True, lock_timeout=lock_timeout)
+    plan = store.snapshot()
+    if len(plan):
+        store.close()
+        held = ", ".join(sorted(plan.partnerships)) or f"{len(plan)} records"
+        raise RuleViolation(
+            "init.store-in-use", f"this store already holds a plan ({held}); add another"
+            " partnership to it with add-partnership, or start a new store elsewhere")
+    return store, _commit_one(store, partnership, by=by, at=at, reason=None)
 
 
 def add_partnership(
     store: Store, *, id: str, name: str, kind: PartnershipKind, by: str, at: datetime
 ) -> Partnership:
-    return _commit_one(
-        store, Partnership(id=check_id(id, "partnership"), name=name, kind=kind),
-        by=by, at=at, reason=None,
-    )
+    partnership = additions.new_partnership(store.snapshot(), id=id, name=name, kind=kind,
+                                            today=local_date(at))
+    return _commit_one(store, partnership, by=by, at=at, reason=None)
 
 
-def add_agency(store: Store, *, id: str, name: str, by: str, at: datetime) -> Agency:
-    return _commit_one(store, Agency(id=check_id(id, "agency"), name=name), by=by, at=at,
-                       reason=None)
+def add_agency(
+    store: Store, *, id: str, name: str, email: str | None = None, aliases: Sequence[str] = (),
+    by: str, at: datetime,
+) -> Agency:
+    """Add a partner agency; ``email`` is its lead's address, ``aliases`` its other names."""
+    agency = additions.new_agency(store.snapshot(), id=id, name=name, email=email,
+                                  aliases=aliases, today=local_date(at))
+    return _commit_one(store, agency, by=by, at=at, reason=None)
 
 
 def rename_agency(
@@ -165,20 +232,11 @@ def add_review(
     at: datetime,
 ) -> Review:
     """Add a review; its id is ``<partnership>/<reference>``, so references may repeat."""
-    store.get(Partnership, partnership_id)
-    review = Review(
-        id=check_id(f"{partnership_id}/{reference}", "review"),
-        partnership_id=partnership_id,
-        reference=reference,
-        kind=kind,
-        title=title,
-        subject=subject,
-        became_aware_on=became_aware_on,
-        notified_on=notified_on,
-        rapid_review_sent_on=rapid_review_sent_on,
-        decided_on=decided_on,
-        published_on=published_on,
-    )
+    review = additions.new_review(
+        store.snapshot(), partnership_id=partnership_id, reference=reference, kind=kind,
+        title=title, subject=subject, became_aware_on=became_aware_on, notified_on=notified_on,
+        rapid_review_sent_on=rapid_review_sent_on, decided_on=decided_on,
+        published_on=published_on, today=local_date(at))
     return _commit_one(store, review, by=by, at=at, reason=None)
 
 
@@ -198,42 +256,16 @@ def add_recommendation(
 ) -> Recommendation:
     """Add a recommendation to a review; ``repeats`` names earlier recommendations it repeats."""
     store.get(Review, review_id)
-    for earlier in repeats:
-        store.get(Recommendation, earlier)
 
-    def build(plan: Plan) -> Recommendation:
-        record_id = (
-            f"{review_id}/R{number}" if number
-            else next_id(f"{review_id}/R", (r.id for r in plan.recommendations_for(review_id)))
-        )
-        recommendation = Recommendation(
-            id=check_id(record_id, "recommendation"),
-            review_id=review_id,
-            number=number or record_id.rsplit("/R", 1)[1],
-            text=text,
-            themes=tuple(sorted({t.strip().lower() for t in themes if t.strip()})),
-            scope=scope,
-            response=response,
-            response_reason=response_reason,
-            repeats=tuple(repeats),
-        )
-        _check_response(recommendation)
-        return recommendation
+    def build(plan: Plan, retired: Collection[str]) -> Recommendation:
+        return additions.new_recommendation(
+            plan, review_id=review_id, text=text, themes=themes, scope=scope, response=response,
+            response_reason=response_reason, repeats=repeats, number=number,
+            today=local_date(at), retired=retired)
 
     if number:
-        return _commit_one(store, build(store.snapshot()), by=by, at=at, reason=None)
-    return _commit_new(store, build, by=by, at=at)
-
-
-def _check_response(recommendation: Recommendation) -> None:
-    if recommendation.response == Response.NOT_ACCEPTED and not (
-        recommendation.response_reason and recommendation.response_reason.strip()
-    ):
-        raise RuleViolation(
-            "recommendation.not-accepted-needs-reason",
-            "a recommendation that is not accepted needs the reason why",
-            record_id=recommendation.id,
-        )
+        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
+    return _commit_new(store, Recommendation, build, by=by, at=at)
 
 
 def respond_to_recommendation(
@@ -248,7 +280,7 @@ def respond_to_recommendation(
     """Record the partnership's response (accepted, partly accepted, not accepted)."""
     current = store.get(Recommendation, recommendation_id)
     updated = attrs.evolve(current, response=response, response_reason=reason)
-    _check_response(updated)
+    check_record(store.snapshot(), updated, today=local_date(at))
     return _commit_one(store, updated, by=by, at=at, reason=reason)
 
 
@@ -269,16 +301,17 @@ def add_action(
 ) -> Action:
     """Add an action answering one or more recommendations of one partnership."""
 
-    def build(plan: Plan) -> Action:
-        return new_action(
+    def build(plan: Plan, retired: Collection[str]) -> Action:
+        return additions.new_action(
             plan, recommendation_ids=recommendation_ids, lead_agency_id=lead_agency_id,
             title=title, target_date=target_date, lead_officer=lead_officer,
             deliverable=deliverable, success_measure=success_measure, status=status, id=id,
+            today=local_date(at), retired=retired,
         )
 
     if id:
-        return _commit_one(store, build(store.snapshot()), by=by, at=at, reason=None)
-    return _commit_new(store, build, by=by, at=at)
+        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
+    return _commit_new(store, Action, build, by=by, at=at)
 
 
 def set_status(
@@ -294,12 +327,18 @@ def set_status(
     by: str,
     at: datetime,
 ) -> Action:
-    """Move an action to ``status`` through the lifecycle's gates."""
+    """Move an action to ``status`` through the lifecycle's gates (:func:`lifecycle.move_to`).
+
+    An agreed action asked to be completed passes through in progress. Asked
+    for ``on_hold`` again, an action on hold takes the new reason or review
+    date; asked for ``superseded`` again, a superseded action takes the
+    corrected successor.
+    """
     action = _current(store, Action, action_id, expected_version)
     if successor_id is not None:
         store.get(Action, successor_id)
     plan = store.snapshot()
-    moved = lifecycle.change_status(
+    moved = lifecycle.move_to(
         action,
         status,
         evidence=plan.evidence_for(action_id),
@@ -333,8 +372,8 @@ def add_progress_update(
     store: Store, action_id: str, text: str, *, on: date | None = None, by: str, at: datetime
 ) -> ProgressUpdate:
     """Add a dated note to an action; earlier notes are never overwritten."""
-    return _commit_new(store, lambda plan: new_progress_update(
-        plan, action_id, text, on=on or local_date(at), by=by), by=by, at=at)
+    return _commit_new(store, ProgressUpdate, lambda plan, retired: additions.new_progress_update(
+        plan, action_id, text, on=on or local_date(at), by=by, retired=retired), by=by, at=at)
 
 
 def add_evidence(
@@ -350,9 +389,9 @@ def add_evidence(
     at: datetime,
 ) -> Evidence:
     """Record evidence that an action was done (completion) or made a difference (impact)."""
-    return _commit_new(store, lambda plan: new_evidence(
+    return _commit_new(store, Evidence, lambda plan, retired: additions.new_evidence(
         plan, action_id, tier=tier, kind=kind, title=title, about_date=about_date, link=link,
-        today=local_date(at), by=by), by=by, at=at)
+        today=local_date(at), by=by, retired=retired), by=by, at=at)
 
 
 def record_assurance_decision(
@@ -375,49 +414,21 @@ def record_assurance_decision(
     decision and the status change land together or not at all.
     """
     action = store.get(Action, action_id)
-    for field, value in (("decided_by", decided_by), ("body", body), ("seen", seen)):
-        if not value.strip():
-            raise RuleViolation(
-                "decision.needs-who-body-seen",
-                f"an assurance decision needs {field.replace('_', ' ')}: who decided, for"
-                " which body, having seen what",
-                record_id=action_id,
-            )
     today = local_date(at)
-    if decided_on is not None and decided_on > today:
-        raise RuleViolation(
-            "decision.future-date",
-            f"a decision cannot be made on a day that has not happened ({decided_on})",
-            record_id=action_id,
-        )
     plan = store.snapshot()
-    own_evidence = {e.id for e in plan.evidence_for(action_id)}
-    for evidence_id in evidence_ids:
-        if evidence_id not in own_evidence:
-            raise RuleViolation(
-                "decision.evidence-of-action",
-                f"evidence {evidence_id!r} is not recorded against action {action_id}",
-                record_id=action_id,
-            )
-    decision = AssuranceDecision(
-        id=next_id(f"{action_id}/D", (d.id for d in plan.decisions_for(action_id))),
-        action_id=action_id,
-        outcome=outcome,
-        decided_on=decided_on or today,
-        decided_by=decided_by.strip(),
-        body=body.strip(),
-        seen=seen.strip(),
-        evidence_ids=tuple(evidence_ids),
-    )
-    target = (
-        ActionStatus.ASSURED if outcome == AssuranceOutcome.ACCEPTED else ActionStatus.IN_PROGRESS
-    )
+    decision = additions.new_decision(
+        plan, action_id, outcome=outcome, decided_by=decided_by, body=body, seen=seen,
+        evidence_ids=evidence_ids, decided_on=decided_on or today, today=today,
+        retired=store.withdrawn_ids("assurance_decisions"))
     if action.status != ActionStatus.COMPLETED:
         raise RuleViolation(
             "decision.needs-completed-action",
             f"assurance decides on completed actions; this one is {action.status.value}",
             record_id=action_id,
         )
+    target = (
+        ActionStatus.ASSURED if outcome == AssuranceOutcome.ACCEPTED else ActionStatus.IN_PROGRESS
+    )
     moved = lifecycle.change_status(
         action,
         target,
@@ -446,25 +457,75 @@ def add_learning_activity(
     at: datetime,
 ) -> LearningActivity:
     """Record a briefing, event or forum week, and the recommendations it spreads."""
-    store.get(Partnership, partnership_id)
-    for recommendation_id in recommendation_ids:
-        store.get(Recommendation, recommendation_id)
-    if reach is not None and reach < 0:
-        raise RuleViolation("learning.reach", "reach is a number of people, 0 or more")
 
-    def build(plan: Plan) -> LearningActivity:
-        record_id = id or next_id(f"{partnership_id}/L", plan.learning_activities)
-        return LearningActivity(
-            id=check_id(record_id, "learning activity"),
-            partnership_id=partnership_id,
-            kind=kind,
-            title=title,
-            held_on=held_on,
-            reach=reach,
-            recommendation_ids=tuple(recommendation_ids),
-        )
+    def build(plan: Plan, retired: Collection[str]) -> LearningActivity:
+        return additions.new_learning_activity(
+            plan, partnership_id=partnership_id, kind=kind, title=title, held_on=held_on,
+            reach=reach, recommendation_ids=recommendation_ids, id=id, today=local_date(at),
+            retired=retired)
 
-    if not id:
-        return _commit_new(store, build, by=by, at=at)
-    activity = build(store.snapshot())
-    return _commit_one(store, activity, by=by, at=at, reason=None)
+    if id:
+        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
+    return _commit_new(store, LearningActivity, build, by=by, at=at)
+
+
+def _needs_reason(reason: str, record_id: str, what: str) -> str:
+    if not reason or not reason.strip():
+        raise RuleViolation(f"{what}.needs-reason", f"a {what} needs a reason, kept in the"
+                            " history", record_id=record_id)
+    return reason.strip()
+
+
+def edit(
+    store: Store,
+    record_id: str,
+    changes: Mapping[str, Any],
+    *,
+    kind: str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+    by: str,
+    at: datetime,
+) -> Record:
+    """Correct fields of any record; one change, with ``reason``, in the history.
+
+    ``changes`` maps field names to new values: the typed value (a ``date``,
+    a list, an enumeration member, ``None`` to clear an optional field) or
+    its text as typed on a command line (``"2027-01-31"``, ``"a, b"`` for a
+    list, ``""`` to clear), read as the field's type by the one converter.
+    Which fields each kind lets an edit change, and the rules an edited
+    record keeps, are the domain's (:mod:`actiontrack.domain.edits`).
+    ``kind`` says which kind of record when two share the id.
+    """
+    record = find_record(store, record_id, kind=kind)
+    _check_version(record, expected_version)
+    reason = _needs_reason(reason, record.id, "edit")
+    edits.check_fields(kind_of(record), list(changes))
+    typed = convert.field_values(type(record), changes)
+    edited = edits.edit_record(store.snapshot(), record, typed, today=local_date(at))
+    return _commit_one(store, edited, by=by, at=at, reason=reason)
+
+
+def withdraw(
+    store: Store,
+    record_id: str,
+    *,
+    kind: str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+    by: str,
+    at: datetime,
+) -> tuple[Record, ...]:
+    """Take a record added by mistake off the plan; history keeps it, with ``reason``.
+
+    Returns what was withdrawn: the record, and for an action its updates,
+    evidence and decisions. What may be withdrawn, and what keeps a record
+    on the plan, is the domain's (:mod:`actiontrack.domain.withdrawals`).
+    """
+    record = find_record(store, record_id, kind=kind)
+    _check_version(record, expected_version)
+    reason = _needs_reason(reason, record.id, "withdrawal")
+    gone = withdrawal(store.snapshot(), record)
+    store.commit([Delete(kind_of(item), item.id, item.version) for item in gone],
+                 by=by, at=at, reason=reason)
+    return gone

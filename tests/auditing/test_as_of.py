@@ -40,7 +40,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 def build_history(path: Path) -> TinyDBStore:
     """A plan that grows from January to April 2026, with findings as of 1 May."""
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     put_all(store, [*background(), action(target_date=date(2026, 4, 15),
                                           original_target_date=date(2026, 4, 15))],
             at=at(date(2026, 1, 5)))
@@ -95,7 +95,7 @@ def test_later_edits_do_not_change_a_past_audit(tmp_path: Path) -> None:
 
     # Reopened from the file by another process, the past is still the same.
     store.close()
-    reopened = TinyDBStore(tmp_path / "plan.json")
+    reopened = TinyDBStore(tmp_path / "plan.json", create=True)
     assert to_json(run_audit(reopened, AUDIT_DAY, config)) == to_json(before)
 
     # The edits are real: an audit as of today sees them.

@@ -52,7 +52,7 @@ def run(store: Path, *args: str) -> Result:
 def make_store(tmp_path: Path, *records: Record, name: str = "plan.json") -> Path:
     """A TinyDB store file holding the small plan's background and ``records``."""
     path = tmp_path / name
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     put_all(store, [*background(), *records])
     store.close()
     return path

@@ -128,7 +128,7 @@ def test_show_unknown_id_exits_2(demo_store: Path) -> None:
 def test_a_plan_built_from_the_command_line(store_path: Path) -> None:
     """Every change command works in sequence on a fresh store, through to assured."""
     steps = [
-        ("add-partnership", "NSCP", "--name", "North SCP"),
+        ("init", "--partnership", "NSCP", "--name", "North SCP", "--kind", "children"),
         ("add-agency", "POL", "--name", "North Police"),
         ("add-review", "--partnership", "NSCP", "--reference", "RR-1", "--kind",
          "rapid_review", "--title", "Rapid review 1", "--subject", "Child Bo",
@@ -160,7 +160,9 @@ def test_a_plan_built_from_the_command_line(store_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("set-status", "DEMO-SCP/A005", "completed"), 1, "lifecycle.transition"),
+        (("set-status", "DEMO-SCP/A005", "assured"), 1, "lifecycle.transition"),
+        (("set-status", "DEMO-SCP/A005", "completed"), 1,
+         "gate.completed-needs-completion-evidence"),
         (("set-status", "DEMO-SCP/A008", "completed"), 1,
          "gate.completed-needs-completion-evidence"),
         (("set-status", "DEMO-SCP/A003", "assured"), 1, "gate.assured-needs-decision"),
@@ -254,7 +256,8 @@ def test_blank_by_is_bad_usage(demo_store: Path) -> None:
 
 def test_show_asks_which_kind_when_two_kinds_share_an_id(store_path: Path) -> None:
     """An id used by a partnership and an agency needs --kind; with it, show finds the one."""
-    assert run(store_path, "add-partnership", "NSCP", "--name", "North SCP").exit_code == 0
+    assert run(store_path, "init", "--partnership", "NSCP", "--name", "North SCP", "--kind",
+               "children").exit_code == 0
     assert run(store_path, "add-agency", "NSCP", "--name", "North SCP office").exit_code == 0
     ambiguous = run(store_path, "show", "NSCP")
     assert ambiguous.exit_code == 2
@@ -268,7 +271,8 @@ def test_as_of_ends_the_day_in_uk_time(store_path: Path) -> None:
     runner = CliRunner()
     env = {"ACTIONTRACK_USER": "Business manager"}
     steps = [
-        ("2026-07-01T09:00:00+00:00", ["add-partnership", "NSCP", "--name", "North"]),
+        ("2026-07-01T09:00:00+00:00", ["init", "--partnership", "NSCP", "--name", "North",
+                                       "--kind", "children"]),
         ("2026-07-01T09:00:00+00:00", ["add-agency", "POL", "--name", "Police"]),
         ("2026-07-01T09:00:00+00:00", ["add-review", "--partnership", "NSCP", "--reference",
                                        "R", "--kind", "lcspr", "--title", "T"]),
@@ -294,7 +298,8 @@ def test_as_of_ends_the_day_in_uk_time(store_path: Path) -> None:
 
 def test_locked_store_is_refused_with_exit_1(store_path: Path) -> None:
     """While another process holds the lock past the timeout, a change exits 1, nothing written."""
-    assert run(store_path, "add-agency", "POL", "--name", "Police").exit_code == 0
+    assert run(store_path, "init", "--partnership", "NSCP", "--name", "North", "--kind",
+               "children").exit_code == 0
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import fcntl, os, sys, time\n"
@@ -328,7 +333,7 @@ def test_reading_a_missing_store_is_an_error_and_creates_nothing(tmp_path: Path)
     for args in (("list",), ("show", "X")):
         result = run(missing, *args)
         assert result.exit_code == 2
-        assert "there is no store at" in result.output
+        assert f"no store at {missing}; create one with `actiontrack init`" in result.output
         assert "actiontrack demo" in result.output
     assert list(tmp_path.iterdir()) == []
 

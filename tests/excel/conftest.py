@@ -30,7 +30,7 @@ PARTNER = "Police partner lead"
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(str(tmp_path / "plan.json"))
+    opened = open_store(str(tmp_path / "plan.json"), create=True)
     load_demo(opened, now=EXPORTED_AT)
     yield opened
     opened.close()

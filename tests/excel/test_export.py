@@ -119,7 +119,7 @@ def test_a_review_slice(store: Store, tmp_path: Path) -> None:
 
 def test_an_empty_plan_gives_the_blank_template(tmp_path: Path) -> None:
     """Exporting an empty plan gives the blank template: the headings and no rows."""
-    store = open_store(str(tmp_path / "plan.json"))
+    store = open_store(str(tmp_path / "plan.json"), create=True)
     path = tmp_path / "template.xlsx"
     result = export_workbook(store, path, by=MANAGER, at=EXPORTED_AT)
     assert (result.actions, result.evidence) == (0, 0)

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from actiontrack import service
+from actiontrack.domain.lifecycle import status_path
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -23,7 +24,6 @@ from actiontrack.domain.models import (
 )
 from actiontrack.errors import WorkbookError
 from actiontrack.excel import layout
-from actiontrack.excel.merge import status_path
 from actiontrack.store import Store, open_store
 from actiontrack.store.protocol import Put
 
@@ -214,7 +214,7 @@ def test_a_change_to_an_action_deleted_since_export_is_a_conflict(tmp_path: Path
     from actiontrack.demo import load_demo
     from actiontrack.store.protocol import Delete
 
-    store = open_store(str(tmp_path / "plan.json"))
+    store = open_store(str(tmp_path / "plan.json"), create=True)
     load_demo(store, now=EXPORTED_AT)
     path = export(store, tmp_path / "plan.xlsx")
     version = store.get(Action, IN_PROGRESS).version
@@ -382,7 +382,7 @@ def test_a_workbook_from_another_store_is_refused(store: Store, tmp_path: Path) 
     """A workbook exported from another plan is refused."""
     path = export(store, tmp_path / "plan.xlsx")
     (tmp_path / "other").mkdir()
-    other = open_store(str(tmp_path / "other" / "plan.json"))
+    other = open_store(str(tmp_path / "other" / "plan.json"), create=True)
     with pytest.raises(WorkbookError, match="another plan"):
         run_import(other, path)
 

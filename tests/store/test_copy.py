@@ -35,7 +35,7 @@ def source(request: pytest.FixtureRequest) -> Source:
 
 
 def _filled(url: str, plan: Plan, history: list[HistoryEntry]) -> str:
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         store.restore(plan, history)
     finally:
@@ -234,8 +234,8 @@ def test_a_store_is_not_copied_into_itself(tmp_path: Path) -> None:
 def test_verification_names_what_differs(tmp_path: Path) -> None:
     """verify_copy on two different stores raises StoreError naming counts, history, checksum."""
     plan, history = _demo()
-    one = open_store(_filled(str(tmp_path / "one.json"), plan, history))
-    other = open_store(_filled(str(tmp_path / "other.json"), *_generated()))
+    one = open_store(_filled(str(tmp_path / "one.json"), plan, history), create=True)
+    other = open_store(_filled(str(tmp_path / "other.json"), *_generated()), create=True)
     try:
         with pytest.raises(StoreError) as raised:
             verify_copy(one, other)
@@ -251,7 +251,7 @@ def test_verification_names_what_differs(tmp_path: Path) -> None:
 def test_verification_catches_a_difference_the_counts_miss(tmp_path: Path) -> None:
     """Two demos told on different days have equal counts; only the checksum tells them apart."""
     stores: list[Store] = [
-        open_store(_filled(str(tmp_path / f"{day}.json"), *build_demo(date(2026, 11, day))))
+        open_store(_filled(str(tmp_path / f"{day}.json"), *build_demo(date(2026, 11, day))), create=True)
         for day in (26, 27)
     ]
     try:
@@ -277,7 +277,7 @@ def test_a_copy_that_does_not_read_back_the_same_is_a_store_error(
     def lossy(self: TinyDBStore, plan: Plan, history: Iterable[HistoryEntry]) -> None:
         restore(self, plan, history)
         self.commit([Delete("actions", action.id, action.version)], by="gremlin",
-                    at=datetime(2030, 1, 1, tzinfo=UTC))
+                    at=datetime.now(UTC))
 
     monkeypatch.setattr(TinyDBStore, "restore", lossy)
     with pytest.raises(StoreError, match=r"actions: \d+ in the source, \d+ in the copy"):

@@ -21,7 +21,7 @@ class TestSQLiteStore(StoreContract):
         made: list[SQLStore] = []
 
         def make() -> Store:
-            store = open_store(f"sqlite:///{tmp_path / f'plan{len(made)}.db'}")
+            store = open_store(f"sqlite:///{tmp_path / f'plan{len(made)}.db'}", create=True)
             assert isinstance(store, SQLStore)
             made.append(store)
             return store
@@ -32,7 +32,7 @@ class TestSQLiteStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, SQLStore)
-        return SQLStore(store.url)
+        return SQLStore(store.url, create=True)
 
 
 class TestPostgreSQLStore(StoreContract):
@@ -45,7 +45,7 @@ class TestPostgreSQLStore(StoreContract):
 
             def make() -> Store:
                 assert callable(new_schema_url)
-                store = open_store(new_schema_url())
+                store = open_store(new_schema_url(), create=True)
                 assert isinstance(store, SQLStore)
                 made.append(store)
                 return store
@@ -56,21 +56,22 @@ class TestPostgreSQLStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, SQLStore)
-        return SQLStore(store.url)
+        return SQLStore(store.url, create=True)
 
 
-def test_a_missing_sqlite_store_is_not_created_for_reading(tmp_path: Path) -> None:
-    """open_store(create=False) on a path with no store raises StoreMissingError."""
+def test_a_missing_sqlite_store_is_not_created(tmp_path: Path) -> None:
+    """open_store on a SQLite path with no store raises StoreMissingError and makes no file."""
     from actiontrack.errors import StoreMissingError
 
-    with pytest.raises(StoreMissingError):
-        open_store(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
+    with pytest.raises(StoreMissingError, match="no store at"):
+        open_store(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert list(tmp_path.iterdir()) == []
 
 
 
 def test_open_store_chooses_sql_for_sql_urls(tmp_path: Path) -> None:
     """sqlite:/// gives an SQLStore; the file is created with the schema."""
-    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}", create=True)
     assert isinstance(store, SQLStore)
     assert (tmp_path / "plan.db").exists()
     store.close()
@@ -81,7 +82,7 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
     from actiontrack.errors import StoreError
 
     with pytest.raises(StoreError) as caught:
-        open_store("postgresql://someone:s3cret@127.0.0.1:1/plans", lock_timeout=1)
+        open_store("postgresql://someone:s3cret@127.0.0.1:1/plans", lock_timeout=1, create=True)
     assert "s3cret" not in str(caught.value)
     assert "127.0.0.1:1/plans" in str(caught.value)
 
@@ -101,41 +102,12 @@ def test_a_newer_layout_is_refused_and_left_alone(tmp_path: Path) -> None:
     from actiontrack.errors import StoreVersionError
 
     url = f"sqlite:///{tmp_path / 'plan.db'}"
-    SQLStore(url).close()
+    SQLStore(url, create=True).close()
     _set_layout(url, 99)
     before = (tmp_path / "plan.db").read_bytes()
     with pytest.raises(StoreVersionError, match="newer actiontrack"):
-        SQLStore(url)
+        SQLStore(url, create=True)
     assert (tmp_path / "plan.db").read_bytes() == before
-
-
-def test_an_older_layout_is_upgraded_step_by_step_when_opened(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Opening a store of an older layout runs each upgrade step and records the new layout."""
-    import sqlalchemy as sa
-
-    from actiontrack.store import sql_migrations
-
-    url = f"sqlite:///{tmp_path / 'plan.db'}"
-    SQLStore(url).close()
-    _set_layout(url, 0)
-    ran: list[int] = []
-
-    def step_from_0(connection: sa.engine.Connection) -> None:
-        ran.append(0)
-        connection.exec_driver_sql("CREATE TABLE upgraded_from_0 (note TEXT)")
-
-    monkeypatch.setitem(sql_migrations.STEPS, 0, step_from_0)
-    SQLStore(url).close()
-    SQLStore(url).close()  # a second opening has nothing left to do
-    assert ran == [0]
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql(
-            "SELECT value FROM store_meta WHERE key = 'schema_version'").scalar() == "1"
-        assert sa.inspect(connection).has_table("upgraded_from_0")
-    engine.dispose()
 
 
 def test_a_layout_with_no_upgrade_path_is_refused(tmp_path: Path) -> None:
@@ -143,10 +115,10 @@ def test_a_layout_with_no_upgrade_path_is_refused(tmp_path: Path) -> None:
     from actiontrack.errors import StoreVersionError
 
     url = f"sqlite:///{tmp_path / 'plan.db'}"
-    SQLStore(url).close()
+    SQLStore(url, create=True).close()
     _set_layout(url, 0)
     with pytest.raises(StoreVersionError, match="no upgrade from store layout 0"):
-        SQLStore(url)
+        SQLStore(url, create=True)
 
 
 def test_a_postgresql_writer_waits_no_longer_than_the_lock_timeout() -> None:
@@ -160,7 +132,7 @@ def test_a_postgresql_writer_waits_no_longer_than_the_lock_timeout() -> None:
     with postgres_schemas(postgres_url()) as new_schema_url:
         assert callable(new_schema_url)
         url = new_schema_url()
-        store = SQLStore(url, lock_timeout=0.5)
+        store = SQLStore(url, lock_timeout=0.5, create=True)
         holder = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with holder.connect() as connection, connection.begin():
             connection.exec_driver_sql("SELECT * FROM store_meta FOR UPDATE").all()
@@ -178,6 +150,6 @@ def test_a_plan_larger_than_one_statement_restores(tmp_path: Path) -> None:
 
     plan, history = generate_plan(Size(partnerships=1, actions=12_000))
     assert len(plan.progress_updates) > 32_766  # SQLite's limit on one statement's parameters
-    store = SQLStore(f"sqlite:///{tmp_path / 'big.db'}")
+    store = SQLStore(f"sqlite:///{tmp_path / 'big.db'}", create=True)
     store.restore(plan, history)
-    assert SQLStore(store.url).snapshot() == plan
+    assert SQLStore(store.url, create=True).snapshot() == plan

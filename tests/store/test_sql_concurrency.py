@@ -43,7 +43,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def new_counters(url: str) -> None:
     """Make counters ``A`` and ``B`` read ``count=0`` (version 1) in the store at ``url``."""
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     store.commit(
         [Put(Recommendation(id=name, review_id="REVIEW", number="0", text="count=0",
                             themes=("count=0",))) for name in COUNTERS],
@@ -94,7 +94,7 @@ def test_concurrent_increments_lose_no_update(url: str) -> None:
     torn = sum(result["torn"] for result in results.values())
     assert torn == 0, results  # a read never mixes two versions of a record
 
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     plan = store.snapshot()
     for name in COUNTERS:
         counter = plan.recommendations[name]
@@ -134,7 +134,7 @@ def test_loser_of_a_race_gets_a_conflict(url: str) -> None:
     outcomes = sorted(finish(worker).strip() for worker in workers)
     assert outcomes == ["conflict", "ok"]
 
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     plan = store.snapshot()
     assert {plan.recommendations[name].text for name in COUNTERS} == {"count=1"}
     assert len(plan.recommendations) == 3  # the two counters and the winner's record
@@ -153,7 +153,7 @@ def test_a_read_never_mixes_two_versions() -> None:
         read: dict[str, Recommendation] = {}
 
         def reader() -> None:
-            store = SQLStore(url)
+            store = SQLStore(url, create=True)
             read["A"] = store.get(Recommendation, "A")
             store.close()
 

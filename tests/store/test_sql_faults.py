@@ -28,7 +28,7 @@ def check_store(url: str, known: int, *, landed_unacknowledged: int = 1) -> int:
     ``known`` is the last acknowledged commit; at most ``landed_unacknowledged``
     more may have landed before the writer could say so.
     """
-    store = SQLStore(url)
+    store = SQLStore(url, create=True)
     plan = store.snapshot()
     history = store.history()
     record = plan.recommendations.get("counter")

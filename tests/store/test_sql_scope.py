@@ -66,10 +66,10 @@ def _seed(store: Store) -> None:
 
 def _scoped_store_checks(url: str) -> None:
     """What a store scoped to the police may and may not change."""
-    owner = open_store(url)
+    owner = open_store(url, create=True)
     _seed(owner)
     owner.close()
-    store = open_store(url, agency=POLICE)
+    store = open_store(url, agency=POLICE, create=True)
     assert isinstance(store, SQLStore)
     assert store.agency == POLICE
     plan = store.snapshot()
@@ -135,7 +135,7 @@ def test_only_sql_stores_take_an_agency(tmp_path: Path) -> None:
     """memory: and TinyDB stores cannot be scoped: StoreNotAvailableError."""
     for url in ("memory:", str(tmp_path / "plan.json")):
         with pytest.raises(StoreNotAvailableError):
-            open_store(url, agency=POLICE)
+            open_store(url, agency=POLICE, create=True)
 
 
 def test_the_scope_sql_quotes_names() -> None:
@@ -167,7 +167,7 @@ def agency_roles() -> Iterator[tuple[str, Callable[[str], tuple[sa.Engine, str]]
     with postgres_schemas(admin_url) as new_schema_url:
         assert callable(new_schema_url)
         url = new_schema_url()
-        owner = open_store(url)
+        owner = open_store(url, create=True)
         _seed(owner)
         owner.close()
         apply_agency_scope(url)
@@ -247,7 +247,7 @@ def test_a_store_opened_as_an_agency_role_can_commit_its_own_changes(
     with pytest.raises(StoreError, match="row-level security"):
         store.commit([Put(attrs.evolve(theirs, title="taken"))], by="police lead", at=AT)
     store.close()
-    owner = open_store(url)
+    owner = open_store(url, create=True)
     assert owner.get(Action, "A-POL").title == "renamed"
     assert owner.get(Action, "A-ICB").title == "action of DEMO-ICB"
     owner.close()

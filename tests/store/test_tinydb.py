@@ -35,7 +35,7 @@ class TestTinyDBStore(StoreContract):
         made: list[TinyDBStore] = []
 
         def make() -> Store:
-            made.append(TinyDBStore(tmp_path / f"plan{len(made)}.json"))
+            made.append(TinyDBStore(tmp_path / f"plan{len(made)}.json", create=True))
             return made[-1]
 
         yield make
@@ -44,7 +44,7 @@ class TestTinyDBStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, TinyDBStore)
-        return TinyDBStore(store.path)
+        return TinyDBStore(store.path, create=True)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def path(tmp_path: Path) -> Path:
 
 def filled(path: Path) -> TinyDBStore:
     """A store at ``path`` with three commits: creates, an update and a delete."""
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     first = store.commit([Put(recommendation()), Put(action()), Put(recommendation("R2"))],
                          by=BY, at=at(0))
     store.commit([Put(attrs.evolve(first.records[0], text="edited"))], by=BY, at=at(1))
@@ -84,7 +84,7 @@ def test_data_survives_reopening(path: Path) -> None:
     expected = state(store)
     identity = store.identity
     store.close()
-    reopened = TinyDBStore(path)
+    reopened = TinyDBStore(path, create=True)
     assert state(reopened) == expected
     assert reopened.identity == identity
     assert reopened.get(Recommendation, "R1").text == "edited"
@@ -94,8 +94,8 @@ def test_data_survives_reopening(path: Path) -> None:
 
 def test_second_object_sees_commits_and_conflicts_on_stale_write(path: Path) -> None:
     """Two store objects on one file: each sees the other's commits; a stale write conflicts."""
-    first = TinyDBStore(path)
-    second = TinyDBStore(path)
+    first = TinyDBStore(path, create=True)
+    second = TinyDBStore(path, create=True)
     first.commit([Put(recommendation(text="from first"))], by=BY, at=at(0))
     seen = second.get(Recommendation, "R1")
     assert seen == recommendation(text="from first", version=1)
@@ -112,7 +112,7 @@ def test_second_object_sees_commits_and_conflicts_on_stale_write(path: Path) -> 
 
 def test_history_from_another_object_is_not_overwritten(path: Path) -> None:
     """Objects taking turns to commit append to one history; none truncates another's entries."""
-    stores = [TinyDBStore(path) for _ in range(3)]
+    stores = [TinyDBStore(path, create=True) for _ in range(3)]
     for number in range(12):
         stores[number % 3].commit([Put(recommendation(f"R{number}"))], by=BY, at=at(number))
     for store in stores:
@@ -166,13 +166,13 @@ def test_damaged_or_foreign_file_is_refused_and_left_alone(
     path.write_bytes(change(path.read_bytes()))
     before = files(path.parent)
     with pytest.raises(error) as caught:
-        TinyDBStore(path)
+        TinyDBStore(path, create=True)
     assert str(path) in str(caught.value)
     assert words in str(caught.value)
     assert isinstance(caught.value, OSError)
     assert files(path.parent) == before
     with pytest.raises(error):
-        open_store(str(path))
+        open_store(str(path), create=True)
 
 
 def test_hand_edited_wrong_type_names_file_and_field(path: Path) -> None:
@@ -182,7 +182,7 @@ def test_hand_edited_wrong_type_names_file_and_field(path: Path) -> None:
     data["actions"]["A1"]["target_date"] = "31/03/2026"
     path.write_text(json.dumps(data, indent=2))
     before = files(path.parent)
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     for read in (store.snapshot, lambda: store.get(Action, "A1")):
         with pytest.raises(StoreCorruptError) as caught:
             read()
@@ -207,7 +207,7 @@ def test_hand_edited_meta_with_a_wrong_type_names_file_and_field(
     path.write_text(json.dumps(data))
     before = files(path.parent)
     with pytest.raises(StoreCorruptError) as caught:
-        TinyDBStore(path)
+        TinyDBStore(path, create=True)
     assert str(path) in str(caught.value)
     assert f"$._meta.store.{key}" in str(caught.value)
     assert files(path.parent) == before
@@ -221,7 +221,7 @@ def test_hand_edited_record_with_a_different_id_is_refused(path: Path) -> None:
     path.write_text(json.dumps(data))
     before = files(path.parent)
     with pytest.raises(StoreCorruptError, match=r'\$\.actions\["A9"\]') as caught:
-        TinyDBStore(path)
+        TinyDBStore(path, create=True)
     assert str(path) in str(caught.value)
     assert files(path.parent) == before
 
@@ -232,7 +232,7 @@ def test_history_shorter_than_the_store_says_is_corrupt(path: Path) -> None:
     history_path = path.with_name("plan.history.jsonl")
     history_path.write_bytes(history_path.read_bytes()[:-40])
     before = files(path.parent)
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     for read in (store.history, lambda: store.snapshot(as_of=at(1))):
         with pytest.raises(StoreCorruptError, match="shorter") as caught:
             read()
@@ -247,7 +247,7 @@ def test_missing_history_file_is_corrupt(path: Path) -> None:
     filled(path).close()
     history_path = path.with_name("plan.history.jsonl")
     history_path.unlink()
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     with pytest.raises(StoreCorruptError) as caught:
         store.history()
     assert str(history_path) in str(caught.value)
@@ -267,7 +267,7 @@ def test_commit_with_a_missing_history_file_is_refused_and_creates_nothing(path:
 def test_store_in_a_missing_folder_is_a_store_error(tmp_path: Path) -> None:
     """A path in a folder that does not exist is a StoreError naming the folder."""
     with pytest.raises(StoreError, match="does not exist"):
-        TinyDBStore(tmp_path / "no-such-folder" / "plan.json")
+        TinyDBStore(tmp_path / "no-such-folder" / "plan.json", create=True)
 
 
 def test_commit_rereads_when_history_grew_though_the_file_looks_unchanged(path: Path) -> None:
@@ -277,14 +277,14 @@ def test_commit_rereads_when_history_grew_though_the_file_looks_unchanged(path: 
     keep the size within one tick; this test stands that case in by telling
     the first object the new file is the one it already read.
     """
-    first, second = filled(path), TinyDBStore(path)
+    first, second = filled(path), TinyDBStore(path, create=True)
     (r1,) = [r for r in first.snapshot().recommendations.values() if r.id == "R1"]
     second.commit([Put(attrs.evolve(r1, text="by the second writer"))], by=BY, at=at(6))
     info = os.stat(path)
     first._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)  # looks unchanged
     with pytest.raises(ConflictError):
         first.commit([Put(attrs.evolve(r1, text="by the first writer"))], by=BY, at=at(7))
-    assert TinyDBStore(path).get(Recommendation, "R1").text == "by the second writer"
+    assert TinyDBStore(path, create=True).get(Recommendation, "R1").text == "by the second writer"
 
 
 def test_garbled_history_line_names_file_and_line(path: Path) -> None:
@@ -294,7 +294,7 @@ def test_garbled_history_line_names_file_and_line(path: Path) -> None:
     lines = history_path.read_bytes().split(b"\n")
     lines[1] = b"x" * len(lines[1])
     history_path.write_bytes(b"\n".join(lines))
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     with pytest.raises(StoreCorruptError, match="line 2") as caught:
         store.history()
     assert str(history_path) in str(caught.value)
@@ -314,7 +314,7 @@ def test_history_line_of_the_wrong_shape_names_the_history_file(path: Path, dama
     assert len(replacement) <= len(lines[1])
     lines[1] = replacement.ljust(len(lines[1]))  # keep the committed length
     history_path.write_bytes(b"\n".join(lines))
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     for read in (store.history, lambda: store.snapshot(as_of=at(9))):
         with pytest.raises(StoreCorruptError) as caught:
             read()
@@ -328,25 +328,25 @@ def test_record_without_a_version_is_corrupt(path: Path) -> None:
     del data["recommendations"]["R1"]["version"]
     path.write_text(json.dumps(data))
     with pytest.raises(StoreCorruptError, match=r'\$\.recommendations\["R1"\]\.version'):
-        TinyDBStore(path)
+        TinyDBStore(path, create=True)
 
 
 # -- open_store --------------------------------------------------------------------------
 
 
 def test_open_store_json_path_gives_a_tinydb_store(path: Path) -> None:
-    """open_store("x.json") creates and opens a TinyDBStore at that path."""
-    store = open_store(str(path))
+    """open_store("x.json", create=True) creates and opens a TinyDBStore at that path."""
+    store = open_store(str(path), create=True)
     assert isinstance(store, TinyDBStore)
     assert path.exists()
     store.commit([Put(recommendation())], by=BY, at=at(0))
-    assert open_store(str(path)).get(Recommendation, "R1").version == 1
+    assert open_store(str(path), create=True).get(Recommendation, "R1").version == 1
 
 
 def test_open_store_tinydb_url_gives_a_tinydb_store(path: Path) -> None:
     """open_store("tinydb:///abs/path.json") opens the file at that absolute path."""
     filled(path).close()
-    store = open_store(f"tinydb://{path}")
+    store = open_store(f"tinydb://{path}", create=True)
     assert isinstance(store, TinyDBStore)
     assert store.get(Recommendation, "R1").text == "edited"
 
@@ -362,7 +362,7 @@ def test_open_store_unknown_url_is_refused(url: str, tmp_path: Path,
     """open_store() of a URL no backend claims raises StoreNotAvailableError naming it."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(StoreNotAvailableError, match="cannot tell") as caught:
-        open_store(url)
+        open_store(url, create=True)
     assert repr(url) in str(caught.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -402,7 +402,7 @@ def test_commit_keeps_the_mode_the_owner_chose(path: Path) -> None:
 def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> None:
     """Uncommitted history bytes and a stale temp file are ignored, then cleaned by a commit."""
     filled(path).close()
-    expected = state(TinyDBStore(path))
+    expected = state(TinyDBStore(path, create=True))
     history_path = path.with_name("plan.history.jsonl")
     committed = history_path.read_bytes()
     # A crashed commit: one whole entry and half of the next, never named by plan.json.
@@ -414,7 +414,7 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
     leftover.write_bytes(path.read_bytes()[:50])
     plan_bytes = path.read_bytes()
 
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     assert state(store) == expected
     assert store.snapshot(as_of=at(5)) == expected[0]
     assert path.read_bytes() == plan_bytes  # reading cleaned nothing up
@@ -426,7 +426,7 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
     assert history_path.stat().st_size == meta(path)["history_bytes"]
     assert history_path.read_bytes().startswith(committed)
     assert b"GHOST" not in history_path.read_bytes()
-    history = TinyDBStore(path).history()
+    history = TinyDBStore(path, create=True).history()
     assert history[:-1] == expected[1]
     assert [entry.seq for entry in history] == list(range(1, len(history) + 1))
     assert sorted(p.name for p in path.parent.iterdir()) == [
@@ -435,7 +435,7 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
 
 def test_an_older_plan_json_never_cuts_committed_history(path: Path) -> None:
     """plan.json put back from an older copy: commits are refused, and no history is cut."""
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     store.commit([Put(recommendation("R1"))], by=BY, at=at(0))
     older = path.read_bytes()
     store.commit([Put(recommendation("R2"))], by=BY, at=at(1))
@@ -443,7 +443,7 @@ def test_an_older_plan_json_never_cuts_committed_history(path: Path) -> None:
     path.write_bytes(older)
     before = files(path.parent)
     with pytest.raises(StoreCorruptError, match="older copy"):
-        TinyDBStore(path).commit([Put(recommendation("R4"))], by=BY, at=at(3))
+        TinyDBStore(path, create=True).commit([Put(recommendation("R4"))], by=BY, at=at(3))
     assert files(path.parent) == before
 
 
@@ -453,7 +453,7 @@ def test_a_missing_plan_json_is_not_recreated_over_its_history(path: Path) -> No
     path.unlink()
     before = files(path.parent)
     with pytest.raises(StoreCorruptError, match="from a backup"):
-        TinyDBStore(path)
+        TinyDBStore(path, create=True)
     assert files(path.parent) == before
 
 

@@ -19,7 +19,7 @@ INCREMENTS = 60
 
 def new_counter(path: Path) -> None:
     """A store at ``path`` whose counter record reads ``count=0`` (version 1)."""
-    TinyDBStore(path).commit(
+    TinyDBStore(path, create=True).commit(
         [Put(Recommendation(id="counter", review_id="REVIEW", number="0", text="count=0"))],
         by="setup", at=datetime.now(UTC),
     )
@@ -61,7 +61,7 @@ def test_concurrent_increments_lose_no_update(tmp_path: Path) -> None:
     total = sum(result["increments"] for result in results.values())
     assert total == WORKERS * INCREMENTS
 
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     plan = store.snapshot()
     counter = plan.recommendations["counter"]
     assert counter.text == f"count={total}"
@@ -100,7 +100,7 @@ def test_loser_of_a_race_gets_a_conflict(tmp_path: Path) -> None:
     outcomes = sorted(finish(worker).strip() for worker in workers)
     assert outcomes == ["conflict", "ok"]
 
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     assert store.get(Recommendation, "counter").text == "count=1"
     assert len(store.snapshot().recommendations) == 2  # the counter and the winner's record
     assert [entry.seq for entry in store.history()] == [1, 2, 3]

@@ -26,7 +26,7 @@ def check_store(path: Path, known: int) -> int:
     ``known`` is the counter as last seen: the last acknowledged commit of
     the writer just killed or, if it acknowledged none, the value it started from.
     """
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     plan = store.snapshot()
     history = store.history()
     record = plan.recommendations.get("counter")
@@ -77,7 +77,7 @@ def test_killed_writer_never_loses_an_acknowledged_commit(tmp_path: Path) -> Non
         torn_moments += bool(leftovers) or written != committed
 
     # One more commit clears whatever the last kill left behind.
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     store.commit([Put(Recommendation(id="after", review_id="REVIEW", number="x", text="done"))],
                  by="test", at=datetime.now(UTC))
     assert not list(tmp_path.glob(".plan.json.*.tmp"))

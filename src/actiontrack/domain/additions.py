@@ -1,13 +1,25 @@
 """New records built against a plan, with the checks a new record must pass.
 
-Pure functions: each takes the plan as it stands (and the ids already taken
-by other new records of the same unit of work), checks the references, and
-returns the record at version 0 or raises. The service commits one such
-record at a time; a workbook import commits many together.
+Pure functions: each takes the plan as it stands, builds the record at
+version 0 with its id, and checks it with
+:func:`~actiontrack.domain.checks.check_record` (the rules an edited record
+keeps too), or raises. The service commits one such record at a time; a
+workbook import commits many together.
 
-New records get readable ids unless one is given: an action is
-``<partnership>/A<nnn>``, and an action's updates and evidence are
-``<action>/U<n>`` and ``/E<n>``.
+Two collections of ids come in from outside the plan:
+
+- ``taken``: ids of records new in the same unit of work, which a new
+  record may link to (a new action's first progress update) and whose ids
+  are not given again;
+- ``retired``: ids of records withdrawn from the plan. A generated id is
+  never one of them, so an id always means one record (a workbook exported
+  before a withdrawal cannot be merged into a stranger).
+
+New records get readable ids unless one is given: a review is
+``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
+``<partnership>/A<nnn>``, a learning activity ``<partnership>/L<n>``, and an
+action's updates, evidence and decisions ``<action>/U<n>``, ``/E<n>`` and
+``/D<n>``.
 """
 
 from __future__ import annotations
@@ -16,23 +28,42 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 
+from actiontrack.domain.checks import check_record, clean_list, normalise_themes
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
+    Agency,
+    AssuranceDecision,
+    AssuranceOutcome,
     Evidence,
     EvidenceKind,
     EvidenceTier,
+    LearningActivity,
+    LearningActivityKind,
+    Partnership,
+    PartnershipKind,
     ProgressUpdate,
+    Recommendation,
+    RecommendationScope,
+    Response,
+    Review,
+    ReviewKind,
 )
 from actiontrack.domain.plan import Plan
-from actiontrack.errors import ConversionError, NotFoundError, RuleViolation
+from actiontrack.errors import ConversionError, RuleViolation
 
 __all__ = [
     "NEW_ACTION_STATUSES",
     "check_id",
     "new_action",
+    "new_agency",
+    "new_decision",
     "new_evidence",
+    "new_learning_activity",
+    "new_partnership",
     "new_progress_update",
+    "new_recommendation",
+    "new_review",
     "next_id",
 ]
 
@@ -59,6 +90,92 @@ def next_id(prefix: str, existing: Iterable[str]) -> str:
     return f"{prefix}{max(numbers, default=0) + 1}"
 
 
+def _next_id(prefix: str, *used: Iterable[str]) -> str:
+    """The next id after ``prefix`` past every id in ``used`` (the plan's, new, withdrawn)."""
+    return next_id(prefix, (key for ids in used for key in ids if key.startswith(prefix)))
+
+
+def new_partnership(plan: Plan, *, id: str, name: str, kind: PartnershipKind,
+                    today: date) -> Partnership:
+    partnership = Partnership(id=check_id(id, "partnership"), name=name, kind=kind)
+    check_record(plan, partnership, today=today)
+    return partnership
+
+
+def new_agency(plan: Plan, *, id: str, name: str, email: str | None = None,
+               aliases: Iterable[str] = (), today: date) -> Agency:
+    agency = Agency(id=check_id(id, "agency"), name=name,
+                    email=(email or "").strip() or None, aliases=clean_list(aliases))
+    check_record(plan, agency, today=today)
+    return agency
+
+
+def new_review(
+    plan: Plan,
+    *,
+    partnership_id: str,
+    reference: str,
+    kind: ReviewKind,
+    title: str,
+    subject: str | None = None,
+    became_aware_on: date | None = None,
+    notified_on: date | None = None,
+    rapid_review_sent_on: date | None = None,
+    decided_on: date | None = None,
+    published_on: date | None = None,
+    today: date,
+) -> Review:
+    """A review; its id is ``<partnership>/<reference>``, so references may repeat elsewhere."""
+    review = Review(
+        id=check_id(f"{partnership_id}/{reference}", "review"),
+        partnership_id=partnership_id,
+        reference=reference,
+        kind=kind,
+        title=title,
+        subject=subject,
+        became_aware_on=became_aware_on,
+        notified_on=notified_on,
+        rapid_review_sent_on=rapid_review_sent_on,
+        decided_on=decided_on,
+        published_on=published_on,
+    )
+    check_record(plan, review, today=today)
+    return review
+
+
+def new_recommendation(
+    plan: Plan,
+    *,
+    review_id: str,
+    text: str,
+    themes: Iterable[str] = (),
+    scope: RecommendationScope = RecommendationScope.PARTNERSHIP,
+    response: Response = Response.PENDING,
+    response_reason: str | None = None,
+    repeats: Iterable[str] = (),
+    number: str | None = None,
+    today: date,
+    retired: Collection[str] = (),
+) -> Recommendation:
+    """A recommendation of a review; ``repeats`` names earlier recommendations it repeats."""
+    prefix = f"{review_id}/R"
+    record_id = f"{prefix}{number}" if number else _next_id(
+        prefix, (r.id for r in plan.recommendations_for(review_id)), retired)
+    recommendation = Recommendation(
+        id=check_id(record_id, "recommendation"),
+        review_id=review_id,
+        number=number or record_id.removeprefix(prefix),
+        text=text,
+        themes=normalise_themes(themes),
+        scope=scope,
+        response=response,
+        response_reason=response_reason,
+        repeats=clean_list(repeats),
+    )
+    check_record(plan, recommendation, today=today)
+    return recommendation
+
+
 def new_action(
     plan: Plan,
     *,
@@ -71,44 +188,29 @@ def new_action(
     success_measure: str | None = None,
     status: ActionStatus = ActionStatus.PROPOSED,
     id: str | None = None,
+    today: date,
     taken: Collection[str] = (),
+    retired: Collection[str] = (),
 ) -> Action:
     """An action answering recommendations of one partnership, led by a known agency."""
-    if not recommendation_ids:
-        raise RuleViolation("action.needs-recommendation",
-                            "an action must answer at least one recommendation")
     if status not in NEW_ACTION_STATUSES:
         raise RuleViolation(
             "action.new-status",
             "a new action starts as proposed, agreed or in_progress; record evidence"
             " before completing it",
         )
-    if not title.strip():
-        raise RuleViolation("action.needs-title", "an action needs a title saying what will"
-                            " be done")
-    if lead_agency_id not in plan.agencies:
-        raise NotFoundError("agency", lead_agency_id)
-    partnerships = set()
-    for recommendation_id in recommendation_ids:
-        recommendation = plan.recommendations.get(recommendation_id)
-        if recommendation is None:
-            raise NotFoundError("recommendation", recommendation_id)
-        partnerships.add(plan.reviews[recommendation.review_id].partnership_id)
-    if len(partnerships) > 1:
-        raise RuleViolation(
-            "action.one-partnership",
-            "an action's recommendations must all belong to one partnership's reviews"
-            f" (found {', '.join(sorted(partnerships))})",
-        )
-    (partnership_id,) = partnerships
+    partnerships = {plan.reviews[plan.recommendations[rid].review_id].partnership_id
+                    for rid in recommendation_ids if rid in plan.recommendations}
+    partnership_id = next(iter(partnerships)) if len(partnerships) == 1 else ""
     record_id = id
-    if not record_id:  # generated numbers stay sortable: A001, A002, ...
-        number = next_id(f"{partnership_id}/A", [*plan.actions, *taken]).rsplit("/A", 1)[1]
-        record_id = f"{partnership_id}/A{int(number):03d}"
-    return Action(
-        id=check_id(record_id, "action"),
+    if not record_id and partnership_id:  # generated numbers stay sortable: A001, A002, ...
+        prefix = f"{partnership_id}/A"
+        number = _next_id(prefix, plan.actions, taken, retired).removeprefix(prefix)
+        record_id = f"{prefix}{int(number):03d}"
+    action = Action(
+        id=check_id(record_id, "action") if record_id else "",
         partnership_id=partnership_id,
-        recommendation_ids=tuple(dict.fromkeys(recommendation_ids)),
+        recommendation_ids=clean_list(recommendation_ids),
         lead_agency_id=lead_agency_id,
         title=title,
         original_target_date=target_date,
@@ -118,33 +220,25 @@ def new_action(
         success_measure=success_measure,
         status=status,
     )
-
-
-def _next_child_id(prefix: str, existing: Iterable[str], taken: Collection[str]) -> str:
-    """The next id of an action's updates or evidence, past those new in this unit too."""
-    return next_id(prefix, [*existing, *(t for t in taken if t.startswith(prefix))])
-
-
-def _action(plan: Plan, action_id: str, taken: Collection[str]) -> None:
-    if action_id not in plan.actions and action_id not in taken:
-        raise NotFoundError("action", action_id)
+    check_record(plan, action, today=today)
+    return action
 
 
 def new_progress_update(
-    plan: Plan, action_id: str, text: str, *, on: date, by: str, taken: Collection[str] = ()
+    plan: Plan, action_id: str, text: str, *, on: date, by: str, taken: Collection[str] = (),
+    retired: Collection[str] = (),
 ) -> ProgressUpdate:
     """A dated note on an action (``taken`` may hold the ids of actions new in this unit)."""
-    _action(plan, action_id, taken)
-    if not text.strip():
-        raise RuleViolation("update.empty", "a progress update needs some text",
-                            record_id=action_id)
-    return ProgressUpdate(
-        id=_next_child_id(f"{action_id}/U", (u.id for u in plan.updates_for(action_id)), taken),
+    prefix = f"{action_id}/U"
+    update = ProgressUpdate(
+        id=_next_id(prefix, (u.id for u in plan.updates_for(action_id)), taken, retired),
         action_id=action_id,
         on=on,
         by=by,
         text=text.strip(),
     )
+    check_record(plan, update, today=on, taken=taken)
+    return update
 
 
 def new_evidence(
@@ -159,20 +253,12 @@ def new_evidence(
     today: date,
     by: str,
     taken: Collection[str] = (),
+    retired: Collection[str] = (),
 ) -> Evidence:
     """Evidence recorded ``today`` that an action was done or made a difference."""
-    _action(plan, action_id, taken)
-    if about_date > today:
-        raise RuleViolation(
-            "evidence.future-date",
-            f"evidence cannot be about a day that has not happened ({about_date.isoformat()})",
-            record_id=action_id,
-        )
-    if not title.strip():
-        raise RuleViolation("evidence.needs-title", "evidence needs a title saying what it is",
-                            record_id=action_id)
-    return Evidence(
-        id=_next_child_id(f"{action_id}/E", (e.id for e in plan.evidence_for(action_id)), taken),
+    prefix = f"{action_id}/E"
+    item = Evidence(
+        id=_next_id(prefix, (e.id for e in plan.evidence_for(action_id)), taken, retired),
         action_id=action_id,
         tier=tier,
         kind=kind,
@@ -182,3 +268,62 @@ def new_evidence(
         recorded_by=by,
         link=link,
     )
+    check_record(plan, item, today=today, taken=taken)
+    return item
+
+
+def new_decision(
+    plan: Plan,
+    action_id: str,
+    *,
+    outcome: AssuranceOutcome,
+    decided_by: str,
+    body: str,
+    seen: str,
+    evidence_ids: Iterable[str] = (),
+    decided_on: date,
+    today: date,
+    retired: Collection[str] = (),
+) -> AssuranceDecision:
+    """An assurance body's decision on an action, made on ``decided_on``."""
+    prefix = f"{action_id}/D"
+    decision = AssuranceDecision(
+        id=_next_id(prefix, (d.id for d in plan.decisions_for(action_id)), retired),
+        action_id=action_id,
+        outcome=outcome,
+        decided_on=decided_on,
+        decided_by=decided_by.strip(),
+        body=body.strip(),
+        seen=seen.strip(),
+        evidence_ids=clean_list(evidence_ids),
+    )
+    check_record(plan, decision, today=today)
+    return decision
+
+
+def new_learning_activity(
+    plan: Plan,
+    *,
+    partnership_id: str,
+    kind: LearningActivityKind,
+    title: str,
+    held_on: date,
+    reach: int | None = None,
+    recommendation_ids: Iterable[str] = (),
+    id: str | None = None,
+    today: date,
+    retired: Collection[str] = (),
+) -> LearningActivity:
+    """A briefing, event or forum week, and the recommendations whose learning it spreads."""
+    record_id = id or _next_id(f"{partnership_id}/L", plan.learning_activities, retired)
+    activity = LearningActivity(
+        id=check_id(record_id, "learning activity"),
+        partnership_id=partnership_id,
+        kind=kind,
+        title=title,
+        held_on=held_on,
+        reach=reach,
+        recommendation_ids=clean_list(recommendation_ids),
+    )
+    check_record(plan, activity, today=today)
+    return activity

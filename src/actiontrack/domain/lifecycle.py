@@ -22,6 +22,15 @@ Gates:
   day it was reopened count: the old proof is what the audit found wanting;
 - moving a target date needs a reason, and the original date is never lost.
 
+:func:`change_status` makes one move. :func:`move_to` is what a person's
+request for a status means (the command line's ``set-status`` and the
+partner workbook both call it): it passes through ``agreed`` and
+``in_progress`` on the way where it must, each step through its gate, and
+asked for ``on_hold`` or ``superseded`` again with new details it revises
+the hold or corrects the successor, the only way those fields change. A
+status stands on its gates: :func:`unmet_gates` says which no longer hold
+after a correction or a withdrawal took proof away.
+
 Every function here is pure: it takes the current record (and whatever the
 gate must see) and returns the next record, or raises
 :class:`~actiontrack.errors.RuleViolation` naming the rule. The version is
@@ -53,8 +62,12 @@ __all__ = [
     "change_status",
     "counting_decisions",
     "counting_evidence",
+    "move_to",
+    "revise_hold",
     "revise_target",
     "same_person",
+    "status_path",
+    "unmet_gates",
 ]
 
 S = ActionStatus
@@ -110,8 +123,10 @@ def change_status(
             f" (allowed next: {choices})",
             record_id=action.id,
         )
-    _check_gate(action, to, counting_evidence(action, evidence),
-                counting_decisions(action, decisions))
+    unmet = _unmet_gate(action, to, counting_evidence(action, evidence),
+                        counting_decisions(action, decisions))
+    if unmet is not None:
+        raise unmet
     changes: dict[str, object] = {"status": to}
     if to == S.REOPENED:
         if on is None:
@@ -159,15 +174,16 @@ def change_status(
     return attrs.evolve(action, **changes)  # type: ignore[arg-type]
 
 
-def _check_gate(
+def _unmet_gate(
     action: Action,
     to: ActionStatus,
     evidence: list[Evidence],
     decisions: list[AssuranceDecision],
-) -> None:
+) -> RuleViolation | None:
+    """The gate into ``to`` that the counted evidence and decisions do not meet, if any."""
     again = " recorded since it was reopened" if action.reopened_on else ""
     if to == S.COMPLETED and not any(e.tier == EvidenceTier.COMPLETION for e in evidence):
-        raise RuleViolation(
+        return RuleViolation(
             "gate.completed-needs-completion-evidence",
             "an action can be completed only with at least one completion-tier evidence item"
             + again,
@@ -175,7 +191,7 @@ def _check_gate(
         )
     if to == S.ASSURED:
         if not (action.lead_officer and action.lead_officer.strip()):
-            raise RuleViolation(
+            return RuleViolation(
                 "gate.assured-needs-lead-officer",
                 "an action needs a named lead officer before it can be assured, so that"
                 " someone else can be seen to assure it",
@@ -187,25 +203,51 @@ def _check_gate(
             if d.outcome == AssuranceOutcome.ACCEPTED and d.decided_by.strip()
         ]
         if not accepted:
-            raise RuleViolation(
+            return RuleViolation(
                 "gate.assured-needs-decision",
                 "an action can be assured only after an assurance decision accepting it" + again,
                 record_id=action.id,
             )
         if not any(not same_person(d.decided_by, lead_officer) for d in accepted):
-            raise RuleViolation(
+            return RuleViolation(
                 "gate.assured-by-someone-else",
                 "the assurance decision must be made by someone other than the lead officer"
                 f" ({action.lead_officer})",
                 record_id=action.id,
             )
     if to == S.EMBEDDED and not any(e.tier == EvidenceTier.IMPACT for e in evidence):
-        raise RuleViolation(
+        return RuleViolation(
             "gate.embedded-needs-impact-evidence",
             "an action can be embedded only with at least one impact-tier evidence item"
             + again,
             record_id=action.id,
         )
+    return None
+
+
+#: The gates a status stands on: its own, and those of the states it was reached through.
+_STANDS_ON: dict[ActionStatus, tuple[ActionStatus, ...]] = {
+    S.COMPLETED: (S.COMPLETED,),
+    S.ASSURED: (S.COMPLETED, S.ASSURED),
+    S.EMBEDDED: (S.COMPLETED, S.ASSURED, S.EMBEDDED),
+}
+
+
+def unmet_gates(
+    action: Action,
+    evidence: Iterable[Evidence],
+    decisions: Iterable[AssuranceDecision],
+) -> list[RuleViolation]:
+    """The gates the action's present status stands on that its proof does not meet.
+
+    A correction or a withdrawal that would add to these (the only
+    completion evidence of a completed action withdrawn, an assured action's
+    decision now by its lead officer) is refused with the first one.
+    """
+    counted_evidence = counting_evidence(action, evidence)
+    counted_decisions = counting_decisions(action, decisions)
+    return [unmet for status in _STANDS_ON.get(action.status, ())
+            if (unmet := _unmet_gate(action, status, counted_evidence, counted_decisions))]
 
 
 def counting_evidence(action: Action, evidence: Iterable[Evidence]) -> list[Evidence]:
@@ -256,3 +298,118 @@ def revise_target(action: Action, to: date, *, reason: str, by: str, on: date) -
     return attrs.evolve(
         action, target_date=to, target_revisions=(*action.target_revisions, revision)
     )
+
+
+#: Statuses a move may pass through on its way to the one asked for.
+_WAYPOINTS = frozenset({S.AGREED, S.IN_PROGRESS})
+
+
+def status_path(start: ActionStatus, goal: ActionStatus) -> list[ActionStatus]:
+    """The statuses to move through from ``start`` to ``goal``, ``goal`` last.
+
+    Someone who marks an agreed action completed means it went through in
+    progress; each step still passes its own gate. A goal the lifecycle
+    cannot reach through agreed and in progress gives ``[goal]``, so the
+    gate's own message explains why.
+    """
+    paths: dict[ActionStatus, list[ActionStatus]] = {start: []}
+    frontier = [start]
+    while frontier:
+        following = []
+        for status in frontier:
+            for step in sorted(ALLOWED_TRANSITIONS[status]):
+                if step in paths:
+                    continue
+                paths[step] = [*paths[status], step]
+                if step == goal:
+                    return paths[step]
+                if step in _WAYPOINTS:
+                    following.append(step)
+        frontier = following
+    return [goal]
+
+
+def move_to(
+    action: Action,
+    goal: ActionStatus,
+    *,
+    evidence: Iterable[Evidence] = (),
+    decisions: Iterable[AssuranceDecision] = (),
+    hold_reason: str | None = None,
+    hold_review_date: date | None = None,
+    successor_id: str | None = None,
+    on: date | None = None,
+    reason: str | None = None,
+) -> Action:
+    """Return ``action`` moved to ``goal`` as a person asked, or raise :class:`RuleViolation`.
+
+    The move follows :func:`status_path`, each step through its gate. The
+    hold's reason and review date go with ``on_hold`` and the successor
+    with ``superseded``: given with another status they are refused. Asked
+    for the status it already has, an action on hold takes a new reason or
+    review date (the one not given is kept) and a superseded action a
+    corrected successor; with nothing new that is ``lifecycle.no-change``.
+    """
+    if goal != S.ON_HOLD and (hold_reason is not None or hold_review_date is not None):
+        raise RuleViolation(
+            "lifecycle.hold-needs-on-hold",
+            "only an action on hold has a hold reason and review date; set its status to"
+            " on_hold as well",
+            record_id=action.id,
+        )
+    if goal != S.SUPERSEDED and successor_id is not None:
+        raise RuleViolation(
+            "lifecycle.successor-needs-superseded",
+            "the action that replaces this one is set only when it is superseded"
+            + ("" if action.status == S.SUPERSEDED else "; set its status to superseded as well"),
+            record_id=action.id,
+        )
+    if goal == action.status:
+        revised = _revised(action, hold_reason, hold_review_date, successor_id)
+        if revised is not None:
+            return revised
+    evidence, decisions = list(evidence), list(decisions)
+    *waypoints, last = status_path(action.status, goal)
+    for step in waypoints:
+        action = change_status(action, step, evidence=evidence, decisions=decisions, on=on)
+    return change_status(action, last, evidence=evidence, decisions=decisions,
+                         hold_reason=hold_reason, hold_review_date=hold_review_date,
+                         successor_id=successor_id, on=on, reason=reason)
+
+
+def revise_hold(action: Action, *, reason: str | None, review_date: date | None) -> Action:
+    """An action on hold with the hold's reason and review date as given (both are needed)."""
+    if action.status != S.ON_HOLD:
+        raise RuleViolation(
+            "lifecycle.hold-needs-on-hold",
+            "only an action on hold has a hold reason and review date; set its status to"
+            " on_hold as well",
+            record_id=action.id,
+        )
+    if not (reason and reason.strip()):
+        raise RuleViolation("gate.on-hold-needs-reason", "an action on hold needs a reason",
+                            record_id=action.id)
+    if review_date is None:
+        raise RuleViolation("gate.on-hold-needs-review-date",
+                            "an action on hold needs a date to review the hold",
+                            record_id=action.id)
+    return attrs.evolve(action, hold_reason=reason.strip(), hold_review_date=review_date)
+
+
+def _revised(action: Action, hold_reason: str | None, hold_review_date: date | None,
+             successor_id: str | None) -> Action | None:
+    """The hold or the successor of an action already in that status, revised; None: no change."""
+    if action.status == S.ON_HOLD:
+        revised = revise_hold(
+            action, reason=action.hold_reason if hold_reason is None else hold_reason,
+            review_date=hold_review_date or action.hold_review_date)
+        return revised if revised != action else None
+    if action.status == S.SUPERSEDED and successor_id and successor_id.strip():
+        if successor_id == action.id:
+            raise RuleViolation(
+                "gate.superseded-needs-successor", "an action cannot supersede itself",
+                record_id=action.id,
+            )
+        return None if successor_id == action.successor_id else attrs.evolve(
+            action, successor_id=successor_id)
+    return None

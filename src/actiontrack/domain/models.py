@@ -147,12 +147,16 @@ class Agency:
     """A partner organisation that owns actions.
 
     The id is stable; the name may change (a CCG becoming an ICB), and the
-    names it had before are kept in ``former_names``.
+    names it had before are kept in ``former_names``. ``email`` is the
+    agency lead's address (reminders go there); ``aliases`` are the other
+    names trackers and people use for it ("CSC", "Children's Social Care").
     """
 
     id: str
     name: str
     former_names: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
+    email: str | None = None
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
     version: int = 0
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TypeAlias, TypeVar
 
@@ -26,6 +26,7 @@ from openpyxl.utils import column_index_from_string
 
 from actiontrack.domain import lifecycle
 from actiontrack.domain.additions import new_action, new_evidence, new_progress_update
+from actiontrack.domain.edits import check_lead_officer_change
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -41,7 +42,7 @@ from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
 from actiontrack.excel.rows import evidence_values
 
-__all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook", "status_path"]
+__all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook"]
 
 E = TypeVar("E", bound=enum.Enum)
 #: Looks up an action as it was at a version: ``record_at(action_id, version)``.
@@ -181,6 +182,8 @@ class _Merge:
     agency: str | None
     #: An action as it was at a version, from the store's history (to check the base).
     record_at: RecordAt | None
+    #: Ids of withdrawn records by kind: new records are never given them.
+    withdrawn: Mapping[str, Collection[str]]
     records: list[Record] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     problems: list[Problem] = attrs.field(factory=list)
@@ -309,7 +312,7 @@ def _merge_evidence(merge: _Merge) -> None:
             item = new_evidence(
                 plan, action_id, tier=tier, kind=kind, title=title, about_date=about,
                 link=str(values["link"]) if values["link"] else None, today=merge.today,
-                by=merge.by, taken=merge.new_ids)
+                by=merge.by, taken=merge.new_ids, retired=merge.withdrawn.get("evidence", ()))
         except (RuleViolation, NotFoundError) as exc:
             merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
             continue
@@ -336,35 +339,6 @@ _ACTION_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS)
 _READ_ONLY_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS
                         if not column.editable and column.key != "id")
 _NEW_ACTION_KEYS = tuple(column.key for column in layout.ACTION_COLUMNS if column.new)
-#: Statuses an import may pass through on its way to the one asked for.
-_WAYPOINTS = frozenset({ActionStatus.AGREED, ActionStatus.IN_PROGRESS})
-
-
-def status_path(start: ActionStatus, goal: ActionStatus) -> list[ActionStatus]:
-    """The statuses to move through from ``start`` to ``goal``, ``goal`` last.
-
-    A partner who marks an agreed action completed means it went through
-    in progress; each step still passes its own gate. A goal the lifecycle
-    cannot reach through agreed and in progress gives ``[goal]``, so the
-    gate's own message explains why.
-    """
-    paths: dict[ActionStatus, list[ActionStatus]] = {start: []}
-    frontier = [start]
-    while frontier:
-        following = []
-        for status in frontier:
-            for step in sorted(lifecycle.ALLOWED_TRANSITIONS[status]):
-                if step in paths:
-                    continue
-                paths[step] = [*paths[status], step]
-                if step == goal:
-                    return paths[step]
-                if step in _WAYPOINTS:
-                    following.append(step)
-        frontier = following
-    return [goal]
-
-
 #: What a partner can do about a gate, in the workbook itself.
 _GATE_HINTS = {
     "gate.completed-needs-completion-evidence": "; add it on the Evidence sheet (tier"
@@ -520,9 +494,10 @@ def _updated(merge: _Merge, table: Table, number: int, stored: Action,
         status = _choice(merge, table, table.cell(number, "status"), apply["status"],
                          ActionStatus, stored.id)
     if "lead_officer" in apply:
-        if stored.status in (ActionStatus.ASSURED, ActionStatus.EMBEDDED):
-            refuse("lead_officer", f"the action is {stored.status.value}: its lead officer is"
-                   " part of its assurance record and cannot change here")
+        try:
+            check_lead_officer_change(stored)
+        except RuleViolation as exc:
+            refuse("lead_officer", exc.message)
         else:
             action = attrs.evolve(action, lead_officer=_text_or_none(apply["lead_officer"]))
     if "target_date" in apply:
@@ -539,37 +514,41 @@ def _updated(merge: _Merge, table: Table, number: int, stored: Action,
                                                  by=merge.by, on=merge.today)
             except RuleViolation as exc:
                 refuse("target_date", exc.message)
-    hold_edits = [key for key in ("hold_reason", "hold_review_date") if key in apply]
+    hold_edits: list[str] = [key for key in ("hold_reason", "hold_review_date") if key in apply]
+    successor_edited = "successor_id" in apply
+    if "status" in apply and status is None:
+        return None  # not a status: already a problem on its cell
+    goal = status or (action.status if hold_edits or successor_edited else None)
+    if goal is None:
+        return action if len(merge.problems) == problems_before else None
     hold_reason = _text_or_none(wanted["hold_reason"])
     hold_review_date = _date_or_none(wanted["hold_review_date"])
-    if hold_edits and status != ActionStatus.ON_HOLD:
-        if "status" in apply or action.status != ActionStatus.ON_HOLD:
-            refuse(hold_edits[0], "only an action on hold has a hold reason and review date;"
-                   " set its status to on_hold as well")
-        elif hold_reason is None or hold_review_date is None:
-            refuse(hold_edits[0], "an action on hold needs both a reason and a review date")
-        else:
-            action = attrs.evolve(action, hold_reason=hold_reason,
-                                  hold_review_date=hold_review_date)
     successor = _text_or_none(wanted["successor_id"])
-    if "successor_id" in apply and status != ActionStatus.SUPERSEDED:
-        refuse("successor_id", "the action that replaces this one is set only when it is"
-               " superseded" + ("" if stored.status == ActionStatus.SUPERSEDED else
-                                "; set its status to superseded as well"))
-    if status is not None:
-        if status == ActionStatus.SUPERSEDED and successor is not None \
-                and successor not in merge.plan.actions:
-            refuse("successor_id", f"there is no action {successor} on the plan")
-        evidence = [*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]]
-        try:
-            for step in status_path(action.status, status):
-                action = lifecycle.change_status(
-                    action, step, evidence=evidence,
-                    decisions=merge.plan.decisions_for(stored.id), hold_reason=hold_reason,
-                    hold_review_date=hold_review_date, successor_id=successor,
-                    on=merge.today)
-        except RuleViolation as exc:
-            refuse("status", exc.message + _GATE_HINTS.get(exc.rule, ""))
+    if goal == ActionStatus.SUPERSEDED and successor is not None \
+            and successor not in merge.plan.actions:
+        refuse("successor_id", f"there is no action {successor} on the plan")
+        return None
+    # The cell a refusal belongs on: the one whose value the rule is about.
+    cells = {"lifecycle.hold-needs-on-hold": (hold_edits or ["status"])[0],
+             "lifecycle.successor-needs-superseded": "successor_id"}
+    default = "status" if status is not None else (hold_edits or ["successor_id"])[0]
+    try:
+        if status is None and goal == ActionStatus.ON_HOLD:  # the hold itself revised
+            action = lifecycle.revise_hold(action, reason=hold_reason,
+                                           review_date=hold_review_date)
+        else:
+            hold = goal == ActionStatus.ON_HOLD or bool(hold_edits)
+            action = lifecycle.move_to(
+                action, goal,
+                evidence=[*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]],
+                decisions=merge.plan.decisions_for(stored.id),
+                hold_reason=hold_reason if hold else None,
+                hold_review_date=hold_review_date if hold else None,
+                successor_id=successor if goal == ActionStatus.SUPERSEDED or successor_edited
+                else None,
+                on=merge.today)
+    except RuleViolation as exc:
+        refuse(cells.get(exc.rule, default), exc.message + _GATE_HINTS.get(exc.rule, ""))
     return action if len(merge.problems) == problems_before else None
 
 
@@ -584,7 +563,8 @@ def _add_update(merge: _Merge, table: Table, number: int, action_id: str, text: 
         return  # imported before
     try:
         update = new_progress_update(merge.plan, action_id, text, on=merge.today, by=merge.by,
-                                     taken=merge.new_ids)
+                                     taken=merge.new_ids,
+                                     retired=merge.withdrawn.get("progress_updates", ()))
     except RuleViolation as exc:
         merge.problem(table, table.cell(number, "new_update"), exc.message, action_id)
         return
@@ -643,14 +623,16 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
             lead_officer=_text_or_none(values["lead_officer"]),
             deliverable=_text_or_none(values["deliverable"]),
             success_measure=_text_or_none(values["success_measure"]),
-            status=status, taken=merge.new_ids)
+            status=status, today=merge.today, taken=merge.new_ids,
+            retired=merge.withdrawn.get("actions", ()))
     except (RuleViolation, NotFoundError) as exc:
         merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
         return
     merge.add(action, f"action {_short(title)!r} led by {agency}")
     if values["new_update"]:
         update = new_progress_update(merge.plan, action.id, str(values["new_update"]),
-                                     on=merge.today, by=merge.by, taken=merge.new_ids)
+                                     on=merge.today, by=merge.by, taken=merge.new_ids,
+                                     retired=merge.withdrawn.get("progress_updates", ()))
         merge.add(update, f"progress update {_short(update.text)!r} on {action.id}")
 
 
@@ -687,6 +669,7 @@ def merge_workbook(
     record_at: RecordAt | None = None,
     formula_cells: Mapping[str, Sequence[str]] | None = None,
     error_cells: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    withdrawn: Mapping[str, Collection[str]] | None = None,
 ) -> MergeResult:
     """Work out what importing ``book`` into ``plan`` would change, and what stops it.
 
@@ -695,10 +678,11 @@ def merge_workbook(
     action changed on the plan be checked against the action as exported.
     ``formula_cells`` and ``error_cells`` (from
     :func:`~actiontrack.excel.safety.check_workbook_file`) are refused where
-    import reads them, in the workbook's own columns.
+    import reads them, in the workbook's own columns. ``withdrawn`` holds the
+    ids of withdrawn records by kind, which new records are never given.
     """
     merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.info.agency,
-                   record_at=record_at)
+                   record_at=record_at, withdrawn=withdrawn or {})
     merge.notices.extend(_ignored_cells(book))
     for table in (book.actions, book.evidence):
         ours = set(table.letters.values())

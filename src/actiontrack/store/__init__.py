@@ -4,10 +4,16 @@
 
 - ``memory:`` an empty in-memory store (tests, scratch work);
 - a path ending ``.json`` (or ``tinydb:///path/plan.json``): the embedded
-  TinyDB file store, created if it does not exist;
+  TinyDB file store;
 - ``sqlite:///path/plan.db`` and ``postgresql://user@host/db``: the SQL
   store (the ``sql`` and ``postgres`` extras; without them,
   :class:`~actiontrack.errors.StoreNotAvailableError` says what to install).
+
+A store is created only on purpose: ``open_store(url)`` opens one that
+exists, and a missing one raises
+:class:`~actiontrack.errors.StoreMissingError` without leaving any file
+behind, so a mistyped path never becomes a new, empty plan that an audit
+then finds "all clear". ``open_store(url, create=True)`` makes it.
 """
 
 from __future__ import annotations
@@ -32,15 +38,15 @@ _SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
 
 
 def open_store(
-    url: str, *, lock_timeout: float = 30.0, create: bool = True, agency: str | None = None
+    url: str, *, lock_timeout: float = 30.0, create: bool = False, agency: str | None = None
 ) -> Store:
     """Open the store that ``url`` names (see the module docstring).
 
     ``lock_timeout`` is how many seconds a writer waits for another
     process's commit before giving up with
-    :class:`~actiontrack.errors.StoreLockedError`. With ``create=False`` a
-    store that does not exist yet is a :class:`~actiontrack.errors.StoreError`
-    rather than a new, empty one (for commands that only read).
+    :class:`~actiontrack.errors.StoreLockedError`. A store that does not
+    exist raises :class:`~actiontrack.errors.StoreMissingError` and leaves
+    nothing behind, unless ``create`` is true: then a new, empty one is made.
 
     ``agency`` (SQL stores only) scopes the store to one agency: it reads the
     whole plan but changes only that agency's actions and their progress

@@ -9,8 +9,8 @@ destination and checks that it holds what the source held: the same number
 of records of each kind, the same number of history entries and the same
 checksum (:func:`contents_of`).
 
-The source is only ever read: it is opened with ``create=False``, so a
-missing source is an error rather than a new, empty store.
+The source is only ever read, and must exist: a missing source is an error
+rather than a new, empty store. The destination is created if need be.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def copy_store(source_url: str, destination_url: str, *, replace: bool = False) 
     for url in (source_url, destination_url):
         if url == "memory:":
             raise StoreError("memory: is a scratch store of one process; it cannot be copied")
-    source = open_store(source_url, create=False)
+    source = open_store(source_url)
     try:
         source_identity = source.identity
         plan, history = _read_consistently(source)
@@ -85,7 +85,7 @@ def copy_store(source_url: str, destination_url: str, *, replace: bool = False) 
         source.close()
     expected = _contents(plan, history)
 
-    destination = open_store(destination_url)
+    destination = open_store(destination_url, create=True)
     try:
         if destination.identity == source_identity:
             raise StoreError(
@@ -103,7 +103,7 @@ def copy_store(source_url: str, destination_url: str, *, replace: bool = False) 
     finally:
         destination.close()
 
-    reopened = open_store(destination_url, create=False)
+    reopened = open_store(destination_url)
     try:
         _check(expected, contents_of(reopened), destination_url)
     finally:
@@ -187,7 +187,7 @@ def _empty(store: Store, url: str) -> Store:
             raise StoreError(f"{url}: cannot remove the old store ({exc.strerror})") from None
     else:
         _drop_sql_tables(store, url)
-    emptied = open_store(url)
+    emptied = open_store(url, create=True)
     if emptied.identity == identity or not _is_empty(emptied):
         emptied.close()
         raise StoreError(f"{url}: the old store is still there after emptying it")

@@ -33,6 +33,7 @@ from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, Stor
 from actiontrack.store.protocol import Change, Delete, Put
 
 __all__ = [
+    "AHEAD",
     "SIMULTANEOUS",
     "PlainRecord",
     "PlainTables",
@@ -58,6 +59,10 @@ _NOT_DIFFED = "version"
 #: simultaneous (the later committer read the clock, then waited for the lock).
 SIMULTANEOUS = timedelta(minutes=1)
 
+#: How far ahead of the store's own clock a change may be dated: clocks of
+#: the machines sharing a store drift apart by seconds, not by more.
+AHEAD = timedelta(minutes=5)
+
 
 def empty_tables() -> PlainTables:
     return {kind: {} for kind in RECORD_KINDS}
@@ -74,8 +79,10 @@ class PreparedCommit:
     """
 
     commit: int
-    #: The moment the commit is recorded at (see :data:`SIMULTANEOUS`).
+    #: The moment the commit is recorded at (see :func:`prepare_commit`).
     at: datetime
+    #: The latest moment in the store's history once this commit lands.
+    last_at: datetime
     writes: dict[tuple[str, str], PlainRecord | None]
     tombstones: dict[tuple[str, str], int]
     entries: list[dict[str, Any]]
@@ -98,8 +105,10 @@ class StoreState:
     tombstone: Callable[[str, str], int | None]
     last_commit: int
     last_seq: int
-    #: When the latest commit was made; history only moves forward from it.
+    #: The latest moment in the store's history; history only moves forward from it.
     last_at: datetime | None
+    #: The store's own reading of the clock: this machine's, or the database server's.
+    clock: datetime
 
 
 def prepare_commit(
@@ -118,11 +127,24 @@ def prepare_commit(
       model declares (a script passed ``name=12345``);
     - :class:`ConflictError` on the first stale version or existing id;
     - :class:`NotFoundError` when removing a record that does not exist;
-    - :class:`RuleViolation` when ``at`` is earlier than the latest commit:
-      history only moves forward, so a plan rebuilt as of a past moment
-      never changes afterwards. A change dated less than
-      :data:`SIMULTANEOUS` before it (a writer that read the clock, then
-      waited for another's commit) is recorded at the latest commit's moment.
+    - :class:`RuleViolation` ``history.future-dated`` when ``at`` is more
+      than :data:`AHEAD` later than the store's clock (a computer's clock or
+      ``$ACTIONTRACK_NOW`` set wrong): recorded, it would block every change
+      made at the right time;
+    - :class:`RuleViolation` ``history.forward-only`` when ``at`` is earlier
+      than the latest commit: history only moves forward, so a plan rebuilt
+      as of a past moment never changes afterwards.
+
+    A change dated less than :data:`SIMULTANEOUS` before the latest commit (a
+    writer that read the clock, then waited for another's commit) is
+    recorded at that commit's moment.
+
+    The way out of a store that already holds history dated ahead of its
+    clock (written before this guard, or by a machine whose clock was wrong):
+    such history does not hold the timeline back. Changes are then measured
+    against the store's clock instead, and recorded no earlier than it, so
+    no plan as of a past moment changes; the future-dated entries count from
+    their own moment, as they always did.
 
     Several changes to one record in a unit apply in order.
     """
@@ -130,15 +152,26 @@ def prepare_commit(
         raise ValueError("commit times must be timezone-aware")
     if not by or not by.strip():
         raise ValueError("every change needs the name of who made it (by)")
-    if state.last_at is not None and at < state.last_at:
-        if at < state.last_at - SIMULTANEOUS:
+    if at > state.clock + AHEAD:
+        raise RuleViolation(
+            "history.future-dated",
+            f"this change is dated {at.isoformat()}, more than"
+            f" {AHEAD.seconds // 60} minutes ahead of the store's clock"
+            f" ({state.clock.isoformat()}); is a clock, or $ACTIONTRACK_NOW, set wrong?",
+        )
+    floor = None if state.last_at is None else min(state.last_at, state.clock)
+    if floor is not None and at < floor:
+        if at < floor - SIMULTANEOUS:
+            what = ("the latest change in the store" if floor == state.last_at
+                    else "the store's clock (the latest change is dated after it)")
             raise RuleViolation(
                 "history.forward-only",
-                f"this change is dated {at.isoformat()}, before the latest change in the"
-                f" store ({state.last_at.isoformat()}); history only moves forward, so"
+                f"this change is dated {at.isoformat()}, before {what}"
+                f" ({floor.isoformat()}); history only moves forward, so"
                 " changes must be recorded in the order they happened",
             )
-        at = state.last_at  # two writers at the same moment: keep one timeline
+        at = floor  # two writers at the same moment: keep one timeline
+    last_at = at if state.last_at is None else max(state.last_at, at)
     commit = state.last_commit + 1
     at_text = at.isoformat()
     working: dict[tuple[str, str], PlainRecord | None] = {}
@@ -190,6 +223,10 @@ def prepare_commit(
             new["version"] = version
             entry(kind, record_id, version, ChangeKind.CREATE, None, None, new)
         else:
+            if stored.keys() != new.keys():
+                # Written by an older release, before some fields existed: compare with
+                # their defaults spelled out, so only what really changed is history.
+                stored = convert.unstructure(structure_record(kind, stored))
             changed = [f for f in new if f != _NOT_DIFFED and new[f] != stored.get(f)]
             if not changed:
                 continue
@@ -205,8 +242,8 @@ def prepare_commit(
         tombstones.pop(key, None)
         working[key] = new
     return PreparedCommit(
-        commit=commit, at=at, writes=working, tombstones=tombstones, entries=entries,
-        records=records,
+        commit=commit, at=at, last_at=last_at, writes=working, tombstones=tombstones,
+        entries=entries, records=records,
     )
 
 

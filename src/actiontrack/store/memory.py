@@ -7,8 +7,8 @@ that passes here exercises the same conversion and versioning rules.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from actiontrack import convert
@@ -33,10 +33,20 @@ __all__ = ["MemoryStore"]
 R = TypeVar("R", bound=Record)
 
 
-class MemoryStore:
-    """A store that lives as long as the object does."""
+def _machine_clock() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self) -> None:
+
+class MemoryStore:
+    """A store that lives as long as the object does.
+
+    ``clock`` is the store's own clock, which refuses changes dated ahead of
+    it: this machine's by default. A plan told as a story on its own
+    timeline (the demo, generated plans) passes the story's clock.
+    """
+
+    def __init__(self, *, clock: Callable[[], datetime] = _machine_clock) -> None:
+        self._clock = clock
         self._identity = str(uuid.uuid4())
         self._tables: PlainTables = empty_tables()
         self._tombstones: dict[tuple[str, str], int] = {}
@@ -76,6 +86,10 @@ class MemoryStore:
         self._check_open()
         return select_history(self._history, kind=kind, record_id=record_id, shared=True)
 
+    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+        self._check_open()
+        return frozenset(record_id for name, record_id in self._tombstones if name == kind)
+
     def commit(
         self,
         changes: Sequence[Change],
@@ -91,6 +105,7 @@ class MemoryStore:
             last_commit=self._last_commit,
             last_seq=self._last_seq,
             last_at=self._last_at,
+            clock=self._clock(),
         )
         prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
         if not prepared.entries:
@@ -105,7 +120,7 @@ class MemoryStore:
         self._history.extend(prepared.entries)
         self._last_commit = prepared.commit
         self._last_seq = prepared.entries[-1]["seq"]
-        self._last_at = prepared.at
+        self._last_at = prepared.last_at
         if self._plan is not None:
             self._plan = apply_to_plan(self._plan, prepared)
         return Receipt(

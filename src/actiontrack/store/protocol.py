@@ -90,6 +90,13 @@ class Store(Protocol):
         """History entries in the order they were written, optionally for one record."""
         ...
 
+    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+        """The ids of records of ``kind`` (``"actions"``) that were removed from the plan.
+
+        New records are never given these ids: an id means one record.
+        """
+        ...
+
     def commit(
         self,
         changes: Sequence[Change],
@@ -98,7 +105,13 @@ class Store(Protocol):
         at: datetime,
         reason: str | None = None,
     ) -> Receipt:
-        """Apply ``changes`` as one unit of work, or raise and change nothing."""
+        """Apply ``changes`` as one unit of work, or raise and change nothing.
+
+        ``at`` is when the change is made. It may not be more than a few
+        minutes ahead of the store's own clock (this machine's; a database
+        server's), nor before the latest change: see
+        :func:`~actiontrack.store.core.prepare_commit`.
+        """
         ...
 
     def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
@@ -52,6 +54,7 @@ from actiontrack.errors import (
     StoreError,
     StoreLockedError,
     StoreMissingError,
+    StoreNotAvailableError,
     StoreNotEmptyError,
 )
 from actiontrack.store.core import (
@@ -71,13 +74,15 @@ from actiontrack.store.sql_migrations import upgrade
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
 #: The layout version this release writes; a database with a higher one is refused.
-SCHEMA_VERSION = 1
+#: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
+SCHEMA_VERSION = 2
 
 R = TypeVar("R", bound=Record)
 
 #: The column that holds a list's items, named for what one item is.
 _ITEM_COLUMNS = {
     "former_names": "former_name",
+    "aliases": "alias",
     "themes": "theme",
     "repeats": "repeated_recommendation_id",
     "recommendation_ids": "recommendation_id",
@@ -202,14 +207,22 @@ class SQLStore:
         url: str,
         *,
         lock_timeout: float = 30.0,
-        create: bool = True,
+        create: bool = False,
         agency: str | None = None,
     ) -> None:
+        """Open the store at ``url``; a missing one is created only when ``create`` is true.
+
+        Without ``create``, a database with no store in it raises
+        :class:`~actiontrack.errors.StoreMissingError`, and a SQLite file that
+        does not exist is not made.
+        """
         if agency is not None and not agency.strip():
             raise ValueError("agency must be an agency id, not blank")
         self.url = url
         #: The agency whose records this store may change; None: it may change any record.
         self.agency = agency
+        if not create:
+            _refuse_missing_file(url)
         self._engine = _engine(url, lock_timeout)
         self._lock_timeout = lock_timeout
         self._plan: Plan | None = None
@@ -219,7 +232,7 @@ class SQLStore:
             with self._engine.begin() as connection:
                 if not sa.inspect(connection).has_table(_META.name):
                     if not create:
-                        raise StoreMissingError(f"there is no actiontrack store at {url}")
+                        raise StoreMissingError(f"no store at {_safe(url)}")
                     METADATA.create_all(connection)
                     connection.execute(sa.insert(_META), [
                         {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -231,6 +244,7 @@ class SQLStore:
                 meta = self._read_meta(connection)
                 upgrade(connection, _META, int(meta.get("schema_version", "0")),
                         SCHEMA_VERSION, _safe(url))
+                meta = self._read_meta(connection)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"{_safe(url)}: cannot open the store ({_reason(exc)})") from None
         self._identity = meta["identity"]
@@ -273,6 +287,12 @@ class SQLStore:
             rows = list(_history_rows(connection, kind=kind, record_id=record_id))
         return select_history(rows, kind=kind, record_id=record_id, shared=False)
 
+    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+        with self._reading() as connection:
+            rows = connection.execute(
+                sa.select(_TOMBSTONES.c.record_id).where(_TOMBSTONES.c.kind == kind))
+            return frozenset(row.record_id for row in rows)
+
     # -- writing -----------------------------------------------------------
 
     def commit(
@@ -301,6 +321,7 @@ class SQLStore:
                 last_commit=int(meta["last_commit"]),
                 last_seq=int(meta["last_seq"]),
                 last_at=datetime.fromisoformat(meta["last_at"]) if meta["last_at"] else None,
+                clock=_clock(connection),
             )
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
@@ -314,7 +335,7 @@ class SQLStore:
             connection.execute(sa.insert(_HISTORY), prepared.entries)
             self._write_meta(connection, last_commit=prepared.commit,
                              last_seq=prepared.entries[-1]["seq"],
-                             last_at=prepared.at.isoformat())
+                             last_at=prepared.last_at.isoformat())
         if self._plan is not None and self._plan_commit == state.last_commit:
             self._plan, self._plan_commit = apply_to_plan(self._plan, prepared), prepared.commit
         return Receipt(
@@ -489,7 +510,56 @@ class _Translated:
                              + ("; nothing was written" if self._write else "")) from None
 
 
+def _clock(connection: Connection) -> datetime:
+    """The store's clock: the database server's for PostgreSQL, this machine's for SQLite."""
+    if connection.dialect.name == "postgresql":
+        moment = connection.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        assert isinstance(moment, datetime)
+        return moment
+    return datetime.now(UTC)
+
+
+def _refuse_missing_file(url: str) -> None:
+    """A SQLite store that does not exist is reported, not made by connecting to it."""
+    if not url.startswith("sqlite:"):
+        return
+    database = _parsed(url).database
+    if database and database != ":memory:" and not Path(database).exists():
+        raise StoreMissingError(f"no store at {url}")
+
+
+def _parsed(url: str) -> sa.engine.URL:
+    """The URL as SQLAlchemy reads it, or a one-line reason it cannot be."""
+    try:
+        return sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreNotAvailableError(
+            f"{_masked(url)} is not a store URL actiontrack can read ({_reason(exc)}): a SQLite"
+            " file is sqlite:///plan.db (three slashes) or sqlite:////full/path/plan.db, a"
+            " PostgreSQL database postgresql://user@host:5432/database"
+        ) from None
+
+
+def _masked(url: str) -> str:
+    """Any password in a URL hidden, even in a URL that cannot be parsed."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def _engine(url: str, lock_timeout: float) -> Engine:
+    _parsed(url)
+    try:
+        return _new_engine(url, lock_timeout)
+    except ImportError as exc:  # the database's driver is an optional extra
+        raise StoreNotAvailableError(
+            f"{url.split(':', 1)[0]} stores need an optional extra: pip install"
+            f" 'actiontrack[postgres]' ({exc.name or exc} is missing)"
+        ) from None
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise StoreNotAvailableError(
+            f"{_safe(url)}: cannot use this store URL ({_reason(exc)})") from None
+
+
+def _new_engine(url: str, lock_timeout: float) -> Engine:
     if url.startswith("sqlite:"):
         engine = sa.create_engine(url, connect_args={"timeout": lock_timeout})
 
@@ -521,8 +591,8 @@ def _safe(url: str) -> str:
     """The URL without its password, for messages."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    except (sa.exc.ArgumentError, ValueError):
+        return _masked(url)
 
 
 def _reason(error: BaseException) -> str:

@@ -5,8 +5,8 @@ schema from its version to the next; the store's ``schema_version`` is
 raised with it, so a crash mid-upgrade leaves the old layout whole. A store
 newer than this release is refused (:class:`~actiontrack.errors.StoreVersionError`).
 
-Layout 1 is the first, so there is no step yet; the next release that
-changes the schema adds ``STEPS[1]``.
+Each step spells out its own SQL rather than using today's table
+definitions, which later layouts may change.
 """
 
 from __future__ import annotations
@@ -20,8 +20,20 @@ from actiontrack.errors import StoreVersionError
 
 __all__ = ["STEPS", "upgrade"]
 
+def _agency_contacts(connection: Connection) -> None:
+    """Layout 2: an agency's lead's email address, and the other names it goes by."""
+    connection.exec_driver_sql("ALTER TABLE agencies ADD COLUMN email TEXT")
+    connection.exec_driver_sql(
+        "CREATE TABLE agencies_aliases ("
+        " agency_id TEXT NOT NULL REFERENCES agencies (id) ON DELETE CASCADE,"
+        " position INTEGER NOT NULL,"
+        " alias TEXT NOT NULL,"
+        " PRIMARY KEY (agency_id, position))"
+    )
+
+
 #: STEPS[n] upgrades a store from layout n to layout n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _agency_contacts}
 
 
 def upgrade(connection: Connection, meta: sa.Table, found: int, latest: int, where: str) -> int:

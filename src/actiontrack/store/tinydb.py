@@ -32,7 +32,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,7 +82,9 @@ from actiontrack.store.protocol import Change, Receipt
 __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 
 #: The layout version this release writes. A file with a higher one is refused.
-SCHEMA_VERSION = 1
+#: 2: agencies have ``email`` and ``aliases``. A layout 1 file reads as it is (the
+#: new fields take their defaults) and is marked 2 by its first commit.
+SCHEMA_VERSION = 2
 
 _META = "_meta"
 _META_ID = "store"
@@ -123,9 +125,13 @@ class TinyDBStore:
     """A plan kept in one JSON file; safe for several processes on one machine."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0, create: bool = True
+        self, path: str | os.PathLike[str], *, lock_timeout: float = 30.0, create: bool = False
     ) -> None:
-        """Open the store at ``path``; a missing one is created unless ``create`` is false."""
+        """Open the store at ``path``; a missing one is created only when ``create`` is true.
+
+        Without ``create``, a missing store raises
+        :class:`~actiontrack.errors.StoreMissingError` and leaves no file behind.
+        """
         self.path = Path(path)
         self.history_path = self.path.with_name(self.path.stem + ".history.jsonl")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -147,7 +153,7 @@ class TinyDBStore:
         if not self.path.exists():
             self._refuse_to_start_over_history()
             if not create:
-                raise StoreMissingError(f"there is no store at {self.path}")
+                raise StoreMissingError(f"no store at {self.path}")
             self._create()
         self._refresh()
 
@@ -190,6 +196,10 @@ class TinyDBStore:
                 self._read_history(), kind=kind, record_id=record_id, shared=False
             )
 
+    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+        self._refresh()
+        return frozenset(self._meta.get("tombstones", {}).get(kind, {}))
+
     # -- writing ---------------------------------------------------------
 
     def commit(
@@ -211,6 +221,7 @@ class TinyDBStore:
                 last_commit=meta["last_commit"],
                 last_seq=meta["last_seq"],
                 last_at=None if last_at is None else datetime.fromisoformat(last_at),
+                clock=datetime.now(UTC),
             )
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
@@ -224,9 +235,10 @@ class TinyDBStore:
             for (kind, record_id), version in prepared.tombstones.items():
                 kept.setdefault(kind, {})[record_id] = version
             meta |= {
+                "schema_version": SCHEMA_VERSION,
                 "last_commit": prepared.commit,
                 "last_seq": prepared.entries[-1]["seq"],
-                "last_at": prepared.at.isoformat(),
+                "last_at": prepared.last_at.isoformat(),
                 "history_bytes": history_bytes,
                 "tombstones": {kind: ids for kind, ids in kept.items() if ids},
             }
@@ -255,6 +267,7 @@ class TinyDBStore:
                 tombstones.setdefault(kind, {})[record_id] = version
             meta = dict(self._meta)
             meta |= {
+                "schema_version": SCHEMA_VERSION,
                 "last_commit": restored["last_commit"],
                 "last_seq": restored["last_seq"],
                 "last_at": restored["last_at"] and restored["last_at"].isoformat(),

@@ -39,7 +39,7 @@ def increment(store: TinyDBStore, counter: Recommendation, name: str, number: in
 
 
 def main(path: str, name: str, mode: str) -> None:
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     if mode == "race":
         counter = store.get(Recommendation, COUNTER)
         print(counter.version, flush=True)

@@ -23,7 +23,7 @@ COUNTER = "counter"
 
 
 def main(path: str) -> None:
-    store = TinyDBStore(path)
+    store = TinyDBStore(path, create=True)
     try:
         counter: Recommendation | None = store.get(Recommendation, COUNTER)
     except NotFoundError:

@@ -55,7 +55,7 @@ def torn(counters: list[Recommendation]) -> int:
 
 
 def main(url: str, name: str, mode: str) -> None:
-    store = open_store(url)
+    store = open_store(url, create=True)
     if mode == "race":
         counters = [store.get(Recommendation, counter) for counter in COUNTERS]
         print(counters[0].version, flush=True)

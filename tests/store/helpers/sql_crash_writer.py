@@ -46,7 +46,7 @@ def next_commit(store: Store, counter: Recommendation | None) -> tuple[int, Reco
 
 
 def main(url: str, on_command: bool) -> None:
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         counter: Recommendation | None = store.get(Recommendation, COUNTER)
     except NotFoundError:

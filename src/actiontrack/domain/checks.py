@@ -1,0 +1,237 @@
+"""What every record of each kind must satisfy, whether it is new or corrected.
+
+:func:`check_record` is the one place these rules live: adding a record
+(:mod:`actiontrack.domain.additions`) and correcting one
+(:mod:`actiontrack.domain.edits`) both call it, so a value refused when a
+record is added is refused when it is edited, with the same rule id.
+
+Each check takes the plan as it stands (to see that links lead somewhere)
+and ``today``, the day of the change (dates of things that happened cannot
+be later). A broken rule raises :class:`~actiontrack.errors.RuleViolation`;
+a link to a record that does not exist raises
+:class:`~actiontrack.errors.NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable
+from datetime import date
+from typing import Any
+
+from actiontrack.domain.models import (
+    Action,
+    Agency,
+    AssuranceDecision,
+    Evidence,
+    LearningActivity,
+    Partnership,
+    ProgressUpdate,
+    Recommendation,
+    Response,
+    Review,
+)
+from actiontrack.domain.plan import Plan, Record
+from actiontrack.errors import NotFoundError, RuleViolation
+
+__all__ = ["check_record", "clean_list", "normalise_themes"]
+
+#: An address a reminder can go to: something@somewhere.tld, no spaces.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def normalise_themes(themes: Iterable[str]) -> tuple[str, ...]:
+    """Themes as the cross-review report compares them: trimmed, lower case, sorted, once each."""
+    return tuple(sorted({theme.strip().lower() for theme in themes if theme.strip()}))
+
+
+def clean_list(items: Iterable[str]) -> tuple[str, ...]:
+    """Items trimmed, blanks dropped, each kept once in the order first given."""
+    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def _needs_text(record: Record, value: str | None, rule: str, what: str) -> None:
+    if not (value and value.strip()):
+        raise RuleViolation(rule, what, record_id=record.id or None)
+
+
+def _not_after(record: Record, day: date | None, today: date, rule: str, what: str) -> None:
+    """``what`` as in "evidence cannot be about": the date of something that has happened."""
+    if day is not None and day > today:
+        raise RuleViolation(
+            rule, f"{what} a day that has not happened ({day.isoformat()})",
+            record_id=record.id or None)
+
+
+def _partnership(plan: Plan, partnership: Partnership, today: date, taken: Collection[str]) -> None:
+    _needs_text(partnership, partnership.name, "partnership.needs-name",
+                "a partnership needs a name")
+
+
+def _agency(plan: Plan, agency: Agency, today: date, taken: Collection[str]) -> None:
+    _needs_text(agency, agency.name, "agency.needs-name", "an agency needs a name")
+    if agency.email is not None and not _EMAIL.fullmatch(agency.email):
+        raise RuleViolation(
+            "agency.email", f"{agency.email!r} is not an email address (name@example.org)",
+            record_id=agency.id)
+    names = {agency.name.casefold(), agency.id.casefold()}
+    for other in plan.agencies.values():
+        if other.id == agency.id:
+            continue
+        theirs = {other.id.casefold(), other.name.casefold(),
+                  *(alias.casefold() for alias in other.aliases)}
+        for alias in agency.aliases:
+            if alias.casefold() in theirs and alias.casefold() not in names:
+                raise RuleViolation(
+                    "agency.alias-taken",
+                    f"{alias!r} already names agency {other.id} ({other.name}); an alias must"
+                    " say which agency it is", record_id=agency.id)
+
+
+#: A review's dates, each with those it cannot come before.
+_REVIEW_ORDER = (
+    ("notified_on", "became_aware_on", "the notification to the Panel",
+     "the day the council became aware"),
+    ("rapid_review_sent_on", "notified_on", "sending the rapid review", "the notification"),
+    ("published_on", "decided_on", "publication", "the decision to hold the review"),
+)
+
+
+def _review(plan: Plan, review: Review, today: date, taken: Collection[str]) -> None:
+    if review.partnership_id not in plan.partnerships:
+        raise NotFoundError("partnership", review.partnership_id)
+    _needs_text(review, review.title, "review.needs-title", "a review needs a title")
+    for later, earlier, later_name, earlier_name in _REVIEW_ORDER:
+        later_day, earlier_day = getattr(review, later), getattr(review, earlier)
+        if later_day is not None and earlier_day is not None and later_day < earlier_day:
+            raise RuleViolation(
+                "review.dates-order",
+                f"{later_name} ({later}, {later_day.isoformat()}) cannot come before"
+                f" {earlier_name} ({earlier}, {earlier_day.isoformat()})",
+                record_id=review.id)
+
+
+def _recommendation(
+    plan: Plan, recommendation: Recommendation, today: date, taken: Collection[str]
+) -> None:
+    _needs_text(recommendation, recommendation.text, "recommendation.needs-text",
+                "a recommendation needs its text")
+    if recommendation.review_id not in plan.reviews:
+        raise NotFoundError("review", recommendation.review_id)
+    for earlier in recommendation.repeats:
+        if earlier == recommendation.id:
+            raise RuleViolation("recommendation.repeats-itself",
+                                "a recommendation cannot repeat itself",
+                                record_id=recommendation.id)
+        if earlier not in plan.recommendations:
+            raise NotFoundError("recommendation", earlier)
+    if recommendation.response == Response.NOT_ACCEPTED and not (
+        recommendation.response_reason and recommendation.response_reason.strip()
+    ):
+        raise RuleViolation(
+            "recommendation.not-accepted-needs-reason",
+            "a recommendation that is not accepted needs the reason why",
+            record_id=recommendation.id,
+        )
+
+
+def _action(plan: Plan, action: Action, today: date, taken: Collection[str]) -> None:
+    if not action.recommendation_ids:
+        raise RuleViolation("action.needs-recommendation",
+                            "an action must answer at least one recommendation",
+                            record_id=action.id or None)
+    _needs_text(action, action.title, "action.needs-title",
+                "an action needs a title saying what will be done")
+    if action.lead_agency_id not in plan.agencies:
+        raise NotFoundError("agency", action.lead_agency_id)
+    partnerships = set()
+    for recommendation_id in action.recommendation_ids:
+        recommendation = plan.recommendations.get(recommendation_id)
+        if recommendation is None:
+            raise NotFoundError("recommendation", recommendation_id)
+        partnerships.add(plan.reviews[recommendation.review_id].partnership_id)
+    if len(partnerships) > 1 or (action.partnership_id and partnerships != {action.partnership_id}):
+        found = ", ".join(sorted(partnerships))
+        raise RuleViolation(
+            "action.one-partnership",
+            "an action's recommendations must all belong to one partnership's reviews"
+            + (f", its own ({action.partnership_id})" if action.partnership_id else "")
+            + f" (found {found})",
+            record_id=action.id or None,
+        )
+
+
+def _needs_action(plan: Plan, action_id: str, taken: Collection[str]) -> None:
+    if action_id not in plan.actions and action_id not in taken:
+        raise NotFoundError("action", action_id)
+
+
+def _progress_update(
+    plan: Plan, update: ProgressUpdate, today: date, taken: Collection[str]
+) -> None:
+    _needs_action(plan, update.action_id, taken)
+    _needs_text(update, update.text, "update.empty", "a progress update needs some text")
+
+
+def _evidence(plan: Plan, item: Evidence, today: date, taken: Collection[str]) -> None:
+    _needs_action(plan, item.action_id, taken)
+    _not_after(item, item.about_date, today, "evidence.future-date", "evidence cannot be about")
+    _needs_text(item, item.title, "evidence.needs-title",
+                "evidence needs a title saying what it is")
+
+
+def _assurance_decision(
+    plan: Plan, decision: AssuranceDecision, today: date, taken: Collection[str]
+) -> None:
+    _needs_action(plan, decision.action_id, taken)
+    for field in ("decided_by", "body", "seen"):
+        _needs_text(decision, getattr(decision, field), "decision.needs-who-body-seen",
+                    f"an assurance decision needs {field.replace('_', ' ')}: who decided, for"
+                    " which body, having seen what")
+    _not_after(decision, decision.decided_on, today, "decision.future-date",
+               "a decision cannot be made on")
+    own = {item.id for item in plan.evidence_for(decision.action_id)}
+    for evidence_id in decision.evidence_ids:
+        if evidence_id not in own:
+            raise RuleViolation(
+                "decision.evidence-of-action",
+                f"evidence {evidence_id!r} is not recorded against action {decision.action_id}",
+                record_id=decision.id or decision.action_id,
+            )
+
+
+def _learning_activity(
+    plan: Plan, activity: LearningActivity, today: date, taken: Collection[str]
+) -> None:
+    if activity.partnership_id not in plan.partnerships:
+        raise NotFoundError("partnership", activity.partnership_id)
+    _needs_text(activity, activity.title, "learning.needs-title",
+                "a learning activity needs a title")
+    if activity.reach is not None and activity.reach < 0:
+        raise RuleViolation("learning.reach", "reach is a number of people, 0 or more",
+                            record_id=activity.id or None)
+    for recommendation_id in activity.recommendation_ids:
+        if recommendation_id not in plan.recommendations:
+            raise NotFoundError("recommendation", recommendation_id)
+
+
+_CHECKS: dict[type[Any], Callable[[Plan, Any, date, Collection[str]], None]] = {
+    Partnership: _partnership,
+    Agency: _agency,
+    Review: _review,
+    Recommendation: _recommendation,
+    Action: _action,
+    ProgressUpdate: _progress_update,
+    Evidence: _evidence,
+    AssuranceDecision: _assurance_decision,
+    LearningActivity: _learning_activity,
+}
+
+
+def check_record(plan: Plan, record: Record, *, today: date, taken: Collection[str] = ()) -> None:
+    """Raise if ``record`` breaks a rule of its kind, or links to a record not in ``plan``.
+
+    ``taken`` holds the ids of records new in the same unit of work, which
+    links may name although the plan does not have them yet.
+    """
+    _CHECKS[type(record)](plan, record, today, taken)

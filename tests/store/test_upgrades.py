@@ -1,0 +1,115 @@
+"""Stores written by an earlier release open in this one, upgraded, with nothing lost.
+
+tests/store/data holds the demo as release 0.1.0 wrote it (store layout 1,
+before agencies had contacts), loaded at 2026-11-26T09:00:00+00:00 into a
+SQLite file and into the JSON file store.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sql_servers import postgres_schemas, postgres_url
+
+from actiontrack import service
+from actiontrack.domain.models import Agency, PartnershipKind
+from actiontrack.errors import StoreVersionError
+from actiontrack.store import Store, TinyDBStore, open_store
+from actiontrack.store.copy import contents_of
+
+DATA = Path(__file__).parent / "data"
+BY = "Business unit"
+AFTER = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # after the fixtures' history, not in the future
+
+
+def _meta(url: str, key: str) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        value = connection.execute(
+            sa.text("SELECT value FROM store_meta WHERE key = :key"), {"key": key}).scalar()
+    engine.dispose()
+    assert isinstance(value, str)
+    return value
+
+
+def _release_json(tmp_path: Path) -> TinyDBStore:
+    for name in ("layout-1.json", "layout-1.history.jsonl"):
+        shutil.copy(DATA / name, tmp_path / name)
+    return TinyDBStore(tmp_path / "layout-1.json")
+
+
+def _contacts_can_be_kept(store: Store) -> None:
+    """An agency of the old store takes an email and aliases; history holds just those."""
+    service.edit(store, "DEMO-POL", {"email": "lead@police.example.org", "aliases": "Police"},
+                 reason="Contacts for reminders", by=BY, at=AFTER)
+    agency = store.get(Agency, "DEMO-POL")
+    assert (agency.email, agency.aliases) == ("lead@police.example.org", ("Police",))
+    latest = store.history(record_id="DEMO-POL")[-2:]
+    assert sorted((entry.field, entry.old, entry.new) for entry in latest) == [
+        ("aliases", [], ["Police"]), ("email", None, "lead@police.example.org")]
+
+
+def test_a_release_0_1_sqlite_store_is_upgraded_with_its_plan_and_history(tmp_path: Path) -> None:
+    """The SQLite store release 0.1.0 wrote opens at layout 2, holding what it held."""
+    shutil.copy(DATA / "layout-1.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "1"
+    expected = contents_of(_release_json(tmp_path))  # the same demo, the same release
+    store = open_store(url)
+    assert _meta(url, "schema_version") == "2"
+    assert contents_of(store) == expected
+    _contacts_can_be_kept(store)
+    store.close()
+    assert open_store(url).get(Agency, "DEMO-POL").aliases == ("Police",)  # nothing left to do
+
+
+def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commit(
+    tmp_path: Path,
+) -> None:
+    """The JSON store release 0.1.0 wrote reads unchanged; its first commit marks it layout 2."""
+    store = _release_json(tmp_path)
+    before = (tmp_path / "layout-1.json").read_bytes()
+    assert store.get(Agency, "DEMO-CC").aliases == ()
+    assert (tmp_path / "layout-1.json").read_bytes() == before  # reading changed nothing
+    _contacts_can_be_kept(store)
+    assert b'"schema_version":2' in (tmp_path / "layout-1.json").read_bytes()
+
+
+def test_a_layout_1_postgresql_store_is_upgraded() -> None:
+    """On PostgreSQL too, a store of layout 1 gets the agency contacts when opened."""
+    import sqlalchemy as sa
+
+    with postgres_schemas(postgres_url()) as new_schema_url:
+        assert callable(new_schema_url)
+        url = new_schema_url()
+        open_store(url, create=True).close()
+        # Take back what layout 2 added, as a layout 1 store was.
+        engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE agencies_aliases")
+            connection.exec_driver_sql("ALTER TABLE agencies DROP COLUMN email")
+            connection.exec_driver_sql(
+                "UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
+        engine.dispose()
+        store = open_store(url)
+        assert _meta(url, "schema_version") == "2"
+        service.add_partnership(store, id="NSCP", name="North", kind=PartnershipKind.CHILDREN,
+                                by=BY, at=AFTER)
+        service.add_agency(store, id="POL", name="Police", email="lead@police.example.org",
+                           aliases=["Police"], by=BY, at=AFTER)
+        assert open_store(url).get(Agency, "POL").aliases == ("Police",)
+
+
+def test_this_release_refuses_a_store_marked_by_a_newer_one(tmp_path: Path) -> None:
+    """A JSON store of a layout newer than this release's is refused, not misread."""
+    store = _release_json(tmp_path)
+    store.close()
+    path = tmp_path / "layout-1.json"
+    path.write_bytes(path.read_bytes().replace(b'"schema_version":1', b'"schema_version":3'))
+    with pytest.raises(StoreVersionError, match="newer actiontrack"):
+        TinyDBStore(path)
