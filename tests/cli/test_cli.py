@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
 from actiontrack.cli import cli
+from actiontrack.formatting import safe_url
+from store.sql_servers import postgres_schemas, postgres_url  # tests/store/sql_servers.py
 
 NOW = "2026-11-26T09:00:00+00:00"
 
@@ -430,6 +433,28 @@ def test_copy_moves_a_plan_between_stores_and_refuses_a_full_one(
     assert "already holds a plan" in again.output
     replaced = CliRunner().invoke(cli, ["copy", str(demo_store), target, "--replace"])
     assert replaced.exit_code == 0, replaced.output
+
+
+def test_store_urls_are_printed_without_their_password(demo_store: Path) -> None:
+    """copy, migrate, demo and the errors about a PostgreSQL store show its password as ***."""
+    runner = CliRunner()
+    env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"}
+    with postgres_schemas(postgres_url()) as new_schema_url:
+        url = new_schema_url()
+        password = urlsplit(url).password
+        if not password:
+            pytest.skip("the test server's URL has no password to hide")
+        results = [
+            runner.invoke(cli, ["--store", url, "list"], env=env),  # no store there yet
+            runner.invoke(cli, ["copy", str(demo_store), url]),
+            runner.invoke(cli, ["copy", str(demo_store), url]),  # now it holds a plan
+            runner.invoke(cli, ["--store", url, "migrate"]),
+            runner.invoke(cli, ["--store", url, "demo"], env=env),
+        ]
+    assert [result.exit_code for result in results] == [2, 0, 2, 0, 0]
+    for result in results:
+        assert safe_url(url) in result.output
+        assert f":{password}@" not in result.output
 
 
 def test_an_agency_scoped_command_changes_only_that_agency_s_actions(tmp_path: Path) -> None:
