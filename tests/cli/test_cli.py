@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl import load_workbook
 
 from actiontrack.cli import cli
 from actiontrack.formatting import safe_url
@@ -364,6 +365,34 @@ def test_report_writes_markdown_and_a_workbook(demo_store: Path, tmp_path: Path)
     from openpyxl import load_workbook
 
     assert "Dashboard" in load_workbook(workbook).sheetnames
+
+
+def test_report_lists_only_recurring_themes_as_recurring(demo_store: Path,
+                                                          tmp_path: Path) -> None:
+    """The report's recurring themes are those of several reviews; the others are apart."""
+    markdown, workbook = tmp_path / "committee.md", tmp_path / "committee.xlsx"
+    for path in (markdown, workbook):
+        assert run(demo_store, "report", str(path)).exit_code == 0
+    text = markdown.read_text(encoding="utf-8")
+    section = text.split("## Themes across reviews\n")[1].split("\n## ")[0]
+    recurring, _, single = section.partition("### Themes of one review only")
+
+    def themes(part: str) -> dict[str, str]:
+        """Each table row's theme and its second cell (reviews, or recommendations)."""
+        rows = [line.split(" | ") for line in part.splitlines()
+                if line.startswith("| ") and not line.startswith("| Theme |")]
+        return {row[0].removeprefix("| "): row[1] for row in rows}
+
+    assert themes(recurring) == {"fathers-and-male-carers": "3", "information-sharing": "2",
+                                 "pre-birth-risk": "2"}
+    assert "thresholds" in themes(single)
+    assert not set(themes(single)) & set(themes(recurring))
+    sheet = load_workbook(workbook)["Themes"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    recurs = {row[0]: row[header.index("Recurs")] for row in rows[1:]}
+    assert {theme for theme, says in recurs.items() if says == "yes"} == set(themes(recurring))
+    assert set(recurs) == set(themes(recurring)) | set(themes(single))
 
 
 @pytest.mark.parametrize(

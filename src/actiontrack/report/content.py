@@ -291,6 +291,16 @@ class Report(_ActionCounts):
     def open_actions(self) -> int:
         return sum(1 for action in self.actions if action.is_open)
 
+    @property
+    def recurring_themes(self) -> tuple[ThemeLine, ...]:
+        """The themes that recur (more than one review carries them), most recurrent first."""
+        return tuple(theme for theme in self.themes if theme.recurs)
+
+    @property
+    def single_review_themes(self) -> tuple[ThemeLine, ...]:
+        """The themes only one review carries, those of most recommendations first."""
+        return tuple(theme for theme in self.themes if not theme.recurs)
+
 
 def build_report(
     plan: Plan,
