@@ -1,10 +1,10 @@
-"""How values read in messages: store URLs without their password."""
+"""How values read in messages: store URLs without their password, days that do not exist."""
 
 from __future__ import annotations
 
 import pytest
 
-from actiontrack.formatting import safe_url
+from actiontrack.formatting import no_such_day, safe_url
 
 URLS = [
     ("postgresql://owner:secret@server/plans", "postgresql://owner:***@server/plans"),
@@ -34,3 +34,15 @@ def test_a_url_reads_as_the_sql_store_shows_it(url: str, shown: str) -> None:
     sqlalchemy = pytest.importorskip("sqlalchemy")
     assert sqlalchemy.engine.make_url(url).render_as_string(hide_password=True) == shown
 
+
+@pytest.mark.parametrize(("year", "month", "day", "reason"), [
+    (2026, 2, 29, "February 2026 has 28 days"),
+    (2026, 9, 31, "September 2026 has 30 days"),
+    (2026, 13, 1, "there is no month 13"),
+    (0, 1, 1, "years run from 1 to 9999"),
+    (2028, 2, 29, None),
+])
+def test_a_day_that_does_not_exist_says_why(year: int, month: int, day: int,
+                                            reason: str | None) -> None:
+    """no_such_day names what is wrong with a date that is not in the calendar, else None."""
+    assert no_such_day(year, month, day) == reason

@@ -85,7 +85,8 @@ class _Date(click.ParamType[date]):
         try:
             return convert.structure(value, date)
         except ConversionError:
-            self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+            self.fail(convert.impossible_day(value) or f"{value!r} is not a date as YYYY-MM-DD",
+                      param, ctx)
 
 
 DATE = _Date()

@@ -1,5 +1,5 @@
 """How dates read in messages and reports ("1 December 2025", as a committee paper writes
-it), how a
+it) and why a date that does not exist is refused ("February 2026 has 28 days"), how a
 store URL is printed (never with its password), and the colours RAG is shown in, in
 every workbook actiontrack writes.
 
@@ -9,13 +9,14 @@ the system's locale.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from functools import lru_cache
 
 from actiontrack.domain.rag import Rag
 
-__all__ = ["RAG_COLOURS", "long_date", "month_label", "plural", "safe_url"]
+__all__ = ["RAG_COLOURS", "long_date", "month_label", "no_such_day", "plural", "safe_url"]
 
 #: Fill colours (RGB hex) for RAG cells and chart series.
 RAG_COLOURS: dict[Rag, str] = {
@@ -41,6 +42,22 @@ def long_date(day: date) -> str:
 def month_label(day: date) -> str:
     """``Mar 2026``, whatever the system's locale."""
     return f"{_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def no_such_day(year: int, month: int, day: int) -> str | None:
+    """Why ``year``, ``month`` and ``day`` name no day of the calendar; ``None`` when they do.
+
+    ``(2026, 2, 30)`` gives ``"February 2026 has 28 days"``, ``(2026, 13, 1)``
+    gives ``"there is no month 13"``.
+    """
+    if not MINYEAR <= year <= MAXYEAR:
+        return f"years run from {MINYEAR} to {MAXYEAR}"
+    if not 1 <= month <= len(_MONTHS):
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{_MONTHS[month - 1]} {year} has {days} days"
+    return None
 
 
 def plural(count: int, noun: str, plural: str | None = None) -> str:
