@@ -398,6 +398,23 @@ def test_report_lists_only_recurring_themes_as_recurring(demo_store: Path,
     assert set(recurs) == set(themes(recurring)) | set(themes(single))
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_first_and_last_days_of_the_calendar_are_answered(
+    demo_store: Path, tmp_path: Path, day: str
+) -> None:
+    """list, audit and report --as-of 0001-01-01 or 9999-12-31 answer, never an unexpected error."""
+    for args in (["list"], ["audit"], ["report", str(tmp_path / "committee.md")],
+                 ["report", str(tmp_path / "committee.xlsx")]):
+        result = run(demo_store, *args, "--as-of", day)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args, result.exception)
+        assert result.exit_code in (0, 1), (args, result.output)  # audit: 1 with findings
+    markdown = (tmp_path / "committee.md").read_text(encoding="utf-8")
+    trend = markdown.split("| At the end of | Open actions |")[1]
+    expected = "| 1 January 1 | 0 |" if day == "0001-01-01" else "| 31 December 9999 | 6 |"
+    assert expected in trend
+
+
 @pytest.mark.parametrize(
     ("name", "extra", "message"),
     [("committee.pdf", (), "a .md (Markdown) or .xlsx (Excel) file"),
