@@ -281,7 +281,6 @@ def test_float_or_text_is_not_an_int(value: object) -> None:
         "31/03/2026",
         "20260331",
         "2026-3-31",
-        "2026-02-30",
         "2026-03-31T00:00:00",
         "2026-W14-2",
         20260331,
@@ -293,6 +292,24 @@ def test_only_yyyy_mm_dd_is_a_date(value: object) -> None:
     with pytest.raises(ConversionError) as excinfo:
         structure(value, date)
     assert _problem(excinfo).startswith("$: expected a date as YYYY-MM-DD, got ")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-02-30", "February 2026 has 28 days"),
+        ("2028-02-30", "February 2028 has 29 days"),
+        ("2026-04-31", "April 2026 has 30 days"),
+        ("2026-04-00", "April 2026 has 30 days"),
+        ("2026-13-01", "there is no month 13"),
+        ("0000-01-01", "years run from 1 to 9999"),
+    ],
+)
+def test_a_day_that_does_not_exist_is_named_as_such(value: str, reason: str) -> None:
+    """YYYY-MM-DD text naming no day (30 February) says so, and why, not that the form is wrong."""
+    with pytest.raises(ConversionError) as excinfo:
+        structure(value, date)
+    assert _problem(excinfo) == f"$: {value!r} is not a real day: {reason}"
 
 
 def test_yyyy_mm_dd_is_a_date() -> None:

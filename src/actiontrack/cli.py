@@ -61,7 +61,7 @@ from actiontrack.errors import (
     StoreLockedError,
     StoreMissingError,
 )
-from actiontrack.formatting import long_date, plural
+from actiontrack.formatting import long_date, plural, safe_url
 from actiontrack.store import Store, open_store
 from actiontrack.store.copy import copy_store
 
@@ -87,7 +87,8 @@ class _Date(click.ParamType[date]):
         try:
             return convert.structure(value, date)
         except ConversionError:
-            self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+            self.fail(convert.impossible_day(value) or f"{value!r} is not a date as YYYY-MM-DD",
+                      param, ctx)
 
 
 DATE = _Date()
@@ -147,8 +148,23 @@ def _console() -> Console:
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    click.echo(f"actiontrack: {message}", err=True)
+    click.echo(f"actiontrack: {_without_passwords(message)}", err=True)
     sys.exit(code)
+
+
+def _without_passwords(message: str) -> str:
+    """``message`` with each URL given to this command shown without its password.
+
+    A store's error messages may quote its URL as it was given; every error
+    message passes through here on its way to the screen.
+    """
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        for value in ctx.params.values():
+            if isinstance(value, str) and (shown := safe_url(value)) != value:
+                message = message.replace(value, shown)
+        ctx = ctx.parent
+    return message
 
 
 def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
@@ -244,9 +260,10 @@ def demo(ctx: _Context) -> None:
     plan = result.plan
     today = ctx.today()
     if result.added:
-        click.echo(f"Loaded {result.added} illustrative demo records into {ctx.store_url}.")
+        click.echo(f"Loaded {result.added} illustrative demo records into"
+                   f" {safe_url(ctx.store_url)}.")
     else:
-        click.echo(f"The demo is already in {ctx.store_url}; nothing changed.")
+        click.echo(f"The demo is already in {safe_url(ctx.store_url)}; nothing changed.")
     _print_summary(plan, today)
 
 
@@ -980,7 +997,8 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
 def migrate(ctx: _Context) -> None:
     """Upgrade the store to this release's layout (opening a store does it too)."""
     store = ctx.store  # opening runs any upgrade steps, in one transaction
-    click.echo(f"{ctx.store_url} is at this release's store layout (identity {store.identity}).")
+    click.echo(f"{safe_url(ctx.store_url)} is at this release's store layout"
+               f" (identity {store.identity}).")
 
 
 @cli.command("copy")
@@ -997,5 +1015,5 @@ def copy(source_url: str, destination_url: str, replace: bool) -> None:
     """
     copied = copy_store(source_url, destination_url, replace=replace)
     click.echo(f"Copied {copied.records} records and {copied.history_entries} history entries"
-               f" to {destination_url} in {copied.seconds:.1f} s; verified (sha256"
+               f" to {safe_url(destination_url)} in {copied.seconds:.1f} s; verified (sha256"
                f" {copied.checksum[:12]}...).")

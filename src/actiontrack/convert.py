@@ -6,7 +6,8 @@ is strict, because plain data comes from files people can edit:
 - ``123`` is not silently the text ``"123"``, and ``True`` is not the number 1;
 - text never holds the NUL character or a lone surrogate;
 - ``"abc"`` is not a list of letters;
-- a date is ``"YYYY-MM-DD"``; a moment is ISO 8601 with its UTC offset;
+- a date is ``"YYYY-MM-DD"``, and a day that exists (``"2026-02-30"`` is
+  refused as not a real day); a moment is ISO 8601 with its UTC offset;
 - an enumeration takes only its listed values;
 - keys the model does not have are refused.
 
@@ -36,8 +37,9 @@ from cattrs.errors import (
 from cattrs.v import transform_error
 
 from actiontrack.errors import ConversionError
+from actiontrack.formatting import no_such_day
 
-__all__ = ["field_values", "structure", "unstructure"]
+__all__ = ["field_values", "impossible_day", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -82,6 +84,21 @@ def _structure_int(value: object, cls: type) -> Any:
     raise _Expected(f"expected a whole number, got {_describe(value)}")
 
 
+def impossible_day(value: object) -> str | None:
+    """Why ``value``, text in the form YYYY-MM-DD, is not a real day; else ``None``.
+
+    ``"2026-02-30"`` gives ``"'2026-02-30' is not a real day: February 2026
+    has 28 days"``. Text in any other form, and a real day, give ``None``.
+    """
+    if not (type(value) is str and len(value) == 10 and value[4] == "-" == value[7]):
+        return None
+    parts = (value[:4], value[5:7], value[8:])
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    reason = no_such_day(*(int(part) for part in parts))
+    return f"{value!r} is not a real day: {reason}" if reason else None
+
+
 def _structure_date(value: object, _: type) -> date:
     if type(value) is date:
         return value
@@ -90,7 +107,8 @@ def _structure_date(value: object, _: type) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise _Expected(f"expected a date as YYYY-MM-DD, got {_describe(value)}")
+    raise _Expected(impossible_day(value)
+                    or f"expected a date as YYYY-MM-DD, got {_describe(value)}")
 
 
 def _structure_datetime(value: object, _: type) -> datetime:

@@ -1,5 +1,7 @@
 """How dates read in messages and reports ("1 December 2025", as a committee paper writes
-it), and the colours RAG is shown in, in every workbook actiontrack writes.
+it) and why a date that does not exist is refused ("February 2026 has 28 days"), how a
+store URL is printed (never with its password), and the colours RAG is shown in, in
+every workbook actiontrack writes.
 
 Month names are spelt out here rather than taken from ``%B``, which follows
 the system's locale.
@@ -7,12 +9,14 @@ the system's locale.
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+import re
+from datetime import MAXYEAR, MINYEAR, date
 from functools import lru_cache
 
 from actiontrack.domain.rag import Rag
 
-__all__ = ["RAG_COLOURS", "long_date", "month_label", "plural"]
+__all__ = ["RAG_COLOURS", "long_date", "month_label", "no_such_day", "plural", "safe_url"]
 
 #: Fill colours (RGB hex) for RAG cells and chart series.
 RAG_COLOURS: dict[Rag, str] = {
@@ -40,6 +44,40 @@ def month_label(day: date) -> str:
     return f"{_MONTHS[day.month - 1][:3]} {day.year}"
 
 
+def no_such_day(year: int, month: int, day: int) -> str | None:
+    """Why ``year``, ``month`` and ``day`` name no day of the calendar; ``None`` when they do.
+
+    ``(2026, 2, 30)`` gives ``"February 2026 has 28 days"``, ``(2026, 13, 1)``
+    gives ``"there is no month 13"``.
+    """
+    if not MINYEAR <= year <= MAXYEAR:
+        return f"years run from {MINYEAR} to {MAXYEAR}"
+    if not 1 <= month <= len(_MONTHS):
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{_MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
 def plural(count: int, noun: str, plural: str | None = None) -> str:
     """``count`` and the noun that goes with it: "1 action", "3,000 actions"."""
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+# The password of a URL as SQLAlchemy's make_url finds it (``scheme://user:password@``),
+# so a URL printed here reads as it does in the SQL store's own messages; and a
+# ``password=`` query parameter, which libpq also accepts and SQLAlchemy does not hide.
+_URL_PASSWORD = re.compile(r"^([\w+]+://[^:/]*:)[^@]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def safe_url(url: str) -> str:
+    """``url`` as it may be printed: any password in it shows as ``***``.
+
+    ``postgresql://owner:secret@server/plans`` prints as
+    ``postgresql://owner:***@server/plans``; a URL or path without a password
+    is returned as it is. Needs no database library.
+    """
+    shown = _URL_PASSWORD.sub(r"\1***@", url, count=1)
+    return _QUERY_PASSWORD.sub(r"\1***", shown) if "?" in shown else shown

@@ -8,11 +8,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl import load_workbook
 
 from actiontrack.cli import cli
+from actiontrack.formatting import safe_url
+from store.sql_servers import postgres_schemas, postgres_url  # tests/store/sql_servers.py
 
 NOW = "2026-11-26T09:00:00+00:00"
 
@@ -179,6 +183,9 @@ def test_a_plan_built_from_the_command_line(store_path: Path) -> None:
           "--title", "x", "--target", "2027-01-01"), 2, "no agency with id 'NOPE'"),
         (("add-action", "--recommendation", "DEMO-SCP/CSPR-ALEX/R1", "--agency", "DEMO-CC",
           "--title", "x", "--target", "31/01/2027"), 2, "not a date as YYYY-MM-DD"),
+        (("add-action", "--recommendation", "DEMO-SCP/CSPR-ALEX/R1", "--agency", "DEMO-CC",
+          "--title", "x", "--target", "2027-02-29"), 2,
+         "'2027-02-29' is not a real day: February 2027 has 28 days"),
         (("set-status", "DEMO-SCP/A008", "finished"), 2, "Invalid value"),
         (("add-agency", "DEMO-CC", "--name", "Again"), 1, "already exists"),
         (("add-agency", "bad id!", "--name", "x"), 2, "must start with a letter or digit"),
@@ -368,6 +375,51 @@ def test_report_writes_markdown_and_a_workbook(demo_store: Path, tmp_path: Path)
     assert "Dashboard" in load_workbook(workbook).sheetnames
 
 
+def test_report_lists_only_recurring_themes_as_recurring(demo_store: Path,
+                                                          tmp_path: Path) -> None:
+    """The report's recurring themes are those of several reviews; the others are apart."""
+    markdown, workbook = tmp_path / "committee.md", tmp_path / "committee.xlsx"
+    for path in (markdown, workbook):
+        assert run(demo_store, "report", str(path)).exit_code == 0
+    text = markdown.read_text(encoding="utf-8")
+    section = text.split("## Themes across reviews\n")[1].split("\n## ")[0]
+    recurring, _, single = section.partition("### Themes of one review only")
+
+    def themes(part: str) -> dict[str, str]:
+        """Each table row's theme and its second cell (reviews, or recommendations)."""
+        rows = [line.split(" | ") for line in part.splitlines()
+                if line.startswith("| ") and not line.startswith("| Theme |")]
+        return {row[0].removeprefix("| "): row[1] for row in rows}
+
+    assert themes(recurring) == {"fathers-and-male-carers": "3", "information-sharing": "2",
+                                 "pre-birth-risk": "2"}
+    assert "thresholds" in themes(single)
+    assert not set(themes(single)) & set(themes(recurring))
+    sheet = load_workbook(workbook)["Themes"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    recurs = {row[0]: row[header.index("Recurs")] for row in rows[1:]}
+    assert {theme for theme, says in recurs.items() if says == "yes"} == set(themes(recurring))
+    assert set(recurs) == set(themes(recurring)) | set(themes(single))
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_first_and_last_days_of_the_calendar_are_answered(
+    demo_store: Path, tmp_path: Path, day: str
+) -> None:
+    """list, audit and report --as-of 0001-01-01 or 9999-12-31 answer, never an unexpected error."""
+    for args in (["list"], ["audit"], ["report", str(tmp_path / "committee.md")],
+                 ["report", str(tmp_path / "committee.xlsx")]):
+        result = run(demo_store, *args, "--as-of", day)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args, result.exception)
+        assert result.exit_code in (0, 1), (args, result.output)  # audit: 1 with findings
+    markdown = (tmp_path / "committee.md").read_text(encoding="utf-8")
+    trend = markdown.split("| At the end of | Open actions |")[1]
+    expected = "| 1 January 1 | 0 |" if day == "0001-01-01" else "| 31 December 9999 | 6 |"
+    assert expected in trend
+
+
 @pytest.mark.parametrize(
     ("name", "extra", "message"),
     [("committee.pdf", (), "a .md (Markdown) or .xlsx (Excel) file"),
@@ -435,6 +487,28 @@ def test_copy_moves_a_plan_between_stores_and_refuses_a_full_one(
     assert "already holds a plan" in again.output
     replaced = CliRunner().invoke(cli, ["copy", str(demo_store), target, "--replace"])
     assert replaced.exit_code == 0, replaced.output
+
+
+def test_store_urls_are_printed_without_their_password(demo_store: Path) -> None:
+    """copy, migrate, demo and the errors about a PostgreSQL store show its password as ***."""
+    runner = CliRunner()
+    env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"}
+    with postgres_schemas(postgres_url()) as new_schema_url:
+        url = new_schema_url()
+        password = urlsplit(url).password
+        if not password:
+            pytest.skip("the test server's URL has no password to hide")
+        results = [
+            runner.invoke(cli, ["--store", url, "list"], env=env),  # no store there yet
+            runner.invoke(cli, ["copy", str(demo_store), url]),
+            runner.invoke(cli, ["copy", str(demo_store), url]),  # now it holds a plan
+            runner.invoke(cli, ["--store", url, "migrate"]),
+            runner.invoke(cli, ["--store", url, "demo"], env=env),
+        ]
+    assert [result.exit_code for result in results] == [2, 0, 2, 0, 0]
+    for result in results:
+        assert safe_url(url) in result.output
+        assert f":{password}@" not in result.output
 
 
 def test_an_agency_scoped_command_changes_only_that_agency_s_actions(tmp_path: Path) -> None:

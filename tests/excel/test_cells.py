@@ -27,7 +27,8 @@ def test_dates_as_partners_type_them(value: object, expected: date | None) -> No
 
 @pytest.mark.parametrize(("value", "message"), [
     ("next week", "expected a date such as 31/03/2027, got 'next week'"),
-    ("31/02/2027", "got '31/02/2027'"),  # no such day
+    ("31/02/2027", "'31/02/2027' is not a real day: February 2027 has 28 days"),
+    ("2027-02-31", "'2027-02-31' is not a real day: February 2027 has 28 days"),
     ("03/31/2027", "got '03/31/2027'"),  # month first: not how England writes dates
     (12.5, "got '12.5'"),
     (12, "got '12'"),  # too small to be a date anyone means

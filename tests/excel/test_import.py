@@ -289,6 +289,18 @@ def test_a_target_date_moved_without_a_reason_is_refused_on_its_cell(
     assert "reason" in problem.message
 
 
+def test_a_target_date_that_does_not_exist_is_named_on_its_cell(
+    store: Store, tmp_path: Path
+) -> None:
+    """A new target typed as 30/02/2027 is refused on its cell as a day that does not exist."""
+    path = export(store, tmp_path / "plan.xlsx")
+    edit(path, {(IN_PROGRESS, "Target date"): "30/02/2027",
+                (IN_PROGRESS, "Reason for new date"): "Staff moved to the hub"})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == cell_of(path, IN_PROGRESS, "Target date")
+    assert "'30/02/2027' is not a real day: February 2027 has 28 days" in problem.message
+
+
 def test_a_read_only_column_changed_is_refused(store: Store, tmp_path: Path) -> None:
     """A change to a read-only column, such as the action's title, is refused on its cell."""
     path = export(store, tmp_path / "plan.xlsx")

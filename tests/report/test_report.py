@@ -168,6 +168,15 @@ def test_trend_has_twelve_month_ends_ending_with_today(report: Report) -> None:
     assert report.trend[-1].open_actions == report.open_actions == 6
 
 
+def test_trend_starts_no_earlier_than_the_calendar(
+    demo: tuple[at.Plan, list[at.HistoryEntry]],
+) -> None:
+    """A report as of 15 March of year 1 has a trend of three points: none before January 1."""
+    plan, history = demo
+    early = build_report(plan, as_of=date(1, 3, 15), history=history)
+    assert [point.on for point in early.trend] == [date(1, 1, 31), date(1, 2, 28), date(1, 3, 15)]
+
+
 def test_trend_matches_the_plan_as_it_stood_at_each_month_end(
     demo: tuple[at.Plan, list[at.HistoryEntry]], report: Report,
 ) -> None:

@@ -251,7 +251,7 @@ def test_verification_names_what_differs(tmp_path: Path) -> None:
 def test_verification_catches_a_difference_the_counts_miss(tmp_path: Path) -> None:
     """Two demos told on different days have equal counts; only the checksum tells them apart."""
     stores: list[Store] = [
-        open_store(_filled(str(tmp_path / f"{day}.json"), *build_demo(date(2026, 11, day))), create=True)
+        open_store(_filled(str(tmp_path / f"{day}.json"), *build_demo(date(2026, 11, day))))
         for day in (26, 27)
     ]
     try:

@@ -15,6 +15,9 @@ from typing import TypeAlias
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import from_excel
 
+from actiontrack.convert import impossible_day
+from actiontrack.formatting import no_such_day
+
 __all__ = [
     "FORMULA_STARTS",
     "MAX_TEXT",
@@ -85,8 +88,9 @@ def cell_text(value: CellValue) -> str | None:
 def cell_date(value: CellValue) -> date | None:
     """The date in a cell; ``None`` for an empty one.
 
-    Raises :class:`ValueError` saying what was found. Dates typed as text are
-    read as ``31/03/2027`` (day first, as in England) or ``2027-03-31``.
+    Raises :class:`ValueError` saying what was found, or why a date typed in
+    one of the forms does not exist. Dates typed as text are read as
+    ``31/03/2027`` (day first, as in England) or ``2027-03-31``.
     """
     if value is None or value == "":
         return None
@@ -104,11 +108,18 @@ def cell_date(value: CellValue) -> date | None:
         text = value.strip()
         if not text:
             return None
-        try:
-            if match := _UK_DATE.fullmatch(text):
-                day, month, year = (int(part) for part in match.groups())
+        if uk_date := _UK_DATE.fullmatch(text):
+            day, month, year = (int(part) for part in uk_date.groups())
+            # A month past 12 was more likely typed first: the message below shows the form.
+            if 1 <= month <= 12:
+                if reason := no_such_day(year, month, day):
+                    raise ValueError(f"{text!r} is not a real day: {reason}")
                 return date(year, month, day)
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
+        elif problem := impossible_day(text):
+            raise ValueError(problem)
+        else:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
     raise ValueError(f"expected a date such as 31/03/2027, got {cell_text(value)!r}")

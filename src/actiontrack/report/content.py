@@ -291,6 +291,16 @@ class Report(_ActionCounts):
     def open_actions(self) -> int:
         return sum(1 for action in self.actions if action.is_open)
 
+    @property
+    def recurring_themes(self) -> tuple[ThemeLine, ...]:
+        """The themes that recur (more than one review carries them), most recurrent first."""
+        return tuple(theme for theme in self.themes if theme.recurs)
+
+    @property
+    def single_review_themes(self) -> tuple[ThemeLine, ...]:
+        """The themes only one review carries, those of most recommendations first."""
+        return tuple(theme for theme in self.themes if not theme.recurs)
+
 
 def build_report(
     plan: Plan,
@@ -445,10 +455,14 @@ def _agencies(plan: Plan, actions: Sequence[ActionLine]) -> tuple[AgencyPosition
 
 
 def trend_days(as_of: date, months: int = TREND_MONTHS) -> tuple[date, ...]:
-    """The last day of each of the ``months`` months up to ``as_of``; the last is ``as_of``."""
+    """The last day of each of the ``months`` months up to ``as_of``; the last is ``as_of``.
+
+    Fewer when the calendar begins sooner: the trend never goes before January of year 1.
+    """
     first_of_month = as_of.replace(day=1)
+    months_in_calendar = (as_of.year - date.min.year) * 12 + as_of.month
     days = []
-    for back in range(months - 1, -1, -1):
+    for back in range(min(months, months_in_calendar) - 1, -1, -1):
         month = add_months(first_of_month, -back)
         end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
         days.append(min(end, as_of))

@@ -20,6 +20,7 @@ from actiontrack.report.content import (
     EvidenceLine,
     Report,
     ReviewSection,
+    ThemeLine,
     describe,
 )
 
@@ -202,19 +203,30 @@ def _themes(report: Report) -> list[str]:
     lines = ["## Themes across reviews", ""]
     if not report.themes:
         return [*lines, "No themes recorded.", ""]
-    lines += ["A theme recurs when more than one review carries it. Most recurrent first.", ""]
-    rows = []
-    for theme in report.themes:
-        where: dict[str, list[str]] = {}
-        for carrier in theme.carriers:
-            where.setdefault(carrier.review_reference, []).append(_text(carrier.number))
-        rows.append([
-            _text(theme.theme), theme.review_count, theme.recommendation_count,
-            "; ".join(f"{_text(reference)} ({', '.join(numbers)})"
-                      for reference, numbers in where.items()),
-        ])
-    return lines + _table(["Theme", "Reviews", "Recommendations", "Where (recommendation no.)"],
-                          rows)
+    lines += ["A theme recurs when more than one review carries it.", "",
+              "### Recurring themes", ""]
+    if report.recurring_themes:
+        lines += ["Most recurrent first.", ""]
+        lines += _table(["Theme", "Reviews", "Recommendations", "Where (recommendation no.)"],
+                        [[_text(theme.theme), theme.review_count, theme.recommendation_count,
+                          _where(theme)] for theme in report.recurring_themes])
+    else:
+        lines += ["None yet: each theme is carried by one review only.", ""]
+    if report.single_review_themes:
+        lines += ["### Themes of one review only", ""]
+        lines += _table(["Theme", "Recommendations", "Where (recommendation no.)"],
+                        [[_text(theme.theme), theme.recommendation_count, _where(theme)]
+                         for theme in report.single_review_themes])
+    return lines
+
+
+def _where(theme: ThemeLine) -> str:
+    """``CSPR-ALEX (2); CSPR-CHARLIE (1, 4)``: each review carrying the theme, with the numbers."""
+    where: dict[str, list[str]] = {}
+    for carrier in theme.carriers:
+        where.setdefault(carrier.review_reference, []).append(_text(carrier.number))
+    return "; ".join(f"{_text(reference)} ({', '.join(numbers)})"
+                     for reference, numbers in where.items())
 
 
 def _agencies(report: Report) -> list[str]:

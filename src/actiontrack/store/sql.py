@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -57,6 +56,7 @@ from actiontrack.errors import (
     StoreNotAvailableError,
     StoreNotEmptyError,
 )
+from actiontrack.formatting import safe_url
 from actiontrack.store.core import (
     PlainRecord,
     StoreState,
@@ -534,15 +534,10 @@ def _parsed(url: str) -> sa.engine.URL:
         return sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as exc:
         raise StoreNotAvailableError(
-            f"{_masked(url)} is not a store URL actiontrack can read ({_reason(exc)}): a SQLite"
+            f"{safe_url(url)} is not a store URL actiontrack can read ({_reason(exc)}): a SQLite"
             " file is sqlite:///plan.db (three slashes) or sqlite:////full/path/plan.db, a"
             " PostgreSQL database postgresql://user@host:5432/database"
         ) from None
-
-
-def _masked(url: str) -> str:
-    """Any password in a URL hidden, even in a URL that cannot be parsed."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _engine(url: str, lock_timeout: float) -> Engine:
@@ -592,7 +587,7 @@ def _safe(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except (sa.exc.ArgumentError, ValueError):
-        return _masked(url)
+        return safe_url(url)
 
 
 def _reason(error: BaseException) -> str:
