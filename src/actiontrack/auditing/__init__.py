@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from actiontrack.auditing.config import AuditConfig, ConfigError, Waiver, find_config, load_config
+from actiontrack.auditing.config import AuditConfig, Waiver, find_config, load_config
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.auditing.registry import (
@@ -26,6 +26,7 @@ from actiontrack.auditing.registry import (
 from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
 from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.plan import ChangeKind
+from actiontrack.errors import ConfigError
 from actiontrack.store.protocol import Store
 
 __all__ = [

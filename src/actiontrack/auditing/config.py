@@ -40,7 +40,7 @@ from actiontrack import convert
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import RuleSpec
 from actiontrack.domain.clocks import DayOne
-from actiontrack.errors import ActiontrackError, ConversionError
+from actiontrack.errors import ConfigError, ConversionError
 
 __all__ = ["WAIVER_RULES", "AuditConfig", "ConfigError", "Waiver", "find_config", "load_config"]
 
@@ -54,10 +54,6 @@ WAIVER_RULES = {
 
 #: No threshold (days, months, years, counts) makes sense above this.
 _MOST = 3650
-
-
-class ConfigError(ActiontrackError, ValueError):
-    """The audit configuration cannot be read or does not make sense."""
 
 
 @attrs.frozen(kw_only=True)
