@@ -26,6 +26,7 @@ from actiontrack.auditing.registry import (
 from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
 from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.plan import ChangeKind
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ConfigError
 from actiontrack.store.protocol import Store
 
@@ -60,12 +61,15 @@ def audit(
     config: AuditConfig | None = None,
     rules_files: Iterable[str | Path] = (),
     entry_point_rules: bool = True,
+    rag: RagPolicy | None = None,
 ) -> AuditResult:
     """Audit the plan in ``store`` as it stood at the end of ``as_of`` (a day in England).
 
     Runs the built-in rules, the rules of installed packages (unless
     ``entry_point_rules`` is false) and those in ``rules_files``. Auditing the
     same store as of the same past day always gives the same result.
+    ``rag`` is the partnership's RAG policy (``Settings.rag``): an action is
+    due soon for the audit exactly when it is amber for being due soon.
     """
     for path in rules_files:
         load_rules_file(path)
@@ -80,5 +84,5 @@ def audit(
     }
     return run_rules(
         plan, as_of=as_of, rules=registered_rules(), config=config or AuditConfig(),
-        created_on=created_on,
+        created_on=created_on, rag=rag,
     )
