@@ -60,6 +60,7 @@ from actiontrack.domain import (
 )
 from actiontrack.errors import (
     ActiontrackError,
+    ConfigError,
     ConflictError,
     ConversionError,
     NotFoundError,
@@ -92,6 +93,7 @@ from actiontrack.service import (
     revise_target_date,
     set_status,
 )
+from actiontrack.settings import Settings, find_settings, load_settings
 from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBStore, open_store
 
 __version__ = "0.1.0"
@@ -111,6 +113,7 @@ __all__ = [
     "AuditResult",
     "ChangeKind",
     "ClockState",
+    "ConfigError",
     "ConflictError",
     "ConversionError",
     "DayOne",
@@ -144,6 +147,7 @@ __all__ = [
     "ReviewKind",
     "RuleViolation",
     "ScopeError",
+    "Settings",
     "Severity",
     "StatutoryClock",
     "Store",
@@ -173,9 +177,11 @@ __all__ = [
     "audit",
     "change_status",
     "export_workbook",
+    "find_settings",
     "generate_plan",
     "import_workbook",
     "kind_of",
+    "load_settings",
     "open_store",
     "rag",
     "recommendation_status",

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
+import attrs
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -53,6 +54,7 @@ from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.errors import (
     ActiontrackError,
     AmbiguousIdError,
+    ConfigError,
     ConflictError,
     ConversionError,
     NotFoundError,
@@ -62,6 +64,7 @@ from actiontrack.errors import (
     StoreMissingError,
 )
 from actiontrack.formatting import long_date, plural, safe_url
+from actiontrack.settings import Settings, find_settings, load_settings
 from actiontrack.store import Store, open_store
 from actiontrack.store.copy import copy_store
 
@@ -210,6 +213,16 @@ by_option = click.option(
     help="Who is making the change.",
 )
 
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, exists=True),
+    help="The configuration file (default: actiontrack.toml, else pyproject.toml here).",
+)
+
+
+def _settings(config_path: str | None) -> Settings:
+    """The settings in ``--config FILE``, else in the file found in the current folder."""
+    return load_settings(Path(config_path) if config_path else find_settings(Path.cwd()))
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -256,6 +269,7 @@ def demo(ctx: _Context) -> None:
 
     Loading it again changes nothing. Prints a summary of the plan.
     """
+    policy = _settings(None).rag  # a bad configuration is refused before anything is loaded
     result = load_demo(ctx.new_or_existing_store(), now=ctx.now())
     plan = result.plan
     today = ctx.today()
@@ -264,14 +278,14 @@ def demo(ctx: _Context) -> None:
                    f" {safe_url(ctx.store_url)}.")
     else:
         click.echo(f"The demo is already in {safe_url(ctx.store_url)}; nothing changed.")
-    _print_summary(plan, today)
+    _print_summary(plan, today, policy)
 
 
-def _print_summary(plan: Plan, today: date) -> None:
+def _print_summary(plan: Plan, today: date, policy: RagPolicy) -> None:
     console = _console()
     counts = dict.fromkeys(Rag, 0)
     for action in plan.actions.values():
-        counts[rag(action, today)] += 1
+        counts[rag(action, today, policy)] += 1
     console.print(
         f"{len(plan.reviews)} reviews, {len(plan.recommendations)} recommendations,"
         f" {len(plan.actions)} actions, {len(plan.evidence)} evidence items,"
@@ -292,16 +306,24 @@ def _print_summary(plan: Plan, today: date) -> None:
 @click.option("--overdue", is_flag=True, help="Only actions past their target date (red).")
 @click.option("--as-of", "as_of", type=DATE,
               help="Show the plan as it stood at the end of this day (UK time).")
-@click.option("--due-soon-days", type=click.IntRange(min=0), default=RagPolicy().due_soon_days,
-              show_default=True, help="Amber when the target is this many days away or fewer.")
+@click.option("--due-soon-days", type=int, metavar="N",
+              show_default="the configuration's [rag] due_soon_days, else 28",
+              help="Amber when the target is this many days away or fewer.")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@config_option
 @pass_context
 @_reports_errors
 def list_actions(ctx: _Context, agency: str | None, review: str | None, status: str | None,
-                 overdue: bool, as_of: date | None, due_soon_days: int, output: str) -> None:
+                 overdue: bool, as_of: date | None, due_soon_days: int | None, output: str,
+                 config_path: str | None) -> None:
     """List actions with their derived RAG."""
-    policy = RagPolicy(due_soon_days=due_soon_days)
+    policy = _settings(config_path).rag
+    if due_soon_days is not None:
+        try:  # checked by the policy itself, in the words a bad [rag] value gets
+            policy = attrs.evolve(policy, due_soon_days=due_soon_days)
+        except ConfigError as exc:
+            _fail(f"--due-soon-days: {exc.problem}")
     today = as_of or ctx.today()
     plan = ctx.store.snapshot(end_of_day(as_of) if as_of else None)
     if agency and agency not in plan.agencies:
@@ -353,10 +375,13 @@ def _writing(path: str) -> Iterator[None]:
               help="Which kind of record, when two kinds share the id.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@config_option
 @pass_context
 @_reports_errors
-def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
-    """Show one record and its history."""
+def show(ctx: _Context, record_id: str, kind: str | None, output: str,
+         config_path: str | None) -> None:
+    """Show one record and its history; an action with its RAG today."""
+    policy = _settings(config_path).rag
     plan = ctx.store.snapshot()
     found = [(name, plan.of_kind(name)[record_id]) for name in RECORD_KINDS
              if (kind is None or name == kind) and record_id in plan.of_kind(name)]
@@ -370,7 +395,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
     if output == "json":
         shown = convert.unstructure(record)
         if isinstance(record, Action):
-            shown["rag"] = rag(record, ctx.today()).value
+            shown["rag"] = rag(record, ctx.today(), policy).value
         data = {"kind": kind, "record": shown, "history": convert.unstructure(history)}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -380,7 +405,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str) -> None:
         if field not in ("id", "version") and value not in (None, [], ""):
             console.print(f"  {field}: {_plain(value)}", highlight=False)
     if isinstance(record, Action):
-        console.print(f"  rag: {rag(record, ctx.today()).value}")
+        console.print(f"  rag: {rag(record, ctx.today(), policy).value}")
         for label, children in (("evidence", plan.evidence_for(record_id)),
                                 ("progress updates", plan.updates_for(record_id)),
                                 ("assurance decisions", plan.decisions_for(record_id))):
@@ -825,8 +850,7 @@ def list_rules(rules_files: tuple[str, ...]) -> None:
               " configuration's fail_on, else error).")
 @click.option("--rules", "rules_files", multiple=True, type=click.Path(dir_okay=False),
               help="A Python file of extra rules; repeat for more.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True),
-              help="The configuration (default: actiontrack.toml, else pyproject.toml here).")
+@config_option
 @pass_context
 @_reports_errors
 def audit_command(ctx: _Context, as_of: date | None, output_format: str, output: str | None,
@@ -839,11 +863,10 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
     """
     if output_format == "xlsx" and not output:
         raise click.UsageError("--format xlsx needs --output FILE.xlsx")
-    path = Path(config_path) if config_path else auditing.find_config(Path.cwd())
-    config = auditing.load_config(path)
-    result = auditing.audit(ctx.store, as_of=as_of or ctx.today(), config=config,
-                            rules_files=rules_files)
-    threshold = auditing.Severity(fail_on) if fail_on else config.fail_on
+    settings = _settings(config_path)
+    result = auditing.audit(ctx.store, as_of=as_of or ctx.today(),
+                            config=settings.audit, rag=settings.rag, rules_files=rules_files)
+    threshold = auditing.Severity(fail_on) if fail_on else settings.audit.fail_on
     if output_format == "xlsx":
         assert output is not None
         with _writing(output):
@@ -872,9 +895,11 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
 @click.option("--as-of", "as_of", type=DATE,
               help="Report the plan as it stood at the end of this day (default today).")
 @click.option("--review", "review_id", help="Only this review.")
+@config_option
 @pass_context
 @_reports_errors
-def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str | None) -> None:
+def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str | None,
+                   config_path: str | None) -> None:
     """Write the committee progress report: FILE.md or FILE.xlsx (with a dashboard)."""
     target = Path(path)
     if target.suffix.lower() not in report.FORMATS:
@@ -882,12 +907,9 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
             f"{path!r}: write the report to a .md (Markdown) or .xlsx (Excel) file",
             param_hint="PATH",
         )
+    policy = _settings(config_path).rag
     day = as_of or ctx.today()
     store = ctx.store
-    config = auditing.load_config(auditing.find_config(Path.cwd()))
-    # The report's amber uses the audit's due-soon window, so the two agree.
-    policy = RagPolicy(due_soon_days=config.thresholds.get("due_soon_days",
-                                                          RagPolicy().due_soon_days))
     content = report.build_report(store.snapshot(end_of_day(day)), as_of=day,
                                   history=store.history(), review_id=review_id, policy=policy)
     with _writing(path):
@@ -924,15 +946,17 @@ def _progress_bar() -> Iterator[excel.Progress | None]:
 @click.option("--by", default=_default_by, callback=_who,
               show_default="$ACTIONTRACK_USER or your login name",
               help="Who is exporting (recorded in the workbook).")
+@config_option
 @pass_context
 @_reports_errors
 def export_command(ctx: _Context, path: str, agency: str | None, review_id: str | None,
-                   return_to: str | None, by: str) -> None:
+                   return_to: str | None, by: str, config_path: str | None) -> None:
     """Write the partner workbook (.xlsx) for the whole plan, one agency or one review."""
+    policy = _settings(config_path).rag
     with _writing(path), _progress_bar() as progress:
         result = excel.export_workbook(ctx.store, Path(path), by=by, at=ctx.now(),
                                        agency=agency, review=review_id, return_to=return_to,
-                                       progress=progress)
+                                       progress=progress, policy=policy)
     click.echo(f"Wrote {path}: {plural(result.actions, 'action')} and"
                f" {plural(result.evidence, 'evidence item')} (export {result.export_id}).")
 

@@ -9,7 +9,9 @@ is strict, because plain data comes from files people can edit:
 - a date is ``"YYYY-MM-DD"``, and a day that exists (``"2026-02-30"`` is
   refused as not a real day); a moment is ISO 8601 with its UTC offset;
 - an enumeration takes only its listed values;
-- keys the model does not have are refused.
+- keys the model does not have are refused;
+- a model's own check of a setting (a :class:`~actiontrack.errors.ConfigError`
+  naming it) is reported at that setting's path.
 
 A failure raises :class:`~actiontrack.errors.ConversionError` whose
 ``problems`` name each path and what was expected::
@@ -29,6 +31,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.errors import (
+    AttributeValidationNote,
     ClassValidationError,
     ForbiddenExtraKeysError,
     IterableValidationError,
@@ -36,7 +39,7 @@ from cattrs.errors import (
 )
 from cattrs.v import transform_error
 
-from actiontrack.errors import ConversionError
+from actiontrack.errors import ConfigError, ConversionError
 from actiontrack.formatting import no_such_day
 
 __all__ = ["field_values", "impossible_day", "structure", "unstructure"]
@@ -231,15 +234,32 @@ def structure(data: Any, cls: type[T], *, path: str = "$") -> T:
     try:
         return _converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
+        _place_settings(exc)
         raise ConversionError(_problems(exc, path)) from None
     except (TypeError, ValueError, KeyError) as exc:  # _Expected is a TypeError
         raise ConversionError([f"{path}: {exc}"]) from None
+
+
+def _place_settings(exc: BaseException) -> None:
+    """Note the field of each setting a validator refused, so its path names the field.
+
+    A model checks its values when it is built, after cattrs has structured
+    every field, so cattrs files such an error under the model, not the field.
+    """
+    for inner in getattr(exc, "exceptions", ()):
+        if isinstance(inner, ConfigError) and inner.setting:
+            inner.add_note(AttributeValidationNote(f"Checking {inner.setting}", inner.setting,
+                                                   None))
+        else:
+            _place_settings(inner)
 
 
 def _problems(exc: Exception, path: str) -> list[str]:
     def describe(error: BaseException, _type: Any) -> str:
         if isinstance(error, _Expected):
             return str(error)
+        if isinstance(error, ConfigError):
+            return error.problem
         if isinstance(error, KeyError):
             return "required field missing"
         if isinstance(error, ForbiddenExtraKeysError):

@@ -7,6 +7,7 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ActiontrackError
     ├── RuleViolation (ValueError)        a lifecycle rule or gate forbids a change
     ├── ConversionError (ValueError)      plain data does not fit a model; names the paths
+    ├── ConfigError (ValueError)          a setting, or the configuration file, does not make sense
     ├── NotFoundError (LookupError)       no record with that kind and id
     ├── AmbiguousIdError (LookupError)    records of two kinds share the id: name the kind
     ├── ConflictError                     a write named a stale version, or a duplicate id
@@ -35,6 +36,7 @@ from collections.abc import Sequence
 __all__ = [
     "ActiontrackError",
     "AmbiguousIdError",
+    "ConfigError",
     "ConflictError",
     "ConversionError",
     "NotFoundError",
@@ -83,6 +85,21 @@ class ConversionError(ActiontrackError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems))
+
+
+class ConfigError(ActiontrackError, ValueError):
+    """A setting, or the configuration file that holds the settings, does not make sense.
+
+    When one setting is at fault, ``setting`` names it (``"due_soon_days"``) and
+    ``problem`` says what is wrong without the name, so that a file's reader can
+    put the key's path in front of it and a command its option: the same
+    words wherever the value came from.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(f"{setting}: {message}" if setting else message)
+        self.setting = setting
+        self.problem = message
 
 
 class NotFoundError(ActiontrackError, LookupError):

@@ -33,6 +33,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import Record
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.store import MemoryStore, Put, Store
 
 PARTNERSHIP = "TEST-SCP"
@@ -133,15 +134,16 @@ def plan_store(*records: Record, at: datetime = STORED_AT,
     return store
 
 
-def run_audit(store: Store, as_of: date, config: AuditConfig | None = None) -> AuditResult:
+def run_audit(store: Store, as_of: date, config: AuditConfig | None = None,
+              rag: RagPolicy | None = None) -> AuditResult:
     """The audit without the rules of installed packages: only what the test registers."""
-    return audit(store, as_of=as_of, config=config, entry_point_rules=False)
+    return audit(store, as_of=as_of, config=config, rag=rag, entry_point_rules=False)
 
 
 def found(store: Store, rule_id: str, as_of: date,
-          config: AuditConfig | None = None) -> list[Finding]:
+          config: AuditConfig | None = None, rag: RagPolicy | None = None) -> list[Finding]:
     """The findings of one rule."""
-    return [f for f in run_audit(store, as_of, config).findings if f.rule == rule_id]
+    return [f for f in run_audit(store, as_of, config, rag).findings if f.rule == rule_id]
 
 
 def subjects(findings: Iterable[Finding]) -> list[str]:

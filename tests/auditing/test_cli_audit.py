@@ -292,7 +292,7 @@ def test_rules_lists_every_rule_id(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for spec in registered_rules():
         assert spec.id in result.stdout
-    assert "due_soon_days=28" in result.stdout
+    assert "update_stale_days=90" in result.stdout
     assert not (tmp_path / "unused.json").exists()
 
 

@@ -36,7 +36,7 @@ day_one = "start_day"
 action-due-soon = "info"
 
 [audit.thresholds]
-due_soon_days = 21
+update_stale_days = 60
 
 [[audit.waivers]]
 rule = "action-overdue"
@@ -72,7 +72,7 @@ def test_actiontrack_toml_is_read_in_full(tmp_path: Path) -> None:
     config = load_config(path)
     assert config == AuditConfig(
         fail_on=Severity.WARNING, disabled=("recurring-theme",), day_one=DayOne.START_DAY,
-        severity={"action-due-soon": Severity.INFO}, thresholds={"due_soon_days": 21},
+        severity={"action-due-soon": Severity.INFO}, thresholds={"update_stale_days": 60},
         waivers=(Waiver(rule="action-overdue", subject="TEST-SCP/A001",
                         reason="New date agreed by the executive on 3 March",
                         by="Partnership business manager", expires=date(2027, 1, 31)),),
@@ -87,7 +87,7 @@ def test_pyproject_table_is_found_and_read(tmp_path: Path) -> None:
     assert find_config(tmp_path) == path
     config = load_config(path)
     assert config.fail_on == Severity.WARNING
-    assert config.thresholds == {"due_soon_days": 21}
+    assert config.thresholds == {"update_stale_days": 60}
     assert config.waivers[0].expires == date(2027, 1, 31)
 
 
@@ -216,7 +216,8 @@ def test_waiver_findings_take_severity_overrides_and_can_be_disabled() -> None:
      "expires = 2027-01-01\n", "waivers: no rule has the id 'overdue'"),
     ("[audit.thresholds]\ndue_soon = 21\n",
      "thresholds: no rule reads a threshold called 'due_soon'"),
-    ("[audit.thresholds]\ndue_soon_days = -1\n", "due_soon_days must be from 0 to 3650, not -1"),
+    ("[audit.thresholds]\nupdate_stale_days = -1\n",
+     "update_stale_days must be from 0 to 3650, not -1"),
 ])
 def test_names_no_rule_knows_are_refused_when_auditing(tmp_path: Path, body: str,
                                                        message: str) -> None:
@@ -230,10 +231,10 @@ def test_names_no_rule_knows_are_refused_when_auditing(tmp_path: Path, body: str
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ("[audit.thresholds]\ndue_soon_days = '28'\n",
-     "$.audit.thresholds['due_soon_days']: expected a whole number, got '28'"),
-    ("[audit.thresholds]\ndue_soon_days = true\n",
-     "$.audit.thresholds['due_soon_days']: expected a whole number, got True"),
+    ("[audit.thresholds]\nupdate_stale_days = '28'\n",
+     "$.audit.thresholds['update_stale_days']: expected a whole number, got '28'"),
+    ("[audit.thresholds]\nupdate_stale_days = true\n",
+     "$.audit.thresholds['update_stale_days']: expected a whole number, got True"),
     ("[audit.severity]\naction-overdue = 'loud'\n",
      "$.audit.severity['action-overdue']: expected one of error, warning, info"),
     ("[audit]\ndisabled = 'action-overdue'\n", "$.audit.disabled: expected a list"),
@@ -262,7 +263,7 @@ def test_bad_configuration_is_a_config_error_naming_file_and_key(
 def test_pyproject_errors_name_the_pyproject_key(tmp_path: Path) -> None:
     """In pyproject.toml the key path starts at tool.actiontrack.audit."""
     path = write(tmp_path, "pyproject.toml",
-                 "[tool.actiontrack.audit.thresholds]\ndue_soon_days = 'x'\n")
+                 "[tool.actiontrack.audit.thresholds]\nupdate_stale_days = 'x'\n")
     with pytest.raises(ConfigError, match=r"\$\.tool\.actiontrack\.audit\.thresholds"):
         load_config(path)
 
@@ -300,9 +301,9 @@ def test_rules_that_share_a_threshold_name_with_different_defaults_are_refused()
     from actiontrack.auditing import Flag, rule
 
     @rule("test-clash.due", severity=Severity.INFO, description="clashes",
-          thresholds={"due_soon_days": 3})
+          thresholds={"update_stale_days": 3})
     def clash(context: object) -> list[Flag]:
         return []
 
-    with pytest.raises(ConfigError, match="'due_soon_days' with different defaults"):
+    with pytest.raises(ConfigError, match="'update_stale_days' with different defaults"):
         AuditConfig().check_against(registered_rules())

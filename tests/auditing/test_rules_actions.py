@@ -22,8 +22,9 @@ from audit_plans import (
     update,
 )
 
-from actiontrack.auditing import AuditConfig, Severity, registered_rules
+from actiontrack.auditing import AuditConfig, ConfigError, Severity, registered_rules
 from actiontrack.domain.models import ActionStatus, TargetRevision
+from actiontrack.domain.rag import RagPolicy
 
 BUILT_IN_RULES = {
     "accepted-without-actions", "action-due-soon", "action-overdue", "closed-without-evidence",
@@ -102,12 +103,20 @@ def test_due_soon_outside_the_window(as_of: date) -> None:
     assert found(plan_store(action()), "action-due-soon", as_of) == []
 
 
-def test_due_soon_window_is_configurable() -> None:
-    """due_soon_days = 21 moves the edge of the window to 21 days before."""
+def test_due_soon_window_comes_from_the_rag_policy() -> None:
+    """A RAG policy of 21 days moves the edge of the window to 21 days before."""
     store = plan_store(action())
+    policy = RagPolicy(due_soon_days=21)
+    assert found(store, "action-due-soon", date(2026, 3, 9), rag=policy) == []
+    assert subjects(found(store, "action-due-soon", date(2026, 3, 10), rag=policy)) == [ACTION]
+
+
+def test_due_soon_is_no_longer_an_audit_threshold() -> None:
+    """thresholds={"due_soon_days": 21} is refused, pointing at the RAG policy."""
     config = AuditConfig(thresholds={"due_soon_days": 21})
-    assert found(store, "action-due-soon", date(2026, 3, 9), config) == []
-    assert subjects(found(store, "action-due-soon", date(2026, 3, 10), config)) == [ACTION]
+    with pytest.raises(ConfigError, match=r"due_soon_days is no longer an audit threshold;"
+                       r" set it in the RAG policy \(\[rag\]"):
+        found(plan_store(action()), "action-due-soon", date(2026, 3, 9), config)
 
 
 def test_due_soon_ignores_complete_actions() -> None:

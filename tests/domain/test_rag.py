@@ -10,6 +10,7 @@ import pytest
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES
 from actiontrack.domain.models import Action, ActionStatus, Recommendation, Response
 from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
+from actiontrack.errors import ConfigError
 
 S = ActionStatus
 TARGET = date(2026, 3, 31)
@@ -63,6 +64,29 @@ def test_due_soon_threshold_is_configurable(make_action: Callable[..., Action]) 
 def test_default_policy_is_28_days_and_slipped_is_amber() -> None:
     """The default policy is what most partnerships use: 28 days, slipped counts as amber."""
     assert RagPolicy() == RagPolicy(due_soon_days=28, slipped_is_amber=True)
+
+
+@pytest.mark.parametrize("days", [0, 60, 3650])
+def test_a_policy_takes_whole_days_from_0_to_3650(days: int) -> None:
+    """0 (amber only on the day itself) to ten years are due-soon periods a policy accepts."""
+    assert RagPolicy(due_soon_days=days).due_soon_days == days
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"due_soon_days": -1}, "due_soon_days: must be a whole number from 0 to 3650, not -1"),
+    ({"due_soon_days": 3651}, "due_soon_days: must be a whole number from 0 to 3650, not 3651"),
+    ({"due_soon_days": 28.5}, "due_soon_days: must be a whole number from 0 to 3650, not 28.5"),
+    ({"due_soon_days": True}, "due_soon_days: must be a whole number from 0 to 3650, not True"),
+    ({"slipped_is_amber": 1}, "slipped_is_amber: must be true or false, not 1"),
+])
+def test_a_policy_refuses_values_that_make_no_sense(changes: dict[str, object],
+                                                    message: str) -> None:
+    """A bad threshold is a ConfigError (a ValueError) naming the setting and what is allowed."""
+    with pytest.raises(ConfigError) as caught:
+        RagPolicy(**changes)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.setting == next(iter(changes))
 
 
 @pytest.mark.parametrize("status", sorted(COMPLETE_STATUSES), ids=lambda s: s.value)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from actiontrack.auditing.config import AuditConfig, ConfigError, Waiver, find_config, load_config
+from actiontrack.auditing.config import AuditConfig, Waiver, find_config, load_config
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.auditing.registry import (
@@ -26,6 +26,8 @@ from actiontrack.auditing.registry import (
 from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
 from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.plan import ChangeKind
+from actiontrack.domain.rag import RagPolicy
+from actiontrack.errors import ConfigError
 from actiontrack.store.protocol import Store
 
 __all__ = [
@@ -59,12 +61,15 @@ def audit(
     config: AuditConfig | None = None,
     rules_files: Iterable[str | Path] = (),
     entry_point_rules: bool = True,
+    rag: RagPolicy | None = None,
 ) -> AuditResult:
     """Audit the plan in ``store`` as it stood at the end of ``as_of`` (a day in England).
 
     Runs the built-in rules, the rules of installed packages (unless
     ``entry_point_rules`` is false) and those in ``rules_files``. Auditing the
     same store as of the same past day always gives the same result.
+    ``rag`` is the partnership's RAG policy (``Settings.rag``): an action is
+    due soon for the audit exactly when it is amber for being due soon.
     """
     for path in rules_files:
         load_rules_file(path)
@@ -79,5 +84,5 @@ def audit(
     }
     return run_rules(
         plan, as_of=as_of, rules=registered_rules(), config=config or AuditConfig(),
-        created_on=created_on,
+        created_on=created_on, rag=rag,
     )

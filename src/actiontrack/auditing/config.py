@@ -1,7 +1,8 @@
-"""Audit configuration: thresholds, severities, rules switched off, and waivers.
+"""Audit configuration: severities, rules switched off, thresholds, and waivers.
 
-Read from ``actiontrack.toml`` (an ``[audit]`` table) or from
-``pyproject.toml`` (``[tool.actiontrack.audit]``)::
+The ``[audit]`` table of ``actiontrack.toml`` (or ``[tool.actiontrack.audit]``
+in ``pyproject.toml``), read with the rest of the file by
+:mod:`actiontrack.settings`::
 
     [audit]
     fail_on = "error"                 # the default for --fail-on
@@ -12,7 +13,7 @@ Read from ``actiontrack.toml`` (an ``[audit]`` table) or from
     action-due-soon = "info"
 
     [audit.thresholds]                # numbers the rules read, by name
-    due_soon_days = 21
+    update_stale_days = 60
 
     [[audit.waivers]]                 # a finding accepted for now
     rule = "action-overdue"
@@ -21,6 +22,9 @@ Read from ``actiontrack.toml`` (an ``[audit]`` table) or from
     by = "Partnership business manager"
     expires = 2027-01-31
 
+The due-soon period is not an audit threshold: ``action-due-soon`` takes it
+from the RAG policy (``[rag] due_soon_days``), as every other command does.
+
 A waiver hides its finding until it expires; an expired waiver stops hiding
 it and is itself reported (``waiver-expired``), and so is a waiver that no
 longer matches anything (``waiver-unused``).
@@ -28,21 +32,26 @@ longer matches anything (``waiver-unused``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import attrs
 
-from actiontrack import convert
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import RuleSpec
 from actiontrack.domain.clocks import DayOne
-from actiontrack.errors import ActiontrackError, ConversionError
+from actiontrack.errors import ConfigError
 
-__all__ = ["WAIVER_RULES", "AuditConfig", "ConfigError", "Waiver", "find_config", "load_config"]
+__all__ = [
+    "MOVED_THRESHOLDS",
+    "WAIVER_RULES",
+    "AuditConfig",
+    "ConfigError",
+    "Waiver",
+    "find_config",
+    "load_config",
+]
 
 
 #: The findings the runner itself makes about waivers, and what they mean.
@@ -52,12 +61,11 @@ WAIVER_RULES = {
 }
 
 
+#: Thresholds the audit no longer reads, and the table that holds each now.
+MOVED_THRESHOLDS = {"due_soon_days": "rag"}
+
 #: No threshold (days, months, years, counts) makes sense above this.
 _MOST = 3650
-
-
-class ConfigError(ActiontrackError, ValueError):
-    """The audit configuration cannot be read or does not make sense."""
 
 
 @attrs.frozen(kw_only=True)
@@ -112,6 +120,9 @@ class AuditConfig:
             if rule_id not in known_rules
         ]
         problems += [
+            f"thresholds: {name} is no longer an audit threshold; set it in the RAG policy"
+            f" ([{MOVED_THRESHOLDS[name]}] in the configuration)"
+            if name in MOVED_THRESHOLDS else
             f"thresholds: no rule reads a threshold called {name!r}"
             f" (known: {', '.join(sorted(defaults))})"
             for name in self.thresholds
@@ -134,50 +145,21 @@ class AuditConfig:
 
 
 def find_config(folder: Path) -> Path | None:
-    """``actiontrack.toml`` in ``folder``, else a ``pyproject.toml`` there with our table."""
-    candidate = folder / "actiontrack.toml"
-    if candidate.is_file():
-        return candidate
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and "audit" in _read(pyproject).get("tool", {}).get(
-        "actiontrack", {}
-    ):
-        return pyproject
-    return None
+    """``actiontrack.toml`` in ``folder``, else a ``pyproject.toml`` there with our tables.
+
+    Kept for callers of the audit alone; :func:`actiontrack.settings.find_settings`.
+    """
+    from actiontrack.settings import find_settings  # it imports this module: import on use
+
+    return find_settings(folder)
 
 
 def load_config(path: Path | None) -> AuditConfig:
-    """The configuration in ``path`` (``None``: the defaults).
+    """The audit part of the configuration in ``path`` (``None``: the defaults).
 
-    A file with no audit table is refused: naming a file and getting the
-    defaults would hide a mistake.
+    Kept for callers of the audit alone; the whole file, RAG policy included,
+    is :func:`actiontrack.settings.load_settings`.
     """
-    if path is None:
-        return AuditConfig()
-    data = _read(path)
-    table = data.get("tool", {}).get("actiontrack", {}) if path.name == "pyproject.toml" else data
-    where = "$.tool.actiontrack.audit" if path.name == "pyproject.toml" else "$.audit"
-    unknown = sorted(set(table) - {"audit"})
-    if unknown:  # a typo such as [audits] would otherwise be silently ignored
-        raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; expected [audit]")
-    if "audit" not in table:
-        raise ConfigError(f"{path}: no {where.removeprefix('$.')} table to read the audit"
-                          " configuration from")
-    audit = table["audit"]
-    if isinstance(audit, dict) and "source" in audit:
-        raise ConfigError(f"{path}: {where}.source: not a setting (unknown field)")
-    try:
-        config = convert.structure(audit, AuditConfig, path=where)
-    except ConversionError as exc:
-        raise ConfigError(f"{path}: " + "; ".join(exc.problems)) from None
-    return attrs.evolve(config, source=str(path))
+    from actiontrack.settings import load_settings  # it imports this module: import on use
 
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as file:
-            return tomllib.load(file)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    return load_settings(path).audit

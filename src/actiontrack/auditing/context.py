@@ -1,4 +1,4 @@
-"""What a rule sees: the plan as of the audit date, the configuration, the clock."""
+"""What a rule sees: the plan as of the audit date, the configuration, the RAG policy, the clock."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from actiontrack.domain.clocks import WorkingDays
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
 from actiontrack.domain.models import Action
 from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import RagPolicy
 
 __all__ = ["AuditContext", "Flag"]
 
@@ -41,6 +42,8 @@ class AuditContext:
     as_of: date
     #: Thresholds from the configuration, by name (see ``AuditConfig.thresholds``).
     thresholds: Mapping[str, Any]
+    #: The partnership's RAG policy: what "due soon" means, as everywhere else.
+    rag: RagPolicy = attrs.field(factory=RagPolicy)
     working_days: WorkingDays = attrs.field(factory=WorkingDays)
     #: The day each record was first stored, from history (absent for restored data).
     created_on: Mapping[str, date] = attrs.field(factory=dict)

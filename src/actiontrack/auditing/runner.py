@@ -20,6 +20,7 @@ from actiontrack.auditing.findings import Finding, Severity
 from actiontrack.auditing.registry import RuleSpec
 from actiontrack.domain.clocks import WorkingDays
 from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.formatting import long_date
 
 __all__ = ["AuditResult", "RuleFailure", "WaivedFinding", "run_rules"]
@@ -71,12 +72,17 @@ def run_rules(
     rules: Sequence[RuleSpec],
     config: AuditConfig | None = None,
     created_on: Mapping[str, date] | None = None,
+    rag: RagPolicy | None = None,
 ) -> AuditResult:
-    """Run ``rules`` (those the configuration does not switch off) over ``plan``."""
+    """Run ``rules`` (those the configuration does not switch off) over ``plan``.
+
+    ``rag`` is the partnership's RAG policy (default: :class:`RagPolicy`'s
+    defaults); ``action-due-soon`` reads its due-soon period from it.
+    """
     config = config or AuditConfig()
     thresholds = config.check_against(rules)
     context = AuditContext(
-        plan=plan, as_of=as_of, thresholds=thresholds,
+        plan=plan, as_of=as_of, thresholds=thresholds, rag=rag or RagPolicy(),
         working_days=WorkingDays(day_one=config.day_one), created_on=created_on or {},
     )
     enabled = [spec for spec in rules if spec.id not in config.disabled]

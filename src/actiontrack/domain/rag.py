@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
 import attrs
 
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES
 from actiontrack.domain.models import Action, ActionStatus, Recommendation, Response
+from actiontrack.errors import ConfigError
 
 __all__ = ["Rag", "RagPolicy", "RecommendationStatus", "rag", "recommendation_status"]
 
@@ -26,14 +28,40 @@ class Rag(enum.StrEnum):
     GREY = "grey"  # superseded: no longer tracked itself
 
 
+#: The longest due-soon period that makes sense: ten years.
+_MOST_DAYS = 3650
+
+
+def _whole_days(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not int or not 0 <= value <= _MOST_DAYS:
+        raise ConfigError(f"must be a whole number from 0 to {_MOST_DAYS}, not {value!r}",
+                          setting=attribute.name)
+
+
+def _true_or_false(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if type(value) is not bool:
+        raise ConfigError(f"must be true or false, not {value!r}", setting=attribute.name)
+
+
 @attrs.frozen(kw_only=True)
 class RagPolicy:
-    """The thresholds a partnership chooses for its RAG."""
+    """The thresholds a partnership chooses for its RAG.
 
-    due_soon_days: int = 28
+    Read from the ``[rag]`` table of the configuration (see
+    :mod:`actiontrack.settings`). A value that makes no sense raises
+    :class:`~actiontrack.errors.ConfigError` (a ``ValueError``) naming the
+    setting: this is the one place the thresholds are checked.
+    """
+
+    #: An open action turns amber when its target is this many days away or fewer.
+    due_soon_days: int = attrs.field(default=28, validator=_whole_days)
     #: Whether an action whose current target is later than its original one
     #: (it has slipped) is amber even when on track.
-    slipped_is_amber: bool = True
+    slipped_is_amber: bool = attrs.field(default=True, validator=_true_or_false)
+
+    def is_due_soon(self, target_date: date, today: date) -> bool:
+        """Whether ``target_date`` is today or within the next ``due_soon_days`` days."""
+        return 0 <= (target_date - today).days <= self.due_soon_days
 
 
 def rag(action: Action, today: date, policy: RagPolicy = RagPolicy()) -> Rag:
@@ -44,7 +72,7 @@ def rag(action: Action, today: date, policy: RagPolicy = RagPolicy()) -> Rag:
         return Rag.GREY
     if today > action.target_date:
         return Rag.RED
-    if action.target_date - today <= timedelta(days=policy.due_soon_days):
+    if policy.is_due_soon(action.target_date, today):
         return Rag.AMBER
     if action.status == ActionStatus.ON_HOLD:
         return Rag.AMBER

@@ -29,6 +29,7 @@ import attrs
 from actiontrack import convert
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import Action
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import NotFoundError, WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.annotate import annotate_workbook
@@ -78,11 +79,13 @@ def export_workbook(
     review: str | None = None,
     return_to: str | None = None,
     progress: Progress | None = None,
+    policy: RagPolicy = RagPolicy(),  # noqa: B008  (frozen: one shared default is safe)
 ) -> ExportResult:
     """Write the partner workbook for the whole plan, one agency, or one review.
 
     The file appears whole or not at all. An empty plan gives the blank
-    template a partnership can paste an existing tracker into.
+    template a partnership can paste an existing tracker into. The RAG column
+    follows ``policy``, the partnership's RAG policy (``Settings.rag``).
     """
     _check_suffix(path)
     plan = store.snapshot()
@@ -94,7 +97,7 @@ def export_workbook(
                       store=store.identity, agency=agency, review=review, return_to=return_to)
     with replace_atomically(path) as temporary:
         actions, evidence = write_workbook(plan, temporary, info, today=local_date(at),
-                                           progress=progress)
+                                           policy=policy, progress=progress)
     return ExportResult(path=path, export_id=info.export_id, actions=actions,
                         evidence=evidence)
 

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import attrs
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
@@ -26,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
 from actiontrack.domain.plan import Plan
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.layout import Column, ExportInfo, ValueKind
@@ -324,9 +326,14 @@ def write_workbook(
     info: ExportInfo,
     *,
     today: date,
+    policy: RagPolicy,
     progress: Progress | None = None,
 ) -> tuple[int, int]:
-    """Write the workbook for ``info``'s scope; return (actions, evidence items) written."""
+    """Write the workbook for ``info``'s scope; return (actions, evidence items) written.
+
+    The RAG column shows each action's RAG on ``today`` under ``policy``, and
+    its header note says what the colours mean under it.
+    """
     actions = [
         action for action in (plan.actions[key] for key in sorted(plan.actions))
         if (info.agency is None or action.lead_agency_id == info.agency)
@@ -352,7 +359,7 @@ def write_workbook(
 
     def action_rows() -> Iterator[list[object]]:
         for action in actions:
-            values = action_values(plan, action, today)
+            values = action_values(plan, action, today, policy)
             mirror.append([action.id, action.version, *values[1:]])
             yield values
             tick()
@@ -362,7 +369,9 @@ def write_workbook(
             yield evidence_values(item)
             tick()
 
-    _table_sheet(_new_sheet(workbook, layout.ACTIONS), layout.ACTION_COLUMNS, action_rows(),
+    action_columns = [attrs.evolve(column, help=layout.rag_help(policy))
+                      if column.key == "rag" else column for column in layout.ACTION_COLUMNS]
+    _table_sheet(_new_sheet(workbook, layout.ACTIONS), action_columns, action_rows(),
                  editable=lambda column: column.editable, blank_rows=BLANK_ACTION_ROWS,
                  lists=lists)
     _table_sheet(_new_sheet(workbook, layout.EVIDENCE), layout.EVIDENCE_COLUMNS,

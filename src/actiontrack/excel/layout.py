@@ -22,6 +22,8 @@ from datetime import datetime
 
 import attrs
 
+from actiontrack.domain.rag import RagPolicy
+
 __all__ = [
     "ACTIONS",
     "ACTION_COLUMNS",
@@ -36,6 +38,7 @@ __all__ = [
     "ExportInfo",
     "ValueKind",
     "column_named",
+    "rag_help",
 ]
 
 FORMAT = "actiontrack-workbook/1"
@@ -77,6 +80,13 @@ class Column:
     help: str = ""
 
 
+def rag_help(policy: RagPolicy) -> str:
+    """What the RAG column's header note says each colour means under ``policy``."""
+    slipped = ", moved from its original date," if policy.slipped_is_amber else ""
+    return (f"Red: overdue. Amber: due within {policy.due_soon_days} days{slipped} or on"
+            " hold. Green: on track. Blue: done. Grey: replaced.")
+
+
 ACTION_COLUMNS: tuple[Column, ...] = (
     Column("id", "Action id", 16, help="The action's reference. Leave it as it is; leave it"
            " empty on a new row."),
@@ -95,8 +105,7 @@ ACTION_COLUMNS: tuple[Column, ...] = (
            help="How the partnership will know it made a difference."),
     Column("original_target_date", "Original target", 13, kind=ValueKind.DATE,
            help="The target date first agreed; it never changes."),
-    Column("rag", "RAG", 8, help="Red: overdue. Amber: due within 28 days, moved from its"
-           " original date, or on hold. Green: on track. Blue: done. Grey: replaced."),
+    Column("rag", "RAG", 8, help=rag_help(RagPolicy())),  # export says the policy in use
     Column("status", "Status", 14, kind=ValueKind.LIST, editable=True, new=True,
            choices="statuses", help="Where the action is. Pick from the list."),
     Column("target_date", "Target date", 13, kind=ValueKind.DATE, editable=True, new=True,

@@ -19,8 +19,11 @@ from actiontrack.formatting import long_date
 __all__ = ["action_values", "evidence_values"]
 
 
-def action_values(plan: Plan, action: Action, today: date) -> list[object]:
-    """The cells of one action's row, in :data:`layout.ACTION_COLUMNS` order, as written."""
+def action_values(plan: Plan, action: Action, today: date, policy: RagPolicy) -> list[object]:
+    """The cells of one action's row, in :data:`layout.ACTION_COLUMNS` order, as written.
+
+    Its RAG is the one ``policy`` gives on ``today``.
+    """
     recommendations = [plan.recommendations[r] for r in action.recommendation_ids
                        if r in plan.recommendations]
     if len(recommendations) == 1:
@@ -39,7 +42,7 @@ def action_values(plan: Plan, action: Action, today: date) -> list[object]:
         action.deliverable,
         action.success_measure,
         action.original_target_date,
-        rag(action, today, RagPolicy()).value,
+        rag(action, today, policy).value,
         action.status.value,
         action.target_date,
         None,

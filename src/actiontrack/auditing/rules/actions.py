@@ -28,13 +28,12 @@ def action_overdue(context: AuditContext) -> Iterator[Flag]:
 
 
 @rule("action-due-soon", severity=Severity.WARNING,
-      description="An open action whose target date is near",
-      thresholds={"due_soon_days": 28})
+      description="An open action whose target date is near")
 def action_due_soon(context: AuditContext) -> Iterator[Flag]:
-    window = context.threshold("due_soon_days")
+    # The RAG policy's test, so that this finding and an amber RAG always agree.
     for action in context.open_actions:
-        days = (action.target_date - context.as_of).days
-        if 0 <= days <= window:
+        if context.rag.is_due_soon(action.target_date, context.as_of):
+            days = (action.target_date - context.as_of).days
             yield Flag(
                 subject=action.id,
                 message=f"due in {days} days, on {long_date(action.target_date)}",
