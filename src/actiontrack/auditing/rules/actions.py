@@ -107,3 +107,21 @@ def not_smart(context: AuditContext) -> Iterator[Flag]:
         if missing:
             yield Flag(subject=action.id, message="has no " + ", no ".join(
                 m.removeprefix("a ") for m in missing), facts={"missing": missing})
+
+
+@rule("target-moved-to-past", severity=Severity.WARNING,
+      description="An open action whose target date was last moved to a day already past")
+def target_moved_to_past(context: AuditContext) -> Iterator[Flag]:
+    for action in context.open_actions:
+        if not action.target_revisions:
+            continue
+        latest = action.target_revisions[-1]
+        if latest.to_date < latest.on and action.target_date == latest.to_date:
+            yield Flag(
+                subject=action.id,
+                message=f"its target was moved on {long_date(latest.on)} to"
+                f" {long_date(latest.to_date)}, a day already past: it was overdue as soon as"
+                " it was moved",
+                facts={"moved_on": latest.on, "to_date": latest.to_date,
+                       "from_date": latest.from_date},
+            )
