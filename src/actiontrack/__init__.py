@@ -43,6 +43,7 @@ from actiontrack.domain import (
     Recommendation,
     RecommendationScope,
     RecommendationStatus,
+    Record,
     Response,
     Review,
     ReviewKind,
@@ -60,6 +61,7 @@ from actiontrack.domain import (
 )
 from actiontrack.errors import (
     ActiontrackError,
+    AmbiguousIdError,
     ConfigError,
     ConflictError,
     ConversionError,
@@ -87,11 +89,15 @@ from actiontrack.service import (
     add_progress_update,
     add_recommendation,
     add_review,
+    edit,
+    find_record,
+    init_store,
     record_assurance_decision,
     rename_agency,
     respond_to_recommendation,
     revise_target_date,
     set_status,
+    withdraw,
 )
 from actiontrack.settings import Settings, find_settings, load_settings
 from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBStore, open_store
@@ -107,6 +113,7 @@ __all__ = [
     "ActionStatus",
     "ActiontrackError",
     "Agency",
+    "AmbiguousIdError",
     "AssuranceDecision",
     "AssuranceOutcome",
     "AuditConfig",
@@ -142,6 +149,7 @@ __all__ = [
     "Recommendation",
     "RecommendationScope",
     "RecommendationStatus",
+    "Record",
     "Response",
     "Review",
     "ReviewKind",
@@ -176,10 +184,13 @@ __all__ = [
     "add_review",
     "audit",
     "change_status",
+    "edit",
     "export_workbook",
+    "find_record",
     "find_settings",
     "generate_plan",
     "import_workbook",
+    "init_store",
     "kind_of",
     "load_settings",
     "open_store",
@@ -195,5 +206,6 @@ __all__ = [
     "set_status",
     "structure",
     "unstructure",
+    "withdraw",
     "yearly_report_due",
 ]

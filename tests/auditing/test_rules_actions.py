@@ -30,7 +30,7 @@ BUILT_IN_RULES = {
     "accepted-without-actions", "action-due-soon", "action-overdue", "closed-without-evidence",
     "no-impact-evidence", "no-recent-update", "not-accepted-without-reason", "not-smart",
     "notification-clock", "personal-data", "publication-clock", "rapid-review-clock",
-    "recurring-theme", "self-assured", "target-drift",
+    "recurring-theme", "self-assured", "target-drift", "target-moved-to-past",
 }
 
 
@@ -137,6 +137,25 @@ def _moves(*to_dates: date) -> tuple[TargetRevision, ...]:
                                         on=date(2026, 1, number)))
         previous = to_date
     return tuple(revisions)
+
+
+def test_a_target_moved_to_a_day_already_past_is_flagged() -> None:
+    """A move made on 10 January to 5 January is flagged; a move to a later day is not."""
+    past = TargetRevision(from_date=date(2026, 3, 31), to_date=date(2026, 1, 5),
+                          reason="The date the board set", by=LEAD_OFFICER, on=date(2026, 1, 10))
+    store = plan_store(action(target_revisions=(past,), target_date=date(2026, 1, 5)))
+    [finding] = found(store, "target-moved-to-past", date(2026, 2, 1))
+    assert finding.severity == Severity.WARNING
+    assert finding.message == ("its target was moved on 10 January 2026 to 5 January 2026, a day"
+                               " already past: it was overdue as soon as it was moved")
+    assert finding.facts["to_date"] == "2026-01-05"
+    assert "reason" not in finding.facts  # free text may hold personal data: never echoed
+    ahead = plan_store(action(target_revisions=_moves(date(2026, 4, 30)),
+                              target_date=date(2026, 4, 30)))
+    assert found(ahead, "target-moved-to-past", date(2026, 2, 1)) == []
+    done = plan_store(action(target_revisions=(past,), target_date=date(2026, 1, 5),
+                             status=ActionStatus.SUPERSEDED, successor_id=ACTION))
+    assert found(done, "target-moved-to-past", date(2026, 2, 1)) == []
 
 
 def test_drift_by_number_of_revisions() -> None:

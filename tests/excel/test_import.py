@@ -725,3 +725,17 @@ def test_a_workbook_for_one_review_changes_and_adds_only_that_reviews_actions(
         f"F{evidence_row}": date(2026, 11, 1)})
     problems = {(problem.sheet, problem.cell) for problem in run_import(store, path).problems}
     assert problems == {(layout.ACTIONS, f"C{row}"), (layout.EVIDENCE, f"B{evidence_row}")}
+
+
+def test_an_update_imported_after_a_withdrawal_gets_a_new_id(store: Store, tmp_path: Path) -> None:
+    """A progress update added by import never takes the id of one withdrawn from the plan."""
+    path = export(store, tmp_path / "plan.xlsx")
+    (update,) = store.snapshot().updates_for(IN_PROGRESS)
+    service.withdraw(store, update.id, reason="Added to the wrong action", by=MANAGER,
+                     at=EXPORTED_AT + timedelta(hours=1))
+    edit(path, {(IN_PROGRESS, "New progress update"): "Done the first audit"})
+    result = run_import(store, path)
+    assert result.problems == ()
+    (added,) = store.snapshot().updates_for(IN_PROGRESS)
+    assert added.text == "Done the first audit"
+    assert added.id == f"{IN_PROGRESS}/U2"  # U1 was the withdrawn one's

@@ -37,7 +37,7 @@ from actiontrack.errors import (
     StoreError,
     StoreNotEmptyError,
 )
-from actiontrack.store import Change, Delete, Put, Receipt, Store
+from actiontrack.store import Change, Delete, MemoryStore, Put, Receipt, Store
 
 __all__ = ["StoreContract"]
 
@@ -565,6 +565,60 @@ class StoreContract:
                                at=at(2) - timedelta(seconds=5))
         assert receipt.entries[0].at == at(2)
         assert [e.at for e in store.history()] == [at(2), at(2)]
+
+    def test_a_change_dated_ahead_of_the_store_s_clock_is_refused(self, store: Store) -> None:
+        """A change dated an hour ahead of the store's clock is refused; minutes ahead are not."""
+        self.commit(store, [Put(recommendation())])
+        before = state(store)
+        ahead = datetime.now(UTC) + timedelta(hours=1)
+        with pytest.raises(RuleViolation) as caught:
+            store.commit([Put(recommendation("R2"))], by=BY, at=ahead)
+        assert caught.value.rule == "history.future-dated"
+        self.assert_unchanged(store, before)
+        drifted = datetime.now(UTC) + timedelta(minutes=2)  # two machines' clocks a bit apart
+        assert store.commit([Put(recommendation("R2"))], by=BY, at=drifted).changed
+
+    def test_future_dated_history_does_not_block_the_plan(self, make_store: StoreFactory) -> None:
+        """A store holding history dated ahead of its clock takes changes again; no past changes.
+
+        The history is what a computer whose clock ran ten days fast wrote, before
+        the store refused such changes: restored here, as ``copy`` would bring it.
+        """
+        now = datetime.now(UTC).replace(microsecond=0)
+        wrong = MemoryStore(clock=lambda: now + timedelta(days=30))
+        first = wrong.commit([Put(recommendation(text="first"))], by=BY,
+                             at=now - timedelta(days=2)).records[0]
+        wrong.commit([Put(attrs.evolve(first, text="fast clock")), Put(recommendation("R2"))],
+                     by=BY, at=now + timedelta(days=10))
+        store = make_store()
+        store.restore(wrong.snapshot(), wrong.history())
+        moments = [now - timedelta(days=3), now - timedelta(days=1), now]
+        views = [store.snapshot(as_of=moment) for moment in moments]
+        with pytest.raises(RuleViolation) as caught:  # still: history only moves forward
+            store.commit([Put(recommendation("R3"))], by=BY, at=now - timedelta(hours=1))
+        assert caught.value.rule == "history.forward-only"
+        current = store.get(Recommendation, "R1")
+        receipt = store.commit([Put(attrs.evolve(current, text="right clock"))], by=BY, at=now)
+        assert now <= receipt.entries[0].at <= datetime.now(UTC)
+        for view in (store, self.reopen(store)):
+            assert [view.snapshot(as_of=moment) for moment in moments] == views
+            assert view.get(Recommendation, "R1").text == "right clock"
+            later = view.snapshot(as_of=now + timedelta(days=11))
+            assert later.recommendations["R1"].text == "right clock"
+            assert set(later.recommendations) == {"R1", "R2"}
+        assert store.commit([Put(recommendation("R3"))], by=BY, at=datetime.now(UTC)).changed
+
+    def test_withdrawn_ids_are_those_deleted_and_not_made_again(self, store: Store) -> None:
+        """withdrawn_ids(kind) names deleted records of that kind until their id is used again."""
+        self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2")), Put(action())])
+        self.commit(store, [Delete("recommendations", "R1", 1), Delete("actions", "A1", 1)],
+                    hour=1)
+        for view in (store, self.reopen(store)):
+            assert view.withdrawn_ids("recommendations") == frozenset({"R1"})
+            assert view.withdrawn_ids("actions") == frozenset({"A1"})
+            assert view.withdrawn_ids("evidence") == frozenset()
+        self.commit(store, [Put(recommendation("R1"))], hour=2)
+        assert self.reopen(store).withdrawn_ids("recommendations") == frozenset()
 
     # make_store gives a new store per example, so sharing the fixture is safe; and
     # each backend's subclass runs this one method, so executors differ by design.

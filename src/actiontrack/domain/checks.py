@@ -171,6 +171,7 @@ def _progress_update(
 ) -> None:
     _needs_action(plan, update.action_id, taken)
     _needs_text(update, update.text, "update.empty", "a progress update needs some text")
+    _needs_text(update, update.by, "update.needs-by", "a progress update needs who gave it")
 
 
 def _evidence(plan: Plan, item: Evidence, today: date, taken: Collection[str]) -> None:

@@ -114,12 +114,14 @@ def check_fields(kind: str, fields: list[str]) -> None:
     saying how each changes.
     """
     noun = RECORD_NOUNS[kind]
+    article = "an" if noun[0] in "aeiou" else "a"
     known = [field.name for field in attrs.fields(RECORD_KINDS[kind]) if field.name != "version"]
     unknown = [field for field in fields if field not in known]
     if unknown:
-        raise ConversionError([
-            f"$.{field}: a {noun} has no field {field!r}; its fields are {', '.join(known)}"
-            f" (edit may change {', '.join(EDITABLE[kind])})" for field in unknown])
+        problems = [f"$.{field}: {article} {noun} has no field {field!r}" for field in unknown]
+        problems[-1] += (f"; its fields are {', '.join(known)} (edit may change"
+                         f" {', '.join(EDITABLE[kind])})")
+        raise ConversionError(problems)
     owned = [field for field in fields if field not in EDITABLE[kind]]
     if owned:
         raise RuleViolation("edit.owned-field", "; ".join(

@@ -327,6 +327,10 @@ class SQLStore:
             if not prepared.entries:
                 return Receipt(commit=state.last_commit, records=(), entries=())
             _write_records(connection, prepared.writes)
+            for (kind, record_id), plain in prepared.writes.items():
+                if plain is not None and (kind, record_id) in tombstones:  # made again
+                    connection.execute(sa.delete(_TOMBSTONES).where(
+                        _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
             for (kind, record_id), version in prepared.tombstones.items():
                 connection.execute(sa.delete(_TOMBSTONES).where(
                     _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
