@@ -207,6 +207,13 @@ def _default_by() -> str:
         return ""  # _who then asks for --by
 
 
+kind_option = click.option(
+    "--kind", type=click.Choice(list(RECORD_KINDS)),
+    help="Which kind of record, when two kinds share the id.")
+expect_version_option = click.option(
+    "--expect-version", "expected_version", type=click.IntRange(min=1),
+    help="Refuse if the record is no longer at this version (someone else changed it).")
+
 by_option = click.option(
     "--by", default=_default_by,
     callback=_who, show_default="$ACTIONTRACK_USER or your login name",
@@ -371,8 +378,7 @@ def _writing(path: str) -> Iterator[None]:
 
 @cli.command()
 @click.argument("record_id")
-@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
-              help="Which kind of record, when two kinds share the id.")
+@kind_option
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @config_option
@@ -382,15 +388,8 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
          config_path: str | None) -> None:
     """Show one record and its history; an action with its RAG today."""
     policy = _settings(config_path).rag
-    plan = ctx.store.snapshot()
-    found = [(name, plan.of_kind(name)[record_id]) for name in RECORD_KINDS
-             if (kind is None or name == kind) and record_id in plan.of_kind(name)]
-    if not found:
-        raise NotFoundError(RECORD_NOUNS[kind] if kind else "record", record_id)
-    if len(found) > 1:
-        _fail(f"{record_id!r} is the id of a " + " and a ".join(RECORD_NOUNS[n] for n, _ in found)
-              + ": say which with --kind")
-    kind, record = found[0]
+    record = service.find_record(ctx.store, record_id, kind=kind)
+    kind = kind_of(record)
     history = ctx.store.history(kind=kind, record_id=record_id)
     if output == "json":
         shown = convert.unstructure(record)
@@ -406,6 +405,7 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             console.print(f"  {field}: {_plain(value)}", highlight=False)
     if isinstance(record, Action):
         console.print(f"  rag: {rag(record, ctx.today(), policy).value}")
+        plan = ctx.store.snapshot()
         for label, children in (("evidence", plan.evidence_for(record_id)),
                                 ("progress updates", plan.updates_for(record_id)),
                                 ("assurance decisions", plan.decisions_for(record_id))):
@@ -458,10 +458,11 @@ def init(ctx: _Context, partnership_id: str, name: str, kind: str, by: str) -> N
     Every other command needs a store that exists (demo makes its own).
     A store that already holds a plan is refused and left as it was.
     """
-    ctx._store, record = service.init_store(
+    store, record = service.init_store(
         ctx.store_url, partnership_id=partnership_id, name=name, kind=PartnershipKind(kind),
         by=by, at=ctx.now(), lock_timeout=ctx.lock_timeout)
-    click.echo(f"Created the store {ctx.store_url} for {record.name} ({record.id}).")
+    store.close()
+    click.echo(f"Created the store {safe_url(ctx.store_url)} for {record.name} ({record.id}).")
     click.echo("Next: actiontrack add-agency, add-review, add-recommendation, add-action.")
 
 
@@ -615,8 +616,7 @@ def add_action(ctx: _Context, recommendation_ids: tuple[str, ...], lead_agency_i
 @click.option("--review-date", "hold_review_date", type=DATE, help="Needed for on_hold.")
 @click.option("--successor", "successor_id", help="Needed for superseded.")
 @click.option("--reason")
-@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
-              help="Refuse if the action is no longer at this version.")
+@expect_version_option
 @by_option
 @pass_context
 @_reports_errors
@@ -644,8 +644,7 @@ def set_status(ctx: _Context, action_id: str, status: str, hold_reason: str | No
 @click.argument("action_id")
 @click.argument("new_date", type=DATE)
 @click.option("--reason", required=True, help="Why the date moves (kept in the history).")
-@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
-              help="Refuse if the action is no longer at this version.")
+@expect_version_option
 @by_option
 @pass_context
 @_reports_errors
@@ -770,10 +769,8 @@ def _assignments(ctx: click.Context, param: click.Parameter,
               help="A field and its new value: dates as YYYY-MM-DD, lists separated by commas,"
               " nothing after = to clear. Repeat for more.")
 @click.option("--reason", required=True, help="Why it is corrected (kept in the history).")
-@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
-              help="Which kind of record, when two kinds share the id.")
-@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
-              help="Refuse if the record is no longer at this version.")
+@kind_option
+@expect_version_option
 @by_option
 @pass_context
 @_reports_errors
@@ -793,10 +790,8 @@ def edit(ctx: _Context, record_id: str, changes: dict[str, str], reason: str, ki
 @cli.command("withdraw")
 @click.argument("record_id")
 @click.option("--reason", required=True, help="Why it is withdrawn (kept in the history).")
-@click.option("--kind", type=click.Choice(list(RECORD_KINDS)),
-              help="Which kind of record, when two kinds share the id.")
-@click.option("--expect-version", "expected_version", type=click.IntRange(min=1),
-              help="Refuse if the record is no longer at this version.")
+@kind_option
+@expect_version_option
 @by_option
 @pass_context
 @_reports_errors
