@@ -426,3 +426,14 @@ def test_an_agency_cannot_edit_an_action_away_from_itself(tmp_path: Path) -> Non
     assert handed.exit_code == 1
     assert "scoped to agency 'DEMO-POL'" in handed.output
     assert digest(tmp_path / "plan.db") == before
+
+
+def test_a_change_dated_in_the_future_is_refused_and_writes_nothing(demo: Path) -> None:
+    """$ACTIONTRACK_NOW set a year ahead: exit 1, history.future-dated, the store as it was."""
+    before = digest(demo)
+    result = run(demo, "add-update", "DEMO-SCP/A008", "A note from the future",
+                 now="2027-12-01T09:00:00+00:00")
+    assert result.exit_code == 1
+    assert "history.future-dated" in result.output
+    assert digest(demo) == before
+    assert run(demo, "add-update", "DEMO-SCP/A008", "A note from today").exit_code == 0
