@@ -106,7 +106,7 @@ def lengthen_history(
             state = StoreState(
                 current=lambda kind, record_id: tables[kind].get(record_id),
                 tombstone=lambda kind, record_id: None,
-                last_commit=commit, last_seq=seq, last_at=at - timedelta(minutes=1),
+                last_commit=commit, last_seq=seq, last_at=at - timedelta(minutes=1), clock=at,
             )
             prepared = prepare_commit(state, [Put(changed)], by="benchmark", at=at, reason=None)
             for (kind, record_id), plain in prepared.writes.items():

@@ -50,6 +50,7 @@ from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
 from actiontrack.domain.plan import RECORD_KINDS, Plan
+from actiontrack.domain.rag import RagPolicy
 from actiontrack.excel import layout
 from actiontrack.excel.export import drop_down_lists, write_workbook
 from actiontrack.excel.layout import ExportInfo
@@ -65,6 +66,7 @@ PANDAS_ROUNDS = 3
 EXPORT_TARGET = 1.3
 IMPORT_TARGET = 2.0
 CHANGE_EVERY = 100
+POLICY = RagPolicy()
 EXPORTED_ON = date(2026, 11, 26)
 IMPORTED_ON = date(2026, 12, 3)
 PARTNER = "Police partner lead"
@@ -84,7 +86,7 @@ Rows = dict[str, list[list[object]]]
 
 def export(plan: Plan, path: Path) -> tuple[int, int]:
     """The subject: the whole plan's partner workbook, built from the plan and saved."""
-    return write_workbook(plan, path, INFO, today=EXPORTED_ON)
+    return write_workbook(plan, path, INFO, today=EXPORTED_ON, policy=POLICY)
 
 
 def import_dry_run(path: Path, plan: Plan) -> tuple[ReturnedWorkbook, MergeResult]:
@@ -126,7 +128,7 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
         ["Action id", "Version", *(c.header for c in layout.ACTION_COLUMNS[1:])]]
     evidence_rows: list[list[object]] = [[c.header for c in layout.EVIDENCE_COLUMNS]]
     for action in actions:
-        values = action_values(plan, action, EXPORTED_ON)
+        values = action_values(plan, action, EXPORTED_ON, POLICY)
         action_rows.append(values)
         mirror.append([action.id, action.version, *values[1:]])
     for action in actions:

@@ -68,7 +68,6 @@ LOAD_SUBJECT_ROUNDS = 3
 LOAD_BASELINE_ROUNDS = 5
 SEED = 0
 ACTION_ID = "P000/A01500"  # in both sizes
-AT = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 #: Raise to rebuild every kept benchmark database (a change in how they are built).
 BUILD = 1
 
@@ -314,7 +313,7 @@ class OneChange:
     def __call__(self) -> None:
         self.count += 1
         changed = attrs.evolve(self.action, title=f"Retitled in benchmark round {self.count}")
-        receipt = self.store.commit([Put(changed)], by="benchmark", at=AT)
+        receipt = self.store.commit([Put(changed)], by="benchmark", at=datetime.now(UTC))
         (record,) = receipt.records
         assert isinstance(record, Action)
         self.action = record
