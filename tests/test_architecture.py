@@ -126,3 +126,18 @@ def test_importing_the_domain_loads_no_adapter_library() -> None:
     assert "actiontrack.domain.clocks" in loaded
     assert {name.partition(".")[0] for name in loaded} & ADAPTER_LIBRARIES == set()
     assert not any(name.startswith(("actiontrack.store", "actiontrack.convert")) for name in loaded)
+
+
+def test_the_public_api_loads_each_name_from_the_module_it_names() -> None:
+    """Each name of __all__ loads lazily from the module the type checker is told it comes from."""
+    source = (PACKAGE_DIR / "__init__.py").read_text()
+    tree = ast.parse(source)
+    checked = next(node for node in tree.body if isinstance(node, ast.If))
+    told = {alias.asname or alias.name: node.module for node in checked.body
+            if isinstance(node, ast.ImportFrom) for alias in node.names}
+    import actiontrack
+
+    assert told == actiontrack._WHERE
+    assert set(actiontrack.__all__) == set(told) | {"__version__"}
+    for name in actiontrack.__all__:
+        assert getattr(actiontrack, name) is not None

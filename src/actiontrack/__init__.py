@@ -1,106 +1,175 @@
 """actiontrack: track the learning from safeguarding case reviews until it changes practice.
 
 The public API. Import from here; the modules behind it may move.
+
+Each name is loaded on first use (:pep:`562`), so a command or script pays only
+for what it uses: ``actiontrack show`` never loads the spreadsheet, SQL or
+audit code.
 """
 
-from actiontrack.auditing import (
-    AuditConfig,
-    AuditResult,
-    Finding,
-    Flag,
-    Severity,
-    Waiver,
-    audit,
-    rule,
-)
-from actiontrack.convert import structure, unstructure
-from actiontrack.domain import (
-    ALLOWED_TRANSITIONS,
-    COMPLETE_STATUSES,
-    OPEN_STATUSES,
-    RECORD_KINDS,
-    Action,
-    ActionStatus,
-    Agency,
-    AssuranceDecision,
-    AssuranceOutcome,
-    ChangeKind,
-    ClockState,
-    DayOne,
-    Deadline,
-    Evidence,
-    EvidenceKind,
-    EvidenceTier,
-    HistoryEntry,
-    LearningActivity,
-    LearningActivityKind,
-    Partnership,
-    PartnershipKind,
-    Plan,
-    ProgressUpdate,
-    Rag,
-    RagPolicy,
-    Recommendation,
-    RecommendationScope,
-    RecommendationStatus,
-    Record,
-    Response,
-    Review,
-    ReviewKind,
-    StatutoryClock,
-    TargetRevision,
-    WorkingDays,
-    add_months,
-    change_status,
-    kind_of,
-    rag,
-    recommendation_status,
-    review_deadlines,
-    revise_target,
-    yearly_report_due,
-)
-from actiontrack.errors import (
-    ActiontrackError,
-    AmbiguousIdError,
-    ConfigError,
-    ConflictError,
-    ConversionError,
-    NotFoundError,
-    RuleViolation,
-    ScopeError,
-    StoreCorruptError,
-    StoreError,
-    StoreLockedError,
-    StoreMissingError,
-    StoreNotAvailableError,
-    StoreNotEmptyError,
-    StoreVersionError,
-    UnsafeWorkbookError,
-    WorkbookError,
-)
-from actiontrack.excel import ExportResult, ImportResult, export_workbook, import_workbook
-from actiontrack.generate import generate_plan
-from actiontrack.service import (
-    add_action,
-    add_agency,
-    add_evidence,
-    add_learning_activity,
-    add_partnership,
-    add_progress_update,
-    add_recommendation,
-    add_review,
-    edit,
-    find_record,
-    init_store,
-    record_assurance_decision,
-    rename_agency,
-    respond_to_recommendation,
-    revise_target_date,
-    set_status,
-    withdraw,
-)
-from actiontrack.settings import Settings, find_settings, load_settings
-from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBStore, open_store
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from actiontrack.auditing import (
+        AuditConfig,
+        AuditResult,
+        Finding,
+        Flag,
+        Severity,
+        Waiver,
+        audit,
+        rule,
+    )
+    from actiontrack.convert import structure, unstructure
+    from actiontrack.domain import (
+        ALLOWED_TRANSITIONS,
+        COMPLETE_STATUSES,
+        OPEN_STATUSES,
+        RECORD_KINDS,
+        Action,
+        ActionStatus,
+        Agency,
+        AssuranceDecision,
+        AssuranceOutcome,
+        ChangeKind,
+        ClockState,
+        DayOne,
+        Deadline,
+        Evidence,
+        EvidenceKind,
+        EvidenceTier,
+        HistoryEntry,
+        LearningActivity,
+        LearningActivityKind,
+        Partnership,
+        PartnershipKind,
+        Plan,
+        ProgressUpdate,
+        Rag,
+        RagPolicy,
+        Recommendation,
+        RecommendationScope,
+        RecommendationStatus,
+        Record,
+        Response,
+        Review,
+        ReviewKind,
+        StatutoryClock,
+        TargetRevision,
+        WorkingDays,
+        add_months,
+        change_status,
+        kind_of,
+        rag,
+        recommendation_status,
+        review_deadlines,
+        revise_target,
+        yearly_report_due,
+    )
+    from actiontrack.errors import (
+        ActiontrackError,
+        AmbiguousIdError,
+        ConfigError,
+        ConflictError,
+        ConversionError,
+        NotFoundError,
+        RuleViolation,
+        ScopeError,
+        StoreCorruptError,
+        StoreError,
+        StoreLockedError,
+        StoreMissingError,
+        StoreNotAvailableError,
+        StoreNotEmptyError,
+        StoreVersionError,
+        UnsafeWorkbookError,
+        WorkbookError,
+    )
+    from actiontrack.excel import ExportResult, ImportResult, export_workbook, import_workbook
+    from actiontrack.generate import generate_plan
+    from actiontrack.service import (
+        add_action,
+        add_agency,
+        add_evidence,
+        add_learning_activity,
+        add_partnership,
+        add_progress_update,
+        add_recommendation,
+        add_review,
+        edit,
+        find_record,
+        init_store,
+        record_assurance_decision,
+        rename_agency,
+        respond_to_recommendation,
+        revise_target_date,
+        set_status,
+        withdraw,
+    )
+    from actiontrack.settings import Settings, find_settings, load_settings
+    from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBStore, open_store
+
+#: The module behind each public name.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "actiontrack.auditing": (
+        "AuditConfig", "AuditResult", "Finding", "Flag", "Severity", "Waiver", "audit", "rule",
+    ),
+    "actiontrack.convert": (
+        "structure", "unstructure",
+    ),
+    "actiontrack.domain": (
+        "ALLOWED_TRANSITIONS", "Action", "ActionStatus", "Agency", "AssuranceDecision",
+        "AssuranceOutcome", "COMPLETE_STATUSES", "ChangeKind", "ClockState", "DayOne", "Deadline",
+        "Evidence", "EvidenceKind", "EvidenceTier", "HistoryEntry", "LearningActivity",
+        "LearningActivityKind", "OPEN_STATUSES", "Partnership", "PartnershipKind", "Plan",
+        "ProgressUpdate", "RECORD_KINDS", "Rag", "RagPolicy", "Recommendation",
+        "RecommendationScope", "RecommendationStatus", "Record", "Response", "Review", "ReviewKind",
+        "StatutoryClock", "TargetRevision", "WorkingDays", "add_months", "change_status", "kind_of",
+        "rag", "recommendation_status", "review_deadlines", "revise_target", "yearly_report_due",
+    ),
+    "actiontrack.errors": (
+        "ActiontrackError", "AmbiguousIdError", "ConfigError", "ConflictError", "ConversionError",
+        "NotFoundError", "RuleViolation", "ScopeError", "StoreCorruptError", "StoreError",
+        "StoreLockedError", "StoreMissingError", "StoreNotAvailableError", "StoreNotEmptyError",
+        "StoreVersionError", "UnsafeWorkbookError", "WorkbookError",
+    ),
+    "actiontrack.excel": (
+        "ExportResult", "ImportResult", "export_workbook", "import_workbook",
+    ),
+    "actiontrack.generate": (
+        "generate_plan",
+    ),
+    "actiontrack.service": (
+        "add_action", "add_agency", "add_evidence", "add_learning_activity", "add_partnership",
+        "add_progress_update", "add_recommendation", "add_review", "edit", "find_record",
+        "init_store", "record_assurance_decision", "rename_agency", "respond_to_recommendation",
+        "revise_target_date", "set_status", "withdraw",
+    ),
+    "actiontrack.settings": (
+        "Settings", "find_settings", "load_settings",
+    ),
+    "actiontrack.store": (
+        "Delete", "MemoryStore", "Put", "Receipt", "Store", "TinyDBStore", "open_store",
+    ),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use, and keep the name here for next time."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actiontrack' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 __version__ = "0.1.0"
 

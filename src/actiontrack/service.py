@@ -20,7 +20,7 @@ or taken off the plan with :func:`withdraw`; history keeps both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -96,20 +96,19 @@ def _commit_one(store: Store, record: R, *, by: str, at: datetime, reason: str |
 _ID_ATTEMPTS = 5
 
 
-def _commit_new(store: Store, kind: type[R], build: Callable[[Plan, Collection[str]], R], *,
-                by: str, at: datetime, reason: str | None = None) -> R:
+def _commit_new(store: Store, kind: type[R], prefix: str,
+                build: Callable[[Collection[str]], R], *, by: str, at: datetime) -> R:
     """Commit a new record whose id is the next free one, trying again if another took it.
 
-    ``build`` gets the plan and the ids of withdrawn records of ``kind``
-    (never given again). Two partner leads adding an update to one action at
-    once both pick ``.../U2``; the second then gets ``.../U3`` instead of a
-    conflict.
+    ``build`` gets the ids of ``kind`` starting with ``prefix`` that the
+    store has given (withdrawn ones too: never given again). Two partner
+    leads adding an update to one action at once both pick ``.../U2``; the
+    second then gets ``.../U3`` instead of a conflict.
     """
-    retired = store.withdrawn_ids(kind_of(kind))
     for attempt in range(_ID_ATTEMPTS):
-        record = build(store.snapshot(), retired)
+        record = build(store.used_ids(kind_of(kind), prefix))
         try:
-            return _commit_one(store, record, by=by, at=at, reason=reason)
+            return _commit_one(store, record, by=by, at=at, reason=None)
         except ConflictError as exc:
             if exc.expected != 0 or attempt == _ID_ATTEMPTS - 1:
                 raise
@@ -126,6 +125,64 @@ def _check_version(record: Record, expected_version: int | None) -> None:
     if expected_version is not None and record.version != expected_version:
         raise ConflictError(RECORD_NOUNS[kind_of(record)], record.id,
                             expected=expected_version, actual=record.version)
+
+
+def _plan_with(
+    store: Store, *, recommendation_ids: Iterable[str] = (), review_ids: Iterable[str] = (),
+    action_ids: Iterable[str] = (), children_of: Iterable[str] = (),
+) -> Plan:
+    """The part of the plan a change's rules look at, read record by record, not whole.
+
+    Every partnership and agency (a handful), the recommendations named and
+    the reviews they and ``review_ids`` name, the actions named, and the
+    progress updates, evidence and decisions of the actions in ``children_of``.
+    """
+    recommendations = store.get_many(Recommendation, recommendation_ids)
+    reviews = {*review_ids, *(r.review_id for r in recommendations.values())}
+    children = frozenset(children_of)
+    records: list[Record] = [
+        *store.find(Partnership), *store.find(Agency), *recommendations.values(),
+        *store.get_many(Review, reviews).values(),
+        *store.get_many(Action, {*action_ids, *children}).values(),
+    ]
+    if children:
+        for kind in (ProgressUpdate, Evidence, AssuranceDecision):
+            records += store.find(kind, action_id=children)
+    return Plan.from_records(records)
+
+
+def _plan_around(store: Store, record: Record) -> Plan:
+    """What the rules of ``record``'s kind look at: the records it names, and for one
+    belonging to an action, that action with its updates, evidence and decisions."""
+    own_action = record.id if isinstance(record, Action) else getattr(record, "action_id", None)
+    return _plan_with(
+        store,
+        recommendation_ids=[*getattr(record, "recommendation_ids", ()),
+                            *getattr(record, "repeats", ()),
+                            *([record.id] if isinstance(record, Recommendation) else [])],
+        review_ids=[getattr(record, "review_id", None) or record.id]
+        if isinstance(record, Recommendation | Review) else [],
+        action_ids=[successor for successor in [getattr(record, "successor_id", None)]
+                    if successor],
+        children_of=[own_action] if own_action else [],
+    )
+
+
+def _plan_for_withdrawal(store: Store, record: Record) -> Plan:
+    """:func:`_plan_around` and what names ``record``: what a withdrawal must leave standing."""
+    linking: list[Record] = []
+    if isinstance(record, Agency):
+        linking += store.find(Action, lead_agency_id=record.id)
+    elif isinstance(record, Review):
+        linking += store.find(Recommendation, review_id=record.id)
+    elif isinstance(record, Recommendation):
+        linking += [*store.find(Action, recommendation_ids=record.id),
+                    *store.find(LearningActivity, recommendation_ids=record.id),
+                    *store.find(Recommendation, repeats=record.id)]
+    elif isinstance(record, Action):
+        linking += store.find(Action, successor_id=record.id)
+    around = _plan_around(store, record)
+    return Plan.from_records([*around.records(), *linking])
 
 
 def find_record(store: Store, record_id: str, *, kind: str | None = None) -> Record:
@@ -179,7 +236,7 @@ def init_store(
 def add_partnership(
     store: Store, *, id: str, name: str, kind: PartnershipKind, by: str, at: datetime
 ) -> Partnership:
-    partnership = additions.new_partnership(store.snapshot(), id=id, name=name, kind=kind,
+    partnership = additions.new_partnership(Plan(), id=id, name=name, kind=kind,
                                             today=local_date(at))
     return _commit_one(store, partnership, by=by, at=at, reason=None)
 
@@ -189,7 +246,7 @@ def add_agency(
     by: str, at: datetime,
 ) -> Agency:
     """Add a partner agency; ``email`` is its lead's address, ``aliases`` its other names."""
-    agency = additions.new_agency(store.snapshot(), id=id, name=name, email=email,
+    agency = additions.new_agency(_plan_with(store), id=id, name=name, email=email,
                                   aliases=aliases, today=local_date(at))
     return _commit_one(store, agency, by=by, at=at, reason=None)
 
@@ -233,7 +290,7 @@ def add_review(
 ) -> Review:
     """Add a review; its id is ``<partnership>/<reference>``, so references may repeat."""
     review = additions.new_review(
-        store.snapshot(), partnership_id=partnership_id, reference=reference, kind=kind,
+        _plan_with(store), partnership_id=partnership_id, reference=reference, kind=kind,
         title=title, subject=subject, became_aware_on=became_aware_on, notified_on=notified_on,
         rapid_review_sent_on=rapid_review_sent_on, decided_on=decided_on,
         published_on=published_on, today=local_date(at))
@@ -256,16 +313,17 @@ def add_recommendation(
 ) -> Recommendation:
     """Add a recommendation to a review; ``repeats`` names earlier recommendations it repeats."""
     store.get(Review, review_id)
+    plan = _plan_with(store, recommendation_ids=repeats, review_ids=[review_id])
 
-    def build(plan: Plan, retired: Collection[str]) -> Recommendation:
+    def build(used: Collection[str]) -> Recommendation:
         return additions.new_recommendation(
             plan, review_id=review_id, text=text, themes=themes, scope=scope, response=response,
             response_reason=response_reason, repeats=repeats, number=number,
-            today=local_date(at), retired=retired)
+            today=local_date(at), used=used)
 
     if number:
-        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
-    return _commit_new(store, Recommendation, build, by=by, at=at)
+        return _commit_one(store, build(()), by=by, at=at, reason=None)
+    return _commit_new(store, Recommendation, f"{review_id}/R", build, by=by, at=at)
 
 
 def respond_to_recommendation(
@@ -280,7 +338,7 @@ def respond_to_recommendation(
     """Record the partnership's response (accepted, partly accepted, not accepted)."""
     current = store.get(Recommendation, recommendation_id)
     updated = attrs.evolve(current, response=response, response_reason=reason)
-    check_record(store.snapshot(), updated, today=local_date(at))
+    check_record(_plan_around(store, updated), updated, today=local_date(at))
     return _commit_one(store, updated, by=by, at=at, reason=reason)
 
 
@@ -301,17 +359,22 @@ def add_action(
 ) -> Action:
     """Add an action answering one or more recommendations of one partnership."""
 
-    def build(plan: Plan, retired: Collection[str]) -> Action:
+    plan = _plan_with(store, recommendation_ids=recommendation_ids)
+
+    def build(used: Collection[str]) -> Action:
         return additions.new_action(
             plan, recommendation_ids=recommendation_ids, lead_agency_id=lead_agency_id,
             title=title, target_date=target_date, lead_officer=lead_officer,
             deliverable=deliverable, success_measure=success_measure, status=status, id=id,
-            today=local_date(at), retired=retired,
+            today=local_date(at), used=used,
         )
 
     if id:
-        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
-    return _commit_new(store, Action, build, by=by, at=at)
+        return _commit_one(store, build(()), by=by, at=at, reason=None)
+    partnerships = {plan.reviews[r.review_id].partnership_id
+                    for r in plan.recommendations.values() if r.review_id in plan.reviews}
+    prefix = f"{partnerships.pop()}/A" if len(partnerships) == 1 else ""
+    return _commit_new(store, Action, prefix, build, by=by, at=at)
 
 
 def set_status(
@@ -337,7 +400,7 @@ def set_status(
     action = _current(store, Action, action_id, expected_version)
     if successor_id is not None:
         store.get(Action, successor_id)
-    plan = store.snapshot()
+    plan = _plan_with(store, children_of=[action_id])
     moved = lifecycle.move_to(
         action,
         status,
@@ -372,8 +435,10 @@ def add_progress_update(
     store: Store, action_id: str, text: str, *, on: date | None = None, by: str, at: datetime
 ) -> ProgressUpdate:
     """Add a dated note to an action; earlier notes are never overwritten."""
-    return _commit_new(store, ProgressUpdate, lambda plan, retired: additions.new_progress_update(
-        plan, action_id, text, on=on or local_date(at), by=by, retired=retired), by=by, at=at)
+    plan = _plan_with(store, action_ids=[action_id])
+    return _commit_new(store, ProgressUpdate, f"{action_id}/U", lambda used: (
+        additions.new_progress_update(plan, action_id, text, on=on or local_date(at), by=by,
+                                      used=used)), by=by, at=at)
 
 
 def add_evidence(
@@ -389,9 +454,10 @@ def add_evidence(
     at: datetime,
 ) -> Evidence:
     """Record evidence that an action was done (completion) or made a difference (impact)."""
-    return _commit_new(store, Evidence, lambda plan, retired: additions.new_evidence(
+    plan = _plan_with(store, action_ids=[action_id])
+    return _commit_new(store, Evidence, f"{action_id}/E", lambda used: additions.new_evidence(
         plan, action_id, tier=tier, kind=kind, title=title, about_date=about_date, link=link,
-        today=local_date(at), by=by, retired=retired), by=by, at=at)
+        today=local_date(at), by=by, used=used), by=by, at=at)
 
 
 def record_assurance_decision(
@@ -415,11 +481,11 @@ def record_assurance_decision(
     """
     action = store.get(Action, action_id)
     today = local_date(at)
-    plan = store.snapshot()
+    plan = _plan_with(store, children_of=[action_id])
     decision = additions.new_decision(
         plan, action_id, outcome=outcome, decided_by=decided_by, body=body, seen=seen,
         evidence_ids=evidence_ids, decided_on=decided_on or today, today=today,
-        retired=store.withdrawn_ids("assurance_decisions"))
+        used=store.used_ids("assurance_decisions", f"{action_id}/D"))
     if action.status != ActionStatus.COMPLETED:
         raise RuleViolation(
             "decision.needs-completed-action",
@@ -458,15 +524,17 @@ def add_learning_activity(
 ) -> LearningActivity:
     """Record a briefing, event or forum week, and the recommendations it spreads."""
 
-    def build(plan: Plan, retired: Collection[str]) -> LearningActivity:
+    plan = _plan_with(store, recommendation_ids=recommendation_ids)
+
+    def build(used: Collection[str]) -> LearningActivity:
         return additions.new_learning_activity(
             plan, partnership_id=partnership_id, kind=kind, title=title, held_on=held_on,
             reach=reach, recommendation_ids=recommendation_ids, id=id, today=local_date(at),
-            retired=retired)
+            used=used)
 
     if id:
-        return _commit_one(store, build(store.snapshot(), ()), by=by, at=at, reason=None)
-    return _commit_new(store, LearningActivity, build, by=by, at=at)
+        return _commit_one(store, build(()), by=by, at=at, reason=None)
+    return _commit_new(store, LearningActivity, f"{partnership_id}/L", build, by=by, at=at)
 
 
 def _needs_reason(reason: str, record_id: str, what: str) -> str:
@@ -502,7 +570,10 @@ def edit(
     reason = _needs_reason(reason, record.id, "edit")
     edits.check_fields(kind_of(record), list(changes))
     typed = convert.field_values(type(record), changes)
-    edited = edits.edit_record(store.snapshot(), record, typed, today=local_date(at))
+    edited = attrs.evolve(record, **typed)  # the links it would have, to read what they name
+    plan = Plan.from_records([*_plan_around(store, record).records(),
+                              *_plan_around(store, edited).records()])
+    edited = edits.edit_record(plan, record, typed, today=local_date(at))
     return _commit_one(store, edited, by=by, at=at, reason=reason)
 
 
@@ -525,7 +596,7 @@ def withdraw(
     record = find_record(store, record_id, kind=kind)
     _check_version(record, expected_version)
     reason = _needs_reason(reason, record.id, "withdrawal")
-    gone = withdrawal(store.snapshot(), record)
+    gone = withdrawal(_plan_for_withdrawal(store, record), record)
     store.commit([Delete(kind_of(item), item.id, item.version) for item in gone],
                  by=by, at=at, reason=reason)
     return gone

@@ -38,6 +38,7 @@ from actiontrack.errors import (
     StoreNotEmptyError,
 )
 from actiontrack.store import Change, Delete, MemoryStore, Put, Receipt, Store
+from actiontrack.store.protocol import Before
 
 __all__ = ["StoreContract"]
 
@@ -608,17 +609,80 @@ class StoreContract:
             assert set(later.recommendations) == {"R1", "R2"}
         assert store.commit([Put(recommendation("R3"))], by=BY, at=datetime.now(UTC)).changed
 
-    def test_withdrawn_ids_are_those_deleted_and_not_made_again(self, store: Store) -> None:
-        """withdrawn_ids(kind) names deleted records of that kind until their id is used again."""
-        self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2")), Put(action())])
+    def test_used_ids_hold_live_and_withdrawn_ids_of_a_prefix(self, store: Store) -> None:
+        """used_ids(kind, prefix) names the ids of that kind and prefix a record has or had."""
+        self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2")),
+                            Put(recommendation("X1")), Put(action())])
         self.commit(store, [Delete("recommendations", "R1", 1), Delete("actions", "A1", 1)],
                     hour=1)
         for view in (store, self.reopen(store)):
-            assert view.withdrawn_ids("recommendations") == frozenset({"R1"})
-            assert view.withdrawn_ids("actions") == frozenset({"A1"})
-            assert view.withdrawn_ids("evidence") == frozenset()
+            assert view.used_ids("recommendations", "R") == frozenset({"R1", "R2"})
+            assert view.used_ids("recommendations") == frozenset({"R1", "R2", "X1"})
+            assert view.used_ids("actions", "A") == frozenset({"A1"})
+            assert view.used_ids("evidence", "") == frozenset()
         self.commit(store, [Put(recommendation("R1"))], hour=2)
-        assert self.reopen(store).withdrawn_ids("recommendations") == frozenset()
+        assert self.reopen(store).used_ids("recommendations", "R") == frozenset({"R1", "R2"})
+
+    def test_a_made_again_id_leaves_no_tombstone(self, store: Store) -> None:
+        """An id withdrawn and made again versions on from its tombstone, which is then gone."""
+        self.commit(store, [Put(recommendation("R1"))])
+        self.commit(store, [Delete("recommendations", "R1", 1)], hour=1)
+        again = self.commit(store, [Put(recommendation("R1"))], hour=2).records[0]
+        assert again.version == 3
+        self.commit(store, [Delete("recommendations", "R1", 3)], hour=3)
+        assert self.commit(store, [Put(recommendation("R1"))], hour=4).records[0].version == 5
+
+    def test_get_many_gives_the_records_there_are(self, store: Store) -> None:
+        """get_many returns the records of those ids that exist, by id, as get would."""
+        self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2")), Put(action())])
+        for view in (store, self.reopen(store)):
+            found = view.get_many(Recommendation, ["R2", "R1", "R9", "A1"])
+            assert found == {"R1": view.get(Recommendation, "R1"),
+                             "R2": view.get(Recommendation, "R2")}
+            assert view.get_many(Action, []) == {}
+
+    def test_find_matches_values_sets_list_members_and_days_before(self, store: Store) -> None:
+        """find: equal values, any of a set, a list field holding a value, dates before a day."""
+        self.commit(store, [
+            Put(action("A1", recommendation_ids=("R1", "R2"), status=ActionStatus.AGREED)),
+            Put(action("A2", recommendation_ids=("R2",), target_date=date(2026, 6, 30))),
+            Put(action("A3", lead_agency_id="police", recommendation_ids=("R3",),
+                       target_date=date(2026, 2, 1))),
+        ])
+        for view in (store, self.reopen(store)):
+            def ids(view: Store = view, **where: Any) -> list[str]:
+                return [record.id for record in view.find(Action, **where)]
+
+            assert ids() == ["A1", "A2", "A3"]
+            assert ids(lead_agency_id="health") == ["A1", "A2"]
+            assert ids(status=ActionStatus.AGREED) == ["A1"]
+            assert ids(status=frozenset({ActionStatus.AGREED, ActionStatus.PROPOSED})) == [
+                "A1", "A2", "A3"]
+            assert ids(recommendation_ids="R2") == ["A1", "A2"]
+            assert ids(recommendation_ids=frozenset({"R1", "R3"})) == ["A1", "A3"]
+            assert ids(target_date=Before(date(2026, 3, 31))) == ["A3"]
+            assert ids(lead_agency_id="health", target_date=Before(date(2026, 6, 30))) == ["A1"]
+            assert ids(successor_id="A9") == []
+            assert view.find(Recommendation) == []
+            with pytest.raises(ValueError, match="no field"):
+                view.find(Action, colour="red")
+
+    def test_history_of_a_set_of_records_and_when_each_was_created(self, store: Store) -> None:
+        """history(record_ids=) reads just those records' entries; created() the first creation."""
+        self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2"))])
+        r1 = store.get(Recommendation, "R1")
+        self.commit(store, [Put(attrs.evolve(r1, text="edited")), Put(action())], hour=1)
+        self.commit(store, [Delete("actions", "A1", 1)], hour=2)
+        self.commit(store, [Put(action())], hour=3)
+        for view in (store, self.reopen(store)):
+            whole = view.history()
+            wanted = [e for e in whole if e.record_id in {"R1", "A1"}]
+            assert view.history(record_ids={"R1", "A1"}) == wanted
+            assert view.history(kind="actions", record_ids=["A1", "R1"]) == [
+                e for e in wanted if e.kind == "actions"]
+            assert view.history(record_id="R2", record_ids=["R1"]) == []
+            assert view.created("recommendations") == {"R1": at(0), "R2": at(0)}
+            assert view.created("actions") == {"A1": at(1)}  # the first creation, not the second
 
     # make_store gives a new store per example, so sharing the fixture is safe; and
     # each backend's subclass runs this one method, so executors differ by design.

@@ -68,6 +68,30 @@ def test_a_release_0_1_sqlite_store_is_upgraded_with_its_plan_and_history(tmp_pa
     assert open_store(url).get(Agency, "DEMO-POL").aliases == ("Police",)  # nothing left to do
 
 
+def _schema(url: str) -> dict[str, object]:
+    """Each table's columns and indexes, as the database describes them."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    inspector = sa.inspect(engine)
+    schema: dict[str, object] = {
+        table: (sorted((c["name"], str(c["type"]), c["nullable"])
+                       for c in inspector.get_columns(table)),
+                sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)))
+        for table in inspector.get_table_names()}
+    engine.dispose()
+    return schema
+
+
+def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path) -> None:
+    """Release 0.1.0's SQLite store, upgraded, has the tables, columns and indexes of a new one."""
+    shutil.copy(DATA / "layout-1.db", tmp_path / "old.db")
+    open_store(f"sqlite:///{tmp_path / 'old.db'}").close()
+    open_store(f"sqlite:///{tmp_path / 'new.db'}", create=True).close()
+    assert _schema(f"sqlite:///{tmp_path / 'old.db'}") == _schema(
+        f"sqlite:///{tmp_path / 'new.db'}")
+
+
 def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commit(
     tmp_path: Path,
 ) -> None:
@@ -81,7 +105,7 @@ def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commi
 
 
 def test_a_layout_1_postgresql_store_is_upgraded() -> None:
-    """On PostgreSQL too, a store of layout 1 gets the agency contacts when opened."""
+    """On PostgreSQL too, a store of layout 1 gets the agency contacts and indexes when opened."""
     import sqlalchemy as sa
 
     with postgres_schemas(postgres_url()) as new_schema_url:
@@ -93,6 +117,11 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE agencies_aliases")
             connection.exec_driver_sql("ALTER TABLE agencies DROP COLUMN email")
+            for index in ("progress_updates_action_id", "evidence_action_id",
+                          "assurance_decisions_action_id", "recommendations_review_id",
+                          "actions_recommendation_ids_item",
+                          "learning_activities_recommendation_ids_item"):
+                connection.exec_driver_sql(f"DROP INDEX {index}")
             connection.exec_driver_sql(
                 "UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
         engine.dispose()

@@ -11,9 +11,11 @@ Two collections of ids come in from outside the plan:
 - ``taken``: ids of records new in the same unit of work, which a new
   record may link to (a new action's first progress update) and whose ids
   are not given again;
-- ``retired``: ids of records withdrawn from the plan. A generated id is
-  never one of them, so an id always means one record (a workbook exported
-  before a withdrawal cannot be merged into a stranger).
+- ``used``: ids the store has given, withdrawn records' included (the
+  store's ``used_ids``). A generated id is never one of them, so an id
+  always means one record (a workbook exported before a withdrawal cannot
+  be merged into a stranger), and the plan passed in need not hold every
+  record of the kind: only those the checks look at.
 
 New records get readable ids unless one is given: a review is
 ``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
@@ -91,7 +93,7 @@ def next_id(prefix: str, existing: Iterable[str]) -> str:
 
 
 def _next_id(prefix: str, *used: Iterable[str]) -> str:
-    """The next id after ``prefix`` past every id in ``used`` (the plan's, new, withdrawn)."""
+    """The next id after ``prefix`` past every id in ``used`` (the plan's, new, given before)."""
     return next_id(prefix, (key for ids in used for key in ids if key.startswith(prefix)))
 
 
@@ -155,12 +157,12 @@ def new_recommendation(
     repeats: Iterable[str] = (),
     number: str | None = None,
     today: date,
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> Recommendation:
     """A recommendation of a review; ``repeats`` names earlier recommendations it repeats."""
     prefix = f"{review_id}/R"
     record_id = f"{prefix}{number}" if number else _next_id(
-        prefix, (r.id for r in plan.recommendations_for(review_id)), retired)
+        prefix, (r.id for r in plan.recommendations_for(review_id)), used)
     recommendation = Recommendation(
         id=check_id(record_id, "recommendation"),
         review_id=review_id,
@@ -190,7 +192,7 @@ def new_action(
     id: str | None = None,
     today: date,
     taken: Collection[str] = (),
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> Action:
     """An action answering recommendations of one partnership, led by a known agency."""
     if status not in NEW_ACTION_STATUSES:
@@ -205,7 +207,7 @@ def new_action(
     record_id = id
     if not record_id and partnership_id:  # generated numbers stay sortable: A001, A002, ...
         prefix = f"{partnership_id}/A"
-        number = _next_id(prefix, plan.actions, taken, retired).removeprefix(prefix)
+        number = _next_id(prefix, plan.actions, taken, used).removeprefix(prefix)
         record_id = f"{prefix}{int(number):03d}"
     action = Action(
         id=check_id(record_id, "action") if record_id else "",
@@ -226,12 +228,12 @@ def new_action(
 
 def new_progress_update(
     plan: Plan, action_id: str, text: str, *, on: date, by: str, taken: Collection[str] = (),
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> ProgressUpdate:
     """A dated note on an action (``taken`` may hold the ids of actions new in this unit)."""
     prefix = f"{action_id}/U"
     update = ProgressUpdate(
-        id=_next_id(prefix, (u.id for u in plan.updates_for(action_id)), taken, retired),
+        id=_next_id(prefix, (u.id for u in plan.updates_for(action_id)), taken, used),
         action_id=action_id,
         on=on,
         by=by,
@@ -253,12 +255,12 @@ def new_evidence(
     today: date,
     by: str,
     taken: Collection[str] = (),
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> Evidence:
     """Evidence recorded ``today`` that an action was done or made a difference."""
     prefix = f"{action_id}/E"
     item = Evidence(
-        id=_next_id(prefix, (e.id for e in plan.evidence_for(action_id)), taken, retired),
+        id=_next_id(prefix, (e.id for e in plan.evidence_for(action_id)), taken, used),
         action_id=action_id,
         tier=tier,
         kind=kind,
@@ -283,12 +285,12 @@ def new_decision(
     evidence_ids: Iterable[str] = (),
     decided_on: date,
     today: date,
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> AssuranceDecision:
     """An assurance body's decision on an action, made on ``decided_on``."""
     prefix = f"{action_id}/D"
     decision = AssuranceDecision(
-        id=_next_id(prefix, (d.id for d in plan.decisions_for(action_id)), retired),
+        id=_next_id(prefix, (d.id for d in plan.decisions_for(action_id)), used),
         action_id=action_id,
         outcome=outcome,
         decided_on=decided_on,
@@ -312,10 +314,10 @@ def new_learning_activity(
     recommendation_ids: Iterable[str] = (),
     id: str | None = None,
     today: date,
-    retired: Collection[str] = (),
+    used: Collection[str] = (),
 ) -> LearningActivity:
     """A briefing, event or forum week, and the recommendations whose learning it spreads."""
-    record_id = id or _next_id(f"{partnership_id}/L", plan.learning_activities, retired)
+    record_id = id or _next_id(f"{partnership_id}/L", plan.learning_activities, used)
     activity = LearningActivity(
         id=check_id(record_id, "learning activity"),
         partnership_id=partnership_id,

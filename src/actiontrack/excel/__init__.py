@@ -201,8 +201,8 @@ def import_workbook(
     merged = merge_workbook(store.snapshot(), book, today=local_date(at), by=by, agency=agency,
                             record_at=_history_lookup(store), formula_cells=scan.formula_cells,
                             error_cells=scan.error_cells,
-                            withdrawn={kind: store.withdrawn_ids(kind)
-                                       for kind in ("actions", "progress_updates", "evidence")})
+                            used={kind: store.used_ids(kind)
+                                  for kind in ("actions", "progress_updates", "evidence")})
     export_id = book.info.export_id
     if merged.problems:
         if errors_to is not None:

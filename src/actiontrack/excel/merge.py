@@ -182,8 +182,8 @@ class _Merge:
     agency: str | None
     #: An action as it was at a version, from the store's history (to check the base).
     record_at: RecordAt | None
-    #: Ids of withdrawn records by kind: new records are never given them.
-    withdrawn: Mapping[str, Collection[str]]
+    #: The ids the store has given, by kind (withdrawn ones too): never given again.
+    used: Mapping[str, Collection[str]]
     records: list[Record] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     problems: list[Problem] = attrs.field(factory=list)
@@ -312,7 +312,7 @@ def _merge_evidence(merge: _Merge) -> None:
             item = new_evidence(
                 plan, action_id, tier=tier, kind=kind, title=title, about_date=about,
                 link=str(values["link"]) if values["link"] else None, today=merge.today,
-                by=merge.by, taken=merge.new_ids, retired=merge.withdrawn.get("evidence", ()))
+                by=merge.by, taken=merge.new_ids, used=merge.used.get("evidence", ()))
         except (RuleViolation, NotFoundError) as exc:
             merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
             continue
@@ -564,7 +564,7 @@ def _add_update(merge: _Merge, table: Table, number: int, action_id: str, text: 
     try:
         update = new_progress_update(merge.plan, action_id, text, on=merge.today, by=merge.by,
                                      taken=merge.new_ids,
-                                     retired=merge.withdrawn.get("progress_updates", ()))
+                                     used=merge.used.get("progress_updates", ()))
     except RuleViolation as exc:
         merge.problem(table, table.cell(number, "new_update"), exc.message, action_id)
         return
@@ -624,7 +624,7 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
             deliverable=_text_or_none(values["deliverable"]),
             success_measure=_text_or_none(values["success_measure"]),
             status=status, today=merge.today, taken=merge.new_ids,
-            retired=merge.withdrawn.get("actions", ()))
+            used=merge.used.get("actions", ()))
     except (RuleViolation, NotFoundError) as exc:
         merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
         return
@@ -632,7 +632,7 @@ def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value
     if values["new_update"]:
         update = new_progress_update(merge.plan, action.id, str(values["new_update"]),
                                      on=merge.today, by=merge.by, taken=merge.new_ids,
-                                     retired=merge.withdrawn.get("progress_updates", ()))
+                                     used=merge.used.get("progress_updates", ()))
         merge.add(update, f"progress update {_short(update.text)!r} on {action.id}")
 
 
@@ -669,7 +669,7 @@ def merge_workbook(
     record_at: RecordAt | None = None,
     formula_cells: Mapping[str, Sequence[str]] | None = None,
     error_cells: Mapping[str, Sequence[tuple[str, str]]] | None = None,
-    withdrawn: Mapping[str, Collection[str]] | None = None,
+    used: Mapping[str, Collection[str]] | None = None,
 ) -> MergeResult:
     """Work out what importing ``book`` into ``plan`` would change, and what stops it.
 
@@ -678,11 +678,12 @@ def merge_workbook(
     action changed on the plan be checked against the action as exported.
     ``formula_cells`` and ``error_cells`` (from
     :func:`~actiontrack.excel.safety.check_workbook_file`) are refused where
-    import reads them, in the workbook's own columns. ``withdrawn`` holds the
-    ids of withdrawn records by kind, which new records are never given.
+    import reads them, in the workbook's own columns. ``used`` holds the ids
+    the store has given by kind (the store's ``used_ids``), withdrawn records'
+    included, which new records are never given.
     """
     merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.info.agency,
-                   record_at=record_at, withdrawn=withdrawn or {})
+                   record_at=record_at, used=used or {})
     merge.notices.extend(_ignored_cells(book))
     for table in (book.actions, book.evidence):
         ours = set(table.letters.values())

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from actiontrack.errors import StoreNotAvailableError
 from actiontrack.store.memory import MemoryStore
-from actiontrack.store.protocol import Change, Delete, Put, Receipt, Store
+from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt, Store
 from actiontrack.store.tinydb import TinyDBStore
 
 __all__ = [
+    "Before",
     "Change",
+    "Condition",
     "Delete",
     "MemoryStore",
     "Put",

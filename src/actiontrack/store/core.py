@@ -13,8 +13,8 @@ so every backend versions, diffs and replays in exactly the same way:
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
 
 import attrs
@@ -30,7 +30,7 @@ from actiontrack.domain.plan import (
     kind_of,
 )
 from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
-from actiontrack.store.protocol import Change, Delete, Put
+from actiontrack.store.protocol import Before, Change, Condition, Delete, Put
 
 __all__ = [
     "AHEAD",
@@ -41,12 +41,16 @@ __all__ = [
     "StoreState",
     "apply_to_plan",
     "empty_tables",
+    "first_created",
     "plan_from_tables",
     "prepare_commit",
+    "record_ids_asked",
     "replay",
     "restored_state",
+    "select",
     "select_history",
     "structure_record",
+    "used_ids",
 ]
 
 PlainRecord: TypeAlias = dict[str, Any]
@@ -331,10 +335,10 @@ def select_history(
     entries: Iterable[Mapping[str, Any]],
     *,
     kind: str | None,
-    record_id: str | None,
+    record_ids: Collection[str] | None,
     shared: bool,
 ) -> list[HistoryEntry]:
-    """Plain history entries as models, optionally only those of one kind and/or record.
+    """Plain history entries as models, optionally only those of one kind and/or records.
 
     ``shared`` says the plain entries are the store's own: the models then
     get copies, so changing a returned entry changes nothing stored.
@@ -343,8 +347,69 @@ def select_history(
         convert.structure(copy.deepcopy(entry) if shared else entry, HistoryEntry)
         for entry in entries
         if (kind is None or entry["kind"] == kind)
-        and (record_id is None or entry["record_id"] == record_id)
+        and (record_ids is None or entry["record_id"] in record_ids)
     ]
+
+
+def record_ids_asked(record_id: str | None, record_ids: Collection[str] | None
+                     ) -> Collection[str] | None:
+    """The one set of ids a history read is limited to (``None``: every record)."""
+    if record_id is None:
+        return record_ids
+    return {record_id} if record_ids is None else set(record_ids) & {record_id}
+
+
+def _plain_condition(value: Condition) -> Any:
+    """A condition as plain data compares: text, ISO dates, sets of text."""
+    if isinstance(value, Before):
+        return value
+    if isinstance(value, frozenset | set):
+        return frozenset(convert.unstructure(item) for item in value)
+    return convert.unstructure(value)
+
+
+def select(table: Mapping[str, PlainRecord], kind: str,
+           where: Mapping[str, Condition]) -> list[PlainRecord]:
+    """The plain records of ``table`` meeting every condition of ``where``, sorted by id.
+
+    What :meth:`~actiontrack.store.protocol.Store.find` means, for the
+    backends that keep plain records in memory.
+    """
+    fields = attrs.fields_dict(RECORD_KINDS[kind])
+    unknown = sorted(set(where) - set(fields))
+    if unknown:
+        raise ValueError(f"{RECORD_NOUNS[kind]} records have no field {', '.join(unknown)}")
+    tests = [(name, _plain_condition(value)) for name, value in where.items()]
+
+    def meets(record: PlainRecord) -> bool:
+        return all(_meets(record.get(name), wanted) for name, wanted in tests)
+
+    return [table[record_id] for record_id in sorted(
+        record_id for record_id, record in table.items() if meets(record))]
+
+
+def _meets(value: Any, wanted: Any) -> bool:
+    """A plain value against a plain condition: one of the values wanted, or before a day."""
+    if isinstance(wanted, Before):
+        return value is not None and date.fromisoformat(value) < wanted.day
+    values = set(value) if isinstance(value, list) else {value}
+    return bool(values & (wanted if isinstance(wanted, frozenset) else {wanted}))
+
+
+def used_ids(live: Iterable[str], withdrawn: Iterable[str], prefix: str) -> frozenset[str]:
+    """The ids, live or withdrawn, that start with ``prefix``."""
+    return frozenset(record_id for ids in (live, withdrawn) for record_id in ids
+                     if record_id.startswith(prefix))
+
+
+def first_created(entries: Iterable[Mapping[str, Any]], kind: str) -> dict[str, datetime]:
+    """When each record of ``kind`` was first created, from plain history in seq order."""
+    created: dict[str, datetime] = {}
+    for entry in entries:
+        if entry["kind"] == kind and entry["change"] == ChangeKind.CREATE \
+                and entry["record_id"] not in created:
+            created[entry["record_id"]] = _moment(entry["at"])
+    return created
 
 
 def structure_record(kind: str, plain: Mapping[str, Any]) -> Record:

@@ -7,7 +7,7 @@ that passes here exercises the same conversion and versioning rules.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -19,14 +19,18 @@ from actiontrack.store.core import (
     StoreState,
     apply_to_plan,
     empty_tables,
+    first_created,
     plan_from_tables,
     prepare_commit,
+    record_ids_asked,
     replay,
     restored_state,
+    select,
     select_history,
     structure_record,
+    used_ids,
 )
-from actiontrack.store.protocol import Change, Receipt
+from actiontrack.store.protocol import Change, Condition, Receipt
 
 __all__ = ["MemoryStore"]
 
@@ -72,6 +76,28 @@ class MemoryStore:
         assert isinstance(record, kind)
         return record
 
+    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+        self._check_open()
+        name = kind_of(kind)
+        table = self._tables[name]
+        return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
+                for record_id in ids if record_id in table}
+
+    def find(self, kind: type[R], **where: Condition) -> list[R]:
+        self._check_open()
+        name = kind_of(kind)
+        return [structure_record(name, plain)  # type: ignore[misc]
+                for plain in select(self._tables[name], name, where)]
+
+    def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
+        self._check_open()
+        withdrawn = (record_id for name, record_id in self._tombstones if name == kind)
+        return used_ids(self._tables[kind], withdrawn, prefix)
+
+    def created(self, kind: str) -> dict[str, datetime]:
+        self._check_open()
+        return first_created(self._history, kind)
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._check_open()
         if as_of is not None:
@@ -81,14 +107,12 @@ class MemoryStore:
         return self._plan
 
     def history(
-        self, *, kind: str | None = None, record_id: str | None = None
+        self, *, kind: str | None = None, record_id: str | None = None,
+        record_ids: Collection[str] | None = None,
     ) -> list[HistoryEntry]:
         self._check_open()
-        return select_history(self._history, kind=kind, record_id=record_id, shared=True)
-
-    def withdrawn_ids(self, kind: str) -> frozenset[str]:
-        self._check_open()
-        return frozenset(record_id for name, record_id in self._tombstones if name == kind)
+        return select_history(self._history, kind=kind,
+                              record_ids=record_ids_asked(record_id, record_ids), shared=True)
 
     def commit(
         self,

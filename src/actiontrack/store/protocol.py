@@ -14,15 +14,15 @@ changes no field is accepted and does nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
 from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import attrs
 
 from actiontrack.domain.plan import HistoryEntry, Plan, Record
 
-__all__ = ["Change", "Delete", "Put", "Receipt", "Store"]
+__all__ = ["Before", "Change", "Condition", "Delete", "Put", "Receipt", "Store"]
 
 R = TypeVar("R", bound=Record)
 
@@ -44,6 +44,18 @@ class Delete:
 
 
 Change: TypeAlias = Put | Delete
+
+
+@attrs.frozen
+class Before:
+    """A condition on a date field in :meth:`Store.find`: earlier than ``day``."""
+
+    day: date
+
+
+#: What :meth:`Store.find` matches a field against: a value (an enumeration
+#: member, text, a date), a set of values (any of them), or :class:`Before`.
+Condition: TypeAlias = str | date | frozenset[str] | Before
 
 
 @attrs.frozen(kw_only=True)
@@ -80,20 +92,46 @@ class Store(Protocol):
         """The current record, or :class:`~actiontrack.errors.NotFoundError`."""
         ...
 
+    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+        """The current records of ``kind`` with these ids, by id; ids with none are left out."""
+        ...
+
+    def find(self, kind: type[R], **where: Condition) -> list[R]:
+        """The current records of ``kind`` meeting every condition, sorted by id.
+
+        ``status=ActionStatus.COMPLETED`` matches that value; a frozenset
+        matches any of its values; ``target_date=Before(day)`` matches dates
+        earlier than ``day``. A list field (``recommendation_ids``) matches
+        when it holds the value, or one of the set's values. With no
+        condition, every record of the kind.
+        """
+        ...
+
+    def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
+        """The ids of ``kind`` starting with ``prefix`` that a record has or had.
+
+        Withdrawn records' ids are among them: a new record never takes one,
+        so an id always means one record. This is how a new id is chosen
+        without reading the whole plan.
+        """
+        ...
+
+    def created(self, kind: str) -> dict[str, datetime]:
+        """When each record of ``kind`` was first created, by id, from its history."""
+        ...
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         """The whole plan now, or rebuilt from history as it stood at ``as_of``."""
         ...
 
     def history(
-        self, *, kind: str | None = None, record_id: str | None = None
+        self, *, kind: str | None = None, record_id: str | None = None,
+        record_ids: Collection[str] | None = None,
     ) -> list[HistoryEntry]:
-        """History entries in the order they were written, optionally for one record."""
-        ...
+        """History entries in the order they were written.
 
-    def withdrawn_ids(self, kind: str) -> frozenset[str]:
-        """The ids of records of ``kind`` (``"actions"``) that were removed from the plan.
-
-        New records are never given these ids: an id means one record.
+        Optionally only those of one ``kind``, of one record, or of a set of
+        records (``record_ids``): a store reads only what they need.
         """
         ...
 

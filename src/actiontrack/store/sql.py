@@ -28,7 +28,7 @@ import contextlib
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -42,6 +42,7 @@ from actiontrack.domain.models import TargetRevision
 from actiontrack.domain.plan import (
     RECORD_KINDS,
     RECORD_NOUNS,
+    ChangeKind,
     HistoryEntry,
     Plan,
     Record,
@@ -63,12 +64,13 @@ from actiontrack.store.core import (
     apply_to_plan,
     plan_from_tables,
     prepare_commit,
+    record_ids_asked,
     replay,
     restored_state,
     select_history,
     structure_record,
 )
-from actiontrack.store.protocol import Change, Delete, Put, Receipt
+from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt
 from actiontrack.store.sql_migrations import upgrade
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
@@ -191,6 +193,13 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
         sa.Column("value", sa.Text, nullable=False),
     )
     sa.Index("actions_lead_agency", kinds["actions"].table.c.lead_agency_id)
+    # The lookups features make (an action's children, a review's recommendations, what
+    # answers a recommendation) come by index, not by reading a whole table.
+    for kind, column in (("progress_updates", "action_id"), ("evidence", "action_id"),
+                         ("assurance_decisions", "action_id"), ("recommendations", "review_id")):
+        sa.Index(f"{kind}_{column}", kinds[kind].table.c[column])
+    for listed in ("actions_recommendation_ids", "learning_activities_recommendation_ids"):
+        sa.Index(f"{listed}_item", metadata.tables[listed].c.recommendation_id)
     sa.Index("actions_status_target", kinds["actions"].table.c.status,
              kinds["actions"].table.c.target_date)
     return metadata, kinds, history, tombstones, meta
@@ -280,18 +289,52 @@ class SQLStore:
                 self._plan, self._plan_commit = plan, last_commit
         return plan
 
-    def history(
-        self, *, kind: str | None = None, record_id: str | None = None
-    ) -> list[HistoryEntry]:
+    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+        name = kind_of(kind)
         with self._reading() as connection:
-            rows = list(_history_rows(connection, kind=kind, record_id=record_id))
-        return select_history(rows, kind=kind, record_id=record_id, shared=False)
+            rows = _read_rows(connection, name, sorted(set(ids)))
+        return {record_id: structure_record(name, row)  # type: ignore[misc]
+                for record_id, row in rows.items()}
 
-    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+    def find(self, kind: type[R], **where: Condition) -> list[R]:
+        name = kind_of(kind)
+        table = _KINDS[name].table
         with self._reading() as connection:
-            rows = connection.execute(
-                sa.select(_TOMBSTONES.c.record_id).where(_TOMBSTONES.c.kind == kind))
-            return frozenset(row.record_id for row in rows)
+            ids = connection.execute(
+                sa.select(table.c.id).where(*_conditions(name, where))).scalars().all()
+            rows = _read_rows(connection, name, sorted(ids))
+        return [structure_record(name, rows[record_id])  # type: ignore[misc]
+                for record_id in sorted(rows)]
+
+    def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
+        table = _KINDS[kind].table
+        live = sa.select(table.c.id).where(table.c.id.startswith(prefix, autoescape=True))
+        withdrawn = sa.select(_TOMBSTONES.c.record_id).where(
+            _TOMBSTONES.c.kind == kind,
+            _TOMBSTONES.c.record_id.startswith(prefix, autoescape=True))
+        with self._reading() as connection:
+            found = {row[0] for query in (live, withdrawn) for row in connection.execute(query)}
+        # LIKE ignores case in SQLite: keep only what really starts with the prefix.
+        return frozenset(record_id for record_id in found if record_id.startswith(prefix))
+
+    def created(self, kind: str) -> dict[str, datetime]:
+        query = (sa.select(_HISTORY.c.record_id, _HISTORY.c.at)
+                 .where(_HISTORY.c.kind == kind, _HISTORY.c.change == ChangeKind.CREATE.value)
+                 .order_by(_HISTORY.c.seq))
+        created: dict[str, datetime] = {}
+        with self._reading() as connection:
+            for record_id, at in connection.execute(query):
+                created.setdefault(record_id, datetime.fromisoformat(at))
+        return created
+
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None,
+        record_ids: Collection[str] | None = None,
+    ) -> list[HistoryEntry]:
+        wanted = record_ids_asked(record_id, record_ids)
+        with self._reading() as connection:
+            rows = list(_history_rows(connection, kind=kind, record_ids=wanted))
+        return select_history(rows, kind=kind, record_ids=wanted, shared=False)
 
     # -- writing -----------------------------------------------------------
 
@@ -609,6 +652,30 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start:start + _CHUNK]
 
 
+def _conditions(kind: str, where: Mapping[str, Condition]) -> list[sa.ColumnElement[bool]]:
+    """What :meth:`SQLStore.find` asks, as SQL conditions on the kind's table."""
+    tables = _KINDS[kind]
+    lists = {listed.field: listed for listed in tables.lists}
+    unknown = sorted(set(where) - set(tables.scalars) - set(lists))
+    if unknown:
+        raise ValueError(f"{RECORD_NOUNS[kind]} records have no field {', '.join(unknown)}")
+    clauses: list[sa.ColumnElement[bool]] = []
+    for name, value in where.items():
+        if isinstance(value, Before):
+            clauses.append(tables.table.c[name] < value.day)
+            continue
+        values = sorted(_column(item) for item in value) if isinstance(
+            value, frozenset | set) else [_column(value)]
+        listed = lists.get(name)
+        if listed is None:
+            clauses.append(tables.table.c[name].in_(values))
+        else:  # a list field holds one of the values
+            owners = sa.select(listed.table.c[_OWNER_COLUMNS[kind]]).where(
+                listed.table.c[listed.item_columns[0]].in_(values))
+            clauses.append(tables.table.c.id.in_(owners))
+    return clauses
+
+
 def _read_rows(
     connection: Connection, kind: str, ids: Sequence[str] | None
 ) -> dict[str, dict[str, Any]]:
@@ -710,12 +777,17 @@ def _read_tombstones(
 
 
 def _history_rows(
-    connection: Connection, *, kind: str | None = None, record_id: str | None = None
+    connection: Connection, *, kind: str | None = None,
+    record_ids: Collection[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """History rows in seq order: all, or of one kind, or of some records."""
     query = sa.select(_HISTORY).order_by(_HISTORY.c.seq)
     if kind is not None:
         query = query.where(_HISTORY.c.kind == kind)
-    if record_id is not None:
-        query = query.where(_HISTORY.c.record_id == record_id)
-    for row in connection.execute(query):
-        yield dict(row._mapping)
+    if record_ids is None:
+        for row in connection.execute(query):
+            yield dict(row._mapping)
+        return
+    rows = [dict(row._mapping) for chunk in _chunks(sorted(record_ids))
+            for row in connection.execute(query.where(_HISTORY.c.record_id.in_(chunk)))]
+    yield from sorted(rows, key=lambda row: row["seq"])  # chunks each come in order

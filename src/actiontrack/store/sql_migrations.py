@@ -20,8 +20,9 @@ from actiontrack.errors import StoreVersionError
 
 __all__ = ["STEPS", "upgrade"]
 
-def _agency_contacts(connection: Connection) -> None:
-    """Layout 2: an agency's lead's email address, and the other names it goes by."""
+def _layout_2(connection: Connection) -> None:
+    """Layout 2: agency contacts, and indexes for the reads features make."""
+    # An agency's lead's email address, and the other names it goes by.
     connection.exec_driver_sql("ALTER TABLE agencies ADD COLUMN email TEXT")
     connection.exec_driver_sql(
         "CREATE TABLE agencies_aliases ("
@@ -30,10 +31,21 @@ def _agency_contacts(connection: Connection) -> None:
         " alias TEXT NOT NULL,"
         " PRIMARY KEY (agency_id, position))"
     )
+    # An action's children, a review's recommendations, what answers a recommendation.
+    for table, column, name in (
+        ("progress_updates", "action_id", "progress_updates_action_id"),
+        ("evidence", "action_id", "evidence_action_id"),
+        ("assurance_decisions", "action_id", "assurance_decisions_action_id"),
+        ("recommendations", "review_id", "recommendations_review_id"),
+        ("actions_recommendation_ids", "recommendation_id", "actions_recommendation_ids_item"),
+        ("learning_activities_recommendation_ids", "recommendation_id",
+         "learning_activities_recommendation_ids_item"),
+    ):
+        connection.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({column})")
 
 
 #: STEPS[n] upgrades a store from layout n to layout n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _agency_contacts}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _layout_2}
 
 
 def upgrade(connection: Connection, meta: sa.Table, found: int, latest: int, where: str) -> int:

@@ -29,9 +29,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -70,14 +71,18 @@ from actiontrack.store.core import (
     PlainTables,
     StoreState,
     apply_to_plan,
+    first_created,
     plan_from_tables,
     prepare_commit,
+    record_ids_asked,
     replay,
     restored_state,
+    select,
     select_history,
     structure_record,
+    used_ids,
 )
-from actiontrack.store.protocol import Change, Receipt
+from actiontrack.store.protocol import Change, Condition, Receipt
 
 __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 
@@ -187,18 +192,40 @@ class TinyDBStore:
                 self._plan = plan_from_tables(self._tables())
         return self._plan
 
-    def history(
-        self, *, kind: str | None = None, record_id: str | None = None
-    ) -> list[HistoryEntry]:
+    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+        self._refresh()
+        name = kind_of(kind)
+        table = self._storage.data.get(name, {})
+        with self._checked():
+            return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
+                    for record_id in ids if record_id in table}
+
+    def find(self, kind: type[R], **where: Condition) -> list[R]:
+        self._refresh()
+        name = kind_of(kind)
+        with self._checked():
+            return [structure_record(name, plain)  # type: ignore[misc]
+                    for plain in select(self._storage.data.get(name, {}), name, where)]
+
+    def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
+        self._refresh()
+        withdrawn = self._meta.get("tombstones", {}).get(kind, {})
+        return used_ids(self._storage.data.get(kind, {}), withdrawn, prefix)
+
+    def created(self, kind: str) -> dict[str, datetime]:
         self._refresh()
         with self._checked(self.history_path):
-            return select_history(
-                self._read_history(), kind=kind, record_id=record_id, shared=False
-            )
+            return first_created(self._read_history(kind=kind, created_only=True), kind)
 
-    def withdrawn_ids(self, kind: str) -> frozenset[str]:
+    def history(
+        self, *, kind: str | None = None, record_id: str | None = None,
+        record_ids: Collection[str] | None = None,
+    ) -> list[HistoryEntry]:
         self._refresh()
-        return frozenset(self._meta.get("tombstones", {}).get(kind, {}))
+        wanted = record_ids_asked(record_id, record_ids)
+        with self._checked(self.history_path):
+            return select_history(self._read_history(kind=kind, record_ids=wanted), kind=kind,
+                                  record_ids=wanted, shared=False)
 
     # -- writing ---------------------------------------------------------
 
@@ -435,10 +462,11 @@ class TinyDBStore:
                     " (is plan.json an older copy?); nothing written, nothing cut"
                 )
 
-    def _read_history(self) -> Iterator[dict[str, Any]]:
+    def _history_bytes(self) -> bytes:
+        """The committed part of the history file."""
         committed = self._meta["history_bytes"]
         if not committed:
-            return
+            return b""
         try:
             with open(self.history_path, "rb") as file:
                 raw = file.read(committed)
@@ -448,12 +476,28 @@ class TinyDBStore:
             raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
         if len(raw) < committed:
             raise StoreCorruptError(f"{self.history_path} is shorter than {self.path} says it is")
-        for number, line in enumerate(raw.splitlines(), start=1):
+        return raw
+
+    def _read_history(
+        self, *, kind: str | None = None, record_ids: Collection[str] | None = None,
+        created_only: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """History entries, in order; asked for some, only their lines are parsed.
+
+        The lines are found in the file's bytes by the keys this store writes
+        them with (see :func:`_entry_lines`); each is then parsed and checked.
+        """
+        raw = self._history_bytes()
+        every = kind is None and record_ids is None
+        lines = (enumerate(raw.splitlines(), start=1) if every
+                 else _entry_lines(raw, kind, record_ids, created_only))
+        for place, line in lines:
             try:
                 entry = json.loads(line)
             except ValueError:
                 entry = None
             if not _is_entry(entry):
+                number = place if every else raw.count(b"\n", 0, place) + 1
                 raise StoreCorruptError(
                     f"{self.history_path}, line {number}: not a valid history entry"
                 )
@@ -563,6 +607,44 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
                 )
     checked: dict[str, dict[str, Any]] = data
     return checked
+
+
+#: How this store writes a line's kind and record id: ``,"kind":"actions","record_id":"A1",``.
+_RECORD_KEY = re.compile(rb',"kind":"(\w+)","record_id":("(?:[^"\\]|\\.)*"),"version":\d+,'
+                         rb'"change":"(\w+)"')
+#: Few enough ids to look each one up with bytes.find rather than read every line's.
+_FEW_IDS = 8
+
+
+def _entry_lines(raw: bytes, kind: str | None, record_ids: Collection[str] | None,
+                 created_only: bool) -> Iterator[tuple[int, bytes]]:
+    """Where each line of an entry of ``kind`` and ``record_ids`` starts, and the line.
+
+    Lines are found by the bytes this store writes (no JSON parsing); a key
+    inside a text value cannot match, since JSON escapes every quote there.
+    The caller still parses and checks each line found.
+    """
+    starts: set[int] = set()
+    if record_ids is not None and len(record_ids) <= _FEW_IDS and not created_only:
+        for record_id in record_ids:
+            needle = b',"record_id":' + json.dumps(record_id, ensure_ascii=False).encode() + b","
+            position = raw.find(needle)
+            while position != -1:
+                starts.add(raw.rfind(b"\n", 0, position) + 1)
+                position = raw.find(needle, position + len(needle))
+    else:
+        wanted_kind = kind.encode() if kind is not None else None
+        for match in _RECORD_KEY.finditer(raw):
+            if wanted_kind is not None and match.group(1) != wanted_kind:
+                continue
+            if created_only and match.group(3) != b"create":
+                continue
+            if record_ids is not None and json.loads(match.group(2)) not in record_ids:
+                continue
+            starts.add(raw.rfind(b"\n", 0, match.start()) + 1)
+    for start in sorted(starts):  # file order is history order
+        end = raw.find(b"\n", start)
+        yield start, raw[start:end if end != -1 else len(raw)]
 
 
 def _is_entry(entry: object) -> bool:
