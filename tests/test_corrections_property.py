@@ -114,7 +114,9 @@ def _apply(store: at.Store, model: Model, step: tuple[str, int, str], now: datet
             model[kind][target][field] = value
         else:
             assert target is not None
-            for record in at.withdraw(store, target, reason="Added by mistake", by=BY, at=now):
+            done = at.withdraw(store, target, reason="Added by mistake", by=BY, at=now)
+            assert done.moved == ()  # nothing here is assured
+            for record in done.gone:
                 del model[at.kind_of(record)][record.id]
     except at.RuleViolation as exc:
         refused = exc.rule

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -255,3 +257,30 @@ def test_days_are_english_days() -> None:
     assert evidence.recorded_on == date(2026, 7, 15)
     update = at.add_progress_update(store, action.id, "Late note.", by=BY, at=late)
     assert update.on == date(2026, 7, 15)
+
+
+@pytest.mark.parametrize(("call", "path"), [
+    (lambda s: at.add_agency(s, id="NICB", name=12345, by=BY, at=NOW),
+     '$.agencies["NICB"].name: expected text'),
+    (lambda s: at.add_agency(s, id="NICB", name="ICB", email=5, by=BY, at=NOW),
+     '$.agencies["NICB"].email: expected text'),
+    (lambda s: at.add_review(s, partnership_id="NSCP", reference="R2", kind=at.ReviewKind.LCSPR,
+                             title="T", became_aware_on="31/01/2026", by=BY, at=NOW),
+     '$.reviews["NSCP/R2"].became_aware_on: expected a date as YYYY-MM-DD'),
+    (lambda s: new_action(s, title=7), ".title: expected text"),
+])
+def test_a_value_of_the_wrong_type_is_refused_with_its_path(
+    store: at.MemoryStore, call: Any, path: str
+) -> None:
+    """A script passing a number for text, or a date in another form, gets a ConversionError."""
+    before = store.history()
+    with pytest.raises(at.ConversionError, match=re.escape(path)):
+        call(store)
+    assert store.history() == before
+
+
+def test_a_lone_text_for_a_list_is_refused() -> None:
+    """aliases="ICB" would be a list of letters: a TypeError, as the models give."""
+    store = plan_store()
+    with pytest.raises(TypeError, match="expected a list of text values"):
+        at.add_agency(store, id="NICB", name="ICB", aliases="ICB", by=BY, at=NOW)  # type: ignore[arg-type]

@@ -804,11 +804,14 @@ def withdraw(ctx: _Context, record_id: str, reason: str, kind: str | None,
     decisions); a recommendation with no actions; a review with no
     recommendations; an agency that leads no actions.
     """
-    gone = service.withdraw(ctx.store, record_id, kind=kind, reason=reason,
+    done = service.withdraw(ctx.store, record_id, kind=kind, reason=reason,
                             expected_version=expected_version, by=by, at=ctx.now())
-    record, *with_it = gone
+    record, *with_it = done.gone
     click.echo(f"withdrew {RECORD_NOUNS[kind_of(record)]} {record.id}"
                + (f" and with it {', '.join(item.id for item in with_it)}" if with_it else ""))
+    for moved in done.moved:
+        assert isinstance(moved, Action)
+        click.echo(f"{moved.id} is {moved.status.value} again (version {moved.version})")
 
 
 # -- audits --------------------------------------------------------------------

@@ -169,8 +169,12 @@ def _make_converter() -> cattrs.Converter:
     for base, hook in ((str, _structure_str), (date, _structure_date)):
         converter.register_structure_hook(base | None, _optional(hook, base))
     converter.register_unstructure_hook(str, _unstructure_text)
-    converter.register_unstructure_hook(date, date.isoformat)
-    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    # A value of another type (a script passing "2027-01-31" for a date) passes through
+    # as it is, for the structuring that checks every record to report with its path.
+    converter.register_unstructure_hook(
+        date, lambda value: value.isoformat() if isinstance(value, date) else value)
+    converter.register_unstructure_hook(
+        datetime, lambda value: value.isoformat() if isinstance(value, datetime) else value)
 
     def tuple_hook(cls: Any) -> Callable[[object, type], tuple[Any, ...]]:
         (item_type, _) = get_args(cls)

@@ -51,7 +51,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
-from actiontrack.domain.withdrawals import withdrawal
+from actiontrack.domain.withdrawals import Withdrawal, withdrawal
 from actiontrack.errors import (
     AmbiguousIdError,
     ConflictError,
@@ -568,7 +568,7 @@ def edit(
     record = find_record(store, record_id, kind=kind)
     _check_version(record, expected_version)
     reason = _needs_reason(reason, record.id, "edit")
-    edits.check_fields(kind_of(record), list(changes))
+    edits.check_fields(kind_of(record), list(changes), record_id=record.id)
     typed = convert.field_values(type(record), changes)
     edited = attrs.evolve(record, **typed)  # the links it would have, to read what they name
     plan = Plan.from_records([*_plan_around(store, record).records(),
@@ -586,17 +586,20 @@ def withdraw(
     expected_version: int | None = None,
     by: str,
     at: datetime,
-) -> tuple[Record, ...]:
+) -> Withdrawal:
     """Take a record added by mistake off the plan; history keeps it, with ``reason``.
 
-    Returns what was withdrawn: the record, and for an action its updates,
-    evidence and decisions. What may be withdrawn, and what keeps a record
-    on the plan, is the domain's (:mod:`actiontrack.domain.withdrawals`).
+    Returns what was withdrawn (``gone``: the record, and for an action its
+    updates, evidence and decisions) and what moved back (``moved``: the
+    action a withdrawn decision had assured, completed again, as stored).
+    What may be withdrawn, and what keeps a record on the plan, is the
+    domain's (:mod:`actiontrack.domain.withdrawals`).
     """
     record = find_record(store, record_id, kind=kind)
     _check_version(record, expected_version)
     reason = _needs_reason(reason, record.id, "withdrawal")
-    gone = withdrawal(_plan_for_withdrawal(store, record), record)
-    store.commit([Delete(kind_of(item), item.id, item.version) for item in gone],
-                 by=by, at=at, reason=reason)
-    return gone
+    planned = withdrawal(_plan_for_withdrawal(store, record), record)
+    receipt = store.commit(
+        [*(Delete(kind_of(item), item.id, item.version) for item in planned.gone),
+         *(Put(item) for item in planned.moved)], by=by, at=at, reason=reason)
+    return attrs.evolve(planned, moved=tuple(receipt.records))

@@ -320,7 +320,7 @@ def test_an_action_is_withdrawn_with_its_updates_and_evidence(demo: Path) -> Non
 @pytest.mark.parametrize(("record_id", "rule"), [
     ("DEMO-SCP/A003", "withdraw.action-complete"),
     ("DEMO-SCP/A003/E1", "gate.completed-needs-completion-evidence"),
-    ("DEMO-SCP/A007/D1", "gate.assured-needs-decision"),
+    ("DEMO-SCP/A001/D1", "gate.assured-needs-decision"),  # A001 is embedded: reopen first
     ("DEMO-SCP/CSPR-ALEX/R1", "withdraw.recommendation-has-actions"),
     ("DEMO-SCP/CSPR-ALEX", "withdraw.review-has-recommendations"),
     ("DEMO-POL", "withdraw.agency-leads-actions"),
@@ -334,6 +334,23 @@ def test_what_the_plan_stands_on_is_not_withdrawn(demo: Path, record_id: str,
     assert result.exit_code == 1, result.output
     assert rule in result.output
     assert digest(demo) == before
+
+
+def test_the_decision_that_assured_an_action_takes_it_back_to_completed(demo: Path) -> None:
+    """Withdrawing A007's accepting decision, made by mistake, leaves A007 completed again."""
+    result = run(demo, "withdraw", "DEMO-SCP/A007/D1", "--reason", "Recorded on the wrong action")
+    assert result.exit_code == 0, result.output
+    assert "DEMO-SCP/A007 is completed again" in result.output
+    action = shown(demo, "DEMO-SCP/A007")
+    assert action["record"]["status"] == "completed"
+    latest = [e for e in action["history"] if e["version"] == action["record"]["version"]]
+    assert [(e["field"], e["old"], e["new"], e["reason"]) for e in latest] == [
+        ("status", "assured", "completed", "Recorded on the wrong action")]
+    assured = run(demo, "assure", "DEMO-SCP/A007", "--outcome", "accepted", "--decided-by",
+                  "Chair, case review subgroup (demo)", "--body", "Case review subgroup",
+                  "--seen", "The signed agreement")
+    assert assured.exit_code == 0, assured.output
+    assert "DEMO-SCP/A007/D2" in assured.output  # D1 is never given again
 
 
 def test_a_withdrawn_id_is_never_given_again(demo: Path) -> None:

@@ -188,7 +188,7 @@ def test_a_recommendation_is_withdrawn_alone_unless_something_hangs_on_it() -> N
     """A recommendation with no actions goes alone; one another repeats is refused."""
     plan = _plan()
     recommendation = plan.recommendations["WSCP/CSPR-ALEX/R1"]
-    assert withdrawal(plan, recommendation) == (recommendation,)
+    assert withdrawal(plan, recommendation).gone == (recommendation,)
     repeating = Recommendation(id="WSCP/CSPR-ALEX/R2", review_id="WSCP/CSPR-ALEX", number="2",
                                text="Share again", repeats=(recommendation.id,))
     linked = Plan.from_records([*plan.records(), repeating])

@@ -12,10 +12,12 @@ Two collections of ids come in from outside the plan:
   record may link to (a new action's first progress update) and whose ids
   are not given again;
 - ``used``: ids the store has given, withdrawn records' included (the
-  store's ``used_ids``). A generated id is never one of them, so an id
-  always means one record (a workbook exported before a withdrawal cannot
-  be merged into a stranger), and the plan passed in need not hold every
-  record of the kind: only those the checks look at.
+  store's ``used_ids``). A generated id is never one of them, so a
+  generated id always means one record (a workbook exported before a
+  withdrawal cannot be merged into a stranger), and the plan passed in need
+  not hold every record of the kind: only those the checks look at. An id
+  a person chooses (an agency's, a review's reference) may be used again
+  after a withdrawal; its versions carry on from the withdrawn record's.
 
 New records get readable ids unless one is given: a review is
 ``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
@@ -107,7 +109,8 @@ def new_partnership(plan: Plan, *, id: str, name: str, kind: PartnershipKind,
 def new_agency(plan: Plan, *, id: str, name: str, email: str | None = None,
                aliases: Iterable[str] = (), today: date) -> Agency:
     agency = Agency(id=check_id(id, "agency"), name=name,
-                    email=(email or "").strip() or None, aliases=clean_list(aliases))
+                    email=(email.strip() or None) if isinstance(email, str) else email,
+                    aliases=clean_list(aliases))
     check_record(plan, agency, today=today)
     return agency
 

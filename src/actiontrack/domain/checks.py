@@ -40,24 +40,37 @@ __all__ = ["check_record", "clean_list", "normalise_themes"]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
+def _items(items: Iterable[str]) -> list[str]:
+    # A lone text would otherwise be a list of its letters (the models refuse it too).
+    if isinstance(items, str):
+        raise TypeError(f"expected a list of text values, got the text {items!r}")
+    return [item.strip() if isinstance(item, str) else item for item in items]
+
+
 def normalise_themes(themes: Iterable[str]) -> tuple[str, ...]:
     """Themes as the cross-review report compares them: trimmed, lower case, sorted, once each."""
-    return tuple(sorted({theme.strip().lower() for theme in themes if theme.strip()}))
+    return tuple(sorted({theme.lower() if isinstance(theme, str) else theme
+                         for theme in _items(themes) if theme != ""}))
 
 
 def clean_list(items: Iterable[str]) -> tuple[str, ...]:
     """Items trimmed, blanks dropped, each kept once in the order first given."""
-    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    return tuple(dict.fromkeys(item for item in _items(items) if item != ""))
+
+
+# The checks below judge values of the right types; a value of another type (a
+# script passing name=12345) is left to the converter, which refuses it with its
+# path when the record is committed.
 
 
 def _needs_text(record: Record, value: str | None, rule: str, what: str) -> None:
-    if not (value and value.strip()):
+    if value is None or (isinstance(value, str) and not value.strip()):
         raise RuleViolation(rule, what, record_id=record.id or None)
 
 
 def _not_after(record: Record, day: date | None, today: date, rule: str, what: str) -> None:
     """``what`` as in "evidence cannot be about": the date of something that has happened."""
-    if day is not None and day > today:
+    if isinstance(day, date) and day > today:
         raise RuleViolation(
             rule, f"{what} a day that has not happened ({day.isoformat()})",
             record_id=record.id or None)
@@ -70,17 +83,18 @@ def _partnership(plan: Plan, partnership: Partnership, today: date, taken: Colle
 
 def _agency(plan: Plan, agency: Agency, today: date, taken: Collection[str]) -> None:
     _needs_text(agency, agency.name, "agency.needs-name", "an agency needs a name")
-    if agency.email is not None and not _EMAIL.fullmatch(agency.email):
+    if isinstance(agency.email, str) and not _EMAIL.fullmatch(agency.email):
         raise RuleViolation(
             "agency.email", f"{agency.email!r} is not an email address (name@example.org)",
             record_id=agency.id)
-    names = {agency.name.casefold(), agency.id.casefold()}
+    names = {str(agency.name).casefold(), agency.id.casefold()}
+    aliases = [alias for alias in agency.aliases if isinstance(alias, str)]
     for other in plan.agencies.values():
         if other.id == agency.id:
             continue
         theirs = {other.id.casefold(), other.name.casefold(),
                   *(alias.casefold() for alias in other.aliases)}
-        for alias in agency.aliases:
+        for alias in aliases:
             if alias.casefold() in theirs and alias.casefold() not in names:
                 raise RuleViolation(
                     "agency.alias-taken",
@@ -103,7 +117,8 @@ def _review(plan: Plan, review: Review, today: date, taken: Collection[str]) -> 
     _needs_text(review, review.title, "review.needs-title", "a review needs a title")
     for later, earlier, later_name, earlier_name in _REVIEW_ORDER:
         later_day, earlier_day = getattr(review, later), getattr(review, earlier)
-        if later_day is not None and earlier_day is not None and later_day < earlier_day:
+        if isinstance(later_day, date) and isinstance(earlier_day, date) \
+                and later_day < earlier_day:
             raise RuleViolation(
                 "review.dates-order",
                 f"{later_name} ({later}, {later_day.isoformat()}) cannot come before"
@@ -208,7 +223,7 @@ def _learning_activity(
         raise NotFoundError("partnership", activity.partnership_id)
     _needs_text(activity, activity.title, "learning.needs-title",
                 "a learning activity needs a title")
-    if activity.reach is not None and activity.reach < 0:
+    if isinstance(activity.reach, int) and activity.reach < 0:
         raise RuleViolation("learning.reach", "reach is a number of people, 0 or more",
                             record_id=activity.id or None)
     for recommendation_id in activity.recommendation_ids:

@@ -105,7 +105,7 @@ OWNED: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def check_fields(kind: str, fields: list[str]) -> None:
+def check_fields(kind: str, fields: list[str], *, record_id: str | None = None) -> None:
     """Refuse fields a record of ``kind`` does not have, then fields an edit may not change.
 
     Unknown fields raise :class:`~actiontrack.errors.ConversionError` naming
@@ -125,7 +125,8 @@ def check_fields(kind: str, fields: list[str]) -> None:
     owned = [field for field in fields if field not in EDITABLE[kind]]
     if owned:
         raise RuleViolation("edit.owned-field", "; ".join(
-            f"{field} is not changed by edit: {OWNED[kind][field]}" for field in owned))
+            f"{field} is not changed by edit: {OWNED[kind][field]}" for field in owned),
+            record_id=record_id)
 
 
 def check_lead_officer_change(action: Action) -> None:
@@ -167,13 +168,14 @@ def edit_record(plan: Plan, record: Record, changes: Mapping[str, Any], *, today
     ``edit.no-change``.
     """
     kind = kind_of(record)
-    check_fields(kind, list(changes))
+    check_fields(kind, list(changes), record_id=record.id)
     tidied: dict[str, Any] = {
         field: _TIDY[field](value) if field in _TIDY and value is not None else value
         for field, value in changes.items()}
     edited: Record = attrs.evolve(record, **tidied)
     if edited == record:
-        shown = ", ".join(f"{field} is already {getattr(record, field)!r}" for field in changes)
+        shown = ", ".join(f"{field} is already {_shown(getattr(record, field))}"
+                          for field in changes)
         raise RuleViolation("edit.no-change", f"nothing to change: {shown}",
                             record_id=record.id)
     check_record(plan, edited, today=today)
@@ -183,6 +185,17 @@ def edit_record(plan: Plan, record: Record, changes: Mapping[str, Any], *, today
     if isinstance(edited, Evidence | AssuranceDecision):
         _keeps_its_action_standing(plan, edited)
     return edited
+
+
+def _shown(value: object) -> str:
+    """A field's value as a person would write it: dates as YYYY-MM-DD, lists with commas."""
+    if value is None or value == ():
+        return "empty"
+    if isinstance(value, tuple):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(str(value))
 
 
 def _keeps_its_action_standing(plan: Plan, edited: Evidence | AssuranceDecision) -> None:

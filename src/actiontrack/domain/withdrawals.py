@@ -17,16 +17,23 @@ others link to (a successor, an earlier recommendation repeated, evidence
 a decision relied on), and proof whose loss would leave an action's status
 standing on a gate it no longer meets (the only completion evidence of a
 completed action).
+
+One withdrawal moves a record as well: the decision that assured an action,
+recorded by mistake, takes the action back to ``completed``, where it was
+before that decision (an embedded action must be reopened first).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import attrs
+
 from actiontrack.domain.edits import still_standing
-from actiontrack.domain.lifecycle import COMPLETE_STATUSES
+from actiontrack.domain.lifecycle import COMPLETE_STATUSES, unmet_gates
 from actiontrack.domain.models import (
     Action,
+    ActionStatus,
     Agency,
     AssuranceDecision,
     Evidence,
@@ -37,7 +44,15 @@ from actiontrack.domain.models import (
 from actiontrack.domain.plan import RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.errors import RuleViolation
 
-__all__ = ["withdrawal"]
+__all__ = ["Withdrawal", "withdrawal"]
+
+
+@attrs.frozen
+class Withdrawal:
+    """What a withdrawal takes off the plan (the record first), and what it moves back."""
+
+    gone: tuple[Record, ...]
+    moved: tuple[Record, ...] = ()
 
 
 def _ids(records: Sequence[Record]) -> str:
@@ -46,7 +61,28 @@ def _ids(records: Sequence[Record]) -> str:
     return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def withdrawal(plan: Plan, record: Record) -> tuple[Record, ...]:
+def withdrawal(plan: Plan, record: Record) -> Withdrawal:
+    """What withdrawing ``record`` takes off the plan and moves back; or raise."""
+    if isinstance(record, AssuranceDecision):
+        return _decision(plan, record)
+    return Withdrawal(gone=_gone(plan, record))
+
+
+def _decision(plan: Plan, decision: AssuranceDecision) -> Withdrawal:
+    """A decision goes; the action it alone assured goes back to completed."""
+    action = plan.actions[decision.action_id]
+    evidence = plan.evidence_for(action.id)
+    others = [d for d in plan.decisions_for(action.id) if d.id != decision.id]
+    if action.status == ActionStatus.ASSURED and any(
+            unmet.rule.startswith("gate.assured") for unmet in unmet_gates(
+                action, evidence, others)):
+        return Withdrawal(gone=(decision,),
+                          moved=(attrs.evolve(action, status=ActionStatus.COMPLETED),))
+    still_standing(plan, action, evidence=evidence, decisions=others)
+    return Withdrawal(gone=(decision,))
+
+
+def _gone(plan: Plan, record: Record) -> tuple[Record, ...]:
     """The records withdrawing ``record`` takes off the plan, ``record`` first; or raise."""
     noun = RECORD_NOUNS[kind_of(record)]
 
@@ -83,12 +119,6 @@ def withdrawal(plan: Plan, record: Record) -> tuple[Record, ...]:
                        evidence=[e for e in plan.evidence_for(record.action_id)
                                  if e.id != record.id],
                        decisions=plan.decisions_for(record.action_id))
-        return (record,)
-    if isinstance(record, AssuranceDecision):
-        still_standing(plan, plan.actions[record.action_id],
-                       evidence=plan.evidence_for(record.action_id),
-                       decisions=[d for d in plan.decisions_for(record.action_id)
-                                  if d.id != record.id])
         return (record,)
     return (record,)  # a progress update or a learning activity: nothing depends on it
 
