@@ -32,7 +32,7 @@ class TestSQLiteStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, SQLStore)
-        return SQLStore(store.url, create=True)
+        return SQLStore(store.url)
 
 
 class TestPostgreSQLStore(StoreContract):
@@ -56,7 +56,7 @@ class TestPostgreSQLStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, SQLStore)
-        return SQLStore(store.url, create=True)
+        return SQLStore(store.url)
 
 
 def test_a_missing_sqlite_store_is_not_created(tmp_path: Path) -> None:

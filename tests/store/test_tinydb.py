@@ -44,7 +44,7 @@ class TestTinyDBStore(StoreContract):
 
     def reopen(self, store: Store) -> Store:
         assert isinstance(store, TinyDBStore)
-        return TinyDBStore(store.path, create=True)
+        return TinyDBStore(store.path)
 
 
 # -- helpers ---------------------------------------------------------------------------
