@@ -21,30 +21,29 @@ import functools
 import getpass
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import attrs
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from actiontrack import auditing, convert, excel, report, service
-from actiontrack.auditing import output as audit_output
-from actiontrack.demo import load_demo
+from actiontrack import convert, service
 from actiontrack.domain.clocks import ENGLAND, end_of_day, local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
+    AssuranceDecision,
     AssuranceOutcome,
+    Evidence,
     EvidenceKind,
     EvidenceTier,
     LearningActivityKind,
     PartnershipKind,
+    ProgressUpdate,
     RecommendationScope,
     Response,
     ReviewKind,
@@ -57,7 +56,6 @@ from actiontrack.errors import (
     ConfigError,
     ConflictError,
     ConversionError,
-    NotFoundError,
     RuleViolation,
     ScopeError,
     StoreLockedError,
@@ -66,7 +64,12 @@ from actiontrack.errors import (
 from actiontrack.formatting import long_date, plural, safe_url
 from actiontrack.settings import Settings, find_settings, load_settings
 from actiontrack.store import Store, open_store
-from actiontrack.store.copy import copy_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from actiontrack.excel import Progress
 
 __all__ = ["cli", "main"]
 
@@ -74,12 +77,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEFAULT_STORE = "actiontrack.json"
-AUDIT_FORMATS = list(audit_output.FORMATS)
+#: What ``audit --format`` writes (auditing/output.py's FORMATS; a test keeps them equal).
+AUDIT_FORMATS = ["text", "json", "junit", "xlsx"]
+#: The audit's severities, least serious first (auditing.Severity; a test keeps them equal).
+SEVERITIES = ["info", "warning", "error"]
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
 
 _RAG_STYLE = {Rag.RED: "red", Rag.AMBER: "yellow", Rag.GREEN: "green", Rag.BLUE: "blue",
-              Rag.GREY: "dim"}
+              Rag.GREY: "bright_black"}
 
 
 class _Date(click.ParamType[date]):
@@ -147,7 +153,19 @@ class _Context:
 def _console() -> Console:
     # A terminal gets its own width; a pipe or file gets lines long enough not
     # to break ids and titles mid-word.
+    from rich.console import Console
+
     return Console(width=None if sys.stdout.isatty() else 160)
+
+
+def _table(title: str, *columns: str) -> Table:
+    """A rich table with these columns, each folding long text rather than cutting it."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -277,6 +295,8 @@ def demo(ctx: _Context) -> None:
     Loading it again changes nothing. Prints a summary of the plan.
     """
     policy = _settings(None).rag  # a bad configuration is refused before anything is loaded
+    from actiontrack.demo import load_demo
+
     result = load_demo(ctx.new_or_existing_store(), now=ctx.now())
     plan = result.plan
     today = ctx.today()
@@ -331,38 +351,40 @@ def list_actions(ctx: _Context, agency: str | None, review: str | None, status: 
             policy = attrs.evolve(policy, due_soon_days=due_soon_days)
         except ConfigError as exc:
             _fail(f"--due-soon-days: {exc.problem}")
-    today = as_of or ctx.today()
-    plan = ctx.store.snapshot(end_of_day(as_of) if as_of else None)
-    if agency and agency not in plan.agencies:
-        raise NotFoundError("agency", agency)
-    if review and review not in plan.reviews:
-        raise NotFoundError("review", review)
-    rows = []
-    for action in sorted(plan.actions.values(), key=lambda a: a.id):
-        colour = rag(action, today, policy)
-        if agency and action.lead_agency_id != agency:
-            continue
-        if review and review not in {r.id for r in plan.reviews_of(action)}:
-            continue
-        if status and action.status != status:
-            continue
-        if overdue and colour != Rag.RED:
-            continue
-        rows.append((action, colour))
+    listed = service.list_actions(
+        ctx.store, today=ctx.today(), as_of=as_of, policy=policy, agency=agency, review=review,
+        status=ActionStatus(status) if status else None, overdue=overdue)
     if output == "json":
-        data = [dict(convert.unstructure(a), rag=c.value) for a, c in rows]
+        data = [dict(convert.unstructure(a), rag=c.value) for a, c in listed.rows]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Actions on {today.isoformat()}", show_lines=False)
-    for column in ("id", "RAG", "status", "target", "agency", "title"):
-        table.add_column(column, overflow="fold")
-    for action, colour in rows:
-        table.add_row(
-            action.id, f"[{_RAG_STYLE[colour]}]{colour.value}[/]", action.status.value,
-            action.target_date.isoformat(), action.lead_agency_id, action.title,
-        )
-    _console().print(table)
-    click.echo(f"{len(rows)} of {len(plan.actions)} actions")
+    colour = sys.stdout.isatty()
+    lines = _columns(
+        ["id", "RAG", "status", "target", "agency", "title"],
+        [[action.id, click.style(rag_colour.value, fg=_RAG_STYLE[rag_colour])
+          if colour else rag_colour.value, action.status.value, action.target_date.isoformat(),
+          action.lead_agency_id, action.title] for action, rag_colour in listed.rows])
+    text = "\n".join([f"Actions on {listed.day.isoformat()}", *lines,
+                      f"{len(listed.rows)} of {listed.of} actions"]) + "\n"
+    if colour and len(lines) > shutil.get_terminal_size().lines:
+        click.echo_via_pager(text, color=True)
+    else:
+        click.echo(text, nl=False, color=colour)
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Rows as lines of left-aligned columns under an underlined header; the last column
+    (a title) is not padded, so long text runs on rather than being cut."""
+    widths = [max([len(click.unstyle(row[i])) for row in rows] + [len(name)])
+              for i, name in enumerate(header[:-1])]
+
+    def line(cells: list[str]) -> str:
+        padded = [cell + " " * (width - len(click.unstyle(cell)))
+                  for cell, width in zip(cells, widths, strict=False)]
+        return "  ".join([*padded, cells[-1]])
+
+    return [line(header), line(["-" * width for width in widths] + ["-" * len(header[-1])]),
+            *(line(row) for row in rows)]
 
 
 @contextlib.contextmanager
@@ -405,15 +427,13 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             console.print(f"  {field}: {_plain(value)}", highlight=False)
     if isinstance(record, Action):
         console.print(f"  rag: {rag(record, ctx.today(), policy).value}")
-        plan = ctx.store.snapshot()
-        for label, children in (("evidence", plan.evidence_for(record_id)),
-                                ("progress updates", plan.updates_for(record_id)),
-                                ("assurance decisions", plan.decisions_for(record_id))):
+        for label, kind_of_child in (("evidence", Evidence),
+                                     ("progress updates", ProgressUpdate),
+                                     ("assurance decisions", AssuranceDecision)):
+            children = ctx.store.find(kind_of_child, action_id=record_id)
             if children:
                 console.print(f"  {label}: " + ", ".join(c.id for c in children))
-    table = Table(title="History (UK time)")
-    for column in ("at", "by", "change", "field", "old", "new", "reason"):
-        table.add_column(column, overflow="fold")
+    table = _table("History (UK time)", "at", "by", "change", "field", "old", "new", "reason")
     for entry in history:
         old, new = entry.old, entry.new
         if entry.field == "target_revisions":  # the list grows by one: show the new one
@@ -823,12 +843,12 @@ def withdraw(ctx: _Context, record_id: str, reason: str, kind: str | None,
 @_reports_errors
 def list_rules(rules_files: tuple[str, ...]) -> None:
     """List the audit rules: id, default severity, description."""
+    from actiontrack import auditing
+
     for path in rules_files:
         auditing.load_rules_file(path)
     auditing.load_entry_point_rules()
-    table = Table(title="Audit rules")
-    for column in ("id", "severity", "description", "thresholds", "from"):
-        table.add_column(column, overflow="fold")
+    table = _table("Audit rules", "id", "severity", "description", "thresholds", "from")
     for spec in auditing.registered_rules():
         table.add_row(spec.id, spec.severity.value, spec.description,
                       ", ".join(f"{k}={v}" for k, v in sorted(spec.thresholds.items())),
@@ -843,7 +863,7 @@ def list_rules(rules_files: tuple[str, ...]) -> None:
               show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (needed for xlsx) instead of the screen.")
-@click.option("--fail-on", type=_choice(auditing.Severity),
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is this serious or more (default: the"
               " configuration's fail_on, else error).")
 @click.option("--rules", "rules_files", multiple=True, type=click.Path(dir_okay=False),
@@ -861,6 +881,9 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
     """
     if output_format == "xlsx" and not output:
         raise click.UsageError("--format xlsx needs --output FILE.xlsx")
+    from actiontrack import auditing
+    from actiontrack.auditing import output as audit_output
+
     settings = _settings(config_path)
     result = auditing.audit(ctx.store, as_of=as_of or ctx.today(),
                             config=settings.audit, rag=settings.rag, rules_files=rules_files)
@@ -899,6 +922,8 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
 def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str | None,
                    config_path: str | None) -> None:
     """Write the committee progress report: FILE.md or FILE.xlsx (with a dashboard)."""
+    from actiontrack import report
+
     target = Path(path)
     if target.suffix.lower() not in report.FORMATS:
         raise click.BadParameter(
@@ -920,11 +945,20 @@ def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str 
 
 
 @contextlib.contextmanager
-def _progress_bar() -> Iterator[excel.Progress | None]:
+def _progress_bar() -> Iterator[Progress | None]:
     """A progress bar on a terminal (standard error); nothing when output is piped."""
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Starting", total=None)
@@ -950,6 +984,8 @@ def _progress_bar() -> Iterator[excel.Progress | None]:
 def export_command(ctx: _Context, path: str, agency: str | None, review_id: str | None,
                    return_to: str | None, by: str, config_path: str | None) -> None:
     """Write the partner workbook (.xlsx) for the whole plan, one agency or one review."""
+    from actiontrack import excel
+
     policy = _settings(config_path).rag
     with _writing(path), _progress_bar() as progress:
         result = excel.export_workbook(ctx.store, Path(path), by=by, at=ctx.now(),
@@ -980,6 +1016,8 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
     """
     # Reading the workbook never raises OSError (the safety check turns it into a
     # WorkbookError); only writing the marked copy can.
+    from actiontrack import excel
+
     marking = _writing(errors_to) if errors_to else contextlib.nullcontext()
     with marking, _progress_bar() as progress:
         result = excel.import_workbook(
@@ -1035,6 +1073,8 @@ def copy(source_url: str, destination_url: str, replace: bool) -> None:
     For example from the JSON file to a shared PostgreSQL server:
     actiontrack copy plan.json postgresql://owner@server/plans
     """
+    from actiontrack.store.copy import copy_store
+
     copied = copy_store(source_url, destination_url, replace=replace)
     click.echo(f"Copied {copied.records} records and {copied.history_entries} history entries"
                f" to {safe_url(destination_url)} in {copied.seconds:.1f} s; verified (sha256"

@@ -29,7 +29,7 @@ import attrs
 from actiontrack import convert
 from actiontrack.domain import additions, edits, lifecycle
 from actiontrack.domain.checks import check_record
-from actiontrack.domain.clocks import local_date
+from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -51,6 +51,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
+from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.domain.withdrawals import Withdrawal, withdrawal
 from actiontrack.errors import (
     AmbiguousIdError,
@@ -59,9 +60,10 @@ from actiontrack.errors import (
     RuleViolation,
 )
 from actiontrack.store import open_store
-from actiontrack.store.protocol import Delete, Put, Store
+from actiontrack.store.protocol import Before, Condition, Delete, Put, Store
 
 __all__ = [
+    "ActionList",
     "add_action",
     "add_agency",
     "add_evidence",
@@ -73,6 +75,7 @@ __all__ = [
     "edit",
     "find_record",
     "init_store",
+    "list_actions",
     "record_assurance_decision",
     "rename_agency",
     "respond_to_recommendation",
@@ -183,6 +186,57 @@ def _plan_for_withdrawal(store: Store, record: Record) -> Plan:
         linking += store.find(Action, successor_id=record.id)
     around = _plan_around(store, record)
     return Plan.from_records([*around.records(), *linking])
+
+
+@attrs.frozen(kw_only=True)
+class ActionList:
+    """Actions chosen from the plan, each with its RAG on ``day``, and how many there were."""
+
+    day: date
+    rows: tuple[tuple[Action, Rag], ...]
+    #: How many actions the plan held (on ``day``, for a view of the past).
+    of: int
+
+
+def list_actions(
+    store: Store,
+    *,
+    today: date,
+    as_of: date | None = None,
+    policy: RagPolicy = RagPolicy(),  # noqa: B008  (frozen: one shared default is safe)
+    agency: str | None = None,
+    review: str | None = None,
+    status: ActionStatus | None = None,
+    overdue: bool = False,
+) -> ActionList:
+    """The actions led by ``agency``, answering ``review``, in ``status``, or overdue.
+
+    The plan now (its RAG on ``today``), or as it stood at the end of
+    ``as_of``. The store answers the choice (by SQL on an SQL store): only
+    the actions chosen are read. An unknown agency or review is a
+    :class:`~actiontrack.errors.NotFoundError`.
+    """
+    moment = end_of_day(as_of) if as_of else None
+    day = as_of or today
+    where: dict[str, Condition] = {}
+    if agency is not None:
+        if not store.get_many(Agency, [agency], as_of=moment):
+            raise NotFoundError("agency", agency)
+        where["lead_agency_id"] = agency
+    if review is not None:
+        if not store.get_many(Review, [review], as_of=moment):
+            raise NotFoundError("review", review)
+        answered = store.find(Recommendation, as_of=moment, review_id=review)
+        where["recommendation_ids"] = frozenset(r.id for r in answered)
+    statuses = frozenset([status]) if status is not None else frozenset(ActionStatus)
+    if overdue:  # red: still open, and past its target date
+        statuses &= lifecycle.OPEN_STATUSES
+        where["target_date"] = Before(day)
+    if statuses != frozenset(ActionStatus):
+        where["status"] = statuses
+    chosen = store.find(Action, as_of=moment, **where)
+    total = store.count("actions") if moment is None else len(store.find(Action, as_of=moment))
+    return ActionList(day=day, rows=tuple((a, rag(a, day, policy)) for a in chosen), of=total)
 
 
 def find_record(store: Store, record_id: str, *, kind: str | None = None) -> Record:

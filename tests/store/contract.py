@@ -667,6 +667,26 @@ class StoreContract:
             with pytest.raises(ValueError, match="no field"):
                 view.find(Action, colour="red")
 
+    def test_find_get_many_and_count_as_of_a_past_moment(self, store: Store) -> None:
+        """find and get_many as of a moment give what the plan held then; count the plan now."""
+        self.commit(store, [Put(action("A1")), Put(recommendation("R1"))])
+        first = store.get(Action, "A1")
+        self.commit(store, [Put(attrs.evolve(first, lead_agency_id="police")),
+                            Put(action("A2"))], hour=2)
+        self.commit(store, [Delete("recommendations", "R1", 1)], hour=3)
+        for view in (store, self.reopen(store)):
+            then = view.snapshot(as_of=at(1))
+            assert view.find(Action, as_of=at(1)) == [then.actions["A1"]]
+            assert view.find(Action, as_of=at(1), lead_agency_id="health") == [
+                then.actions["A1"]]
+            assert [a.id for a in view.find(Action, lead_agency_id="health")] == ["A2"]
+            assert view.get_many(Action, ["A1", "A2"], as_of=at(1)) == {"A1": then.actions["A1"]}
+            assert view.get_many(Recommendation, ["R1"], as_of=at(2)) == {
+                "R1": view.snapshot(as_of=at(2)).recommendations["R1"]}
+            assert view.get_many(Recommendation, ["R1"]) == {}
+            assert view.find(Action, as_of=at(9)) == view.find(Action)  # after the latest: now
+            assert (view.count("actions"), view.count("recommendations")) == (2, 0)
+
     def test_history_of_a_set_of_records_and_when_each_was_created(self, store: Store) -> None:
         """history(record_ids=) reads just those records' entries; created() the first creation."""
         self.commit(store, [Put(recommendation("R1")), Put(recommendation("R2"))])

@@ -28,7 +28,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import attrs
-import holidays
 
 from actiontrack.domain.models import Review, ReviewKind
 
@@ -70,6 +69,8 @@ class DayOne(enum.StrEnum):
 
 @lru_cache(maxsize=256)
 def _england_and_wales_bank_holidays(year: int) -> frozenset[date]:
+    import holidays  # loaded when a clock is first counted, not by every command
+
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "apply_to_plan",
     "empty_tables",
     "first_created",
+    "is_now",
     "plan_from_tables",
     "prepare_commit",
     "record_ids_asked",
@@ -279,6 +280,19 @@ def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str
 
 def _moment(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def is_now(as_of: datetime | None, last_at: datetime | None) -> bool:
+    """Whether a view ``as_of`` is the plan now: no moment, or one at or after the latest change.
+
+    Every entry is at or before the latest change, so replaying them all
+    gives the current records: a store reads those instead.
+    """
+    if as_of is None:
+        return True
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware, like every commit time")
+    return last_at is None or as_of >= last_at
 
 
 def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) -> PlainTables:

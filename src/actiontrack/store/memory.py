@@ -20,6 +20,7 @@ from actiontrack.store.core import (
     apply_to_plan,
     empty_tables,
     first_created,
+    is_now,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -76,18 +77,29 @@ class MemoryStore:
         assert isinstance(record, kind)
         return record
 
-    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+    def get_many(
+        self, kind: type[R], ids: Iterable[str], *, as_of: datetime | None = None
+    ) -> dict[str, R]:
         self._check_open()
-        name = kind_of(kind)
-        table = self._tables[name]
+        name, ids = kind_of(kind), set(ids)
+        if is_now(as_of, self._last_at):
+            table = self._tables[name]
+        else:
+            entries = (e for e in self._history if e["kind"] == name and e["record_id"] in ids)
+            table = replay(entries, as_of)[name]
         return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
-                for record_id in ids if record_id in table}
+                for record_id in sorted(ids) if record_id in table}
 
-    def find(self, kind: type[R], **where: Condition) -> list[R]:
+    def find(self, kind: type[R], *, as_of: datetime | None = None,
+             **where: Condition) -> list[R]:
         self._check_open()
         name = kind_of(kind)
         return [structure_record(name, plain)  # type: ignore[misc]
-                for plain in select(self._tables[name], name, where)]
+                for plain in select(self._tables_at(as_of)[name], name, where)]
+
+    def count(self, kind: str) -> int:
+        self._check_open()
+        return len(self._tables[kind])
 
     def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
         self._check_open()
@@ -98,9 +110,12 @@ class MemoryStore:
         self._check_open()
         return first_created(self._history, kind)
 
+    def _tables_at(self, as_of: datetime | None) -> PlainTables:
+        return self._tables if is_now(as_of, self._last_at) else replay(self._history, as_of)
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._check_open()
-        if as_of is not None:
+        if not is_now(as_of, self._last_at):
             return plan_from_tables(replay(self._history, as_of))
         if self._plan is None:
             self._plan = plan_from_tables(self._tables)

@@ -92,12 +92,18 @@ class Store(Protocol):
         """The current record, or :class:`~actiontrack.errors.NotFoundError`."""
         ...
 
-    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
-        """The current records of ``kind`` with these ids, by id; ids with none are left out."""
+    def get_many(
+        self, kind: type[R], ids: Iterable[str], *, as_of: datetime | None = None
+    ) -> dict[str, R]:
+        """The records of ``kind`` with these ids, now or as they stood at ``as_of``, by id.
+
+        Ids with no record are left out.
+        """
         ...
 
-    def find(self, kind: type[R], **where: Condition) -> list[R]:
-        """The current records of ``kind`` meeting every condition, sorted by id.
+    def find(self, kind: type[R], *, as_of: datetime | None = None,
+             **where: Condition) -> list[R]:
+        """The records of ``kind`` meeting every condition, now or at ``as_of``, sorted by id.
 
         ``status=ActionStatus.COMPLETED`` matches that value; a frozenset
         matches any of its values; ``target_date=Before(day)`` matches dates
@@ -105,6 +111,10 @@ class Store(Protocol):
         when it holds the value, or one of the set's values. With no
         condition, every record of the kind.
         """
+        ...
+
+    def count(self, kind: str) -> int:
+        """How many records of ``kind`` the plan holds now."""
         ...
 
     def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
@@ -121,7 +131,10 @@ class Store(Protocol):
         ...
 
     def snapshot(self, as_of: datetime | None = None) -> Plan:
-        """The whole plan now, or rebuilt from history as it stood at ``as_of``."""
+        """The whole plan now, or as it stood at ``as_of`` (rebuilt from history).
+
+        A moment at or after the latest change is the plan now, read as it is.
+        """
         ...
 
     def history(

@@ -62,11 +62,13 @@ from actiontrack.store.core import (
     PlainRecord,
     StoreState,
     apply_to_plan,
+    is_now,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
     replay,
     restored_state,
+    select,
     select_history,
     structure_record,
 )
@@ -276,9 +278,16 @@ class SQLStore:
         assert isinstance(record, kind)
         return record
 
+    def _is_now(self, connection: Connection, as_of: datetime | None) -> bool:
+        """Whether ``as_of`` asks for the plan as it is now (see :func:`is_now`)."""
+        if as_of is None:
+            return True
+        last_at = self._read_meta(connection)["last_at"]
+        return is_now(as_of, datetime.fromisoformat(last_at) if last_at else None)
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         with self._reading() as connection:
-            if as_of is not None:
+            if not self._is_now(connection, as_of):
                 entries = list(_history_rows(connection))
                 return plan_from_tables(replay(entries, as_of))
             last_commit = int(self._read_meta(connection)["last_commit"])
@@ -289,22 +298,39 @@ class SQLStore:
                 self._plan, self._plan_commit = plan, last_commit
         return plan
 
-    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
-        name = kind_of(kind)
+    def get_many(
+        self, kind: type[R], ids: Iterable[str], *, as_of: datetime | None = None
+    ) -> dict[str, R]:
+        name, wanted = kind_of(kind), sorted(set(ids))
         with self._reading() as connection:
-            rows = _read_rows(connection, name, sorted(set(ids)))
-        return {record_id: structure_record(name, row)  # type: ignore[misc]
-                for record_id, row in rows.items()}
+            if self._is_now(connection, as_of):
+                rows = _read_rows(connection, name, wanted)
+            else:
+                history = _history_rows(connection, kind=name, record_ids=wanted)
+                rows = replay(history, as_of)[name]
+        return {record_id: structure_record(name, rows[record_id])  # type: ignore[misc]
+                for record_id in wanted if record_id in rows}
 
-    def find(self, kind: type[R], **where: Condition) -> list[R]:
+    def find(self, kind: type[R], *, as_of: datetime | None = None,
+             **where: Condition) -> list[R]:
         name = kind_of(kind)
         table = _KINDS[name].table
         with self._reading() as connection:
+            if not self._is_now(connection, as_of):
+                tables = replay(_history_rows(connection), as_of)
+                return [structure_record(name, plain)  # type: ignore[misc]
+                        for plain in select(tables[name], name, where)]
             ids = connection.execute(
                 sa.select(table.c.id).where(*_conditions(name, where))).scalars().all()
             rows = _read_rows(connection, name, sorted(ids))
         return [structure_record(name, rows[record_id])  # type: ignore[misc]
                 for record_id in sorted(rows)]
+
+    def count(self, kind: str) -> int:
+        with self._reading() as connection:
+            counted = connection.execute(
+                sa.select(sa.func.count()).select_from(_KINDS[kind].table)).scalar_one()
+        return int(counted)
 
     def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
         table = _KINDS[kind].table

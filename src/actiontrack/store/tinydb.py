@@ -68,10 +68,12 @@ from actiontrack.errors import (
     StoreVersionError,
 )
 from actiontrack.store.core import (
+    PlainRecord,
     PlainTables,
     StoreState,
     apply_to_plan,
     first_created,
+    is_now,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -180,11 +182,22 @@ class TinyDBStore:
         assert isinstance(record, kind)
         return record
 
+    @property
+    def _last_at(self) -> datetime | None:
+        last_at = self._meta.get("last_at")
+        return None if last_at is None else datetime.fromisoformat(last_at)
+
+    def _plain_at(self, as_of: datetime | None) -> Mapping[str, Mapping[str, PlainRecord]]:
+        """The plain tables now, or rebuilt from history as they stood at ``as_of``."""
+        if is_now(as_of, self._last_at):
+            return self._storage.data
+        with self._checked(self.history_path):
+            return replay(self._read_history(), as_of)
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._refresh()
-        if as_of is not None:
-            with self._checked(self.history_path):
-                tables = replay(self._read_history(), as_of)
+        if not is_now(as_of, self._last_at):
+            tables = self._plain_at(as_of)
             with self._checked():
                 return plan_from_tables(tables)
         if self._plan is None:
@@ -192,20 +205,32 @@ class TinyDBStore:
                 self._plan = plan_from_tables(self._tables())
         return self._plan
 
-    def get_many(self, kind: type[R], ids: Iterable[str]) -> dict[str, R]:
+    def get_many(
+        self, kind: type[R], ids: Iterable[str], *, as_of: datetime | None = None
+    ) -> dict[str, R]:
         self._refresh()
-        name = kind_of(kind)
-        table = self._storage.data.get(name, {})
+        name, ids = kind_of(kind), set(ids)
+        if is_now(as_of, self._last_at):
+            table = self._storage.data.get(name, {})
+        else:
+            with self._checked(self.history_path):
+                table = replay(self._read_history(kind=name, record_ids=ids), as_of)[name]
         with self._checked():
             return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
-                    for record_id in ids if record_id in table}
+                    for record_id in sorted(ids) if record_id in table}
 
-    def find(self, kind: type[R], **where: Condition) -> list[R]:
+    def find(self, kind: type[R], *, as_of: datetime | None = None,
+             **where: Condition) -> list[R]:
         self._refresh()
         name = kind_of(kind)
+        table = self._plain_at(as_of).get(name, {})
         with self._checked():
             return [structure_record(name, plain)  # type: ignore[misc]
-                    for plain in select(self._storage.data.get(name, {}), name, where)]
+                    for plain in select(table, name, where)]
+
+    def count(self, kind: str) -> int:
+        self._refresh()
+        return len(self._storage.data.get(kind, {}))
 
     def used_ids(self, kind: str, prefix: str = "") -> frozenset[str]:
         self._refresh()
