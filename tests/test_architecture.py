@@ -141,3 +141,44 @@ def test_the_public_api_loads_each_name_from_the_module_it_names() -> None:
     assert set(actiontrack.__all__) == set(told) | {"__version__"}
     for name in actiontrack.__all__:
         assert getattr(actiontrack, name) is not None
+
+
+#: The packages that hold features; they work through the Store port and the domain.
+FEATURES = ["excel", "report", "auditing", "service.py", "generate.py"]
+#: What a feature never imports: a backend, or the logic the backends share.
+BEHIND_THE_PORT = ("actiontrack.store.core", "actiontrack.store.memory",
+                   "actiontrack.store.tinydb", "actiontrack.store.sql",
+                   "actiontrack.store.copy")
+
+
+def _feature_files() -> list[Path]:
+    files: list[Path] = []
+    for name in FEATURES:
+        path = PACKAGE_DIR / name
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
+
+
+def _full_imports(tree: ast.AST) -> set[str]:
+    """Every module a source imports, in full (anywhere in it, functions included)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", _feature_files(), ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
+def test_features_work_through_the_store_port(path: Path) -> None:
+    """excel, report, auditing, service and generate import no backend and not store/core."""
+    imported = _full_imports(ast.parse(path.read_text()))
+    assert not {name for name in imported if name.startswith(BEHIND_THE_PORT)}
+
+
+def test_the_port_check_sees_a_reach_around_it() -> None:
+    """The check above finds a backend imported inside a function, as a feature might."""
+    source = "def f():\n    from actiontrack.store.core import replay\n"
+    assert _full_imports(ast.parse(source)) & {"actiontrack.store.core"}

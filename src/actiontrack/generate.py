@@ -20,7 +20,6 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from actiontrack import convert
 from actiontrack.domain.lifecycle import change_status, revise_target
 from actiontrack.domain.models import (
     Action,
@@ -40,8 +39,7 @@ from actiontrack.domain.models import (
     ReviewKind,
 )
 from actiontrack.domain.plan import HistoryEntry, Plan, Record, kind_of
-from actiontrack.store.core import StoreState, empty_tables, plan_from_tables, prepare_commit
-from actiontrack.store.protocol import Put
+from actiontrack.store import Put, open_store
 
 __all__ = ["SIZES", "Size", "generate_plan"]
 
@@ -189,26 +187,13 @@ def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[s
 
 
 def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[HistoryEntry]]:
-    """Commit the events in date order through the stores' own versioning."""
-    tables = empty_tables()
-    entries: list[dict[str, object]] = []
-    commit, last_at = 0, None
+    """Commit the events in date order into a scratch store: its versioning makes the history."""
+    store = open_store("memory:")
+    versions: dict[tuple[str, str], int] = {}
     for at, _, record in events:
-        stored = tables[kind_of(record)].get(record.id)
-        based_on = attrs.evolve(record, version=0 if stored is None else stored["version"])
-        state = StoreState(
-            current=lambda kind, record_id: tables[kind].get(record_id),
-            tombstone=lambda kind, record_id: None,
-            last_commit=commit,
-            last_seq=len(entries),
-            last_at=last_at,
-            clock=at,  # each change as if made at its own moment
-        )
-        prepared = prepare_commit(state, [Put(based_on)], by=_BY, at=at, reason=None)
-        for (kind, record_id), plain in prepared.writes.items():
-            assert plain is not None
-            tables[kind][record_id] = plain
-        entries.extend(prepared.entries)
-        commit, last_at = prepared.commit, prepared.last_at
-    history = [convert.structure(entry, HistoryEntry) for entry in entries]
-    return plan_from_tables(tables), history
+        key = (kind_of(record), record.id)
+        receipt = store.commit([Put(attrs.evolve(record, version=versions.get(key, 0)))],
+                               by=_BY, at=at)
+        if receipt.records:
+            versions[key] = receipt.records[0].version
+    return store.snapshot(), store.history()

@@ -30,6 +30,7 @@ from actiontrack import convert
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import Action
 from actiontrack.domain.rag import RagPolicy
+from actiontrack.domain.replay import replay
 from actiontrack.errors import NotFoundError, WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.annotate import annotate_workbook
@@ -39,7 +40,6 @@ from actiontrack.excel.layout import ExportInfo
 from actiontrack.excel.merge import Change, MergeResult, Notice, Problem, merge_workbook
 from actiontrack.excel.reading import read_workbook
 from actiontrack.excel.safety import Limits, check_workbook_file
-from actiontrack.store.core import replay
 from actiontrack.store.protocol import Put, Store
 
 __all__ = [

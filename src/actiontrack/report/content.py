@@ -37,8 +37,8 @@ from actiontrack.domain.models import (
 )
 from actiontrack.domain.plan import HistoryEntry, Plan
 from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
+from actiontrack.domain.replay import PlainTables, replay
 from actiontrack.errors import NotFoundError
-from actiontrack.store.core import PlainTables, replay
 
 __all__ = [
     "TREND_MONTHS",

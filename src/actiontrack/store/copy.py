@@ -19,7 +19,6 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -27,7 +26,8 @@ import attrs
 from actiontrack import convert
 from actiontrack.domain.plan import RECORD_KINDS, HistoryEntry, Plan, kind_of
 from actiontrack.errors import StoreError, StoreNotEmptyError
-from actiontrack.store import Store, TinyDBStore, open_store
+from actiontrack.formatting import safe_url
+from actiontrack.store import Store, open_store
 from actiontrack.store.core import restored_state
 
 __all__ = ["Contents", "CopyReport", "contents_of", "copy_store", "verify_copy"]
@@ -173,48 +173,19 @@ def _empty(store: Store, url: str) -> Store:
     its history. Wiping one is an administrator's act on the storage itself
     (files, database tables), done here only because ``copy --replace`` was
     asked for, so it works on each backend's own layout rather than through
-    the port. It takes no lock: nothing else should be writing to a store
-    that is being replaced.
+    the port, through each backend's own ``erase()``. It takes no lock:
+    nothing else should be writing to a store that is being replaced.
     """
     identity = store.identity
-    if isinstance(store, TinyDBStore):
-        paths = (store.history_path, store.path, store.lock_path)
-        store.close()
-        try:
-            for path in paths:  # the history first: a plan.json without it is refused
-                Path(path).unlink(missing_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{url}: cannot remove the old store ({exc.strerror})") from None
-    else:
-        _drop_sql_tables(store, url)
+    erase = getattr(store, "erase", None)
+    if erase is None:
+        raise StoreError(f"{safe_url(url)}: cannot empty this kind of store")
+    erase()
     emptied = open_store(url, create=True)
     if emptied.identity == identity or not _is_empty(emptied):
         emptied.close()
-        raise StoreError(f"{url}: the old store is still there after emptying it")
+        raise StoreError(f"{safe_url(url)}: the old store is still there after emptying it")
     return emptied
-
-
-def _drop_sql_tables(store: Store, url: str) -> None:
-    """Drop every actiontrack table of an SQL store (and close ``store``)."""
-    try:
-        import sqlalchemy as sa
-
-        from actiontrack.store.sql import METADATA, SQLStore, _engine, _reason, _safe
-    except ImportError:  # pragma: no cover - then open_store could not have opened it
-        raise StoreError(f"{url}: cannot empty this kind of store") from None
-    if not isinstance(store, SQLStore):
-        raise StoreError(f"{url}: cannot empty this kind of store")
-    store.close()
-    engine = _engine(url, 30.0)
-    try:
-        with engine.begin() as connection:
-            METADATA.drop_all(connection)
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(
-            f"{_safe(url)}: cannot drop the old store's tables ({_reason(exc)})"
-        ) from None
-    finally:
-        engine.dispose()
 
 
 def _contents(plan: Plan, history: Sequence[HistoryEntry]) -> Contents:

@@ -6,7 +6,8 @@ so every backend versions, diffs and replays in exactly the same way:
 
 - :func:`prepare_commit` checks versions and turns a unit of work into the
   records to write and the history entries to append;
-- :func:`replay` rebuilds the records as they stood at a moment;
+- :func:`replay` (the domain's, :mod:`actiontrack.domain.replay`) rebuilds
+  the records as they stood at a moment;
 - :func:`plan_from_tables` structures plain records into a :class:`Plan`.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 
@@ -29,6 +30,7 @@ from actiontrack.domain.plan import (
     Record,
     kind_of,
 )
+from actiontrack.domain.replay import PlainRecord, PlainTables, empty_tables, moment, replay
 from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put
 
@@ -54,9 +56,6 @@ __all__ = [
     "used_ids",
 ]
 
-PlainRecord: TypeAlias = dict[str, Any]
-#: kind -> record id -> plain record
-PlainTables: TypeAlias = dict[str, dict[str, PlainRecord]]
 
 _NOT_DIFFED = "version"
 
@@ -67,10 +66,6 @@ SIMULTANEOUS = timedelta(minutes=1)
 #: How far ahead of the store's own clock a change may be dated: clocks of
 #: the machines sharing a store drift apart by seconds, not by more.
 AHEAD = timedelta(minutes=5)
-
-
-def empty_tables() -> PlainTables:
-    return {kind: {} for kind in RECORD_KINDS}
 
 
 @attrs.frozen(kw_only=True)
@@ -269,17 +264,13 @@ def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str
             tombstones[key] = item["version"]
         elif item["change"] == ChangeKind.CREATE:
             tombstones.pop(key, None)
-    moments = [_moment(item["at"]) for item in history]
+    moments = [moment(item["at"]) for item in history]
     return {
         "last_commit": max((item["commit"] for item in history), default=0),
         "last_seq": max((item["seq"] for item in history), default=0),
         "last_at": max(moments, default=None),
         "tombstones": tombstones,
     }
-
-
-def _moment(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def is_now(as_of: datetime | None, last_at: datetime | None) -> bool:
@@ -293,35 +284,6 @@ def is_now(as_of: datetime | None, last_at: datetime | None) -> bool:
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware, like every commit time")
     return last_at is None or as_of >= last_at
-
-
-def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) -> PlainTables:
-    """Rebuild the plain records from history entries, up to and including ``until``.
-
-    Entries are applied in the order given (the store's ``seq`` order);
-    those after ``until`` are skipped, and so is a change dated before the
-    record it changes was created (a clock set back). ``until`` must be
-    timezone-aware, as every commit time is.
-    """
-    if until is not None and until.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware, like every commit time")
-    tables = empty_tables()
-    for item in entries:
-        if until is not None and _moment(item["at"]) > until:
-            continue
-        table = tables[item["kind"]]
-        change = item["change"]
-        if change == ChangeKind.CREATE:
-            table[item["record_id"]] = dict(item["new"])
-        elif change == ChangeKind.DELETE:
-            table.pop(item["record_id"], None)
-        else:
-            record = table.get(item["record_id"])
-            if record is None:
-                continue  # dated before the record's creation: it did not stand yet
-            record[item["field"]] = item["new"]
-            record["version"] = item["version"]
-    return tables
 
 
 def apply_to_plan(plan: Plan, prepared: PreparedCommit) -> Plan:
@@ -422,7 +384,7 @@ def first_created(entries: Iterable[Mapping[str, Any]], kind: str) -> dict[str, 
     for entry in entries:
         if entry["kind"] == kind and entry["change"] == ChangeKind.CREATE \
                 and entry["record_id"] not in created:
-            created[entry["record_id"]] = _moment(entry["at"])
+            created[entry["record_id"]] = moment(entry["at"])
     return created
 
 

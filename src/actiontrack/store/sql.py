@@ -443,6 +443,21 @@ class SQLStore:
                              last_at=last_at.isoformat() if last_at else "")
         self._plan = None
 
+    def erase(self) -> None:
+        """Drop every table of the store and close it: ``copy --replace``'s first step.
+
+        Not part of the Store port: no code holding a store can erase a plan
+        and its history; this is an administrator's act on the database.
+        """
+        try:
+            with self._engine.begin() as connection:
+                METADATA.drop_all(connection)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(
+                f"{_safe(self.url)}: cannot drop the store's tables ({_reason(exc)})") from None
+        finally:
+            self.close()
+
     def close(self) -> None:
         self._engine.dispose()
         self._plan = None

@@ -328,6 +328,20 @@ class TinyDBStore:
             }
             self._write(writes, meta)
 
+    def erase(self) -> None:
+        """Remove the store's files and close it: ``copy --replace``'s first step.
+
+        Not part of the Store port: no code holding a store can erase a plan
+        and its history; this is an administrator's act on the files.
+        """
+        paths = (self.history_path, self.path, self.lock_path)
+        self.close()
+        try:
+            for path in paths:  # the history first: a plan.json without it is refused
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot remove the store ({exc.strerror})") from None
+
     def close(self) -> None:
         self._storage.data = {}
         self._stamp = None
