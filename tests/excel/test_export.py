@@ -149,8 +149,8 @@ def test_bad_requests_write_no_file(store: Store, tmp_path: Path) -> None:
         export(store, tmp_path / "x.xlsx", review="NOPE")
     with pytest.raises(WorkbookError, match="xlsx"):
         export(store, tmp_path / "x.xls")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.history.jsonl", "plan.json",
-                                                          "plan.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "plan.history.jsonl", "plan.json", "plan.json.digest", "plan.json.lock"]
 
 
 def test_export_reports_progress(store: Store, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -377,17 +378,16 @@ def _mode(item: Path) -> int:
 
 
 def test_new_files_are_readable_by_their_owner_only(path: Path) -> None:
-    """The store, its history and its lock file are created with mode 0o600, whatever the umask."""
+    """The store, its history, digest and lock file are made with mode 0o600, whatever the umask."""
     previous = os.umask(0o000)
     try:
         filled(path).close()
     finally:
         os.umask(previous)
     created = sorted(path.parent.iterdir())
-    assert [item.name for item in created] == ["plan.history.jsonl", "plan.json",
-                                               "plan.json.lock"]
-    assert {item.name: _mode(item) for item in created} == dict.fromkeys(
-        ["plan.history.jsonl", "plan.json", "plan.json.lock"], 0o600)
+    names = ["plan.history.jsonl", "plan.json", "plan.json.digest", "plan.json.lock"]
+    assert [item.name for item in created] == names
+    assert {item.name: _mode(item) for item in created} == dict.fromkeys(names, 0o600)
 
 
 def test_commit_keeps_the_mode_the_owner_chose(path: Path) -> None:
@@ -432,7 +432,7 @@ def test_leftovers_of_a_crashed_commit_are_ignored_then_cleaned(path: Path) -> N
     assert history[:-1] == expected[1]
     assert [entry.seq for entry in history] == list(range(1, len(history) + 1))
     assert sorted(p.name for p in path.parent.iterdir()) == [
-        "plan.history.jsonl", "plan.json", "plan.json.lock"]
+        "plan.history.jsonl", "plan.json", "plan.json.digest", "plan.json.lock"]
 
 
 def test_an_older_plan_json_never_cuts_committed_history(path: Path) -> None:
@@ -470,3 +470,16 @@ def test_store_file_is_compact_json_with_a_meta_table(path: Path) -> None:
     assert meta(path)["last_commit"] == 3
     history_lines = path.with_name("plan.history.jsonl").read_bytes().splitlines()
     assert len(history_lines) == meta(path)["last_seq"] == 5
+
+
+def test_a_file_changed_outside_actiontrack_is_read_through_the_strict_check(path: Path) -> None:
+    """Records of the store's own writing take the trusted path; a hand edit gets the full check."""
+    filled(path).close()
+    data = json.loads(path.read_bytes())
+    data["recommendations"]["R1"]["text"] = 12345  # valid JSON, not a valid record
+    path.write_text(json.dumps(data))
+    with pytest.raises(StoreCorruptError, match=r'recommendations\["R1"\]\.text: expected text'):
+        TinyDBStore(path).get(Recommendation, "R1")
+    path.with_name("plan.json.digest").write_text(
+        hashlib.sha256(path.read_bytes()).hexdigest())  # as if the store had written it
+    assert TinyDBStore(path).get(Recommendation, "R1").text == 12345  # type: ignore[comparison-overlap]

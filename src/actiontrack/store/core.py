@@ -33,6 +33,7 @@ from actiontrack.domain.plan import (
 from actiontrack.domain.replay import PlainRecord, PlainTables, empty_tables, moment, replay
 from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put
+from actiontrack.store.trusted import builder
 
 __all__ = [
     "AHEAD",
@@ -53,6 +54,7 @@ __all__ = [
     "select",
     "select_history",
     "structure_record",
+    "trusted_record",
     "used_ids",
 ]
 
@@ -394,12 +396,30 @@ def structure_record(kind: str, plain: Mapping[str, Any]) -> Record:
     return convert.structure(plain, RECORD_KINDS[kind], path=f'$.{kind}["{record_id}"]')
 
 
-def plan_from_tables(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Plan:
-    """Structure every plain record into a :class:`Plan`."""
+def trusted_record(kind: str, plain: Mapping[str, Any]) -> Record:
+    """A plain record the store wrote itself, as its model (:mod:`actiontrack.store.trusted`).
+
+    What the fast path cannot make goes through the strict converter, which
+    raises :class:`ConversionError` naming the path, or makes it after all.
+    """
+    try:
+        return builder(kind)(plain)  # type: ignore[arg-type]
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return structure_record(kind, plain)
+
+
+def plan_from_tables(tables: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
+                     trusted: bool = False) -> Plan:
+    """Structure every plain record into a :class:`Plan`.
+
+    ``trusted`` says the store wrote these records itself (see
+    :func:`trusted_record`); otherwise each goes through the strict converter.
+    """
+    make = trusted_record if trusted else structure_record
     by_kind: dict[str, dict[str, Record]] = {}
     for kind in RECORD_KINDS:
         by_kind[kind] = {
-            record_id: structure_record(kind, plain)
+            record_id: make(kind, plain)
             for record_id, plain in tables.get(kind, {}).items()
         }
     return Plan(**by_kind)  # type: ignore[arg-type]

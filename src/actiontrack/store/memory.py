@@ -28,7 +28,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
-    structure_record,
+    trusted_record,
     used_ids,
 )
 from actiontrack.store.protocol import Change, Condition, Receipt
@@ -73,7 +73,7 @@ class MemoryStore:
         plain = self._tables[name].get(record_id)
         if plain is None:
             raise NotFoundError(RECORD_NOUNS[name], record_id)
-        record = structure_record(name, plain)
+        record = trusted_record(name, plain)
         assert isinstance(record, kind)
         return record
 
@@ -87,14 +87,14 @@ class MemoryStore:
         else:
             entries = (e for e in self._history if e["kind"] == name and e["record_id"] in ids)
             table = replay(entries, as_of)[name]
-        return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
+        return {record_id: trusted_record(name, table[record_id])  # type: ignore[misc]
                 for record_id in sorted(ids) if record_id in table}
 
     def find(self, kind: type[R], *, as_of: datetime | None = None,
              **where: Condition) -> list[R]:
         self._check_open()
         name = kind_of(kind)
-        return [structure_record(name, plain)  # type: ignore[misc]
+        return [trusted_record(name, plain)  # type: ignore[misc]
                 for plain in select(self._tables_at(as_of)[name], name, where)]
 
     def count(self, kind: str) -> int:
@@ -116,9 +116,9 @@ class MemoryStore:
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._check_open()
         if not is_now(as_of, self._last_at):
-            return plan_from_tables(replay(self._history, as_of))
+            return plan_from_tables(replay(self._history, as_of), trusted=True)
         if self._plan is None:
-            self._plan = plan_from_tables(self._tables)
+            self._plan = plan_from_tables(self._tables, trusted=True)
         return self._plan
 
     def history(

@@ -70,7 +70,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
-    structure_record,
+    trusted_record,
 )
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt
 from actiontrack.store.sql_migrations import upgrade
@@ -274,7 +274,7 @@ class SQLStore:
             plain = _read_records(connection, name, [record_id]).get(record_id)
         if plain is None:
             raise NotFoundError(RECORD_NOUNS[name], record_id)
-        record = structure_record(name, plain)
+        record = trusted_record(name, plain)
         assert isinstance(record, kind)
         return record
 
@@ -289,7 +289,7 @@ class SQLStore:
         with self._reading() as connection:
             if not self._is_now(connection, as_of):
                 entries = list(_history_rows(connection))
-                return plan_from_tables(replay(entries, as_of))
+                return plan_from_tables(replay(entries, as_of), trusted=True)
             last_commit = int(self._read_meta(connection)["last_commit"])
             plan = self._plan
             if plan is None or self._plan_commit != last_commit:
@@ -308,7 +308,7 @@ class SQLStore:
             else:
                 history = _history_rows(connection, kind=name, record_ids=wanted)
                 rows = replay(history, as_of)[name]
-        return {record_id: structure_record(name, rows[record_id])  # type: ignore[misc]
+        return {record_id: trusted_record(name, rows[record_id])  # type: ignore[misc]
                 for record_id in wanted if record_id in rows}
 
     def find(self, kind: type[R], *, as_of: datetime | None = None,
@@ -318,12 +318,12 @@ class SQLStore:
         with self._reading() as connection:
             if not self._is_now(connection, as_of):
                 tables = replay(_history_rows(connection), as_of)
-                return [structure_record(name, plain)  # type: ignore[misc]
+                return [trusted_record(name, plain)  # type: ignore[misc]
                         for plain in select(tables[name], name, where)]
             ids = connection.execute(
                 sa.select(table.c.id).where(*_conditions(name, where))).scalars().all()
             rows = _read_rows(connection, name, sorted(ids))
-        return [structure_record(name, rows[record_id])  # type: ignore[misc]
+        return [trusted_record(name, rows[record_id])  # type: ignore[misc]
                 for record_id in sorted(rows)]
 
     def count(self, kind: str) -> int:
@@ -752,13 +752,13 @@ def _read_records(
     connection: Connection, kind: str, ids: Sequence[str] | None
 ) -> dict[str, PlainRecord]:
     """Records of one kind as plain data, as versions and history compare them."""
-    return {record_id: convert.unstructure(structure_record(kind, row))
+    return {record_id: convert.unstructure(trusted_record(kind, row))
             for record_id, row in _read_rows(connection, kind, ids).items()}
 
 
 def _read_models(connection: Connection, kind: str) -> dict[str, Record]:
     """Every record of one kind as its model, converted once, straight from the rows."""
-    return {record_id: structure_record(kind, row)
+    return {record_id: trusted_record(kind, row)
             for record_id, row in _read_rows(connection, kind, None).items()}
 
 
@@ -784,7 +784,7 @@ def _write_records(
             plain = by_kind[kind][record_id]
             if plain is None:
                 continue
-            record = structure_record(kind, plain)
+            record = trusted_record(kind, plain)
             rows.append({name: _column(getattr(record, name)) for name in tables.scalars})
             for listed in tables.lists:
                 for position, item in enumerate(getattr(record, listed.field)):

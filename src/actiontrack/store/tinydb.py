@@ -6,7 +6,12 @@ Files, for a store at ``plan.json``:
   record id, and a ``_meta`` table (schema version, the store's identity,
   the last commit and how much of the history file is committed);
 - ``plan.history.jsonl``: history, one JSON entry per line, only appended to;
-- ``plan.json.lock``: the lock file that serialises writers.
+- ``plan.json.lock``: the lock file that serialises writers;
+- ``plan.json.digest``: the SHA-256 of ``plan.json`` as this store last
+  wrote it. While the file still has that digest, its records are read on
+  the trusted path (:mod:`actiontrack.store.trusted`); a file changed
+  outside actiontrack (or a digest lost in a crash) is read through the
+  strict converter, which names any field that does not fit.
 
 A commit, under an exclusive ``flock`` on the lock file:
 
@@ -27,6 +32,7 @@ buffered storage that is written once per commit, atomically.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -82,6 +88,7 @@ from actiontrack.store.core import (
     select,
     select_history,
     structure_record,
+    trusted_record,
     used_ids,
 )
 from actiontrack.store.protocol import Change, Condition, Receipt
@@ -142,6 +149,7 @@ class TinyDBStore:
         self.path = Path(path)
         self.history_path = self.path.with_name(self.path.stem + ".history.jsonl")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.digest_path = self.path.with_name(self.path.name + ".digest")
         self.lock_timeout = lock_timeout
         if fcntl is None:  # pragma: no cover - Windows
             raise StoreNotAvailableError(
@@ -155,6 +163,8 @@ class TinyDBStore:
         assert isinstance(storage, _BufferedStorage)
         self._storage = storage
         self._stamp: tuple[int, int, int] | None = None
+        #: Whether plan.json is as this store wrote it (see the module docstring).
+        self._trusted = False
         self._plan: Plan | None = None
         self._closed = False
         if not self.path.exists():
@@ -178,7 +188,7 @@ class TinyDBStore:
         if plain is None:
             raise NotFoundError(RECORD_NOUNS[name], record_id)
         with self._checked():
-            record = structure_record(name, plain)
+            record = self._make(name, plain)
         assert isinstance(record, kind)
         return record
 
@@ -199,10 +209,10 @@ class TinyDBStore:
         if not is_now(as_of, self._last_at):
             tables = self._plain_at(as_of)
             with self._checked():
-                return plan_from_tables(tables)
+                return plan_from_tables(tables, trusted=self._trusted)
         if self._plan is None:
             with self._checked():
-                self._plan = plan_from_tables(self._tables())
+                self._plan = plan_from_tables(self._tables(), trusted=self._trusted)
         return self._plan
 
     def get_many(
@@ -216,7 +226,7 @@ class TinyDBStore:
             with self._checked(self.history_path):
                 table = replay(self._read_history(kind=name, record_ids=ids), as_of)[name]
         with self._checked():
-            return {record_id: structure_record(name, table[record_id])  # type: ignore[misc]
+            return {record_id: self._make(name, table[record_id])  # type: ignore[misc]
                     for record_id in sorted(ids) if record_id in table}
 
     def find(self, kind: type[R], *, as_of: datetime | None = None,
@@ -225,7 +235,7 @@ class TinyDBStore:
         name = kind_of(kind)
         table = self._plain_at(as_of).get(name, {})
         with self._checked():
-            return [structure_record(name, plain)  # type: ignore[misc]
+            return [self._make(name, plain)  # type: ignore[misc]
                     for plain in select(table, name, where)]
 
     def count(self, kind: str) -> int:
@@ -334,7 +344,7 @@ class TinyDBStore:
         Not part of the Store port: no code holding a store can erase a plan
         and its history; this is an administrator's act on the files.
         """
-        paths = (self.history_path, self.path, self.lock_path)
+        paths = (self.history_path, self.path, self.digest_path, self.lock_path)
         self.close()
         try:
             for path in paths:  # the history first: a plan.json without it is refused
@@ -354,6 +364,10 @@ class TinyDBStore:
     def _meta(self) -> Mapping[str, Any]:
         meta: Mapping[str, Any] = self._storage.data[_META][_META_ID]
         return meta
+
+    def _make(self, kind: str, plain: Mapping[str, Any]) -> Record:
+        """A record of the file as its model: on the trusted path while it is ours."""
+        return (trusted_record if self._trusted else structure_record)(kind, plain)
 
     def _tables(self) -> PlainTables:
         return {kind: self._storage.data.get(kind, {}) for kind in RECORD_KINDS}
@@ -380,7 +394,10 @@ class TinyDBStore:
                 "last_seq": 0,
                 "history_bytes": 0,
             }
-            _atomic_write(self.path, _dump({_META: {_META_ID: meta}}))
+            payload = _dump({_META: {_META_ID: meta}})
+            _atomic_write(self.path, payload)
+            _atomic_write(self.digest_path, hashlib.sha256(payload).hexdigest().encode(),
+                          durable=False)
 
     def _refuse_to_start_over_history(self) -> None:
         if self._history_size():
@@ -415,8 +432,15 @@ class TinyDBStore:
             raise StoreError(f"{self.path}: cannot read the store ({exc.strerror})") from None
         self._storage.data = _parse(self.path, raw)
         self._stamp = stamp
+        self._trusted = self._written_digest() == hashlib.sha256(raw).hexdigest()
         self._plan = None
         self._db.clear_cache()
+
+    def _written_digest(self) -> str | None:
+        try:
+            return self.digest_path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def _write(self, writes: Mapping[str, Mapping[str, dict[str, Any] | None]],
                meta: dict[str, Any]) -> None:
@@ -434,7 +458,11 @@ class TinyDBStore:
             self._db.table(_META).upsert(Document(meta, doc_id=_doc_id(_META_ID)))
             for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 leftover.unlink(missing_ok=True)  # from a writer killed mid-write
-            _atomic_write(self.path, _dump(self._storage.data))
+            payload = _dump(self._storage.data)
+            _atomic_write(self.path, payload)
+            # Not synced: a digest lost in a crash only sends the next read the strict way.
+            _atomic_write(self.digest_path, hashlib.sha256(payload).hexdigest().encode(),
+                          durable=False)
         except OSError as exc:
             self._stamp = None  # whatever reached the disk, the next read comes from it
             raise StoreError(
@@ -445,6 +473,7 @@ class TinyDBStore:
             raise
         info = os.stat(self.path)
         self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        self._trusted = True
         self._plan = None
 
     def _append_history(self, meta: Mapping[str, Any], entries: list[dict[str, Any]]) -> int:
@@ -710,8 +739,12 @@ def _is_moment(value: object) -> bool:
         return False
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file."""
+def _atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``payload`` so that a crash leaves the old or the new file.
+
+    ``durable``: sync the file and its folder, so that the new file survives a
+    crash once this returns.
+    """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         mode = os.stat(path).st_mode & 0o777
@@ -723,13 +756,16 @@ def _atomic_write(path: Path, payload: bytes) -> None:
             view = memoryview(payload)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)  # a full disk must not also leave litter
         raise
+    if not durable:
+        return
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)
