@@ -13,7 +13,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 import actiontrack as at
 from actiontrack.demo import build_demo
 from actiontrack.domain.clocks import ENGLAND
-from actiontrack.report import Report, TrendPoint, build_report, render_markdown, write_report
+from actiontrack.report import (
+    Report,
+    TrendPoint,
+    build_report,
+    read_report,
+    render_markdown,
+    write_report,
+)
 
 TODAY = date(2026, 11, 26)
 ALEX = "DEMO-SCP/CSPR-ALEX"
@@ -28,9 +35,15 @@ def demo() -> tuple[at.Plan, list[at.HistoryEntry]]:
 
 
 @pytest.fixture(scope="module")
-def report(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> Report:
-    plan, history = demo
-    return build_report(plan, as_of=TODAY, history=history)
+def demo_store(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> at.MemoryStore:
+    store = at.MemoryStore()
+    store.restore(*demo)
+    return store
+
+
+@pytest.fixture(scope="module")
+def report(demo_store: at.MemoryStore) -> Report:
+    return read_report(demo_store, as_of=TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -168,12 +181,9 @@ def test_trend_has_twelve_month_ends_ending_with_today(report: Report) -> None:
     assert report.trend[-1].open_actions == report.open_actions == 6
 
 
-def test_trend_starts_no_earlier_than_the_calendar(
-    demo: tuple[at.Plan, list[at.HistoryEntry]],
-) -> None:
+def test_trend_starts_no_earlier_than_the_calendar(demo_store: at.MemoryStore) -> None:
     """A report as of 15 March of year 1 has a trend of three points: none before January 1."""
-    plan, history = demo
-    early = build_report(plan, as_of=date(1, 3, 15), history=history)
+    early = read_report(demo_store, as_of=date(1, 3, 15))
     assert [point.on for point in early.trend] == [date(1, 1, 31), date(1, 2, 28), date(1, 3, 15)]
 
 
@@ -198,17 +208,16 @@ def test_report_as_of_a_past_date_uses_that_day(
     store = at.MemoryStore()
     store.restore(plan, history)
     day = date(2026, 2, 28)  # A006 was past its first target; its dates moved in March
-    past = build_report(store.snapshot(as_of=_end_of(day)), as_of=day, history=history)
+    past = read_report(store, as_of=day)
     assert past.as_of == day
     assert past.trend[-1] == TrendPoint(on=day, open_actions=past.open_actions)
     assert [(a.id, a.days_overdue) for a in past.overdue] == [("DEMO-SCP/A006", 29)]
     assert past.overdue[0].target_revisions == ()
 
 
-def test_review_filter_reports_one_review(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> None:
+def test_review_filter_reports_one_review(demo_store: at.MemoryStore) -> None:
     """With review_id, the report covers that review's actions, themes, agencies and trend."""
-    plan, history = demo
-    charlie = build_report(plan, as_of=TODAY, history=history, review_id=CHARLIE)
+    charlie = read_report(demo_store, as_of=TODAY, review_id=CHARLIE)
     assert [section.id for section in charlie.reviews] == [CHARLIE]
     assert [a.id for a in charlie.actions] == [
         "DEMO-SCP/A005", "DEMO-SCP/A006", "DEMO-SCP/A007", "DEMO-SCP/A008", "DEMO-SCP/A010"]
@@ -219,20 +228,27 @@ def test_review_filter_reports_one_review(demo: tuple[at.Plan, list[at.HistoryEn
     assert [p.agency_id for p in charlie.agencies] == ["DEMO-CC", "DEMO-CCG", "DEMO-POL"]
     assert charlie.trend[-1].open_actions == charlie.open_actions == 4
     assert charlie.trend[0].open_actions <= 5
+    for point in charlie.trend:  # each month end: the open actions of that review then
+        then = demo_store.snapshot(as_of=_end_of(point.on))
+        answering = {r.id for r in then.recommendations.values() if r.review_id == CHARLIE}
+        assert point.open_actions == sum(
+            1 for a in then.actions.values()
+            if a.status in at.OPEN_STATUSES and answering & set(a.recommendation_ids)), point.on
 
 
-def test_unknown_review_is_not_found(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> None:
+def test_unknown_review_is_not_found(
+    demo: tuple[at.Plan, list[at.HistoryEntry]], demo_store: at.MemoryStore,
+) -> None:
     """Asking for a review the plan does not hold raises NotFoundError, a LookupError."""
-    plan, history = demo
     with pytest.raises(LookupError, match="NO-SUCH"):
-        build_report(plan, as_of=TODAY, history=history, review_id="DEMO-SCP/NO-SUCH")
+        build_report(demo[0], as_of=TODAY, review_id="DEMO-SCP/NO-SUCH")
+    with pytest.raises(LookupError, match="NO-SUCH"):
+        read_report(demo_store, as_of=TODAY, review_id="DEMO-SCP/NO-SUCH")
 
 
-def test_policy_changes_rag(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> None:
+def test_policy_changes_rag(demo_store: at.MemoryStore) -> None:
     """The partnership's RAG policy is used: a shorter due-soon threshold leaves fewer ambers."""
-    plan, history = demo
-    relaxed = build_report(plan, as_of=TODAY, history=history,
-                           policy=at.RagPolicy(due_soon_days=7))
+    relaxed = read_report(demo_store, as_of=TODAY, policy=at.RagPolicy(due_soon_days=7))
     assert relaxed.by_rag[at.Rag.AMBER] == 1  # A010, on hold; A004 is due in 14 days
 
 
@@ -260,9 +276,8 @@ def test_markdown_has_the_key_lines(report: Report, tmp_path: Path) -> None:
 
 def test_markdown_escapes_user_text(demo: tuple[at.Plan, list[at.HistoryEntry]]) -> None:
     """A title with | or <tag> cannot break a table or become HTML."""
-    plan, history = demo
-    plan = _with_action_title(plan, "DEMO-SCP/A001", "Audit | <b>bold</b>\nnext line")
-    text = render_markdown(build_report(plan, as_of=TODAY, history=history))
+    plan = _with_action_title(demo[0], "DEMO-SCP/A001", "Audit | <b>bold</b>\nnext line")
+    text = render_markdown(build_report(plan, as_of=TODAY))
     row = next(line for line in text.splitlines() if line.startswith("| DEMO-SCP/A001 |"))
     assert r"Audit \| \<b\>bold\</b\> next line" in row
     assert row.replace(r"\|", "").count("|") == 7  # six cells
@@ -271,11 +286,12 @@ def test_markdown_escapes_user_text(demo: tuple[at.Plan, list[at.HistoryEntry]])
 def test_markdown_twice_gives_identical_bytes(
     demo: tuple[at.Plan, list[at.HistoryEntry]], tmp_path: Path,
 ) -> None:
-    """Writing the same report twice, even rebuilt, gives the same bytes."""
-    plan, history = demo
+    """Writing the same report twice, even from another store, gives the same bytes."""
     first, second = tmp_path / "first.md", tmp_path / "second.md"
-    write_report(build_report(plan, as_of=TODAY, history=history), first)
-    write_report(build_report(plan, as_of=TODAY, history=list(history)), second)
+    for path in (first, second):
+        store = at.MemoryStore()
+        store.restore(*demo)
+        write_report(read_report(store, as_of=TODAY), path)
     assert first.read_bytes() == second.read_bytes()
     assert b"\r\n" not in first.read_bytes()
 
@@ -347,10 +363,9 @@ def test_workbook_keeps_formula_like_text_as_text(
     demo: tuple[at.Plan, list[at.HistoryEntry]], tmp_path: Path, title: str,
 ) -> None:
     """A user title starting with =, +, - or @ is stored as a text value, never a formula."""
-    plan, history = demo
-    plan = _with_action_title(plan, "DEMO-SCP/A001", title)
+    plan = _with_action_title(demo[0], "DEMO-SCP/A001", title)
     path = tmp_path / "committee.xlsx"
-    write_report(build_report(plan, as_of=TODAY, history=history), path)
+    write_report(build_report(plan, as_of=TODAY), path)
     sheet = load_workbook(path)["Actions"]
     cell = sheet.cell(row=2, column=_column(sheet, "Title"))
     assert cell.value == title
@@ -360,7 +375,7 @@ def test_workbook_keeps_formula_like_text_as_text(
 
 def test_an_empty_plan_still_gives_both_forms(tmp_path: Path) -> None:
     """A plan with nothing in it gives a Markdown report and a workbook with its charts."""
-    empty = build_report(at.Plan(), as_of=TODAY, history=[])
+    empty = read_report(at.MemoryStore(), as_of=TODAY)
     assert [point.open_actions for point in empty.trend] == [0] * 12
     write_report(empty, tmp_path / "empty.md")
     write_report(empty, tmp_path / "empty.xlsx")

@@ -777,6 +777,10 @@ class StoreContract:
             assert view.history() == history
             for moment, then in past:
                 assert view.snapshot(as_of=moment) == Plan.from_records(then.values())
+            for moment, then in reversed(past):  # each view rewound from the one after it
+                assert view.snapshot(as_of=moment) == Plan.from_records(then.values())
+                assert view.find(Action, as_of=moment) == sorted(
+                    (r for r in then.values() if isinstance(r, Action)), key=lambda r: r.id)
 
     # -- restore ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import os
 import random
 import stat
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -316,9 +317,10 @@ def test_history_line_of_the_wrong_shape_names_the_history_file(path: Path, dama
     lines[1] = replacement.ljust(len(lines[1]))  # keep the committed length
     history_path.write_bytes(b"\n".join(lines))
     store = TinyDBStore(path, create=True)
-    # The plan as of a moment before the latest change is rebuilt from the history;
-    # one at or after it is the plan as it is, and reads no history.
-    for read in (store.history, lambda: store.snapshot(as_of=at(1))):
+    # The plan as of a moment before the damaged entry undoes it, so reads it; one at
+    # or after the latest change is the plan as it is, and reads no history.
+    before_it = at(0) - timedelta(minutes=1)
+    for read in (store.history, lambda: store.snapshot(as_of=before_it)):
         with pytest.raises(StoreCorruptError) as caught:
             read()
         assert str(history_path) in str(caught.value)

@@ -25,7 +25,6 @@ from actiontrack.auditing.registry import (
 )
 from actiontrack.auditing.runner import AuditResult, RuleFailure, WaivedFinding, run_rules
 from actiontrack.domain.clocks import end_of_day, local_date
-from actiontrack.domain.plan import ChangeKind
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ConfigError
 from actiontrack.store.protocol import Store
@@ -77,11 +76,8 @@ def audit(
         load_entry_point_rules()
     last_moment = end_of_day(as_of)
     plan = store.snapshot(as_of=last_moment)
-    created_on = {
-        entry.record_id: local_date(entry.at)
-        for entry in reversed(store.history(kind="actions"))
-        if entry.change == ChangeKind.CREATE and entry.at <= last_moment
-    }
+    created_on = {action_id: local_date(at)
+                  for action_id, at in store.created("actions").items() if at <= last_moment}
     return run_rules(
         plan, as_of=as_of, rules=registered_rules(), config=config or AuditConfig(),
         created_on=created_on, rag=rag,

@@ -6,9 +6,7 @@ A rule that raises does not stop the others: it is reported as a
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from operator import attrgetter
 
@@ -86,35 +84,16 @@ def run_rules(
         working_days=WorkingDays(day_one=config.day_one), created_on=created_on or {},
     )
     enabled = [spec for spec in rules if spec.id not in config.disabled]
-    with _no_garbage_collection():
-        findings, failures = _run(enabled, context, config)
-        shown, waived = _apply_waivers(findings, config, as_of)
-        return AuditResult(
-            as_of=as_of,
-            rules=tuple(enabled),
-            findings=tuple(sorted(shown, key=attrgetter("sort_key"))),
-            waived=tuple(sorted(waived, key=lambda w: w.finding.sort_key)),
-            failures=tuple(sorted(failures, key=attrgetter("rule"))),
-            config_source=config.source,
-        )
-
-
-@contextlib.contextmanager
-def _no_garbage_collection() -> Iterator[None]:
-    """Pause the cycle collector while the rules run, as batch jobs commonly do.
-
-    Rules make many small objects that all live until the audit ends, and a
-    national plan is millions more: each automatic collection walked them
-    all, and took half the audit's time. Nothing is lost: reference counting
-    still frees what is dropped, and the collector runs again afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    findings, failures = _run(enabled, context, config)
+    shown, waived = _apply_waivers(findings, config, as_of)
+    return AuditResult(
+        as_of=as_of,
+        rules=tuple(enabled),
+        findings=tuple(sorted(shown, key=attrgetter("sort_key"))),
+        waived=tuple(sorted(waived, key=lambda w: w.finding.sort_key)),
+        failures=tuple(sorted(failures, key=attrgetter("rule"))),
+        config_source=config.source,
+    )
 
 
 def _run(

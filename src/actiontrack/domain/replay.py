@@ -8,6 +8,13 @@ as it was at a version, the open actions at each month end of a report.
 
 Records come out as plain data too (``kind -> id -> plain record``); a
 store turns them into models.
+
+A view of the recent past need not replay everything from the start:
+:func:`rewind` starts from the records as they are now and undoes the few
+entries dated after the moment asked for, newest first (each entry keeps
+the value it replaced). That gives exactly what :func:`replay` gives when
+the history before them is in time order, as history that only moves
+forward is.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import Any, TypeAlias
 
 from actiontrack.domain.plan import RECORD_KINDS, ChangeKind
 
-__all__ = ["PlainRecord", "PlainTables", "empty_tables", "moment", "replay"]
+__all__ = ["PlainRecord", "PlainTables", "empty_tables", "moment", "replay", "rewind"]
 
 PlainRecord: TypeAlias = dict[str, Any]
 #: kind -> record id -> plain record
@@ -61,4 +68,37 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
                 continue  # dated before the record's creation: it did not stand yet
             record[item["field"]] = item["new"]
             record["version"] = item["version"]
+    return tables
+
+
+def rewind(current: Mapping[str, Mapping[str, PlainRecord]],
+           newest_first: Iterable[Mapping[str, Any]]) -> PlainTables:
+    """The plain records as they stood before some entries, from the records after them.
+
+    ``newest_first`` are the entries to undo, newest first: the end of the
+    history, or of the part of it that ``current`` holds. A create removes
+    the record, a delete brings back the record it holds, an update puts back
+    the field's old value and the version before. ``current`` is not changed:
+    records an entry touches are copied first, the rest shared.
+    """
+    tables: PlainTables = {kind: dict(records) for kind, records in current.items()}
+    copied: set[tuple[str, str]] = set()
+    for item in newest_first:
+        kind, record_id = item["kind"], item["record_id"]
+        table = tables.setdefault(kind, {})
+        change = item["change"]
+        if change == ChangeKind.CREATE:
+            table.pop(record_id, None)
+        elif change == ChangeKind.DELETE:
+            table[record_id] = dict(item["old"])
+            copied.add((kind, record_id))
+        else:
+            record = table.get(record_id)
+            if record is None:
+                continue  # not there now: a later entry of the same unit removed it
+            if (kind, record_id) not in copied:
+                record = table[record_id] = dict(record)
+                copied.add((kind, record_id))
+            record[item["field"]] = item["old"]
+            record["version"] = item["version"] - 1
     return tables

@@ -1,10 +1,11 @@
 """The committee progress report: what the business manager takes to the executive.
 
-:func:`build_report` works out the content (pure, no I/O);
+:func:`read_report` reads what the report needs from a store and works
+out its content (:func:`build_report` does that part alone, pure, no I/O);
 :func:`write_report` writes it as Markdown (``.md``) or as an Excel
 workbook with a dashboard (``.xlsx``)::
 
-    report = build_report(plan, as_of=date(2026, 3, 31), history=store.history())
+    report = read_report(store, as_of=date(2026, 3, 31))
     write_report(report, Path("committee.xlsx"))
 """
 
@@ -26,6 +27,7 @@ from actiontrack.report.content import (
     build_report,
 )
 from actiontrack.report.markdown import render_markdown
+from actiontrack.report.reading import open_actions_trend, read_report
 
 __all__ = [
     "FORMATS",
@@ -40,6 +42,8 @@ __all__ = [
     "ThemeLine",
     "TrendPoint",
     "build_report",
+    "open_actions_trend",
+    "read_report",
     "render_markdown",
     "write_report",
 ]

@@ -1,7 +1,7 @@
 """The committee progress report as data, worked out from a plan; no I/O.
 
 :func:`build_report` turns a plan (already the plan as of the report's day)
-and the store's history into a :class:`Report`: per review, its
+and the open actions at each month end into a :class:`Report`: per review, its
 recommendations, its actions by status and RAG, what is overdue and why,
 its evidence and learning; across reviews, the themes that recur, each
 agency's position, and the open actions at each of the last 12 month ends.
@@ -21,8 +21,7 @@ from datetime import date
 
 import attrs
 
-from actiontrack import convert
-from actiontrack.domain.clocks import add_months, end_of_day
+from actiontrack.domain.clocks import add_months
 from actiontrack.domain.lifecycle import OPEN_STATUSES
 from actiontrack.domain.models import (
     Action,
@@ -35,9 +34,8 @@ from actiontrack.domain.models import (
     ReviewKind,
     TargetRevision,
 )
-from actiontrack.domain.plan import HistoryEntry, Plan
+from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
-from actiontrack.domain.replay import PlainTables, replay
 from actiontrack.errors import NotFoundError
 
 __all__ = [
@@ -306,16 +304,17 @@ def build_report(
     plan: Plan,
     *,
     as_of: date,
-    history: Sequence[HistoryEntry],
+    trend: Sequence[TrendPoint] = (),
     review_id: str | None = None,
     policy: RagPolicy = RagPolicy(),  # noqa: B008  (frozen: one shared default is safe)
 ) -> Report:
     """Work out the report's content from ``plan`` as it stood on ``as_of``.
 
-    ``history`` is the store's history; only the open-actions trend reads
-    it, replaying the entries up to the end of each month (England time).
-    Raises :class:`~actiontrack.errors.NotFoundError` (a ``LookupError``)
-    when ``review_id`` names no review in the plan.
+    ``trend`` is the open actions at each month end (what
+    :func:`~actiontrack.report.reading.open_actions_trend` reads from a
+    store); the report shows it as given. Raises
+    :class:`~actiontrack.errors.NotFoundError` (a ``LookupError``) when
+    ``review_id`` names no review in the plan.
     """
     if review_id is not None and review_id not in plan.reviews:
         raise NotFoundError("review", review_id)
@@ -341,7 +340,7 @@ def build_report(
         actions=tuple(in_scope),
         themes=_themes(plan, sections),
         agencies=_agencies(plan, in_scope),
-        trend=_trend(history, as_of, review_id),
+        trend=tuple(trend),
     )
 
 
@@ -467,33 +466,3 @@ def trend_days(as_of: date, months: int = TREND_MONTHS) -> tuple[date, ...]:
         end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
         days.append(min(end, as_of))
     return tuple(days)
-
-
-def _trend(
-    history: Sequence[HistoryEntry], as_of: date, review_id: str | None
-) -> tuple[TrendPoint, ...]:
-    # Each entry changes only records of its own kind, so replaying just the kinds
-    # counted rebuilds those tables exactly, at a fraction of the cost.
-    kinds = {"actions"} if review_id is None else {"actions", "recommendations"}
-    plain = convert.unstructure([entry for entry in history if entry.kind in kinds])
-    points = []
-    for day in trend_days(as_of):
-        tables = replay(plain, until=end_of_day(day))
-        points.append(TrendPoint(on=day, open_actions=_open_actions(tables, review_id)))
-    return tuple(points)
-
-
-def _open_actions(tables: PlainTables, review_id: str | None) -> int:
-    """Open actions in replayed plain records, only those answering ``review_id`` if given."""
-    recommendations = tables["recommendations"]
-    count = 0
-    for action in tables["actions"].values():
-        if ActionStatus(action["status"]) not in OPEN_STATUSES:
-            continue
-        if review_id is not None and not any(
-            recommendations.get(rid, {}).get("review_id") == review_id
-            for rid in action["recommendation_ids"]
-        ):
-            continue
-        count += 1
-    return count

@@ -7,7 +7,8 @@ so every backend versions, diffs and replays in exactly the same way:
 - :func:`prepare_commit` checks versions and turns a unit of work into the
   records to write and the history entries to append;
 - :func:`replay` (the domain's, :mod:`actiontrack.domain.replay`) rebuilds
-  the records as they stood at a moment;
+  the records as they stood at a moment; :func:`view_as_of` gets the same
+  records by undoing only the entries after it, when history is in order;
 - :func:`plan_from_tables` structures plain records into a :class:`Plan`.
 """
 
@@ -30,7 +31,14 @@ from actiontrack.domain.plan import (
     Record,
     kind_of,
 )
-from actiontrack.domain.replay import PlainRecord, PlainTables, empty_tables, moment, replay
+from actiontrack.domain.replay import (
+    PlainRecord,
+    PlainTables,
+    empty_tables,
+    moment,
+    replay,
+    rewind,
+)
 from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put
 from actiontrack.store.trusted import builder
@@ -38,6 +46,8 @@ from actiontrack.store.trusted import builder
 __all__ = [
     "AHEAD",
     "SIMULTANEOUS",
+    "UNKNOWN_ORDER",
+    "PastView",
     "PlainRecord",
     "PlainTables",
     "PreparedCommit",
@@ -45,7 +55,9 @@ __all__ = [
     "apply_to_plan",
     "empty_tables",
     "first_created",
+    "first_out_of_order",
     "is_now",
+    "ordered_before",
     "plan_from_tables",
     "prepare_commit",
     "record_ids_asked",
@@ -56,6 +68,7 @@ __all__ = [
     "structure_record",
     "trusted_record",
     "used_ids",
+    "view_as_of",
 ]
 
 
@@ -85,6 +98,9 @@ class PreparedCommit:
     at: datetime
     #: The latest moment in the store's history once this commit lands.
     last_at: datetime
+    #: Whether the commit is dated at or after every entry before it (it is,
+    #: except on the way out of history dated ahead of the clock).
+    in_order: bool
     writes: dict[tuple[str, str], PlainRecord | None]
     tombstones: dict[tuple[str, str], int]
     entries: list[dict[str, Any]]
@@ -244,15 +260,17 @@ def prepare_commit(
         tombstones.pop(key, None)
         working[key] = new
     return PreparedCommit(
-        commit=commit, at=at, last_at=last_at, writes=working, tombstones=tombstones,
-        entries=entries, records=records,
+        commit=commit, at=at, last_at=last_at,
+        in_order=state.last_at is None or at >= state.last_at, writes=working,
+        tombstones=tombstones, entries=entries, records=records,
     )
 
 
 def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Check that ``history`` rebuilds ``plan`` and work out what a restored store keeps.
 
-    Returns ``last_commit``, ``last_seq``, ``last_at`` and ``tombstones``;
+    Returns ``last_commit``, ``last_seq``, ``last_at``, ``ordered_before``
+    (see :func:`ordered_before`) and ``tombstones``;
     raises :class:`~actiontrack.errors.StoreError` when the history does not
     rebuild the plan (a store restored from it would answer ``as_of`` wrongly).
     """
@@ -271,8 +289,88 @@ def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str
         "last_commit": max((item["commit"] for item in history), default=0),
         "last_seq": max((item["seq"] for item in history), default=0),
         "last_at": max(moments, default=None),
+        "ordered_before": first_out_of_order(history),
         "tombstones": tombstones,
     }
+
+
+def first_out_of_order(history: Iterable[Mapping[str, Any]]) -> int | None:
+    """The seq of the first entry dated before an entry ahead of it, or ``None``.
+
+    History is in time order before that entry, so a view of the past can
+    be rewound from the records now (see :func:`view_as_of`). A store keeps
+    it as ``ordered_before``: ``None`` when all its history is in order.
+    """
+    latest: datetime | None = None
+    for item in history:
+        at = moment(item["at"])
+        if latest is not None and at < latest:
+            return int(item["seq"])
+        latest = at
+    return None
+
+
+def ordered_before(kept: int | None, prepared: PreparedCommit) -> int | None:
+    """What a store keeps as ``ordered_before`` once ``prepared`` lands."""
+    if kept is not None or prepared.in_order:
+        return kept
+    return int(prepared.entries[0]["seq"])
+
+
+#: ``ordered_before`` of a store written before it was kept: nothing is known
+#: to be in order, so views of the past are replayed from the start.
+UNKNOWN_ORDER = 1
+
+
+@attrs.frozen(kw_only=True)
+class PastView:
+    """The plain records as of a past moment, and what was undone to get there.
+
+    A backend keeps its latest one: a view of an earlier moment at the same
+    commit rewinds from it (a report's twelve month ends, newest first, undo
+    each entry once).
+    """
+
+    commit: int
+    as_of: datetime
+    #: The seq of the oldest entry undone (the last seq + 1 if none was).
+    first_undone: int
+    tables: PlainTables
+
+
+def view_as_of(
+    as_of: datetime,
+    *,
+    commit: int,
+    last_seq: int,
+    ordered_before: int | None,
+    current: Callable[[], Mapping[str, Mapping[str, PlainRecord]]],
+    backwards: Callable[[int], Iterable[Mapping[str, Any]]],
+    kept: PastView | None,
+) -> PastView | None:
+    """The records as of ``as_of``, rewound from the ``current()`` ones (or from ``kept``).
+
+    ``backwards(before)`` gives the entries whose seq is below ``before``,
+    newest first; only those dated after ``as_of`` are read, and one more.
+    Returns ``None`` when the history before them is not known to be in
+    time order: the caller then replays it from the start, as
+    :func:`replay` defines the view.
+    """
+    start: Mapping[str, Mapping[str, PlainRecord]]
+    if kept is not None and kept.commit == commit and as_of <= kept.as_of:
+        start, first = kept.tables, kept.first_undone
+    else:
+        start, first = current(), last_seq + 1
+    undone: list[Mapping[str, Any]] = []
+    for item in backwards(first):
+        if moment(item["at"]) <= as_of:
+            break
+        undone.append(item)
+        first = int(item["seq"])
+    if ordered_before is not None and first > ordered_before:
+        return None
+    return PastView(commit=commit, as_of=as_of, first_undone=first,
+                    tables=rewind(start, undone))
 
 
 def is_now(as_of: datetime | None, last_at: datetime | None) -> bool:

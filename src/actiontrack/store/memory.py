@@ -15,12 +15,14 @@ from actiontrack import convert
 from actiontrack.domain.plan import RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
 from actiontrack.errors import NotFoundError, StoreError, StoreNotEmptyError
 from actiontrack.store.core import (
+    PastView,
     PlainTables,
     StoreState,
     apply_to_plan,
     empty_tables,
     first_created,
     is_now,
+    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -30,6 +32,7 @@ from actiontrack.store.core import (
     select_history,
     trusted_record,
     used_ids,
+    view_as_of,
 )
 from actiontrack.store.protocol import Change, Condition, Receipt
 
@@ -59,7 +62,9 @@ class MemoryStore:
         self._last_commit = 0
         self._last_seq = 0
         self._last_at: datetime | None = None
+        self._ordered_before: int | None = None
         self._plan: Plan | None = None
+        self._past: PastView | None = None
         self._closed = False
 
     @property
@@ -111,12 +116,22 @@ class MemoryStore:
         return first_created(self._history, kind)
 
     def _tables_at(self, as_of: datetime | None) -> PlainTables:
-        return self._tables if is_now(as_of, self._last_at) else replay(self._history, as_of)
+        if as_of is None or is_now(as_of, self._last_at):
+            return self._tables
+        past = view_as_of(
+            as_of, commit=self._last_commit, last_seq=self._last_seq,
+            ordered_before=self._ordered_before, current=lambda: self._tables, kept=self._past,
+            backwards=lambda before: (e for e in reversed(self._history) if e["seq"] < before),
+        )
+        if past is None:
+            return replay(self._history, as_of)
+        self._past = past
+        return past.tables
 
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._check_open()
         if not is_now(as_of, self._last_at):
-            return plan_from_tables(replay(self._history, as_of), trusted=True)
+            return plan_from_tables(self._tables_at(as_of), trusted=True)
         if self._plan is None:
             self._plan = plan_from_tables(self._tables, trusted=True)
         return self._plan
@@ -160,6 +175,7 @@ class MemoryStore:
         self._last_commit = prepared.commit
         self._last_seq = prepared.entries[-1]["seq"]
         self._last_at = prepared.last_at
+        self._ordered_before = ordered_before(self._ordered_before, prepared)
         if self._plan is not None:
             self._plan = apply_to_plan(self._plan, prepared)
         return Receipt(
@@ -179,12 +195,13 @@ class MemoryStore:
         self._last_commit = restored["last_commit"]
         self._last_seq = restored["last_seq"]
         self._last_at = restored["last_at"]
+        self._ordered_before = restored["ordered_before"]
         self._plan = None
 
     def close(self) -> None:
         self._tables = empty_tables()
         self._history = []
-        self._plan = None
+        self._plan = self._past = None
         self._closed = True
 
     def _check_open(self) -> None:

@@ -59,10 +59,14 @@ from actiontrack.errors import (
 )
 from actiontrack.formatting import safe_url
 from actiontrack.store.core import (
+    UNKNOWN_ORDER,
+    PastView,
     PlainRecord,
+    PlainTables,
     StoreState,
     apply_to_plan,
     is_now,
+    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -71,6 +75,7 @@ from actiontrack.store.core import (
     select,
     select_history,
     trusted_record,
+    view_as_of,
 )
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt
 from actiontrack.store.sql_migrations import upgrade
@@ -238,6 +243,7 @@ class SQLStore:
         self._lock_timeout = lock_timeout
         self._plan: Plan | None = None
         self._plan_commit = -1
+        self._past: PastView | None = None
         self._closed = False
         try:
             with self._engine.begin() as connection:
@@ -251,6 +257,7 @@ class SQLStore:
                         {"key": "last_commit", "value": "0"},
                         {"key": "last_seq", "value": "0"},
                         {"key": "last_at", "value": ""},
+                        {"key": "ordered_before", "value": ""},
                     ])
                 meta = self._read_meta(connection)
                 upgrade(connection, _META, int(meta.get("schema_version", "0")),
@@ -285,11 +292,29 @@ class SQLStore:
         last_at = self._read_meta(connection)["last_at"]
         return is_now(as_of, datetime.fromisoformat(last_at) if last_at else None)
 
+    def _plain_at(self, connection: Connection, as_of: datetime) -> PlainTables:
+        """The plain records as they stood at ``as_of``, a moment before the latest change.
+
+        Rewound from the records now by the entries after it, read newest
+        first, when the history is in time order; otherwise replayed.
+        """
+        meta = self._read_meta(connection)
+        ordered = meta.get("ordered_before")
+        past = view_as_of(
+            as_of, commit=int(meta["last_commit"]), last_seq=int(meta["last_seq"]),
+            ordered_before=UNKNOWN_ORDER if ordered is None else int(ordered) if ordered else None,
+            current=lambda: {kind: _read_records(connection, kind, None) for kind in RECORD_KINDS},
+            backwards=lambda before: _history_backwards(connection, before), kept=self._past,
+        )
+        if past is None:
+            return replay(_history_rows(connection), as_of)
+        self._past = past
+        return past.tables
+
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         with self._reading() as connection:
-            if not self._is_now(connection, as_of):
-                entries = list(_history_rows(connection))
-                return plan_from_tables(replay(entries, as_of), trusted=True)
+            if as_of is not None and not self._is_now(connection, as_of):
+                return plan_from_tables(self._plain_at(connection, as_of), trusted=True)
             last_commit = int(self._read_meta(connection)["last_commit"])
             plan = self._plan
             if plan is None or self._plan_commit != last_commit:
@@ -316,8 +341,8 @@ class SQLStore:
         name = kind_of(kind)
         table = _KINDS[name].table
         with self._reading() as connection:
-            if not self._is_now(connection, as_of):
-                tables = replay(_history_rows(connection), as_of)
+            if as_of is not None and not self._is_now(connection, as_of):
+                tables = self._plain_at(connection, as_of)
                 return [trusted_record(name, plain)  # type: ignore[misc]
                         for plain in select(tables[name], name, where)]
             ids = connection.execute(
@@ -406,9 +431,13 @@ class SQLStore:
                 connection.execute(sa.insert(_TOMBSTONES).values(
                     kind=kind, record_id=record_id, version=version))
             connection.execute(sa.insert(_HISTORY), prepared.entries)
+            kept = meta.get("ordered_before")
+            now_ordered = ordered_before(
+                UNKNOWN_ORDER if kept is None else int(kept) if kept else None, prepared)
             self._write_meta(connection, last_commit=prepared.commit,
                              last_seq=prepared.entries[-1]["seq"],
-                             last_at=prepared.last_at.isoformat())
+                             last_at=prepared.last_at.isoformat(),
+                             ordered_before="" if now_ordered is None else now_ordered)
         if self._plan is not None and self._plan_commit == state.last_commit:
             self._plan, self._plan_commit = apply_to_plan(self._plan, prepared), prepared.commit
         return Receipt(
@@ -440,7 +469,8 @@ class SQLStore:
             last_at = restored["last_at"]
             self._write_meta(connection, last_commit=restored["last_commit"],
                              last_seq=restored["last_seq"],
-                             last_at=last_at.isoformat() if last_at else "")
+                             last_at=last_at.isoformat() if last_at else "",
+                             ordered_before=restored["ordered_before"] or "")
         self._plan = None
 
     def erase(self) -> None:
@@ -815,6 +845,17 @@ def _read_tombstones(
         for row in connection.execute(query):
             found[row.kind, row.record_id] = row.version
     return found
+
+
+def _history_backwards(connection: Connection, before: int) -> Iterator[dict[str, Any]]:
+    """History rows whose seq is below ``before``, newest first, fetched as they are read."""
+    query = sa.select(_HISTORY).where(_HISTORY.c.seq < before).order_by(_HISTORY.c.seq.desc())
+    result = connection.execution_options(yield_per=1000).execute(query)
+    try:
+        for row in result:
+            yield dict(row._mapping)
+    finally:
+        result.close()
 
 
 def _history_rows(

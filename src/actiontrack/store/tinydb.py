@@ -74,12 +74,15 @@ from actiontrack.errors import (
     StoreVersionError,
 )
 from actiontrack.store.core import (
+    UNKNOWN_ORDER,
+    PastView,
     PlainRecord,
     PlainTables,
     StoreState,
     apply_to_plan,
     first_created,
     is_now,
+    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -90,6 +93,7 @@ from actiontrack.store.core import (
     structure_record,
     trusted_record,
     used_ids,
+    view_as_of,
 )
 from actiontrack.store.protocol import Change, Condition, Receipt
 
@@ -166,6 +170,7 @@ class TinyDBStore:
         #: Whether plan.json is as this store wrote it (see the module docstring).
         self._trusted = False
         self._plan: Plan | None = None
+        self._past: PastView | None = None
         self._closed = False
         if not self.path.exists():
             self._refuse_to_start_over_history()
@@ -198,11 +203,25 @@ class TinyDBStore:
         return None if last_at is None else datetime.fromisoformat(last_at)
 
     def _plain_at(self, as_of: datetime | None) -> Mapping[str, Mapping[str, PlainRecord]]:
-        """The plain tables now, or rebuilt from history as they stood at ``as_of``."""
-        if is_now(as_of, self._last_at):
+        """The plain tables now, or as they stood at ``as_of``.
+
+        The past is rewound from the records now, reading the history file
+        from its end, when this store wrote the file itself (a file edited
+        by hand is not the records its history makes) and its history is in
+        time order; otherwise it is replayed from the start.
+        """
+        if as_of is None or is_now(as_of, self._last_at):
             return self._storage.data
         with self._checked(self.history_path):
-            return replay(self._read_history(), as_of)
+            past = None if not self._trusted else view_as_of(
+                as_of, commit=self._meta["last_commit"], last_seq=self._meta["last_seq"],
+                ordered_before=self._meta.get("ordered_before", UNKNOWN_ORDER),
+                current=self._tables, backwards=self._history_backwards, kept=self._past,
+            )
+            if past is None:
+                return replay(self._read_history(), as_of)
+        self._past = past
+        return past.tables
 
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         self._refresh()
@@ -301,6 +320,8 @@ class TinyDBStore:
                 "last_commit": prepared.commit,
                 "last_seq": prepared.entries[-1]["seq"],
                 "last_at": prepared.last_at.isoformat(),
+                "ordered_before": ordered_before(
+                    meta.get("ordered_before", UNKNOWN_ORDER), prepared),
                 "history_bytes": history_bytes,
                 "tombstones": {kind: ids for kind, ids in kept.items() if ids},
             }
@@ -333,6 +354,7 @@ class TinyDBStore:
                 "last_commit": restored["last_commit"],
                 "last_seq": restored["last_seq"],
                 "last_at": restored["last_at"] and restored["last_at"].isoformat(),
+                "ordered_before": restored["ordered_before"],
                 "tombstones": tombstones,
                 "history_bytes": self._append_history(meta, entries) if entries else 0,
             }
@@ -392,6 +414,7 @@ class TinyDBStore:
                 "identity": str(uuid.uuid4()),
                 "last_commit": 0,
                 "last_seq": 0,
+                "ordered_before": None,
                 "history_bytes": 0,
             }
             payload = _dump({_META: {_META_ID: meta}})
@@ -433,7 +456,7 @@ class TinyDBStore:
         self._storage.data = _parse(self.path, raw)
         self._stamp = stamp
         self._trusted = self._written_digest() == hashlib.sha256(raw).hexdigest()
-        self._plan = None
+        self._plan = self._past = None
         self._db.clear_cache()
 
     def _written_digest(self) -> str | None:
@@ -571,6 +594,31 @@ class TinyDBStore:
                 )
             yield entry
 
+    def _history_backwards(self, before: int) -> Iterator[dict[str, Any]]:
+        """History entries whose seq is below ``before``, newest first, read from the end.
+
+        A line's seq is read from its first bytes, so the lines skipped are
+        not parsed; each entry given is parsed and checked.
+        """
+        raw = self._history_bytes()
+        end = len(raw) - 1 if raw.endswith(b"\n") else len(raw)
+        while end > 0:
+            start = raw.rfind(b"\n", 0, end) + 1
+            line, end = raw[start:end], start - 1
+            head = _SEQ_HEAD.match(line)
+            if head is not None and int(head.group(1)) >= before:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if not _is_entry(entry):
+                number = raw.count(b"\n", 0, start) + 1
+                raise StoreCorruptError(
+                    f"{self.history_path}, line {number}: not a valid history entry")
+            if entry["seq"] < before:
+                yield entry
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"{self.path}: this store object has been closed")
@@ -647,6 +695,10 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
     last_at = meta.get("last_at")
     if last_at is not None and not _is_moment(last_at):
         raise StoreCorruptError(f"{path}: $.{_META}.{_META_ID}.last_at: expected an ISO moment")
+    ordered = meta.get("ordered_before")
+    if ordered is not None and (type(ordered) is not int or ordered < 1):
+        raise StoreCorruptError(
+            f"{path}: $.{_META}.{_META_ID}.ordered_before: expected a seq (1 or more) or null")
     tombstones = meta.get("tombstones", {})
     if not isinstance(tombstones, dict) or not all(
         isinstance(ids, dict) and all(type(v) is int for v in ids.values())
@@ -680,6 +732,8 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
 #: How this store writes a line's kind and record id: ``,"kind":"actions","record_id":"A1",``.
 _RECORD_KEY = re.compile(rb',"kind":"(\w+)","record_id":("(?:[^"\\]|\\.)*"),"version":\d+,'
                          rb'"change":"(\w+)"')
+#: How this store begins a history line: ``{"seq":12,``.
+_SEQ_HEAD = re.compile(rb'\{"seq":(\d+),')
 #: Few enough ids to look each one up with bytes.find rather than read every line's.
 _FEW_IDS = 8
 
@@ -723,6 +777,7 @@ def _is_entry(entry: object) -> bool:
         and entry["kind"] in RECORD_KINDS
         and entry["change"] in _CHANGES
         and isinstance(entry["record_id"], str)
+        and type(entry["seq"]) is int
         and type(entry["version"]) is int
         and _is_moment(entry["at"])
         and (entry["change"] != ChangeKind.CREATE or isinstance(entry["new"], dict))
