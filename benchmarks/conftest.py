@@ -44,6 +44,7 @@ from ratios import Figure, format_table
 CACHE = Path(__file__).parent / ".cache"
 STORE_FILE = "plan.json"
 _FIGURES = pytest.StashKey[list[Figure]]()
+_MEMORY = pytest.StashKey[list[str]]()
 
 #: (size, seed, history factor) -> directory holding plan.json and plan.history.jsonl
 StoreFactory = Callable[..., Path]
@@ -212,9 +213,24 @@ def _collect_figure(request: pytest.FixtureRequest) -> Iterator[None]:
     ))
 
 
+def record_memory(config: pytest.Config, pair: str, subject: int, baseline: int, *,
+                  target: float) -> None:
+    """Keep a pair of peak memory figures (bytes) for the end of the session."""
+    ratio = subject / baseline
+    verdict = "MET" if ratio <= target else "MISSED"
+    config.stash.setdefault(_MEMORY, []).append(
+        f"{pair}: {subject / 2**20:,.0f} MiB against {baseline / 2**20:,.0f} MiB,"
+        f" {ratio:.2f}x (target {target:g}x) {verdict}")
+
+
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    memory = config.stash.get(_MEMORY, [])
+    if memory:
+        terminalreporter.section("peak memory (subject against baseline, same run)")
+        for line in memory:
+            terminalreporter.write_line(line)
     figures = config.stash.get(_FIGURES, [])
     if not figures:
         if config.getoption("benchmark_disable", default=False):

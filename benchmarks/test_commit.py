@@ -2,9 +2,9 @@
 
 Targets (docs/performance.md):
 
-- ``commit``: one change at partnership size <= 1.5x one atomic json dump of
-  the same store (json.dumps + write a temporary file + fsync + os.replace +
-  fsync the folder);
+- ``commit``: one change at national size (partnership in the smoke run)
+  <= 1.5x one atomic json dump of the same store (json.dumps + write a
+  temporary file + fsync + os.replace + fsync the folder);
 - ``commit-history``: the same commit with 300,000 history entries <= 1.5x
   with 30,000 (the same records): a commit must not grow with history.
 
@@ -31,6 +31,7 @@ from actiontrack.store.protocol import Put
 from actiontrack.store.tinydb import TinyDBStore
 
 ROUNDS = 50
+NATIONAL_ROUNDS = 7  # a national plan.json is hundreds of megabytes: each round is seconds
 WARMUP = 2
 ACTION_ID = "P000/A01500"
 
@@ -61,12 +62,12 @@ def _history_lines(path: Path) -> int:
         return sum(1 for _ in file)
 
 
-def _commit_benchmark(benchmark: Any, path: Path) -> OneChange:
+def _commit_benchmark(benchmark: Any, path: Path, rounds: int = ROUNDS) -> OneChange:
     history_before = _history_lines(path)
     store = TinyDBStore(path, create=True)
     change = OneChange(store)
     version_before = change.action.version
-    benchmark.pedantic(change, rounds=ROUNDS, warmup_rounds=WARMUP)
+    benchmark.pedantic(change, rounds=rounds, warmup_rounds=WARMUP)
     assert change.action.version == version_before + change.count
     _check_commits_landed(path, change, history_before)
     return change
@@ -105,22 +106,34 @@ class AtomicDump:
             os.close(folder)
 
 
+@pytest.fixture(scope="module")
+def commit_size(request: pytest.FixtureRequest) -> str:
+    disabled = request.config.getoption("benchmark_disable", default=False)
+    return "partnership" if disabled else "national"
+
+
 def test_commit_baseline_atomic_json_dump(
-    benchmark: Any, store_copy: Callable[..., Path]
+    benchmark: Any, store_copy: Callable[..., Path], commit_size: str
 ) -> None:
     benchmark.group = "commit"
     benchmark.extra_info["role"] = "baseline"
-    path = store_copy("partnership")
+    path = store_copy(commit_size)
     dump = AtomicDump(path, path)
-    benchmark.pedantic(dump, rounds=ROUNDS, warmup_rounds=WARMUP)
+    benchmark.pedantic(dump, rounds=_rounds(commit_size), warmup_rounds=WARMUP)
     with open(path, "rb") as file:
         assert json.load(file)["actions"][ACTION_ID]["title"].endswith(f" {dump.count}")
 
 
-def test_commit_one_change(benchmark: Any, store_copy: Callable[..., Path]) -> None:
+def test_commit_one_change(
+    benchmark: Any, store_copy: Callable[..., Path], commit_size: str
+) -> None:
     benchmark.group = "commit"
     benchmark.extra_info |= {"role": "subject", "target": 1.5}
-    _commit_benchmark(benchmark, store_copy("partnership"))
+    _commit_benchmark(benchmark, store_copy(commit_size), rounds=_rounds(commit_size))
+
+
+def _rounds(size: str) -> int:
+    return ROUNDS if size == "partnership" else NATIONAL_ROUNDS
 
 
 # -- (b) commit with 30,000 vs 300,000 history entries ---------------------

@@ -222,7 +222,7 @@ class Postgres:
 # -- SQLite -----------------------------------------------------------------------
 
 
-def _kept_sqlite(size: str) -> Path:
+def kept_sqlite(size: str) -> Path:
     """The kept SQLite file holding ``size``, restored now if it is missing."""
     prefix = f"{size}-seed{SEED}-sql-"
     path = CACHE / f"{prefix}{FINGERPRINT}.db"
@@ -284,7 +284,7 @@ def writable(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Wr
 
     def sqlite_copy(size: str) -> str:
         target = tmp_path / f"{size}.db"
-        shutil.copyfile(_kept_sqlite(size), target)
+        shutil.copyfile(kept_sqlite(size), target)
         return f"sqlite:///{target}"
 
     return sqlite_copy
@@ -296,7 +296,7 @@ def readable(backend: str, request: pytest.FixtureRequest, load_size: str) -> st
     if backend == "postgresql":
         server: Postgres = request.getfixturevalue("postgres")
         return _in_schema(server.url, server.kept(load_size))
-    return f"sqlite:///{_kept_sqlite(load_size)}"
+    return f"sqlite:///{kept_sqlite(load_size)}"
 
 
 # -- (a) one change committed: national vs partnership --------------------------------
