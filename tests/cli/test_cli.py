@@ -524,3 +524,14 @@ def test_an_agency_scoped_command_changes_only_that_agency_s_actions(tmp_path: P
                                 "DEMO-SCP/A005", "Not ours."], env=env)
     assert other.exit_code == 1
     assert "scoped to agency 'DEMO-POL'" in other.output
+
+
+def test_the_audit_options_offer_what_the_audit_knows() -> None:
+    """The command line names the audit's formats and severities without loading the audit."""
+    from actiontrack.auditing import Severity
+    from actiontrack.auditing.output import FORMATS
+    from actiontrack.cli import AUDIT_FORMATS, SEVERITIES
+
+    assert tuple(AUDIT_FORMATS) == FORMATS
+    mildest_first = sorted(Severity, key=lambda severity: -severity.rank)
+    assert [severity.value for severity in mildest_first] == SEVERITIES
