@@ -8,17 +8,18 @@ SQLite file and into the JSON file store.
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sql_servers import postgres_schemas, postgres_url
 
-from actiontrack import service
+from actiontrack import convert, service
 from actiontrack.domain.models import Agency, PartnershipKind
 from actiontrack.errors import StoreVersionError
 from actiontrack.store import Store, TinyDBStore, open_store
 from actiontrack.store.copy import contents_of
+from actiontrack.store.core import plan_from_tables, replay
 
 DATA = Path(__file__).parent / "data"
 BY = "Business unit"
@@ -54,6 +55,15 @@ def _contacts_can_be_kept(store: Store) -> None:
         ("aliases", [], ["Police"]), ("email", None, "lead@police.example.org")]
 
 
+def _past_views_are_the_replayed_ones(store: Store) -> None:
+    """Views of the past, newest first (each rewound from the last), equal history replayed."""
+    history = [convert.unstructure(entry) for entry in store.history()]
+    moments = sorted({entry.at for entry in store.history()}, reverse=True)
+    for moment in [*moments[:3], moments[len(moments) // 2], moments[-1]]:
+        earlier = moment - timedelta(seconds=1)
+        assert store.snapshot(as_of=earlier) == plan_from_tables(replay(history, earlier))
+
+
 def test_a_release_0_1_sqlite_store_is_upgraded_with_its_plan_and_history(tmp_path: Path) -> None:
     """The SQLite store release 0.1.0 wrote opens at layout 2, holding what it held."""
     shutil.copy(DATA / "layout-1.db", tmp_path / "plan.db")
@@ -62,7 +72,9 @@ def test_a_release_0_1_sqlite_store_is_upgraded_with_its_plan_and_history(tmp_pa
     expected = contents_of(_release_json(tmp_path))  # the same demo, the same release
     store = open_store(url)
     assert _meta(url, "schema_version") == "2"
+    assert _meta(url, "ordered_before") == ""  # its history is in time order
     assert contents_of(store) == expected
+    _past_views_are_the_replayed_ones(store)
     _contacts_can_be_kept(store)
     store.close()
     assert open_store(url).get(Agency, "DEMO-POL").aliases == ("Police",)  # nothing left to do
@@ -102,6 +114,8 @@ def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commi
     assert (tmp_path / "layout-1.json").read_bytes() == before  # reading changed nothing
     _contacts_can_be_kept(store)
     assert b'"schema_version":2' in (tmp_path / "layout-1.json").read_bytes()
+    assert b'"ordered_before":null' in (tmp_path / "layout-1.json").read_bytes()
+    _past_views_are_the_replayed_ones(store)
 
 
 def test_a_layout_1_postgresql_store_is_upgraded() -> None:
@@ -124,9 +138,11 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
                 connection.exec_driver_sql(f"DROP INDEX {index}")
             connection.exec_driver_sql(
                 "UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
+            connection.exec_driver_sql("DELETE FROM store_meta WHERE key = 'ordered_before'")
         engine.dispose()
         store = open_store(url)
         assert _meta(url, "schema_version") == "2"
+        assert _meta(url, "ordered_before") == ""
         service.add_partnership(store, id="NSCP", name="North", kind=PartnershipKind.CHILDREN,
                                 by=BY, at=AFTER)
         service.add_agency(store, id="POL", name="Police", email="lead@police.example.org",

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from actiontrack.errors import StoreVersionError
+from actiontrack.store.core import first_out_of_order
 
 __all__ = ["STEPS", "upgrade"]
 
 def _layout_2(connection: Connection) -> None:
-    """Layout 2: agency contacts, and indexes for the reads features make."""
+    """Layout 2: agency contacts, indexes for the reads features make, history's order."""
     # An agency's lead's email address, and the other names it goes by.
     connection.exec_driver_sql("ALTER TABLE agencies ADD COLUMN email TEXT")
     connection.exec_driver_sql(
@@ -42,6 +43,12 @@ def _layout_2(connection: Connection) -> None:
          "learning_activities_recommendation_ids_item"),
     ):
         connection.exec_driver_sql(f"CREATE INDEX {name} ON {table} ({column})")
+    # Whether the history is in time order, so that views of the past can be rewound.
+    dates = connection.execute(sa.text("SELECT seq, at FROM history ORDER BY seq"))
+    ordered = first_out_of_order({"seq": seq, "at": at} for seq, at in dates)
+    connection.execute(
+        sa.text("INSERT INTO store_meta (key, value) VALUES ('ordered_before', :value)"),
+        {"value": "" if ordered is None else str(ordered)})
 
 
 #: STEPS[n] upgrades a store from layout n to layout n + 1.

@@ -81,6 +81,7 @@ from actiontrack.store.core import (
     StoreState,
     apply_to_plan,
     first_created,
+    first_out_of_order,
     is_now,
     ordered_before,
     plan_from_tables,
@@ -320,8 +321,7 @@ class TinyDBStore:
                 "last_commit": prepared.commit,
                 "last_seq": prepared.entries[-1]["seq"],
                 "last_at": prepared.last_at.isoformat(),
-                "ordered_before": ordered_before(
-                    meta.get("ordered_before", UNKNOWN_ORDER), prepared),
+                "ordered_before": ordered_before(self._ordered_before(meta), prepared),
                 "history_bytes": history_bytes,
                 "tombstones": {kind: ids for kind, ids in kept.items() if ids},
             }
@@ -593,6 +593,17 @@ class TinyDBStore:
                     f"{self.history_path}, line {number}: not a valid history entry"
                 )
             yield entry
+
+    def _ordered_before(self, meta: Mapping[str, Any]) -> int | None:
+        """``ordered_before`` as kept, or worked out from the history for a file without it.
+
+        A layout 1 file (release 0.1.0) learns it with its first commit, which reads
+        the whole history once.
+        """
+        if "ordered_before" in meta:
+            return meta["ordered_before"]  # type: ignore[no-any-return]
+        with self._checked(self.history_path):
+            return first_out_of_order(self._read_history())
 
     def _history_backwards(self, before: int) -> Iterator[dict[str, Any]]:
         """History entries whose seq is below ``before``, newest first, read from the end.
