@@ -72,7 +72,7 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
 
 
 def rewind(current: Mapping[str, Mapping[str, PlainRecord]],
-           newest_first: Iterable[Mapping[str, Any]]) -> PlainTables:
+           newest_first: Iterable[Mapping[str, Any]]) -> PlainTables | None:
     """The plain records as they stood before some entries, from the records after them.
 
     ``newest_first`` are the entries to undo, newest first: the end of the
@@ -80,25 +80,36 @@ def rewind(current: Mapping[str, Mapping[str, PlainRecord]],
     the record, a delete brings back the record it holds, an update puts back
     the field's old value and the version before. ``current`` is not changed:
     records an entry touches are copied first, the rest shared.
+
+    Each entry is checked against the record it undoes (there, or gone, with
+    the value and version it left): ``None`` when one does not match, since
+    the records are then not what the history made (changed outside it),
+    and only replaying the history gives the view it defines.
     """
     tables: PlainTables = {kind: dict(records) for kind, records in current.items()}
     copied: set[tuple[str, str]] = set()
     for item in newest_first:
-        kind, record_id = item["kind"], item["record_id"]
+        kind, record_id, version = item["kind"], item["record_id"], item["version"]
         table = tables.setdefault(kind, {})
+        record = table.get(record_id)
         change = item["change"]
-        if change == ChangeKind.CREATE:
-            table.pop(record_id, None)
-        elif change == ChangeKind.DELETE:
+        if change == ChangeKind.DELETE:
+            if record is not None:
+                return None
             table[record_id] = dict(item["old"])
             copied.add((kind, record_id))
-        else:
-            record = table.get(record_id)
-            if record is None:
-                continue  # not there now: a later entry of the same unit removed it
-            if (kind, record_id) not in copied:
-                record = table[record_id] = dict(record)
-                copied.add((kind, record_id))
-            record[item["field"]] = item["old"]
-            record["version"] = item["version"] - 1
+            continue
+        # The fields a commit changes share its version: the first undone takes it back.
+        if record is None or record["version"] not in (version, version - 1):
+            return None
+        if change == ChangeKind.CREATE:
+            del table[record_id]
+            continue
+        if record.get(item["field"]) != item["new"]:
+            return None
+        if (kind, record_id) not in copied:
+            record = table[record_id] = dict(record)
+            copied.add((kind, record_id))
+        record[item["field"]] = item["old"]
+        record["version"] = version - 1
     return tables

@@ -103,14 +103,14 @@ def export_workbook(
 
 
 def _history_lookup(store: Store) -> Callable[[str, int], Action | None]:
-    """Actions as they were at a version, rebuilt from the history (read once, when first asked)."""
+    """Actions as they were at a version, rebuilt from each one's own history (read when asked)."""
     entries: dict[str, list[dict[str, Any]]] = {}
 
     def record_at(action_id: str, version: int) -> Action | None:
-        if not entries:
-            for entry in store.history(kind="actions"):
-                entries.setdefault(entry.record_id, []).append(convert.unstructure(entry))
-        plain = replay(item for item in entries.get(action_id, ())
+        if action_id not in entries:
+            entries[action_id] = [convert.unstructure(entry) for entry in
+                                  store.history(kind="actions", record_id=action_id)]
+        plain = replay(item for item in entries[action_id]
                        if item["version"] <= version)["actions"].get(action_id)
         return None if plain is None else convert.structure(plain, Action)
 

@@ -304,7 +304,7 @@ def build_report(
     plan: Plan,
     *,
     as_of: date,
-    trend: Sequence[TrendPoint] = (),
+    trend: Sequence[TrendPoint],
     review_id: str | None = None,
     policy: RagPolicy = RagPolicy(),  # noqa: B008  (frozen: one shared default is safe)
 ) -> Report:

@@ -52,10 +52,12 @@ def open_actions_trend(
     points = []
     for day in reversed(trend_days(as_of)):
         moment = end_of_day(day)
-        actions = store.find(Action, as_of=moment, status=open_statuses)
-        if review_id is not None:
-            answering = {r.id for r in store.find(Recommendation, as_of=moment,
-                                                  review_id=review_id)}
-            actions = [a for a in actions if not answering.isdisjoint(a.recommendation_ids)]
+        if review_id is None:
+            actions = store.find(Action, as_of=moment, status=open_statuses)
+        else:
+            answering = frozenset(r.id for r in store.find(Recommendation, as_of=moment,
+                                                           review_id=review_id))
+            actions = store.find(Action, as_of=moment, status=open_statuses,
+                                 recommendation_ids=answering)
         points.append(TrendPoint(on=day, open_actions=len(actions)))
     return tuple(reversed(points))

@@ -14,8 +14,9 @@ so every backend versions, diffs and replays in exactly the same way:
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -57,7 +58,6 @@ __all__ = [
     "first_created",
     "first_out_of_order",
     "is_now",
-    "ordered_before",
     "plan_from_tables",
     "prepare_commit",
     "record_ids_asked",
@@ -65,6 +65,7 @@ __all__ = [
     "restored_state",
     "select",
     "select_history",
+    "still_ordered_before",
     "structure_record",
     "trusted_record",
     "used_ids",
@@ -270,7 +271,7 @@ def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str
     """Check that ``history`` rebuilds ``plan`` and work out what a restored store keeps.
 
     Returns ``last_commit``, ``last_seq``, ``last_at``, ``ordered_before``
-    (see :func:`ordered_before`) and ``tombstones``;
+    (see :func:`first_out_of_order`) and ``tombstones``;
     raises :class:`~actiontrack.errors.StoreError` when the history does not
     rebuild the plan (a store restored from it would answer ``as_of`` wrongly).
     """
@@ -310,7 +311,7 @@ def first_out_of_order(history: Iterable[Mapping[str, Any]]) -> int | None:
     return None
 
 
-def ordered_before(kept: int | None, prepared: PreparedCommit) -> int | None:
+def still_ordered_before(kept: int | None, prepared: PreparedCommit) -> int | None:
     """What a store keeps as ``ordered_before`` once ``prepared`` lands."""
     if kept is not None or prepared.in_order:
         return kept
@@ -326,12 +327,13 @@ UNKNOWN_ORDER = 1
 class PastView:
     """The plain records as of a past moment, and what was undone to get there.
 
-    A backend keeps its latest one: a view of an earlier moment at the same
-    commit rewinds from it (a report's twelve month ends, newest first, undo
-    each entry once).
+    A backend keeps its latest one: a view of an earlier moment of the same
+    store at the same commit rewinds from it (a report's twelve month ends,
+    newest first, undo each entry once).
     """
 
-    commit: int
+    #: The store's identity and its last commit when the view was made.
+    state: tuple[str, int]
     as_of: datetime
     #: The seq of the oldest entry undone (the last seq + 1 if none was).
     first_undone: int
@@ -341,36 +343,43 @@ class PastView:
 def view_as_of(
     as_of: datetime,
     *,
-    commit: int,
+    state: tuple[str, int],
     last_seq: int,
     ordered_before: int | None,
     current: Callable[[], Mapping[str, Mapping[str, PlainRecord]]],
-    backwards: Callable[[int], Iterable[Mapping[str, Any]]],
+    backwards: Callable[[int], Generator[Mapping[str, Any], None, None]],
     kept: PastView | None,
 ) -> PastView | None:
     """The records as of ``as_of``, rewound from the ``current()`` ones (or from ``kept``).
 
-    ``backwards(before)`` gives the entries whose seq is below ``before``,
-    newest first; only those dated after ``as_of`` are read, and one more.
-    Returns ``None`` when the history before them is not known to be in
-    time order: the caller then replays it from the start, as
-    :func:`replay` defines the view.
+    ``state`` is the store's identity and last commit. ``backwards(before)``
+    gives the entries whose seq is below ``before``, newest first; only
+    those dated after ``as_of`` are read, and one more. Returns ``None``
+    when the history before them is not known to be in time order, or an
+    entry does not match the record it would undo (see :func:`rewind`): the
+    caller then replays the history from the start, as :func:`replay`
+    defines the view.
     """
+    if ordered_before == UNKNOWN_ORDER:
+        return None
     start: Mapping[str, Mapping[str, PlainRecord]]
-    if kept is not None and kept.commit == commit and as_of <= kept.as_of:
+    if kept is not None and kept.state == state and as_of <= kept.as_of:
         start, first = kept.tables, kept.first_undone
     else:
         start, first = current(), last_seq + 1
     undone: list[Mapping[str, Any]] = []
-    for item in backwards(first):
-        if moment(item["at"]) <= as_of:
-            break
-        undone.append(item)
-        first = int(item["seq"])
+    with contextlib.closing(backwards(first)) as entries:
+        for item in entries:
+            if moment(item["at"]) <= as_of:
+                break
+            undone.append(item)
+            first = int(item["seq"])
     if ordered_before is not None and first > ordered_before:
         return None
-    return PastView(commit=commit, as_of=as_of, first_undone=first,
-                    tables=rewind(start, undone))
+    tables = rewind(start, undone)
+    if tables is None:
+        return None
+    return PastView(state=state, as_of=as_of, first_undone=first, tables=tables)
 
 
 def is_now(as_of: datetime | None, last_at: datetime | None) -> bool:

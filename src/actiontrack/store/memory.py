@@ -22,7 +22,6 @@ from actiontrack.store.core import (
     empty_tables,
     first_created,
     is_now,
-    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -30,6 +29,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    still_ordered_before,
     trusted_record,
     used_ids,
     view_as_of,
@@ -119,7 +119,7 @@ class MemoryStore:
         if as_of is None or is_now(as_of, self._last_at):
             return self._tables
         past = view_as_of(
-            as_of, commit=self._last_commit, last_seq=self._last_seq,
+            as_of, state=(self._identity, self._last_commit), last_seq=self._last_seq,
             ordered_before=self._ordered_before, current=lambda: self._tables, kept=self._past,
             backwards=lambda before: (e for e in reversed(self._history) if e["seq"] < before),
         )
@@ -175,7 +175,7 @@ class MemoryStore:
         self._last_commit = prepared.commit
         self._last_seq = prepared.entries[-1]["seq"]
         self._last_at = prepared.last_at
-        self._ordered_before = ordered_before(self._ordered_before, prepared)
+        self._ordered_before = still_ordered_before(self._ordered_before, prepared)
         if self._plan is not None:
             self._plan = apply_to_plan(self._plan, prepared)
         return Receipt(

@@ -28,7 +28,7 @@ import contextlib
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -66,7 +66,6 @@ from actiontrack.store.core import (
     StoreState,
     apply_to_plan,
     is_now,
-    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -74,6 +73,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    still_ordered_before,
     trusted_record,
     view_as_of,
 )
@@ -299,10 +299,9 @@ class SQLStore:
         first, when the history is in time order; otherwise replayed.
         """
         meta = self._read_meta(connection)
-        ordered = meta.get("ordered_before")
         past = view_as_of(
-            as_of, commit=int(meta["last_commit"]), last_seq=int(meta["last_seq"]),
-            ordered_before=UNKNOWN_ORDER if ordered is None else int(ordered) if ordered else None,
+            as_of, state=(meta["identity"], int(meta["last_commit"])),
+            last_seq=int(meta["last_seq"]), ordered_before=_kept_ordered_before(meta),
             current=lambda: {kind: _read_records(connection, kind, None) for kind in RECORD_KINDS},
             backwards=lambda before: _history_backwards(connection, before), kept=self._past,
         )
@@ -431,9 +430,7 @@ class SQLStore:
                 connection.execute(sa.insert(_TOMBSTONES).values(
                     kind=kind, record_id=record_id, version=version))
             connection.execute(sa.insert(_HISTORY), prepared.entries)
-            kept = meta.get("ordered_before")
-            now_ordered = ordered_before(
-                UNKNOWN_ORDER if kept is None else int(kept) if kept else None, prepared)
+            now_ordered = still_ordered_before(_kept_ordered_before(meta), prepared)
             self._write_meta(connection, last_commit=prepared.commit,
                              last_seq=prepared.entries[-1]["seq"],
                              last_at=prepared.last_at.isoformat(),
@@ -490,7 +487,7 @@ class SQLStore:
 
     def close(self) -> None:
         self._engine.dispose()
-        self._plan = None
+        self._plan = self._past = None
         self._closed = True
 
     # -- internals -----------------------------------------------------------
@@ -847,10 +844,20 @@ def _read_tombstones(
     return found
 
 
-def _history_backwards(connection: Connection, before: int) -> Iterator[dict[str, Any]]:
+def _kept_ordered_before(meta: Mapping[str, str]) -> int | None:
+    """The store's ``ordered_before``: kept as a seq, "" for none, or missing (not known)."""
+    kept = meta.get("ordered_before")
+    if kept is None:
+        return UNKNOWN_ORDER
+    return int(kept) if kept else None
+
+
+def _history_backwards(
+    connection: Connection, before: int
+) -> Generator[dict[str, Any], None, None]:
     """History rows whose seq is below ``before``, newest first, fetched as they are read."""
     query = sa.select(_HISTORY).where(_HISTORY.c.seq < before).order_by(_HISTORY.c.seq.desc())
-    result = connection.execution_options(yield_per=1000).execute(query)
+    result = connection.execute(query, execution_options={"yield_per": 1000})
     try:
         for row in result:
             yield dict(row._mapping)

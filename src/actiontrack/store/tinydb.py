@@ -38,10 +38,10 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 try:
     import fcntl
@@ -83,7 +83,6 @@ from actiontrack.store.core import (
     first_created,
     first_out_of_order,
     is_now,
-    ordered_before,
     plan_from_tables,
     prepare_commit,
     record_ids_asked,
@@ -91,6 +90,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    still_ordered_before,
     structure_record,
     trusted_record,
     used_ids,
@@ -172,6 +172,8 @@ class TinyDBStore:
         self._trusted = False
         self._plan: Plan | None = None
         self._past: PastView | None = None
+        #: (committed history length, seq, byte): a walk back from that seq starts there.
+        self._resume: tuple[int, int, int] | None = None
         self._closed = False
         if not self.path.exists():
             self._refuse_to_start_over_history()
@@ -215,7 +217,8 @@ class TinyDBStore:
             return self._storage.data
         with self._checked(self.history_path):
             past = None if not self._trusted else view_as_of(
-                as_of, commit=self._meta["last_commit"], last_seq=self._meta["last_seq"],
+                as_of, state=(self._meta["identity"], self._meta["last_commit"]),
+                last_seq=self._meta["last_seq"],
                 ordered_before=self._meta.get("ordered_before", UNKNOWN_ORDER),
                 current=self._tables, backwards=self._history_backwards, kept=self._past,
             )
@@ -308,6 +311,12 @@ class TinyDBStore:
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
                 return Receipt(commit=meta["last_commit"], records=(), entries=())
+            if not self._trusted and self._plan is None:
+                # The file was changed outside actiontrack, and this commit signs it
+                # (plan.json.digest): every record passes the full check first, not
+                # only those this commit changes.
+                with self._checked():
+                    self._plan = plan_from_tables(self._tables())
             history_bytes = self._append_history(meta, prepared.entries)
             writes: dict[str, dict[str, dict[str, Any] | None]] = {}
             kept = {kind: dict(ids) for kind, ids in tombstones.items()}
@@ -321,7 +330,7 @@ class TinyDBStore:
                 "last_commit": prepared.commit,
                 "last_seq": prepared.entries[-1]["seq"],
                 "last_at": prepared.last_at.isoformat(),
-                "ordered_before": ordered_before(self._ordered_before(meta), prepared),
+                "ordered_before": still_ordered_before(self._kept_ordered_before(meta), prepared),
                 "history_bytes": history_bytes,
                 "tombstones": {kind: ids for kind, ids in kept.items() if ids},
             }
@@ -377,7 +386,7 @@ class TinyDBStore:
     def close(self) -> None:
         self._storage.data = {}
         self._stamp = None
-        self._plan = None
+        self._plan = self._past = None
         self._closed = True
 
     # -- internals ---------------------------------------------------------
@@ -582,19 +591,22 @@ class TinyDBStore:
         every = kind is None and record_ids is None
         lines = (enumerate(raw.splitlines(), start=1) if every
                  else _entry_lines(raw, kind, record_ids, created_only))
-        for place, line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = None
-            if not _is_entry(entry):
-                number = place if every else raw.count(b"\n", 0, place) + 1
-                raise StoreCorruptError(
-                    f"{self.history_path}, line {number}: not a valid history entry"
-                )
-            yield entry
+        for place, line in lines:  # (called at once, in the loop: noqa B023)
+            yield self._entry(line, lambda: place if every  # noqa: B023
+                              else raw.count(b"\n", 0, place) + 1)  # noqa: B023
 
-    def _ordered_before(self, meta: Mapping[str, Any]) -> int | None:
+    def _entry(self, line: bytes, number: Callable[[], int]) -> dict[str, Any]:
+        """A history line parsed and checked; ``number()`` tells its line number if it is not."""
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if not _is_entry(entry):
+            raise StoreCorruptError(
+                f"{self.history_path}, line {number()}: not a valid history entry")
+        return entry  # type: ignore[no-any-return]
+
+    def _kept_ordered_before(self, meta: Mapping[str, Any]) -> int | None:
         """``ordered_before`` as kept, or worked out from the history for a file without it.
 
         A layout 1 file (release 0.1.0) learns it with its first commit, which reads
@@ -605,29 +617,35 @@ class TinyDBStore:
         with self._checked(self.history_path):
             return first_out_of_order(self._read_history())
 
-    def _history_backwards(self, before: int) -> Iterator[dict[str, Any]]:
+    def _history_backwards(self, before: int) -> Generator[dict[str, Any], None, None]:
         """History entries whose seq is below ``before``, newest first, read from the end.
 
-        A line's seq is read from its first bytes, so the lines skipped are
-        not parsed; each entry given is parsed and checked.
+        The committed part of the file is read in blocks from its end, and a
+        line's seq is read from its first bytes, so lines skipped are not
+        parsed; each entry given is parsed and checked. Where a walk stopped
+        is kept: the next one, from the seq of the last entry it undid (a
+        report's next month end), starts reading there.
         """
-        raw = self._history_bytes()
-        end = len(raw) - 1 if raw.endswith(b"\n") else len(raw)
-        while end > 0:
-            start = raw.rfind(b"\n", 0, end) + 1
-            line, end = raw[start:end], start - 1
-            head = _SEQ_HEAD.match(line)
-            if head is not None and int(head.group(1)) >= before:
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                entry = None
-            if not _is_entry(entry):
-                number = raw.count(b"\n", 0, start) + 1
-                raise StoreCorruptError(
-                    f"{self.history_path}, line {number}: not a valid history entry")
-            if entry["seq"] < before:
+        committed = self._meta["history_bytes"]
+        end = committed
+        if self._resume is not None and self._resume[:2] == (committed, before):
+            end = self._resume[2]
+        newer: int | None = None  # the seq of the entry given before this one
+        try:
+            file = open(self.history_path, "rb")  # noqa: SIM115  (closed below, when the walk ends)
+        except FileNotFoundError:
+            raise StoreCorruptError(f"{self.history_path} is missing") from None
+        with file:
+            for start, line in _lines_backwards(file, end):
+                head = _SEQ_HEAD.match(line)
+                if head is not None and int(head.group(1)) >= before:
+                    continue
+                entry = self._entry(line, lambda: _line_number(file, start))  # noqa: B023
+                if entry["seq"] >= before:
+                    continue
+                if newer is not None:
+                    self._resume = (committed, newer, start + len(line) + 1)
+                newer = entry["seq"]
                 yield entry
 
     def _check_open(self) -> None:
@@ -743,6 +761,43 @@ def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
 #: How this store writes a line's kind and record id: ``,"kind":"actions","record_id":"A1",``.
 _RECORD_KEY = re.compile(rb',"kind":"(\w+)","record_id":("(?:[^"\\]|\\.)*"),"version":\d+,'
                          rb'"change":"(\w+)"')
+#: How much of the history file is read at a time when it is read from its end.
+_BLOCK = 1 << 20
+
+
+def _lines_backwards(file: BinaryIO, end: int) -> Iterator[tuple[int, bytes]]:
+    """(where it starts, line) for each line of ``file`` that ends by byte ``end``, last first.
+
+    ``end`` is where a line starts, or the end of the committed part. The
+    newline before ``end`` gives no empty line.
+    """
+    buffer, buffer_start = b"", end
+    while True:
+        stop = len(buffer)
+        newline = buffer.rfind(b"\n", 0, stop)
+        while newline != -1:
+            start = buffer_start + newline + 1
+            if start != end:
+                yield start, buffer[newline + 1:stop]
+            stop = newline
+            newline = buffer.rfind(b"\n", 0, stop)
+        head = buffer[:stop]  # a line whose beginning is in an earlier block
+        if buffer_start == 0:
+            if head:
+                yield 0, head
+            return
+        start = max(0, buffer_start - _BLOCK)
+        file.seek(start)
+        buffer = file.read(buffer_start - start) + head
+        buffer_start = start
+
+
+def _line_number(file: BinaryIO, start: int) -> int:
+    """The number of the line that starts at byte ``start`` (for messages only)."""
+    file.seek(0)
+    return file.read(start).count(b"\n") + 1
+
+
 #: How this store begins a history line: ``{"seq":12,``.
 _SEQ_HEAD = re.compile(rb'\{"seq":(\d+),')
 #: Few enough ids to look each one up with bytes.find rather than read every line's.
