@@ -153,3 +153,29 @@ def test_a_plan_larger_than_one_statement_restores(tmp_path: Path) -> None:
     store = SQLStore(f"sqlite:///{tmp_path / 'big.db'}", create=True)
     store.restore(plan, history)
     assert SQLStore(store.url, create=True).snapshot() == plan
+
+
+def test_a_row_edited_in_the_database_is_read_the_strict_way(tmp_path: Path) -> None:
+    """Loading builds rows straight from the driver, but a row it cannot make is named."""
+    import sqlite3
+
+    from contract import T0, action, recommendation
+
+    from actiontrack.errors import ConversionError
+    from actiontrack.store import Put
+
+    path = tmp_path / "plan.db"
+    store = SQLStore(f"sqlite:///{path}", create=True)
+    store.commit([Put(recommendation()), Put(action("A1")), Put(action("A2"))], by="Tester", at=T0)
+    assert SQLStore(store.url).snapshot() == store.snapshot()  # the fast path, as written
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE actions SET status = 'finished', target_date = '2026-02-30' "
+                         "WHERE id = 'A2'")
+    with pytest.raises(ConversionError) as caught:
+        SQLStore(store.url).snapshot()
+    assert set(caught.value.problems) == {
+        '$.actions["A2"].status: expected one of proposed, agreed, in_progress, completed, '
+        "assured, embedded, on_hold, superseded, reopened; got 'finished' (str)",
+        '$.actions["A2"].target_date: \'2026-02-30\' is not a real day: February 2026 has 28 days',
+    }
+    store.close()

@@ -79,6 +79,7 @@ from actiontrack.store.core import (
 )
 from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt
 from actiontrack.store.sql_migrations import upgrade
+from actiontrack.store.trusted import row_builder
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
@@ -745,16 +746,17 @@ def _conditions(kind: str, where: Mapping[str, Condition]) -> list[sa.ColumnElem
 
 
 def _read_rows(
-    connection: Connection, kind: str, ids: Sequence[str] | None
+    connection: Connection, kind: str, ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """Records of one kind (all, or those ``ids``) as the driver gives them, lists in order."""
+    """The records ``ids`` of one kind as the driver gives them, lists in order.
+
+    For a few records; a whole kind is :func:`_read_models`' work."""
     tables = _KINDS[kind]
     owner = _OWNER_COLUMNS[kind]
     records: dict[str, dict[str, Any]] = {}
-    for chunk in [None] if ids is None else _chunks(ids):
-        query = sa.select(*(tables.table.c[name] for name in tables.scalars))
-        if chunk is not None:
-            query = query.where(tables.table.c.id.in_(chunk))
+    for chunk in _chunks(ids):
+        query = sa.select(*(tables.table.c[name] for name in tables.scalars)).where(
+            tables.table.c.id.in_(chunk))
         for row in connection.execute(query):
             record = dict(zip(tables.scalars, row, strict=True))
             for listed in tables.lists:
@@ -763,9 +765,8 @@ def _read_rows(
         for listed in tables.lists:
             columns = listed.item_columns
             query = sa.select(listed.table.c[owner], *(listed.table.c[c] for c in columns))
-            query = query.order_by(listed.table.c[owner], listed.table.c.position)
-            if chunk is not None:
-                query = query.where(listed.table.c[owner].in_(chunk))
+            query = query.order_by(listed.table.c[owner], listed.table.c.position).where(
+                listed.table.c[owner].in_(chunk))
             for owner_id, *values in connection.execute(query):
                 owned = records.get(owner_id)
                 if owned is not None:
@@ -779,14 +780,55 @@ def _read_records(
     connection: Connection, kind: str, ids: Sequence[str] | None
 ) -> dict[str, PlainRecord]:
     """Records of one kind as plain data, as versions and history compare them."""
-    return {record_id: convert.unstructure(trusted_record(kind, row))
-            for record_id, row in _read_rows(connection, kind, ids).items()}
+    models = _read_models(connection, kind) if ids is None else {
+        record_id: trusted_record(kind, row)
+        for record_id, row in _read_rows(connection, kind, ids).items()}
+    return {record_id: convert.unstructure(model) for record_id, model in models.items()}
 
 
 def _read_models(connection: Connection, kind: str) -> dict[str, Record]:
-    """Every record of one kind as its model, converted once, straight from the rows."""
-    return {record_id: trusted_record(kind, row)
-            for record_id, row in _read_rows(connection, kind, None).items()}
+    """Every record of one kind as its model, built once, straight from the driver's rows.
+
+    The loading of a whole plan: each table is read through the driver's
+    own cursor (SQLAlchemy's row objects cost more than the reading) and
+    each record made by :func:`~actiontrack.store.trusted.row_builder`. A
+    row that path cannot make goes the strict way, which names what is wrong.
+    """
+    tables = _KINDS[kind]
+    owner = _OWNER_COLUMNS[kind]
+    cursor = connection.connection.cursor()
+    try:
+        lists: dict[str, dict[str, list[Any]]] = {}
+        for listed in tables.lists:
+            items: dict[str, list[Any]] = defaultdict(list)
+            query = sa.select(listed.table.c[owner], *(
+                listed.table.c[column] for column in listed.item_columns)).order_by(
+                listed.table.c[owner], listed.table.c.position)
+            cursor.execute(str(query.compile(dialect=connection.dialect)))
+            if listed.structured:
+                for owner_id, *values in cursor.fetchall():
+                    items[owner_id].append(dict(zip(listed.item_columns, values, strict=True)))
+            else:
+                for owner_id, value in cursor.fetchall():
+                    items[owner_id].append(value)
+            lists[listed.field] = items
+        query = sa.select(*(tables.table.c[name] for name in tables.scalars))
+        cursor.execute(str(query.compile(dialect=connection.dialect)))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    make = row_builder(kind, tables.scalars)
+    records: dict[str, Record] = {}
+    for row in rows:
+        try:
+            record = make(row, lists)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            plain = dict(zip(tables.scalars, row, strict=True))
+            plain |= {listed.field: lists[listed.field].get(plain["id"], [])
+                      for listed in tables.lists}
+            record = trusted_record(kind, plain)
+        records[record.id] = record
+    return records
 
 
 def _write_records(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cache
 from typing import Any, Union, get_args, get_origin
@@ -28,8 +28,7 @@ import attrs
 from actiontrack.domain.plan import RECORD_KINDS, Record
 from actiontrack.domain.replay import PlainRecord
 
-__all__ = ["builder"]
-
+__all__ = ["builder", "row_builder"]
 
 
 def _date(value: Any) -> date:
@@ -83,6 +82,34 @@ def _record_builder(cls: type) -> Callable[[PlainRecord], Any]:
     source = f"def make(plain):\n    return _cls({', '.join(arguments)})\n"
     exec(compile(source, f"<trusted {cls.__name__}>", "exec"), names)
     make: Callable[[PlainRecord], Any] = names["make"]
+    return make
+
+
+#: make(row, lists): a record from its row and the items of its list fields (see row_builder).
+RowBuilder = Callable[[Sequence[Any], Mapping[str, Mapping[str, Sequence[Any]]]], Record]
+
+
+@cache
+def row_builder(kind: str, columns: tuple[str, ...]) -> RowBuilder:
+    """A function making a record of ``kind`` from a database row, as :func:`builder` does.
+
+    ``columns`` names the row's values in order (``id`` among them); every
+    other field is a list, found in ``lists[field][record id]`` (an item of
+    a list of records is their plain data), or empty when the record has none.
+    """
+    cls = RECORD_KINDS[kind]
+    names: dict[str, Any] = {"_cls": cls, "_date": _date, "_optional_date": _optional_date}
+    position = {name: index for index, name in enumerate(columns)}
+    arguments = []
+    for field in attrs.fields(attrs.resolve_types(cls)):
+        if field.name in position:
+            value = f"row[{position[field.name]}]"
+        else:
+            value = f"lists[{field.name!r}].get(row[{position['id']}], ())"
+        arguments.append(f"{field.name}={_value_code(field.type, value, names)}")
+    source = f"def make(row, lists):\n    return _cls({', '.join(arguments)})\n"
+    exec(compile(source, f"<trusted {cls.__name__} row>", "exec"), names)
+    make: RowBuilder = names["make"]
     return make
 
 
