@@ -37,12 +37,12 @@ class Severity(enum.StrEnum):
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def _plain_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _plain(value) for key, value in sorted(facts.items())}
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+    return {key: value if type(value) in _PLAIN else _plain(value)
+            for key, value in sorted(facts.items())}
 
 
 def _plain(value: Any) -> Any:

@@ -44,7 +44,10 @@ _STARTS_WITH_DATE = re.compile(r"\(?\d{1,2}[.-]\d{1,2}[.-]\d{2,4}")
 #: a helpline is not a person's number.
 _SERVICE_LINE = re.compile(r"0(?:80[08]|3\d\d|84[45]|87[01])")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_MAYBE = re.compile(r"[\d@]")  # every pattern needs a digit or an @: skip text with neither
+#: A postcode's inward code (a digit, two capitals) and the words a birth date follows.
+_POSTCODE_TAIL = re.compile(r"\d[ABD-HJLNP-UW-Z]{2}")
+_BIRTH_WORD = re.compile(r"[Dd]\.?[Oo]\.?[Bb]|[Bb][Ii][Rr][Tt][Hh]|[Bb][Oo][Rr][Nn]")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def is_nhs_number(digits: str) -> bool:
@@ -64,9 +67,19 @@ def _mask(text: str, shown: int = 2) -> str:
     return text[:shown] + "".join("*" if ch.isalnum() else ch for ch in text[shown:])
 
 
+def _may_hold_personal_data(text: str) -> bool:
+    """What every pattern needs, checked cheaply: most free text has none of it.
+
+    An email needs an @; an NHS or phone number nine digits or more; a
+    postcode its inward code; a date of birth a word that introduces it.
+    """
+    return ("@" in text or len(text) - len(text.translate(_NO_DIGITS)) >= 9
+            or _POSTCODE_TAIL.search(text) is not None or _BIRTH_WORD.search(text) is not None)
+
+
 def find_personal_data(text: str) -> list[tuple[str, str]]:
     """The kinds of personal data in ``text``, each with a masked hint, in order found."""
-    if not _MAYBE.search(text):
+    if not _may_hold_personal_data(text):
         return []
     found: list[tuple[int, str, str]] = []
     nhs_spans: list[tuple[int, int]] = []
