@@ -750,7 +750,8 @@ def _read_rows(
 ) -> dict[str, dict[str, Any]]:
     """The records ``ids`` of one kind as the driver gives them, lists in order.
 
-    For a few records; a whole kind is :func:`_read_models`' work."""
+    For a few records; a whole kind is :func:`_read_models`' work.
+    """
     tables = _KINDS[kind]
     owner = _OWNER_COLUMNS[kind]
     records: dict[str, dict[str, Any]] = {}
