@@ -18,6 +18,7 @@ from actiontrack.domain.models import (
     Agency,
     AssuranceDecision,
     AssuranceOutcome,
+    Chase,
     Evidence,
     EvidenceKind,
     EvidenceTier,
@@ -173,6 +174,10 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         reach=_optional(st.integers(min_value=0)),
         recommendation_ids=id_tuples,
         version=versions,
+    ),
+    Chase: _every_field(
+        Chase, id=ids, agency_id=ids, sent_on=dates, sent_by=texts, sent_to=texts,
+        action_ids=id_tuples, message_id=texts, version=versions,
     ),
     HistoryEntry: _every_field(
         HistoryEntry,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         audit,
         rule,
     )
+    from actiontrack.chasing import ChaseResult, ChaseSettings, Outbox, SmtpServer, chase_owners
     from actiontrack.convert import structure, unstructure
     from actiontrack.domain import (
         ALLOWED_TRANSITIONS,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         AssuranceDecision,
         AssuranceOutcome,
         ChangeKind,
+        Chase,
         ClockState,
         DayOne,
         Deadline,
@@ -103,6 +105,7 @@ if TYPE_CHECKING:
         find_record,
         init_store,
         record_assurance_decision,
+        record_chase,
         rename_agency,
         respond_to_recommendation,
         revise_target_date,
@@ -117,12 +120,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "actiontrack.auditing": (
         "AuditConfig", "AuditResult", "Finding", "Flag", "Severity", "Waiver", "audit", "rule",
     ),
+    "actiontrack.chasing": (
+        "ChaseResult", "ChaseSettings", "Outbox", "SmtpServer", "chase_owners",
+    ),
     "actiontrack.convert": (
         "structure", "unstructure",
     ),
     "actiontrack.domain": (
         "ALLOWED_TRANSITIONS", "Action", "ActionStatus", "Agency", "AssuranceDecision",
-        "AssuranceOutcome", "COMPLETE_STATUSES", "ChangeKind", "ClockState", "DayOne", "Deadline",
+        "AssuranceOutcome", "COMPLETE_STATUSES", "ChangeKind", "Chase", "ClockState", "DayOne",
+        "Deadline",
         "Evidence", "EvidenceKind", "EvidenceTier", "HistoryEntry", "LearningActivity",
         "LearningActivityKind", "OPEN_STATUSES", "Partnership", "PartnershipKind", "Plan",
         "ProgressUpdate", "RECORD_KINDS", "Rag", "RagPolicy", "Recommendation",
@@ -145,8 +152,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "actiontrack.service": (
         "add_action", "add_agency", "add_evidence", "add_learning_activity", "add_partnership",
         "add_progress_update", "add_recommendation", "add_review", "edit", "find_record",
-        "init_store", "record_assurance_decision", "rename_agency", "respond_to_recommendation",
-        "revise_target_date", "set_status", "withdraw",
+        "init_store", "record_assurance_decision", "record_chase", "rename_agency",
+        "respond_to_recommendation", "revise_target_date", "set_status", "withdraw",
     ),
     "actiontrack.settings": (
         "Settings", "find_settings", "load_settings",
@@ -188,6 +195,9 @@ __all__ = [
     "AuditConfig",
     "AuditResult",
     "ChangeKind",
+    "Chase",
+    "ChaseResult",
+    "ChaseSettings",
     "ClockState",
     "ConfigError",
     "ConflictError",
@@ -207,6 +217,7 @@ __all__ = [
     "LearningActivityKind",
     "MemoryStore",
     "NotFoundError",
+    "Outbox",
     "Partnership",
     "PartnershipKind",
     "Plan",
@@ -226,6 +237,7 @@ __all__ = [
     "ScopeError",
     "Settings",
     "Severity",
+    "SmtpServer",
     "StatutoryClock",
     "Store",
     "StoreCorruptError",
@@ -253,6 +265,7 @@ __all__ = [
     "add_review",
     "audit",
     "change_status",
+    "chase_owners",
     "edit",
     "export_workbook",
     "find_record",
@@ -266,6 +279,7 @@ __all__ = [
     "rag",
     "recommendation_status",
     "record_assurance_decision",
+    "record_chase",
     "rename_agency",
     "respond_to_recommendation",
     "review_deadlines",

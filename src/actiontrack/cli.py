@@ -39,6 +39,7 @@ from actiontrack.domain.models import (
     ActionStatus,
     AssuranceDecision,
     AssuranceOutcome,
+    Chase,
     Evidence,
     EvidenceKind,
     EvidenceTier,
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from actiontrack.chasing import ChaseResult
     from actiontrack.excel import Progress
 
 __all__ = ["cli", "main"]
@@ -428,9 +430,10 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
     history = ctx.store.history(kind=kind, record_id=record_id)
     if output == "json":
         shown = convert.unstructure(record)
+        data = {"kind": kind, "record": shown, "history": convert.unstructure(history)}
         if isinstance(record, Action):
             shown["rag"] = rag(record, ctx.today(), policy).value
-        data = {"kind": kind, "record": shown, "history": convert.unstructure(history)}
+            data["chases"] = convert.unstructure(ctx.store.find(Chase, action_ids=record_id))
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console = _console()
@@ -446,6 +449,10 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             children = ctx.store.find(kind_of_child, action_id=record_id)
             if children:
                 console.print(f"  {label}: " + ", ".join(c.id for c in children))
+        for chase in sorted(ctx.store.find(Chase, action_ids=record_id),
+                            key=lambda c: (c.sent_on, c.id)):
+            console.print(f"  chased: {chase.sent_on.isoformat()} to {chase.sent_to} by"
+                          f" {chase.sent_by} ({chase.id})", highlight=False)
     table = _table("History (UK time)", "at", "by", "change", "field", "old", "new", "reason")
     for entry in history:
         old, new = entry.old, entry.new
@@ -1004,6 +1011,106 @@ def export_command(ctx: _Context, path: str, agency: str | None, review_id: str 
                                        progress=progress, policy=policy)
     click.echo(f"Wrote {path}: {plural(result.actions, 'action')} and"
                f" {plural(result.evidence, 'evidence item')} (export {result.export_id}).")
+
+
+@cli.command("chase")
+@click.option("--as-of", type=DATE, help="Judge what is due and overdue on this day (default:"
+              " today).")
+@click.option("--agency", "agency_id", metavar="ID", help="Chase only this agency.")
+@click.option("--outbox", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write one .eml per agency here, for you to send (the default, to ./outbox,"
+              " where no SMTP server is configured).")
+@click.option("--smtp", metavar="HOST:PORT", help="Send through this mail server (default:"
+              " [chase] smtp in the configuration).")
+@click.option("--smtp-user", metavar="USER", help="Log in to the mail server as USER; the"
+              " password comes from $ACTIONTRACK_SMTP_PASSWORD.")
+@click.option("--dry-run", is_flag=True, help="List who would be chased for what; send and keep"
+              " nothing.")
+@click.option("--again", is_flag=True, help="Chase an agency already chased today for the same"
+              " actions.")
+@by_option
+@config_option
+@pass_context
+@_reports_errors
+def chase_command(ctx: _Context, as_of: date | None, agency_id: str | None, outbox: str | None,
+                  smtp: str | None, smtp_user: str | None, dry_run: bool, again: bool, by: str,
+                  config_path: str | None) -> None:
+    """Remind each agency lead of the actions that need them, with their own workbook.
+
+    Exit 1 when an agency could not be chased (no contact address, personal
+    data in its message, or the mail server failed part way); the others are
+    still chased, and every message sent is kept in the store.
+    """
+    from actiontrack.chasing import Outbox, SmtpServer, chase_owners
+    from actiontrack.chasing.config import parse_server
+
+    if outbox and smtp:
+        _fail("give --outbox DIR or --smtp HOST:PORT, not both")
+    if ctx.agency:
+        _fail("chasing is the business unit's work: run chase without --agency before the"
+              " command (chase --agency ID chases one agency)")
+    settings = _settings(config_path)
+    chasing = settings.chase
+    server = smtp or (None if outbox else chasing.smtp)
+    postbox: Outbox | SmtpServer
+    if server:
+        if not chasing.sender:
+            _fail(f"sending through {server} needs the business unit's address: set sender in"
+                  " the [chase] table of the configuration")
+        host, port = parse_server(server, what="--smtp")
+        postbox = SmtpServer(host, port, user=smtp_user or chasing.smtp_user,
+                             password=os.environ.get("ACTIONTRACK_SMTP_PASSWORD"),
+                             cafile=chasing.cafile)
+    else:
+        postbox = Outbox(Path(outbox or "outbox"))
+    with _progress_bar() as progress:
+        result = chase_owners(
+            ctx.store, None if dry_run else postbox, settings=chasing, rag=settings.rag,
+            today=as_of or ctx.today(), by=by, at=ctx.now(), agency=agency_id, again=again,
+            progress=progress)
+    _print_chase(result, postbox.where, dry_run)
+    sys.exit(result.exit_code)
+
+
+def _print_chase(result: ChaseResult, where: str, dry_run: bool) -> None:
+    from actiontrack.chasing import Outcome
+    from actiontrack.chasing.messages import asks, reasons_text
+
+    console = _console()
+    if not result.outcomes:
+        click.echo(f"Nothing to chase as of {long_date(result.today)}.")
+        return
+    table = _table(f"Chase as of {long_date(result.today)}", "agency", "to", "actions",
+                   "outcome", "detail")
+    for outcome in result.outcomes:
+        table.add_row(outcome.agency_id, outcome.to or "", "\n".join(outcome.action_ids),
+                      outcome.outcome.value, outcome.detail)
+    console.print(table)
+    if dry_run:
+        for outcome in result.outcomes:
+            if outcome.outcome != Outcome.WOULD_SEND:
+                continue
+            click.echo(f"{outcome.agency_name} <{outcome.to}>")
+            for item in outcome.items:
+                click.echo(f"  {item.action.id}: {reasons_text(item, result.today)}."
+                           f" Asked for: {asks(item)}")
+        click.echo("Dry run: nothing was sent or kept.")
+        return
+    sent = sum(o.outcome == Outcome.SENT for o in result.outcomes)
+    written = sum(o.outcome == Outcome.WRITTEN for o in result.outcomes)
+    if written:
+        click.echo(f"Wrote {plural(written, 'reminder')} to {where}: open each and send it.")
+    elif sent or result.failure:
+        click.echo(f"Sent {plural(sent, 'reminder')} through {where}.")
+    elif all(o.outcome == Outcome.CHASED_TODAY for o in result.outcomes):
+        click.echo("Nothing new to send: every agency was chased today (--again chases again).")
+    if result.failure:
+        click.echo(f"actiontrack: stopped: {result.failure}; the agencies marked 'not sent'"
+                   " were not chased: run chase again to reach them", err=True)
+    for problem in result.problems:
+        if problem.outcome != Outcome.NOT_SENT:
+            click.echo(f"actiontrack: {problem.agency_id} not chased ({problem.outcome.value}):"
+                       f" {problem.detail}", err=True)
 
 
 @cli.command("import")

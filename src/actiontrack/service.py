@@ -36,6 +36,7 @@ from actiontrack.domain.models import (
     Agency,
     AssuranceDecision,
     AssuranceOutcome,
+    Chase,
     Evidence,
     EvidenceKind,
     EvidenceTier,
@@ -77,6 +78,7 @@ __all__ = [
     "init_store",
     "list_actions",
     "record_assurance_decision",
+    "record_chase",
     "rename_agency",
     "respond_to_recommendation",
     "revise_target_date",
@@ -493,6 +495,17 @@ def add_progress_update(
     return _commit_new(store, ProgressUpdate, f"{action_id}/U", lambda used: (
         additions.new_progress_update(plan, action_id, text, on=on or local_date(at), by=by,
                                       used=used)), by=by, at=at)
+
+
+def record_chase(
+    store: Store, agency_id: str, action_ids: Sequence[str], *, sent_to: str,
+    message_id: str, by: str, at: datetime,
+) -> Chase:
+    """Keep the reminder just sent to an agency's lead: to whom, listing which actions."""
+    plan = _plan_with(store, action_ids=action_ids)
+    return _commit_new(store, Chase, f"{agency_id}/C", lambda used: additions.new_chase(
+        plan, agency_id=agency_id, action_ids=action_ids, sent_on=local_date(at), sent_by=by,
+        sent_to=sent_to, message_id=message_id, used=used), by=by, at=at)
 
 
 def add_evidence(

@@ -1,4 +1,4 @@
-"""The configuration file: the partnership's RAG policy and its audit settings.
+"""The configuration file: the partnership's RAG policy, its audit and chase settings.
 
 Read from ``actiontrack.toml`` in the current folder, else from
 ``pyproject.toml`` there (the same tables under ``[tool.actiontrack]``)::
@@ -10,8 +10,11 @@ Read from ``actiontrack.toml`` in the current folder, else from
     [audit]                     # see actiontrack.auditing.config
     fail_on = "error"
 
-Either table may be left out (its defaults apply), but a file named as the
-configuration that has neither is refused: naming a file and getting the
+    [chase]                     # see actiontrack.chasing.config
+    sender = "Business Unit <business.unit@example.org>"
+
+Any table may be left out (its defaults apply), but a file named as the
+configuration that has none of them is refused: naming a file and getting the
 defaults would hide a mistake. So is any other table (a typo such as
 ``[rags]`` would otherwise be ignored), and every problem found is reported
 at once, each with the key's path.
@@ -27,6 +30,7 @@ import attrs
 
 from actiontrack import convert
 from actiontrack.auditing.config import MOVED_THRESHOLDS, AuditConfig
+from actiontrack.chasing.config import ChaseSettings
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ConfigError, ConversionError
 
@@ -34,7 +38,7 @@ __all__ = ["Settings", "find_settings", "load_settings"]
 
 T = TypeVar("T")
 
-_TABLES = ("rag", "audit")
+_TABLES = ("rag", "audit", "chase")
 
 
 @attrs.frozen(kw_only=True)
@@ -43,6 +47,7 @@ class Settings:
 
     rag: RagPolicy = attrs.field(factory=RagPolicy)
     audit: AuditConfig = attrs.field(factory=AuditConfig)
+    chase: ChaseSettings = attrs.field(factory=ChaseSettings)
     #: Where it was read from, for messages ("defaults" when from nowhere).
     source: str = "defaults"
 
@@ -67,7 +72,8 @@ def load_settings(path: Path | None) -> Settings:
     table = _ours(data) if in_pyproject else data
     prefix = "tool.actiontrack." if in_pyproject else ""
     root = "$.tool.actiontrack" if in_pyproject else "$"
-    expected = " and ".join(f"[{prefix}{name}]" for name in _TABLES)
+    names = [f"[{prefix}{name}]" for name in _TABLES]
+    expected = ", ".join(names[:-1]) + f" and {names[-1]}"
     unknown = sorted(set(table) - set(_TABLES))
     if unknown:
         raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; expected {expected}")
@@ -88,9 +94,11 @@ def load_settings(path: Path | None) -> Settings:
                     f" {name} under [{prefix}{home}], the RAG policy that list, show, export,"
                     " report and audit all use")
     audit = _structure(audit_table, AuditConfig, f"{root}.audit", problems)
-    if problems or rag is None or audit is None:
+    chase = _structure(table.get("chase", {}), ChaseSettings, f"{root}.chase", problems)
+    if problems or rag is None or audit is None or chase is None:
         raise ConfigError(f"{path}: " + "; ".join(problems))
-    return Settings(rag=rag, audit=attrs.evolve(audit, source=str(path)), source=str(path))
+    return Settings(rag=rag, audit=attrs.evolve(audit, source=str(path)), chase=chase,
+                    source=str(path))
 
 
 def _structure(data: object, cls: type[T], where: str, problems: list[str]) -> T | None:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from audit_plans import (
     ACTION,
+    AGENCY,
     LEAD_OFFICER,
     STORED_AT,
     action,
@@ -23,11 +24,12 @@ from audit_plans import (
 )
 
 from actiontrack.auditing import AuditConfig, ConfigError, Severity, registered_rules
-from actiontrack.domain.models import ActionStatus, TargetRevision
+from actiontrack.domain.models import ActionStatus, Chase, TargetRevision
 from actiontrack.domain.rag import RagPolicy
 
 BUILT_IN_RULES = {
-    "accepted-without-actions", "action-due-soon", "action-overdue", "closed-without-evidence",
+    "accepted-without-actions", "action-due-soon", "action-overdue", "chased-without-response",
+    "closed-without-evidence",
     "no-impact-evidence", "no-recent-update", "not-accepted-without-reason", "not-smart",
     "notification-clock", "personal-data", "publication-clock", "rapid-review-clock",
     "recurring-theme", "self-assured", "target-drift", "target-moved-to-past",
@@ -270,6 +272,47 @@ def test_no_update_threshold_is_configurable() -> None:
     config = AuditConfig(thresholds={"update_stale_days": 30})
     assert found(store, "no-recent-update", date(2026, 2, 4), config) == []
     assert subjects(found(store, "no-recent-update", date(2026, 2, 5), config)) == [ACTION]
+
+
+# -- chased-without-response ------------------------------------------------------
+
+
+def _chase(number: int, sent_on: date, action_id: str = ACTION) -> Chase:
+    return Chase(id=f"{AGENCY}/C{number}", agency_id=AGENCY, sent_on=sent_on,
+                 sent_by="Business unit", sent_to="lead@council.example.org",
+                 action_ids=(action_id,), message_id=f"<{number}@example.org>")
+
+
+def test_chased_twice_with_no_update_since_is_found() -> None:
+    """Two reminders since the latest update: the owner is named, with both reminders."""
+    store = plan_store(action(), update(on=date(2026, 1, 10)))
+    put_all(store, [_chase(1, date(2026, 2, 1))], at=STORED_AT + timedelta(days=27))
+    assert found(store, "chased-without-response", date(2026, 3, 2)) == []
+    put_all(store, [_chase(2, date(2026, 3, 1))], at=STORED_AT + timedelta(days=55))
+    [finding] = found(store, "chased-without-response", date(2026, 3, 2))
+    assert finding.severity == Severity.WARNING
+    assert finding.message == (f"{AGENCY} was chased 2 times with no update since (first on"
+                               " 1 February 2026, latest on 1 March 2026 to"
+                               " lead@council.example.org)")
+    assert finding.facts["chases"] == [f"{AGENCY}/C1", f"{AGENCY}/C2"]
+    # As of a day before the second reminder, only one counts.
+    assert found(store, "chased-without-response", date(2026, 2, 28)) == []
+
+
+def test_an_update_answers_the_chases_before_it() -> None:
+    """An update on or after a reminder's day answers it; a closed action is not chased."""
+    store = plan_store(action(), _chase(1, date(2026, 1, 5)))
+    put_all(store, [_chase(2, date(2026, 2, 1)), update(on=date(2026, 2, 1))],
+            at=STORED_AT + timedelta(days=27))
+    put_all(store, [_chase(3, date(2026, 3, 1))], at=STORED_AT + timedelta(days=55))
+    assert found(store, "chased-without-response", date(2026, 3, 2)) == []
+
+
+def test_the_number_of_unanswered_chases_is_a_threshold() -> None:
+    store = plan_store(action(), _chase(1, date(2026, 1, 5)))
+    config = AuditConfig(thresholds={"chases_without_response": 1})
+    assert subjects(found(store, "chased-without-response", date(2026, 1, 6), config)) == [
+        ACTION]
 
 
 # -- not-smart --------------------------------------------------------------------

@@ -170,7 +170,8 @@ def test_every_editable_field_changes_with_its_history_and_refuses_a_bad_value(
 
 
 @pytest.mark.parametrize(("kind", "field"), [
-    (kind, field) for kind, fields in OWNED.items() for field in fields])
+    # The demo holds no chase: tests/chasing/test_chasing_outbox.py edits one.
+    (kind, field) for kind, fields in OWNED.items() if kind != "chases" for field in fields])
 def test_fields_edit_leaves_alone_are_refused_with_the_way_they_change(
     demo: Path, kind: str, field: str
 ) -> None:

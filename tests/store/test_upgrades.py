@@ -2,7 +2,8 @@
 
 tests/store/data holds the demo as release 0.1.0 wrote it (store layout 1,
 before agencies had contacts), loaded at 2026-11-26T09:00:00+00:00 into a
-SQLite file and into the JSON file store.
+SQLite file and into the JSON file store; and ``layout-2.db``, the demo as the
+release before chases wrote it (layout 2), loaded at 2026-12-04T09:00:00+00:00.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import pytest
 from sql_servers import postgres_schemas, postgres_url
 
 from actiontrack import convert, service
-from actiontrack.domain.models import Agency, PartnershipKind
+from actiontrack.domain import additions
+from actiontrack.domain.models import Agency, Chase, PartnershipKind
 from actiontrack.errors import StoreVersionError
-from actiontrack.store import Store, TinyDBStore, open_store
+from actiontrack.store import Put, Store, TinyDBStore, open_store
 from actiontrack.store.copy import contents_of
 from actiontrack.store.core import plan_from_tables, replay
+from actiontrack.store.sql import SCHEMA_VERSION as SQL_LAYOUT
+from actiontrack.store.tinydb import SCHEMA_VERSION as FILE_LAYOUT
 
 DATA = Path(__file__).parent / "data"
 BY = "Business unit"
@@ -65,19 +69,41 @@ def _past_views_are_the_replayed_ones(store: Store) -> None:
 
 
 def test_a_release_0_1_sqlite_store_is_upgraded_with_its_plan_and_history(tmp_path: Path) -> None:
-    """The SQLite store release 0.1.0 wrote opens at layout 2, holding what it held."""
+    """The SQLite store release 0.1.0 wrote opens at today's layout, holding what it held."""
     shutil.copy(DATA / "layout-1.db", tmp_path / "plan.db")
     url = f"sqlite:///{tmp_path / 'plan.db'}"
     assert _meta(url, "schema_version") == "1"
     expected = contents_of(_release_json(tmp_path))  # the same demo, the same release
     store = open_store(url)
-    assert _meta(url, "schema_version") == "2"
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT)
     assert _meta(url, "ordered_before") == ""  # its history is in time order
     assert contents_of(store) == expected
     _past_views_are_the_replayed_ones(store)
     _contacts_can_be_kept(store)
     store.close()
     assert open_store(url).get(Agency, "DEMO-POL").aliases == ("Police",)  # nothing left to do
+
+
+def test_a_layout_2_sqlite_store_is_upgraded_and_keeps_chases(tmp_path: Path) -> None:
+    """The store the release before chases wrote gains the chases tables and keeps its plan."""
+    shutil.copy(DATA / "layout-2.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "2"
+    before = open_store(url, create=False)
+    before.close()  # opening it upgraded it
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT)
+    store = open_store(url)
+    assert store.count("actions") == 10
+    assert store.count("chases") == 0
+    _past_views_are_the_replayed_ones(store)
+    plan = store.snapshot()
+    chase = additions.new_chase(plan, agency_id="DEMO-POL", action_ids=[
+        a.id for a in plan.actions.values() if a.lead_agency_id == "DEMO-POL"][:1],
+        sent_on=AFTER.date(), sent_by=BY, sent_to="lead@police.example.org",
+        message_id="<1@example.org>")
+    store.commit([Put(chase)], by=BY, at=AFTER)
+    store.close()
+    assert open_store(url).get(Chase, "DEMO-POL/C1").action_ids == chase.action_ids
 
 
 def _schema(url: str) -> dict[str, object]:
@@ -95,9 +121,10 @@ def _schema(url: str) -> dict[str, object]:
     return schema
 
 
-def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path) -> None:
-    """Release 0.1.0's SQLite store, upgraded, has the tables, columns and indexes of a new one."""
-    shutil.copy(DATA / "layout-1.db", tmp_path / "old.db")
+@pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db"])
+def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path, layout: str) -> None:
+    """An older release's SQLite store, upgraded, has the tables, columns, indexes of a new one."""
+    shutil.copy(DATA / layout, tmp_path / "old.db")
     open_store(f"sqlite:///{tmp_path / 'old.db'}").close()
     open_store(f"sqlite:///{tmp_path / 'new.db'}", create=True).close()
     assert _schema(f"sqlite:///{tmp_path / 'old.db'}") == _schema(
@@ -107,19 +134,19 @@ def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path) -> None:
 def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commit(
     tmp_path: Path,
 ) -> None:
-    """The JSON store release 0.1.0 wrote reads unchanged; its first commit marks it layout 2."""
+    """The JSON store release 0.1.0 wrote reads unchanged; its first commit marks today's layout."""
     store = _release_json(tmp_path)
     before = (tmp_path / "layout-1.json").read_bytes()
     assert store.get(Agency, "DEMO-CC").aliases == ()
     assert (tmp_path / "layout-1.json").read_bytes() == before  # reading changed nothing
     _contacts_can_be_kept(store)
-    assert b'"schema_version":2' in (tmp_path / "layout-1.json").read_bytes()
+    assert f'"schema_version":{FILE_LAYOUT}'.encode() in (tmp_path / "layout-1.json").read_bytes()
     assert b'"ordered_before":null' in (tmp_path / "layout-1.json").read_bytes()
     _past_views_are_the_replayed_ones(store)
 
 
 def test_a_layout_1_postgresql_store_is_upgraded() -> None:
-    """On PostgreSQL too, a store of layout 1 gets the agency contacts and indexes when opened."""
+    """On PostgreSQL too, a store of layout 1 gets the contacts, indexes and chases when opened."""
     import sqlalchemy as sa
 
     with postgres_schemas(postgres_url()) as new_schema_url:
@@ -129,6 +156,8 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         # Take back what layout 2 added, as a layout 1 store was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE chases_action_ids")  # what layout 3 added
+            connection.exec_driver_sql("DROP TABLE chases")
             connection.exec_driver_sql("DROP TABLE agencies_aliases")
             connection.exec_driver_sql("ALTER TABLE agencies DROP COLUMN email")
             for index in ("progress_updates_action_id", "evidence_action_id",
@@ -141,7 +170,7 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
             connection.exec_driver_sql("DELETE FROM store_meta WHERE key = 'ordered_before'")
         engine.dispose()
         store = open_store(url)
-        assert _meta(url, "schema_version") == "2"
+        assert _meta(url, "schema_version") == str(SQL_LAYOUT)
         assert _meta(url, "ordered_before") == ""
         service.add_partnership(store, id="NSCP", name="North", kind=PartnershipKind.CHILDREN,
                                 by=BY, at=AFTER)
@@ -155,6 +184,7 @@ def test_this_release_refuses_a_store_marked_by_a_newer_one(tmp_path: Path) -> N
     store = _release_json(tmp_path)
     store.close()
     path = tmp_path / "layout-1.json"
-    path.write_bytes(path.read_bytes().replace(b'"schema_version":1', b'"schema_version":3'))
+    newer = f'"schema_version":{FILE_LAYOUT + 1}'.encode()
+    path.write_bytes(path.read_bytes().replace(b'"schema_version":1', newer))
     with pytest.raises(StoreVersionError, match="newer actiontrack"):
         TinyDBStore(path)

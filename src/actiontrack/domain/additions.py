@@ -39,6 +39,7 @@ from actiontrack.domain.models import (
     Agency,
     AssuranceDecision,
     AssuranceOutcome,
+    Chase,
     Evidence,
     EvidenceKind,
     EvidenceTier,
@@ -61,6 +62,7 @@ __all__ = [
     "check_id",
     "new_action",
     "new_agency",
+    "new_chase",
     "new_decision",
     "new_evidence",
     "new_learning_activity",
@@ -332,3 +334,28 @@ def new_learning_activity(
     )
     check_record(plan, activity, today=today)
     return activity
+
+
+def new_chase(
+    plan: Plan,
+    *,
+    agency_id: str,
+    action_ids: Iterable[str],
+    sent_on: date,
+    sent_by: str,
+    sent_to: str,
+    message_id: str,
+    used: Collection[str] = (),
+) -> Chase:
+    """The record of a reminder sent to an agency's lead; its id is the agency's next chase."""
+    chase = Chase(
+        id=check_id(_next_id(f"{agency_id}/C", plan.chases, used), "chase"),
+        agency_id=agency_id,
+        sent_on=sent_on,
+        sent_by=sent_by,
+        sent_to=sent_to,
+        action_ids=clean_list(action_ids),
+        message_id=message_id,
+    )
+    check_record(plan, chase, today=sent_on)
+    return chase

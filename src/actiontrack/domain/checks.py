@@ -23,6 +23,7 @@ from actiontrack.domain.models import (
     Action,
     Agency,
     AssuranceDecision,
+    Chase,
     Evidence,
     LearningActivity,
     Partnership,
@@ -231,6 +232,28 @@ def _learning_activity(
             raise NotFoundError("recommendation", recommendation_id)
 
 
+def _chase(plan: Plan, chase: Chase, today: date, taken: Collection[str]) -> None:
+    if chase.agency_id not in plan.agencies:
+        raise NotFoundError("agency", chase.agency_id)
+    _not_after(chase, chase.sent_on, today, "chase.future-date", "a reminder cannot be sent on")
+    for field in ("sent_by", "sent_to", "message_id"):
+        _needs_text(chase, getattr(chase, field), "chase.needs-who-to-id",
+                    f"a chase needs {field.replace('_', ' ')}: who sent it, to whom, and the"
+                    " message's id")
+    if not chase.action_ids:
+        raise RuleViolation("chase.needs-actions", "a chase lists at least one action",
+                            record_id=chase.id or None)
+    for action_id in chase.action_ids:
+        _needs_action(plan, action_id, taken)
+        lead = plan.actions[action_id].lead_agency_id if action_id in plan.actions else None
+        if lead is not None and lead != chase.agency_id:
+            # One agency's reminder never carries another agency's action.
+            raise RuleViolation(
+                "chase.own-actions",
+                f"action {action_id} is led by {lead}, not {chase.agency_id}: a reminder lists"
+                " only the actions its agency leads", record_id=chase.id or None)
+
+
 _CHECKS: dict[type[Any], Callable[[Plan, Any, date, Collection[str]], None]] = {
     Partnership: _partnership,
     Agency: _agency,
@@ -241,6 +264,7 @@ _CHECKS: dict[type[Any], Callable[[Plan, Any, date, Collection[str]], None]] = {
     Evidence: _evidence,
     AssuranceDecision: _assurance_decision,
     LearningActivity: _learning_activity,
+    Chase: _chase,
 }
 
 

@@ -38,7 +38,7 @@ import attrs
 
 from actiontrack.domain.checks import check_record, clean_list, normalise_themes
 from actiontrack.domain.lifecycle import unmet_gates
-from actiontrack.domain.models import Action, ActionStatus, AssuranceDecision, Evidence
+from actiontrack.domain.models import Action, ActionStatus, AssuranceDecision, Chase, Evidence
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.errors import ConversionError, RuleViolation
 
@@ -58,6 +58,7 @@ EDITABLE: Mapping[str, tuple[str, ...]] = {
     "evidence": ("tier", "kind", "title", "about_date", "link"),
     "assurance_decisions": ("decided_on", "decided_by", "body", "seen", "evidence_ids"),
     "learning_activities": ("kind", "title", "held_on", "reach", "recommendation_ids"),
+    "chases": (),
 }
 
 _ID = "an id never changes; withdraw the record and add it again"
@@ -102,6 +103,8 @@ OWNED: Mapping[str, Mapping[str, str]] = {
         " record the right one with assure",
     },
     "learning_activities": {"id": _ID, "partnership_id": _PART_OF_ID},
+    "chases": {field.name: "a chase records a reminder as it was sent; it is never changed"
+               for field in attrs.fields(Chase) if field.name != "version"},
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "Agency",
     "AssuranceDecision",
     "AssuranceOutcome",
+    "Chase",
     "Evidence",
     "EvidenceKind",
     "EvidenceTier",
@@ -296,4 +297,23 @@ class LearningActivity:
     held_on: date
     reach: int | None = None  # how many people attended or received it
     recommendation_ids: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Chase:
+    """A reminder sent to an agency's lead about the actions it leads that need something.
+
+    Kept so that the same day's reminder is not sent twice, ``show`` can list
+    an action's chases, and the audit can name owners who do not answer.
+    ``message_id`` is the message's ``Message-ID``, to find it in a mailbox.
+    """
+
+    id: str
+    agency_id: str
+    sent_on: date
+    sent_by: str
+    sent_to: str
+    action_ids: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
+    message_id: str
     version: int = 0

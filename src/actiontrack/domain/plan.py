@@ -22,6 +22,7 @@ from actiontrack.domain.models import (
     Action,
     Agency,
     AssuranceDecision,
+    Chase,
     Evidence,
     LearningActivity,
     Partnership,
@@ -50,6 +51,7 @@ Record: TypeAlias = (
     | Evidence
     | AssuranceDecision
     | LearningActivity
+    | Chase
 )
 
 #: Every kind of record by its plural name, in the order records depend on each other.
@@ -63,6 +65,7 @@ RECORD_KINDS: dict[str, type[Record]] = {
     "evidence": Evidence,
     "assurance_decisions": AssuranceDecision,
     "learning_activities": LearningActivity,
+    "chases": Chase,
 }
 #: How a message names one record of each kind.
 RECORD_NOUNS: dict[str, str] = {
@@ -75,6 +78,7 @@ RECORD_NOUNS: dict[str, str] = {
     "evidence": "evidence item",
     "assurance_decisions": "assurance decision",
     "learning_activities": "learning activity",
+    "chases": "chase",
 }
 R = TypeVar("R")
 
@@ -149,6 +153,7 @@ class Plan:
     evidence: Mapping[str, Evidence] = _records()
     assurance_decisions: Mapping[str, AssuranceDecision] = _records()
     learning_activities: Mapping[str, LearningActivity] = _records()
+    chases: Mapping[str, Chase] = _records()
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Plan:
@@ -196,6 +201,9 @@ class Plan:
         for activity in _in_id_order(self.learning_activities):
             for recommendation_id in activity.recommendation_ids:
                 index["learning_activities", recommendation_id].append(activity)
+        for chase in sorted(self.chases.values(), key=attrgetter("sent_on", "id")):
+            for action_id in chase.action_ids:
+                index["chases", action_id].append(chase)
         return index
 
     def evidence_for(self, action_id: str) -> list[Evidence]:
@@ -216,6 +224,10 @@ class Plan:
 
     def learning_for(self, recommendation_id: str) -> list[LearningActivity]:
         return list(self._children.get(("learning_activities", recommendation_id), ()))
+
+    def chases_for(self, action_id: str) -> list[Chase]:
+        """The reminders that listed an action, oldest first."""
+        return list(self._children.get(("chases", action_id), ()))
 
     def reviews_of(self, action: Action) -> list[Review]:
         """The reviews whose recommendations an action answers, sorted by id."""

@@ -17,7 +17,8 @@ from actiontrack.domain.lifecycle import COMPLETE_STATUSES
 from actiontrack.domain.models import Action, ActionStatus, Recommendation, Response
 from actiontrack.errors import ConfigError
 
-__all__ = ["Rag", "RagPolicy", "RecommendationStatus", "rag", "recommendation_status"]
+__all__ = ["Rag", "RagPolicy", "RecommendationStatus", "rag", "recommendation_status",
+           "whole_days"]
 
 
 class Rag(enum.StrEnum):
@@ -32,7 +33,8 @@ class Rag(enum.StrEnum):
 _MOST_DAYS = 3650
 
 
-def _whole_days(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def whole_days(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: a number of days, 0 to ten years, never true or false."""
     if type(value) is not int or not 0 <= value <= _MOST_DAYS:
         raise ConfigError(f"must be a whole number from 0 to {_MOST_DAYS}, not {value!r}",
                           setting=attribute.name)
@@ -54,7 +56,7 @@ class RagPolicy:
     """
 
     #: An open action turns amber when its target is this many days away or fewer.
-    due_soon_days: int = attrs.field(default=28, validator=_whole_days)
+    due_soon_days: int = attrs.field(default=28, validator=whole_days)
     #: Whether an action whose current target is later than its original one
     #: (it has slipped) is amber even when on track.
     slipped_is_amber: bool = attrs.field(default=True, validator=_true_or_false)

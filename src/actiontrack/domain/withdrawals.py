@@ -16,7 +16,8 @@ rule): a completed action (it is the record of what was done), a record
 others link to (a successor, an earlier recommendation repeated, evidence
 a decision relied on), and proof whose loss would leave an action's status
 standing on a gate it no longer meets (the only completion evidence of a
-completed action).
+completed action). A chase is never withdrawn: it records a reminder as it
+was sent, and stays even when an action it listed is withdrawn.
 
 One withdrawal moves a record as well: the decision that assured an action,
 recorded by mistake, takes the action back to ``completed``, where it was
@@ -36,6 +37,7 @@ from actiontrack.domain.models import (
     ActionStatus,
     Agency,
     AssuranceDecision,
+    Chase,
     Evidence,
     Partnership,
     Recommendation,
@@ -100,6 +102,9 @@ def _gone(plan: Plan, record: Record) -> tuple[Record, ...]:
             raise refuse("withdraw.agency-leads-actions", f"it leads {_ids(led)}; give them"
                          " another lead agency with edit first")
         return (record,)
+    if isinstance(record, Chase):
+        raise refuse("withdraw.chase", "it records a reminder as it was sent, and stays on"
+                     " the plan")
     if isinstance(record, Review):
         recommendations = plan.recommendations_for(record.id)
         if recommendations:

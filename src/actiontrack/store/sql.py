@@ -85,7 +85,7 @@ __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 R = TypeVar("R", bound=Record)
 
@@ -97,6 +97,7 @@ _ITEM_COLUMNS = {
     "repeats": "repeated_recommendation_id",
     "recommendation_ids": "recommendation_id",
     "evidence_ids": "evidence_id",
+    "action_ids": "action_id",
 }
 _OWNER_COLUMNS = {kind: noun.replace(" ", "_") + "_id" for kind, noun in RECORD_NOUNS.items()}
 #: The kinds an agency-scoped store may change, besides its own actions: those of its actions.
@@ -208,6 +209,7 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
         sa.Index(f"{kind}_{column}", kinds[kind].table.c[column])
     for listed in ("actions_recommendation_ids", "learning_activities_recommendation_ids"):
         sa.Index(f"{listed}_item", metadata.tables[listed].c.recommendation_id)
+    sa.Index("chases_action_ids_item", metadata.tables["chases_action_ids"].c.action_id)
     sa.Index("actions_status_target", kinds["actions"].table.c.status,
              kinds["actions"].table.c.target_date)
     return metadata, kinds, history, tombstones, meta

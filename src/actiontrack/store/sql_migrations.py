@@ -51,8 +51,31 @@ def _layout_2(connection: Connection) -> None:
         {"value": "" if ordered is None else str(ordered)})
 
 
+def _layout_3(connection: Connection) -> None:
+    """Layout 3: chases, the reminders sent to agency leads and the actions each listed."""
+    connection.exec_driver_sql(
+        "CREATE TABLE chases ("
+        " id TEXT NOT NULL PRIMARY KEY,"
+        " agency_id TEXT NOT NULL,"
+        " sent_on DATE NOT NULL,"
+        " sent_by TEXT NOT NULL,"
+        " sent_to TEXT NOT NULL,"
+        " message_id TEXT NOT NULL,"
+        " version INTEGER NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        "CREATE TABLE chases_action_ids ("
+        " chase_id TEXT NOT NULL REFERENCES chases (id) ON DELETE CASCADE,"
+        " position INTEGER NOT NULL,"
+        " action_id TEXT NOT NULL,"
+        " PRIMARY KEY (chase_id, position))"
+    )
+    connection.exec_driver_sql(
+        "CREATE INDEX chases_action_ids_item ON chases_action_ids (action_id)")
+
+
 #: STEPS[n] upgrades a store from layout n to layout n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _layout_2}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _layout_2, 2: _layout_3}
 
 
 def upgrade(connection: Connection, meta: sa.Table, found: int, latest: int, where: str) -> int:

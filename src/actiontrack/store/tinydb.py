@@ -101,9 +101,10 @@ from actiontrack.store.protocol import Change, Condition, Receipt
 __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 
 #: The layout version this release writes. A file with a higher one is refused.
-#: 2: agencies have ``email`` and ``aliases``. A layout 1 file reads as it is (the
-#: new fields take their defaults) and is marked 2 by its first commit.
-SCHEMA_VERSION = 2
+#: 2: agencies have ``email`` and ``aliases``; 3: a ``chases`` table. An older file
+#: reads as it is (new fields take their defaults, a missing table is empty) and is
+#: marked with this layout by its first commit.
+SCHEMA_VERSION = 3
 
 _META = "_meta"
 _META_ID = "store"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
+from actiontrack.domain.chasing import last_heard, unanswered_chases
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES
 from actiontrack.domain.models import ActionStatus
 from actiontrack.formatting import long_date
@@ -75,18 +76,38 @@ def no_recent_update(context: AuditContext) -> Iterator[Flag]:
     for action in context.open_actions:
         if action.status == ActionStatus.ON_HOLD:
             continue  # a hold has its own review date
-        updates = [u for u in context.plan.updates_for(action.id) if u.on <= context.as_of]
-        since = updates[-1].on if updates else context.created_on.get(action.id)
+        last_update_on, added_on = last_heard(context.plan, action, context.as_of,
+                                              context.created_on)
+        since = last_update_on or added_on
         if since is None:
             continue
         days = (context.as_of - since).days
         if days > stale:
-            what = f"the last update was on {long_date(since)}" if updates else (
+            what = f"the last update was on {long_date(since)}" if last_update_on else (
                 f"no update since it was added on {long_date(since)}")
             yield Flag(
                 subject=action.id,
                 message=f"{what}, {days} days ago (more than {stale})",
-                facts={"last_update_on": since if updates else None, "days": days},
+                facts={"last_update_on": last_update_on, "days": days},
+            )
+
+
+@rule("chased-without-response", severity=Severity.WARNING,
+      description="An open action whose owner was chased several times with no update since",
+      thresholds={"chases_without_response": 2})
+def chased_without_response(context: AuditContext) -> Iterator[Flag]:
+    most = context.threshold("chases_without_response")
+    for action in context.open_actions:
+        unanswered = unanswered_chases(context.plan, action, context.as_of)
+        if unanswered and len(unanswered) >= most:
+            latest = unanswered[-1]
+            yield Flag(
+                subject=action.id,
+                message=f"{action.lead_agency_id} was chased {len(unanswered)} times with no"
+                f" update since (first on {long_date(unanswered[0].sent_on)}, latest on"
+                f" {long_date(latest.sent_on)} to {latest.sent_to})",
+                facts={"chases": [chase.id for chase in unanswered],
+                       "lead_agency_id": action.lead_agency_id},
             )
 
 
