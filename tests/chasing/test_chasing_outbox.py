@@ -220,3 +220,18 @@ def test_the_configuration_s_chase_table_is_checked(
     assert result.exit_code == 2
     for problem in problems:
         assert problem in result.output, result.output
+
+
+def test_an_agency_id_with_odd_characters_gets_a_safe_file_name(
+    store: Path, tmp_path: Path,
+) -> None:
+    added = run(store, "add-agency", "NHS/ICB:North", "--name", "North ICB", "--email",
+                "lead@icb.example.org")
+    assert added.exit_code == 0, added.output
+    moved = run(store, "edit", "DEMO-SCP/A004", "--set", "lead_agency_id=NHS/ICB:North",
+                "--reason", "Commissioning moved")
+    assert moved.exit_code == 0, moved.output
+    result = run(store, "chase", "--outbox", str(tmp_path / "outbox"))
+    assert result.exit_code == 0, result.output
+    assert "2026-12-01 NHS-ICB-North.eml" in messages(tmp_path / "outbox")
+    assert not list((tmp_path / "outbox").glob(".*.tmp"))  # nothing left behind

@@ -185,3 +185,29 @@ def test_the_command_logs_in_with_the_password_from_the_environment_and_never_sh
     assert "Sent 3 reminders through" in output
     assert "s3cret" not in output
     assert [r.user for r in server.inbox.received] == ["bu"] * 3
+
+
+def test_a_name_with_a_comma_is_one_recipient_and_the_password_is_never_quoted(
+    demo_store: TinyDBStore, smtp_server: Callable[..., Server],
+    tls: tuple[ssl.SSLContext, Path],
+) -> None:
+    from actiontrack import service
+
+    service.rename_agency(demo_store, "DEMO-POL", "Police, Demoshire (public protection)",
+                          reason="Renamed", by=BY, at=NOW)
+    server = smtp_server()
+    assert _chase(demo_store, server).exit_code == 0
+    (police,) = [r for r in server.inbox.received if "police" in r.recipients[0]]
+    assert police.recipients == ["public.protection@police.example.org"]
+    assert police.message["To"].addresses[0].display_name == (
+        "Police, Demoshire (public protection)")
+    context, cafile = tls
+    secure = smtp_server(tls=context, login=("bu", "pw"))
+    result = chase_owners(demo_store, SmtpServer(secure.host, secure.port, user="bu",
+                                                 password="p\u00a3ss-Wörd", cafile=str(cafile)),
+                          settings=SETTINGS, rag=RagPolicy(), today=NOW.date(), by=BY, at=NOW,
+                          again=True)
+    assert result.failure is not None
+    assert "only ASCII" in result.failure
+    assert "Wö" not in result.failure
+    assert "\u00a3" not in result.failure

@@ -41,8 +41,8 @@ class Postbox(Protocol):
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None: ...
 
-    def send(self, message: EmailMessage, name: str) -> None:
-        """Hand one message over; ``name`` is a file name stem for an outbox."""
+    def send(self, message: EmailMessage, to: str, name: str) -> None:
+        """Hand one message for ``to`` over; ``name`` is a file name stem for an outbox."""
         ...
 
 
@@ -66,8 +66,9 @@ class Outbox:
                  traceback: TracebackType | None) -> None:
         return None
 
-    def send(self, message: EmailMessage, name: str) -> None:
+    def send(self, message: EmailMessage, to: str, name: str) -> None:
         data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        temporary: str | None = None
         try:
             handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
             with os.fdopen(handle, "wb") as file:
@@ -76,15 +77,35 @@ class Outbox:
                 os.fsync(file.fileno())
             for number in range(1, 1000):
                 target = self.folder / (f"{name}.eml" if number == 1 else f"{name}-{number}.eml")
-                try:
-                    os.link(temporary, target)  # fails if the name is taken: nothing overwritten
-                    break
-                except FileExistsError:
-                    continue
-            os.unlink(temporary)
+                if _place(temporary, target):
+                    return
+            raise DeliveryError(f"the outbox {self.where} already holds 999 messages named"
+                                f" {name}; move them away")
         except OSError as exc:
             raise DeliveryError(f"cannot write to the outbox {self.where}: {exc.strerror}") \
                 from None
+        finally:
+            if temporary is not None and os.path.exists(temporary):
+                os.unlink(temporary)
+
+
+def _place(temporary: str, target: Path) -> bool:
+    """Give the written file the name ``target`` unless it is taken; never overwrite."""
+    try:
+        os.link(temporary, target)  # fails if the name is taken
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        pass  # no hard links here (FAT, some network shares): claim the name, then fill it
+    try:
+        with open(target, "xb") as claimed, open(temporary, "rb") as source:
+            claimed.write(source.read())
+            claimed.flush()
+            os.fsync(claimed.fileno())
+    except FileExistsError:
+        return False
+    return True
 
 
 def is_loopback(host: str) -> bool:
@@ -144,7 +165,15 @@ class SmtpServer:
                     smtp.quit()
                     raise DeliveryError(f"to log in to {self.where} as {self._user}, set the"
                                         " password in $ACTIONTRACK_SMTP_PASSWORD")
-                smtp.login(self._user, self._password)
+                try:
+                    smtp.login(self._user, self._password)
+                except UnicodeError:  # its message would quote part of the password
+                    smtp.close()
+                    raise DeliveryError(f"the password for {self._user} has characters SMTP"
+                                        " cannot send (only ASCII)") from None
+                except smtplib.SMTPException:
+                    smtp.close()
+                    raise
         except smtplib.SMTPAuthenticationError:
             raise DeliveryError(f"the mail server {self.where} refused the login of"
                                 f" {self._user}") from None
@@ -166,10 +195,10 @@ class SmtpServer:
                 self._smtp.close()
             self._smtp = None
 
-    def send(self, message: EmailMessage, name: str) -> None:
+    def send(self, message: EmailMessage, to: str, name: str) -> None:
         assert self._smtp is not None, "send inside a with block"
         try:
-            refused = self._smtp.send_message(message)
+            refused = self._smtp.send_message(message, to_addrs=[to])
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"the mail server {self.where} did not take the message to"
                                 f" {message['To']}: {_said(exc)}") from None

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -19,8 +20,8 @@ from actiontrack.domain.models import Agency
 from actiontrack.domain.plan import Plan
 from actiontrack.formatting import long_date, plural
 
-__all__ = ["POLICY", "WORKBOOK_TYPE", "asks", "attach", "compose", "message_text", "reasons_text",
-           "workbook_name"]
+__all__ = ["POLICY", "WORKBOOK_TYPE", "asks", "attach", "compose", "file_stem", "message_text",
+           "reasons_text", "workbook_name"]
 
 #: Lines end in CRLF, as on the wire; headers are folded only past RFC 5322's hard limit
 #: (the default 78 made Python fold a long subject before its first word).
@@ -69,10 +70,14 @@ def asks(item: ChaseItem) -> str:
     return "; ".join(dict.fromkeys(_ASKS[reason] for reason in item.reasons))
 
 
+def file_stem(agency: Agency) -> str:
+    """The agency's id made safe as part of a file name on every file system."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", agency.id).strip("-.") or "agency"
+
+
 def workbook_name(agency: Agency, today: date) -> str:
-    """The attachment's file name: the agency's id made safe for every file system."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", agency.id).strip("-.") or "agency"
-    return f"{safe} actions {today.isoformat()}.xlsx"
+    """The attachment's file name."""
+    return f"{file_stem(agency)} actions {today.isoformat()}.xlsx"
 
 
 def _partnership_names(plan: Plan, chase: AgencyChase) -> str:
@@ -147,9 +152,12 @@ def compose(
     """
     assert chase.agency.email is not None
     message = EmailMessage(policy=POLICY)
-    message["Subject"] = (f"Safeguarding actions: {plural(len(chase.items), 'action')} need"
+    need = "needs" if len(chase.items) == 1 else "need"
+    message["Subject"] = (f"Safeguarding actions: {plural(len(chase.items), 'action')} {need}"
                           f" your reply ({long_date(today)})")
-    message["To"] = f"{chase.agency.name} <{chase.agency.email}>"
+    # An Address quotes a name with commas or brackets, so it stays one recipient.
+    message["To"] = Address(display_name=" ".join(chase.agency.name.split()),
+                            addr_spec=chase.agency.email)
     if sender:
         message["From"] = sender
     if reply_to or sender:

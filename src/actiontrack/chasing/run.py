@@ -15,7 +15,13 @@ from actiontrack import service
 from actiontrack.auditing.rules.personal_data import find_personal_data
 from actiontrack.chasing.config import ChaseSettings
 from actiontrack.chasing.delivery import DeliveryError, Postbox
-from actiontrack.chasing.messages import attach, compose, message_text, workbook_name
+from actiontrack.chasing.messages import (
+    attach,
+    compose,
+    file_stem,
+    message_text,
+    workbook_name,
+)
 from actiontrack.domain.chasing import AgencyChase, ChaseItem, chase_list, chased_already
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.plan import Plan
@@ -178,7 +184,8 @@ def _deliver(store: Store, postbox: Postbox, plan: Plan,
                 assert chase.agency.email
                 attach(message, workbook_name(chase.agency, today), _workbook(
                     store, chase, settings=settings, rag=rag, by=by, at=at))
-                postbox.send(message, f"{local_date(at).isoformat()} {chase.agency.id}")
+                postbox.send(message, chase.agency.email,
+                             f"{local_date(at).isoformat()} {file_stem(chase.agency)}")
                 try:
                     record = service.record_chase(
                         store, chase.agency.id, chase.action_ids, sent_to=chase.agency.email,
@@ -192,6 +199,6 @@ def _deliver(store: Store, postbox: Postbox, plan: Plan,
                     outcomes[chase.agency.id], outcome=done_as, detail=record.id)
                 if progress is not None:
                     progress("Chasing", number, len(ready))
-    except DeliveryError as exc:
-        return str(exc)
+    except (DeliveryError, OSError) as exc:  # OSError: the workbook's temporary folder
+        return str(exc) if isinstance(exc, DeliveryError) else f"stopped: {exc}"
     return None

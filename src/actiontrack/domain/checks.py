@@ -37,8 +37,9 @@ from actiontrack.errors import NotFoundError, RuleViolation
 
 __all__ = ["check_record", "clean_list", "normalise_themes"]
 
-#: An address a reminder can go to: something@somewhere.tld, no spaces.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+#: An address a reminder can go to: something@somewhere.tld, one address (no spaces,
+#: commas, semicolons, brackets or quotes).
+_EMAIL = re.compile(r"[^@\s,;<>\"()]+@[^@\s,;<>\"()]+\.[^@\s.,;<>\"()]+")
 
 
 def _items(items: Iterable[str]) -> list[str]:
