@@ -14,17 +14,14 @@ from actiontrack.domain.rag import RagPolicy
 from actiontrack.store import open_store
 from actiontrack.store.copy import contents_of, copy_store
 from chasing.mail import BY, EXPECTED, NOW
-from store.sql_servers import postgres_schemas, postgres_url  # tests/store/sql_servers.py
+from store.sql_servers import new_store_url  # tests/store/sql_servers.py
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'plan.db'}"
-        return
-    with postgres_schemas(postgres_url()) as new_schema_url:
-        assert callable(new_schema_url)
-        yield new_schema_url()
+    """The URL of a new, empty store on each SQL backend."""
+    with new_store_url(request.param, tmp_path) as new:
+        yield new
 
 
 def test_a_chase_on_a_sql_store_is_kept_found_and_copied(url: str, tmp_path: Path) -> None:

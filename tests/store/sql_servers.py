@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,14 @@ def postgres_schemas(url: str) -> Iterator[object]:
             for name in made:
                 connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         admin.dispose()
+
+
+@contextmanager
+def new_store_url(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty store: a SQLite file in ``folder``, or a PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'plan.db'}"
+        return
+    with postgres_schemas(postgres_url()) as new_schema_url:
+        assert callable(new_schema_url)
+        yield new_schema_url()

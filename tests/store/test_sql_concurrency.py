@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sql_servers import postgres_schemas, postgres_url
+from sql_servers import new_store_url, postgres_schemas, postgres_url
 
 from actiontrack.domain.models import Recommendation
 from actiontrack.store import Put
@@ -33,12 +33,8 @@ COUNTERS = ("A", "B")
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a new, empty store on each SQL backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'plan.db'}"
-        return
-    with postgres_schemas(postgres_url()) as new_schema_url:
-        assert callable(new_schema_url)
-        yield new_schema_url()
+    with new_store_url(request.param, tmp_path) as new:
+        yield new
 
 
 def new_counters(url: str) -> None:

@@ -24,7 +24,6 @@ from actiontrack.chasing.messages import (
 )
 from actiontrack.domain.chasing import AgencyChase, ChaseItem, chase_list, chased_already
 from actiontrack.domain.clocks import local_date
-from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ActiontrackError, NotFoundError
 from actiontrack.store.protocol import Store
@@ -162,14 +161,14 @@ def chase_owners(
         ready.append((chase, message))
     failure = None
     if postbox is not None and ready:
-        failure = _deliver(store, postbox, plan, ready, outcomes, settings=settings, rag=rag,
+        failure = _deliver(store, postbox, ready, outcomes, settings=settings, rag=rag,
                            today=today, by=by, at=at, progress=progress)
     return ChaseResult(today=today, where=postbox.where if postbox is not None else None,
                        outcomes=tuple(outcomes[key] for key in sorted(outcomes)),
                        failure=failure)
 
 
-def _deliver(store: Store, postbox: Postbox, plan: Plan,
+def _deliver(store: Store, postbox: Postbox,
              ready: list[tuple[AgencyChase, EmailMessage]], outcomes: dict[str, AgencyOutcome], *,
              settings: ChaseSettings, rag: RagPolicy, today: date, by: str, at: datetime,
              progress: Progress | None) -> str | None:
@@ -200,5 +199,5 @@ def _deliver(store: Store, postbox: Postbox, plan: Plan,
                 if progress is not None:
                     progress("Chasing", number, len(ready))
     except (DeliveryError, OSError) as exc:  # OSError: the workbook's temporary folder
-        return str(exc) if isinstance(exc, DeliveryError) else f"stopped: {exc}"
+        return str(exc)
     return None
