@@ -134,6 +134,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         hold_review_date=_optional(dates),
         successor_id=_optional(ids),
         reopened_on=_optional(dates),
+        reference=_optional(texts),
         version=versions,
     ),
     ProgressUpdate: _every_field(

@@ -91,6 +91,7 @@ FIELDS: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("DEMO-SCP/A008", "deliverable", "A recording template", "A recording template", None, 0,
      ""),
     ("DEMO-SCP/A008", "success_measure", "", None, None, 0, ""),
+    ("DEMO-SCP/A008", "reference", "2.1a", "2.1a", None, 0, ""),
     ("DEMO-SCP/A008/U1", "on", "2026-10-30", "2026-10-30", "yesterday", 2,
      "expected a date as YYYY-MM-DD"),
     ("DEMO-SCP/A008/U1", "by", "Health visiting lead", "Health visiting lead", " ", 1,

@@ -15,6 +15,7 @@ from actiontrack.excel.cells import cell_date, cell_text, escaped, sheet_text
     ("31/03/2027", date(2027, 3, 31)),
     (" 1/4/2027 ", date(2027, 4, 1)),
     ("2027-03-31", date(2027, 3, 31)),
+    ("31 March 2027", date(2027, 3, 31)),  # text read by the one date reader adopt uses too
     (46477, date(2027, 3, 31)),  # a date cell re-formatted as a number
     (46477.0, date(2027, 3, 31)),
     ("", None),
@@ -26,10 +27,11 @@ def test_dates_as_partners_type_them(value: object, expected: date | None) -> No
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("next week", "expected a date such as 31/03/2027, got 'next week'"),
+    ("next week", "expected a date such as 31/03/2027, 31 March 2027, March 2027 or Q4 2026/27,"
+                  " got 'next week'"),
     ("31/02/2027", "'31/02/2027' is not a real day: February 2027 has 28 days"),
     ("2027-02-31", "'2027-02-31' is not a real day: February 2027 has 28 days"),
-    ("03/31/2027", "got '03/31/2027'"),  # month first: not how England writes dates
+    ("03/31/2027", "dates are read day first"),  # month first: not how England writes dates
     (12.5, "got '12.5'"),
     (12, "got '12'"),  # too small to be a date anyone means
     (True, "got 'TRUE'"),

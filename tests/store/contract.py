@@ -320,6 +320,20 @@ class StoreContract:
         assert receipt.entries == (entry,)
         assert self.reopen(store).history() == [entry]
 
+    def test_a_put_may_give_its_own_reason(self, store: Store) -> None:
+        """A put's own reason is its entries' reason; the others keep the commit's."""
+        first = recommendation()
+        adopted = action(reference="2.1a")
+        self.commit(store, [Put(first), Put(adopted, reason="tracker.xlsx, 'Plan' row 6")],
+                    reason="Adopted tracker.xlsx")
+        later = attrs.evolve(store.get(Action, "A1"), title="Refresh the toolkit")
+        self.commit(store, [Put(later, reason="tracker.xlsx, 'Plan' row 7")], hour=1,
+                    reason="Adopted again")
+        assert [(entry.record_id, entry.reason) for entry in self.reopen(store).history()] == [
+            ("R1", "Adopted tracker.xlsx"), ("A1", "tracker.xlsx, 'Plan' row 6"),
+            ("A1", "tracker.xlsx, 'Plan' row 7")]
+        assert self.reopen(store).get(Action, "A1").reference == "2.1a"
+
     def test_update_has_one_entry_per_changed_field(self, store: Store) -> None:
         """An update writes one entry per changed field, old -> new as plain data."""
         first = self.commit(store, [Put(recommendation(themes=("neglect",)))]).records[0]

@@ -2,8 +2,10 @@
 
 tests/store/data holds the demo as release 0.1.0 wrote it (store layout 1,
 before agencies had contacts), loaded at 2026-11-26T09:00:00+00:00 into a
-SQLite file and into the JSON file store; and ``layout-2.db``, the demo as the
-release before chases wrote it (layout 2), loaded at 2026-12-04T09:00:00+00:00.
+SQLite file and into the JSON file store; ``layout-2.db``, the demo as the
+release before chases wrote it (layout 2), loaded at 2026-12-04T09:00:00+00:00;
+and ``layout-3.db``, the demo as the release before adopt wrote it (layout 3),
+loaded at 2026-12-06T01:00:00+00:00, with its first chases at 01:05.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sql_servers import postgres_schemas, postgres_url
 
 from actiontrack import convert, service
 from actiontrack.domain import additions
-from actiontrack.domain.models import Agency, Chase, PartnershipKind
+from actiontrack.domain.models import Action, Agency, Chase, PartnershipKind
 from actiontrack.errors import StoreVersionError
 from actiontrack.store import Put, Store, TinyDBStore, open_store
 from actiontrack.store.copy import contents_of
@@ -106,6 +108,28 @@ def test_a_layout_2_sqlite_store_is_upgraded_and_keeps_chases(tmp_path: Path) ->
     assert open_store(url).get(Chase, "DEMO-POL/C1").action_ids == chase.action_ids
 
 
+def test_a_layout_3_sqlite_store_is_upgraded_and_keeps_action_references(
+    tmp_path: Path,
+) -> None:
+    """The store the release before adopt wrote gains actions' references, losing nothing."""
+    shutil.copy(DATA / "layout-3.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "3"
+    store = open_store(url)
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT)
+    assert (store.count("actions"), store.count("chases")) == (10, 3)
+    assert store.get(Chase, "DEMO-POL/C1").agency_id == "DEMO-POL"
+    assert {action.reference for action in store.find(Action)} == {None}
+    _past_views_are_the_replayed_ones(store)
+    service.edit(store, "DEMO-SCP/A001", {"reference": "2.1a"}, reason="Tracker reference",
+                 by=BY, at=datetime(2026, 12, 6, 2, 0, tzinfo=UTC))
+    store.close()
+    store = open_store(url)
+    assert store.get(Action, "DEMO-SCP/A001").reference == "2.1a"
+    (entry,) = store.history(record_id="DEMO-SCP/A001")[-1:]
+    assert (entry.field, entry.old, entry.new) == ("reference", None, "2.1a")
+
+
 def _schema(url: str) -> dict[str, object]:
     """Each table's columns and indexes, as the database describes them."""
     import sqlalchemy as sa
@@ -121,7 +145,7 @@ def _schema(url: str) -> dict[str, object]:
     return schema
 
 
-@pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db"])
+@pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db", "layout-3.db"])
 def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path, layout: str) -> None:
     """An older release's SQLite store, upgraded, has the tables, columns, indexes of a new one."""
     shutil.copy(DATA / layout, tmp_path / "old.db")
@@ -146,7 +170,7 @@ def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commi
 
 
 def test_a_layout_1_postgresql_store_is_upgraded() -> None:
-    """On PostgreSQL too, a store of layout 1 gets the contacts, indexes and chases when opened."""
+    """On PostgreSQL too, a layout 1 store gets contacts, indexes, chases, references when opened."""
     import sqlalchemy as sa
 
     with postgres_schemas(postgres_url()) as new_schema_url:
@@ -156,6 +180,7 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         # Take back what layout 2 added, as a layout 1 store was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE actions DROP COLUMN reference")  # layout 4
             connection.exec_driver_sql("DROP TABLE chases_action_ids")  # what layout 3 added
             connection.exec_driver_sql("DROP TABLE chases")
             connection.exec_driver_sql("DROP TABLE agencies_aliases")

@@ -53,7 +53,7 @@ EDITABLE: Mapping[str, tuple[str, ...]] = {
                 "rapid_review_sent_on", "decided_on", "published_on"),
     "recommendations": ("text", "themes", "scope", "repeats"),
     "actions": ("title", "recommendation_ids", "lead_agency_id", "lead_officer", "deliverable",
-                "success_measure"),
+                "success_measure", "reference"),
     "progress_updates": ("on", "by", "text"),
     "evidence": ("tier", "kind", "title", "about_date", "link"),
     "assurance_decisions": ("decided_on", "decided_by", "body", "seen", "evidence_ids"),

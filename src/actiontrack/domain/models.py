@@ -109,6 +109,7 @@ class EvidenceKind(enum.StrEnum):
     CASE_SAMPLE = "case_sample"
     FAMILY_FEEDBACK = "family_feedback"
     LEARNING_EVENT = "learning_event"
+    OTHER = "other"  # what an adopted tracker names without saying what kind it is
 
 
 class AssuranceOutcome(enum.StrEnum):
@@ -217,6 +218,8 @@ class Action:
 
     ``original_target_date`` never changes; ``target_date`` is the current
     one, and every move between them is in ``target_revisions``.
+    ``reference`` is the action's reference in the tracker it was adopted
+    from ("2.1a"), so that people can find it there again.
     """
 
     id: str
@@ -236,6 +239,7 @@ class Action:
     successor_id: str | None = None
     #: When it was last reopened: evidence and decisions from before no longer count.
     reopened_on: date | None = None
+    reference: str | None = None
     version: int = 0
 
 

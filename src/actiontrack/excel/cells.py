@@ -15,8 +15,7 @@ from typing import TypeAlias
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import from_excel
 
-from actiontrack.convert import impossible_day
-from actiontrack.formatting import no_such_day
+from actiontrack.typed_dates import FORMS, read_typed_date
 
 __all__ = [
     "FORMULA_STARTS",
@@ -40,7 +39,6 @@ _LINE_BREAKS = re.compile(r"\r\n?")
 _SERIALS = (3654, 73050)
 #: Text that Excel and its readers take for an escaped character (``_x0020_`` is a space).
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def sheet_text(value: str) -> str:
@@ -89,8 +87,8 @@ def cell_date(value: CellValue) -> date | None:
     """The date in a cell; ``None`` for an empty one.
 
     Raises :class:`ValueError` saying what was found, or why a date typed in
-    one of the forms does not exist. Dates typed as text are read as
-    ``31/03/2027`` (day first, as in England) or ``2027-03-31``.
+    one of the forms does not exist. Dates typed as text are read by
+    :func:`~actiontrack.typed_dates.read_typed_date`, day first as in England.
     """
     if value is None or value == "":
         return None
@@ -106,20 +104,5 @@ def cell_date(value: CellValue) -> date | None:
         return from_excel(int(value)).date()  # type: ignore[no-any-return]
     if isinstance(value, str):
         text = value.strip()
-        if not text:
-            return None
-        if uk_date := _UK_DATE.fullmatch(text):
-            day, month, year = (int(part) for part in uk_date.groups())
-            # A month past 12 was more likely typed first: the message below shows the form.
-            if 1 <= month <= 12:
-                if reason := no_such_day(year, month, day):
-                    raise ValueError(f"{text!r} is not a real day: {reason}")
-                return date(year, month, day)
-        elif problem := impossible_day(text):
-            raise ValueError(problem)
-        else:
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
-    raise ValueError(f"expected a date such as 31/03/2027, got {cell_text(value)!r}")
+        return read_typed_date(text) if text else None
+    raise ValueError(f"expected a date such as {FORMS}, got {cell_text(value)!r}")

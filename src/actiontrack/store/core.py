@@ -200,11 +200,11 @@ def prepare_commit(
     seq = state.last_seq
 
     def entry(kind: str, record_id: str, version: int, change: ChangeKind,
-              field: str | None, old: Any, new: Any) -> None:
+              field: str | None, old: Any, new: Any, why: str | None = reason) -> None:
         nonlocal seq
         seq += 1
         entries.append({
-            "seq": seq, "commit": commit, "at": at_text, "by": by, "reason": reason,
+            "seq": seq, "commit": commit, "at": at_text, "by": by, "reason": why,
             "kind": kind, "record_id": record_id, "version": version,
             "change": change.value, "field": field, "old": old, "new": new,
         })
@@ -240,7 +240,8 @@ def prepare_commit(
             removed = tombstones[key] if key in tombstones else state.tombstone(kind, record_id)
             version = (removed or 0) + 1
             new["version"] = version
-            entry(kind, record_id, version, ChangeKind.CREATE, None, None, new)
+            entry(kind, record_id, version, ChangeKind.CREATE, None, None, new,
+                  reason if change.reason is None else change.reason)
         else:
             if stored.keys() != new.keys():
                 # Written by an older release, before some fields existed: compare with
@@ -253,7 +254,8 @@ def prepare_commit(
             new["version"] = version
             for field in changed:
                 entry(kind, record_id, version, ChangeKind.UPDATE, field,
-                      stored.get(field), new[field])
+                      stored.get(field), new[field],
+                      reason if change.reason is None else change.reason)
         # The model's annotations are not enforced on construction: converting back
         # checks them, so nothing a later read would refuse is ever stored.
         records.append(convert.structure(new, type(change.record),

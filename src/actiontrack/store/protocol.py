@@ -29,9 +29,14 @@ R = TypeVar("R", bound=Record)
 
 @attrs.frozen
 class Put:
-    """Create a record (version 0) or replace the stored version ``record.version``."""
+    """Create a record (version 0) or replace the stored version ``record.version``.
+
+    ``reason``, when given, is this record's own reason in history, in place
+    of the commit's (where an adopted record came from: file, sheet, row).
+    """
 
     record: Record
+    reason: str | None = None
 
 
 @attrs.frozen

@@ -85,7 +85,7 @@ __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 R = TypeVar("R", bound=Record)
 

@@ -74,8 +74,13 @@ def _layout_3(connection: Connection) -> None:
         "CREATE INDEX chases_action_ids_item ON chases_action_ids (action_id)")
 
 
+def _layout_4(connection: Connection) -> None:
+    """Layout 4: an action's reference in the tracker it was adopted from."""
+    connection.exec_driver_sql("ALTER TABLE actions ADD COLUMN reference TEXT")
+
+
 #: STEPS[n] upgrades a store from layout n to layout n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _layout_2, 2: _layout_3}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _layout_2, 2: _layout_3, 3: _layout_4}
 
 
 def upgrade(connection: Connection, meta: sa.Table, found: int, latest: int, where: str) -> int:

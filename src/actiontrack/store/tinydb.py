@@ -104,7 +104,7 @@ __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 #: 2: agencies have ``email`` and ``aliases``; 3: a ``chases`` table. An older file
 #: reads as it is (new fields take their defaults, a missing table is empty) and is
 #: marked with this layout by its first commit.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _META = "_meta"
 _META_ID = "store"
