@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from actiontrack.adopt import AdoptResult
     from actiontrack.chasing import ChaseResult
     from actiontrack.excel import Progress
 
@@ -1164,6 +1165,91 @@ def import_command(ctx: _Context, path: str, dry_run: bool, errors_to: str | Non
         click.echo(f"Imported {plural(len(result.changes), 'change')} from {path}.")
     else:
         click.echo(f"Nothing to import from {path}: the plan already has everything in it.")
+
+
+@cli.command("adopt")
+@click.argument("tracker", type=click.Path(dir_okay=False))
+@click.option("--review", "review_id", metavar="ID",
+              help="The review the tracker's recommendations belong to (add it first with"
+              " add-review); needed when the plan has more than one.")
+@click.option("--sheet", metavar="NAME", help="The sheet holding the tracker (default: the"
+              " first sheet with headings adopt recognises).")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="MAP.toml",
+              help="The partnership's map file: what each column, agency and status means.")
+@click.option("--write-map", type=click.Path(dir_okay=False), metavar="MAP.toml",
+              help="Write the map adopt used, guesses included, to correct and keep.")
+@click.option("--dry-run", is_flag=True, help="List what would be created; write nothing.")
+@click.option("--errors-to", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
+              help="If anything is wrong, write a copy of the tracker with each problem"
+              " marked on its cell.")
+@by_option
+@pass_context
+@_reports_errors
+def adopt(ctx: _Context, tracker: str, review_id: str | None, sheet: str | None,
+          map_path: str | None, write_map: str | None, dry_run: bool, errors_to: str | None,
+          by: str) -> None:
+    """Bring an existing tracker (.xlsx, .ods or .csv) into the plan: every record, or none.
+
+    Exit 0: adopted, or nothing new. Exit 1: problems, each on its cell
+    (nothing written). Exit 2: the file is unreadable or unsafe, or has no
+    heading row adopt recognises.
+    """
+    from actiontrack.adopt import adopt_tracker, read_map
+
+    policy = _settings(None).rag  # a bad configuration is refused before anything is read
+    tracker_map = read_map(Path(map_path)) if map_path else None
+    marking = _writing(errors_to) if errors_to else contextlib.nullcontext()
+    with marking, _progress_bar() as progress:
+        result = adopt_tracker(
+            ctx.store, Path(tracker), by=by, at=ctx.now(), review=review_id, sheet=sheet,
+            tracker_map=tracker_map, map_name=Path(map_path).name if map_path else "the map",
+            write_map=Path(write_map) if write_map else None, dry_run=dry_run,
+            errors_to=Path(errors_to) if errors_to else None, policy=policy,
+            progress=progress)
+    _print_adoption(result, tracker, write_map)
+    sys.exit(result.exit_code)
+
+
+def _print_adoption(result: AdoptResult, tracker: str, write_map: str | None) -> None:
+    from actiontrack.domain.models import Action, Evidence, ProgressUpdate, Recommendation
+    from actiontrack.domain.plan import RECORD_NOUNS, kind_of
+
+    table = _table(f"{tracker}, sheet {result.sheet!r}: headings in row {result.heading_row}",
+                   "column", "heading", "target")
+    for column in result.columns:
+        target = column.target or "(none: map it)"
+        table.add_row(column.letter, column.heading,
+                      target + (" (guessed)" if column.guessed and column.target else ""))
+    _console().print(table)
+    if write_map:
+        click.echo(f"Wrote the map to {write_map}: correct it, then adopt with --map"
+                   f" {write_map}.")
+    for notice in result.notices:
+        click.echo(f"note: {notice}")
+    if result.problems:
+        for problem in result.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(
+            ("Dry run: " if result.dry_run else "Nothing was adopted: ")
+            + plural(len(result.problems), "problem")
+            + (f". The marked copy is {result.errors_to}." if result.errors_to else
+               ". Use --errors-to OUT.xlsx for a copy with each problem marked."), err=True)
+        return
+    adoption = result.adoption
+    counts = ", ".join(plural(adoption.count(kind), noun) for kind, noun in (
+        (Recommendation, "recommendation"), (Action, "action"),
+        (ProgressUpdate, "progress update"), (Evidence, "evidence item")))
+    if result.dry_run:
+        for item in adoption.records:
+            click.echo(f"row {item.row}: new {RECORD_NOUNS[kind_of(item.record)]}"
+                       f" {item.record.id}")
+        click.echo(f"Dry run: would adopt {counts} into {result.review_id}; nothing was"
+                   " written.")
+    elif result.applied:
+        click.echo(f"Adopted {counts} into {result.review_id} from {tracker}.")
+    else:
+        click.echo(f"Nothing new to adopt from {tracker}: the plan already has every row"
+                   f" ({plural(adoption.already, 'action')}).")
 
 
 # -- stores ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ action's updates, evidence and decisions ``<action>/U<n>``, ``/E<n>`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date
 
 from actiontrack.domain.checks import check_record, clean_list, normalise_themes
@@ -59,6 +59,7 @@ from actiontrack.errors import ConversionError, RuleViolation
 
 __all__ = [
     "NEW_ACTION_STATUSES",
+    "action_ids",
     "check_id",
     "new_action",
     "new_agency",
@@ -210,10 +211,8 @@ def new_action(
                     for rid in recommendation_ids if rid in plan.recommendations}
     partnership_id = next(iter(partnerships)) if len(partnerships) == 1 else ""
     record_id = id
-    if not record_id and partnership_id:  # generated numbers stay sortable: A001, A002, ...
-        prefix = f"{partnership_id}/A"
-        number = _next_id(prefix, plan.actions, taken, used).removeprefix(prefix)
-        record_id = f"{prefix}{int(number):03d}"
+    if not record_id and partnership_id:
+        record_id = next(action_ids(plan, partnership_id, taken=taken, used=used))
     action = Action(
         id=check_id(record_id, "action") if record_id else "",
         partnership_id=partnership_id,
@@ -229,6 +228,20 @@ def new_action(
     )
     check_record(plan, action, today=today)
     return action
+
+
+def action_ids(plan: Plan, partnership_id: str, *, taken: Collection[str] = (),
+               used: Collection[str] = ()) -> Iterator[str]:
+    """The partnership's free action ids in order; numbers stay sortable: A001, A002, ...
+
+    Many new actions take theirs from one run of it, without searching the
+    ids again for each.
+    """
+    prefix = f"{partnership_id}/A"
+    number = int(_next_id(prefix, plan.actions, taken, used).removeprefix(prefix))
+    while True:
+        yield f"{prefix}{number:03d}"
+        number += 1
 
 
 def new_progress_update(

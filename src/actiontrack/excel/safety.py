@@ -53,7 +53,7 @@ import attrs
 from actiontrack.errors import UnsafeWorkbookError, WorkbookError
 from actiontrack.excel.sheet_scan import SheetScanner, cell_reference
 
-__all__ = ["FileScan", "Limits", "check_workbook_file"]
+__all__ = ["FileScan", "Limits", "check_opendocument_file", "check_workbook_file"]
 
 #: How many bytes of a part are unpacked and searched at a time.
 _CHUNK_BYTES = 2**20
@@ -155,16 +155,7 @@ def check_workbook_file(path: Path, limits: Limits = Limits()) -> FileScan:
     for one that cannot be read at all. The file is only read, never changed.
     """
     name = path.name or str(path)
-    size = _file_size(path, name)
-    if size == 0:
-        raise WorkbookError(f"{name} is empty (0 bytes): export the workbook again, or ask the"
-                            " sender for a new copy")
-    if size > limits.max_file_bytes:
-        raise UnsafeWorkbookError(
-            f"{name} is {_size(size)}, larger than the {_size(limits.max_file_bytes)} import"
-            " accepts: delete unused sheets, rows and pictures, or split it into smaller"
-            " workbooks"
-        )
+    size = _checked_size(path, name, limits)
     try:
         with path.open("rb") as file:
             head = file.read(8)
@@ -179,6 +170,55 @@ def check_workbook_file(path: Path, limits: Limits = Limits()) -> FileScan:
     except OSError as error:
         raise WorkbookError(f"{name} cannot be read ({error.strerror or error}): check that"
                             " it is not open in another program, then try again") from error
+
+
+def check_opendocument_file(path: Path, limits: Limits = Limits()) -> None:
+    """The same checks for an OpenDocument spreadsheet (``.ods``), whose parts differ.
+
+    Its size, its zip's directory and parts (names, packing, declared and
+    real sizes, packing ratios) and, in every XML part, entity declarations.
+    """
+    name = path.name or str(path)
+    size = _checked_size(path, name, limits)
+    again = "open it in LibreOffice and save it again as .ods"
+    try:
+        with path.open("rb") as file:
+            if not file.read(8).startswith(_ZIP_MAGICS):
+                raise WorkbookError(f"{name} is not an OpenDocument spreadsheet: {again}")
+            _check_zip_directory_size(file, size, name, limits)
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                members = archive.infolist()
+            _check_parts(members, name, limits)
+            if "content.xml" not in {member.filename for member in members}:
+                raise WorkbookError(f"{name} is not an OpenDocument spreadsheet (it has no"
+                                    f" content.xml): {again}")
+            budget = _Budget(name, limits)
+            for member in members:
+                for _ in _unpack(file, member, budget):
+                    pass
+    except WorkbookError:
+        raise
+    except OSError as error:
+        raise WorkbookError(f"{name} cannot be read ({error.strerror or error})") from error
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, ValueError, OverflowError,
+            NotImplementedError, RuntimeError) as error:
+        raise WorkbookError(_damaged(name, str(error) or type(error).__name__)) from error
+
+
+def _checked_size(path: Path, name: str, limits: Limits) -> int:
+    """The size of a file to open: not empty, not larger than ``limits`` allow."""
+    size = _file_size(path, name)
+    if size == 0:
+        raise WorkbookError(f"{name} is empty (0 bytes): export the workbook again, or ask the"
+                            " sender for a new copy")
+    if size > limits.max_file_bytes:
+        raise UnsafeWorkbookError(
+            f"{name} is {_size(size)}, larger than the {_size(limits.max_file_bytes)} import"
+            " accepts: delete unused sheets, rows and pictures, or split it into smaller"
+            " workbooks"
+        )
+    return size
 
 
 def _file_size(path: Path, name: str) -> int:
@@ -280,6 +320,20 @@ def _check_zip(file: BinaryIO, name: str, limits: Limits) -> FileScan:
 
 def _check_members(members: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
     """The checks that need only the zip's directory: names, methods and declared sizes."""
+    _check_parts(members, name, limits)
+    seen = {member.filename for member in members}
+    if _WORKBOOK not in seen:
+        if "xl/workbook.bin" in seen:
+            kind = "it is a binary workbook (.xlsb)"
+        elif "mimetype" in seen and "content.xml" in seen:
+            kind = "it is an OpenDocument file, such as .ods"
+        else:
+            kind = f"it is a zip file without {_WORKBOOK}"
+        raise WorkbookError(f"{name} is not an Excel workbook ({kind}): {_AGAIN}")
+
+
+def _check_parts(members: list[zipfile.ZipInfo], name: str, limits: Limits) -> None:
+    """Any zip's parts: how many, their names, how they are packed, and their declared sizes."""
     if len(members) > limits.max_members:
         raise _too_many(name, len(members), limits)
     seen: set[str] = set()
@@ -298,14 +352,6 @@ def _check_members(members: list[zipfile.ZipInfo], name: str, limits: Limits) ->
         seen.add(member.filename)
         if member.filename.lower().endswith("vbaproject.bin"):
             raise _macro_enabled(name)
-    if _WORKBOOK not in seen:
-        if "xl/workbook.bin" in seen:
-            kind = "it is a binary workbook (.xlsb)"
-        elif "mimetype" in seen and "content.xml" in seen:
-            kind = "it is an OpenDocument file, such as .ods"
-        else:
-            kind = f"it is a zip file without {_WORKBOOK}"
-        raise WorkbookError(f"{name} is not an Excel workbook ({kind}): {_AGAIN}")
     for member in members:
         if member.flag_bits & 0x1:
             raise UnsafeWorkbookError(

@@ -1,0 +1,593 @@
+"""Turn a tracker's rows into the records of a plan, with every problem found on its cell.
+
+The rules a record must pass are the domain's: recommendations, actions,
+progress updates and evidence are built by :mod:`actiontrack.domain.additions`,
+statuses reached through :func:`~actiontrack.domain.lifecycle.move_to` and
+its gates, revised targets through
+:func:`~actiontrack.domain.lifecycle.revise_target`. What is here is how a
+tracker says things: which row belongs to which recommendation, how its
+dates, agencies, statuses and RAG are written, and which records the plan
+already has (adopting the same tracker twice adds nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+import attrs
+from openpyxl.utils import get_column_letter
+
+from actiontrack.adopt.headings import REPEATABLE, STATUS_WORDS, TARGETS, guess, heading_key
+from actiontrack.adopt.mapping import TrackerMap
+from actiontrack.adopt.tracker import Tracker
+from actiontrack.domain import additions, lifecycle
+from actiontrack.domain.agencies import AgencyNames, name_key
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    Evidence,
+    EvidenceKind,
+    EvidenceTier,
+    Recommendation,
+    Response,
+)
+from actiontrack.domain.plan import Plan, Record
+from actiontrack.domain.rag import Rag, RagPolicy, rag
+from actiontrack.errors import NotFoundError, RuleViolation, WorkbookError
+from actiontrack.excel.cells import CellValue, cell_date, cell_text
+from actiontrack.labels import from_label
+
+__all__ = ["Adopted", "Adoption", "Column", "Problem", "adopt_rows", "find_columns"]
+
+#: How far down a tracker its heading row is looked for.
+HEADING_ROWS_SEARCHED = 30
+#: Targets the map's [defaults] may give besides the columns' own.
+DEFAULT_ONLY = ("evidence.tier", "evidence.kind")
+#: Cell text that says there is nothing there.
+_PLACEHOLDERS = frozenset({"", "na", "n a", "none", "nil", "tbc", "tba", "to follow",
+                           "to be confirmed"})
+_NOTE_DATE = re.compile(
+    r"\s*(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+"
+    r"(?:\d{4}|\d{2})|[A-Za-z]{3,9}\.?\s+\d{4})\s*[:\-\u2013\u2014]?\s+(.+)", re.DOTALL)
+_NUMBER_PREFIX = re.compile(r"^(?:rec(?:ommendation)?\.?\s*(?:no\.?|number)?\s*|r(?=\d))",
+                            re.IGNORECASE)
+_NOT_ID = re.compile(r"[^A-Za-z0-9._:-]+")
+_RAG_LETTERS = {"r": Rag.RED, "a": Rag.AMBER, "g": Rag.GREEN, "b": Rag.BLUE,
+                "complete": Rag.BLUE, "completed": Rag.BLUE}
+_RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE)
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """Why a cell, a column or a line of the map stops the adoption."""
+
+    where: str  # "'Action Plan'!D6", or the map file and its table
+    message: str
+    record: str | None = None  # the record the row would have been
+    sheet: str | None = None
+    cell: str | None = None
+
+    def __str__(self) -> str:
+        about = f" ({self.record})" if self.record else ""
+        return f"{self.where}{about}: {self.message}"
+
+
+@attrs.frozen(kw_only=True)
+class Column:
+    """A tracker column and what it holds."""
+
+    position: int
+    letter: str
+    heading: str
+    target: str | None  # None: nothing maps it (a problem)
+    guessed: bool
+
+
+@attrs.frozen(kw_only=True)
+class Adopted:
+    """A new record, the tracker row it came from, and what else the row said of it."""
+
+    record: Record
+    row: int
+    note: str | None = None  # the tracker's own RAG, kept in the record's history
+
+
+@attrs.frozen(kw_only=True)
+class Adoption:
+    """What a tracker would add, the problems that stop it, and what is worth knowing."""
+
+    records: tuple[Adopted, ...]
+    problems: tuple[Problem, ...]
+    notices: tuple[str, ...]
+    already: int  # rows whose action the plan already has
+    #: What each agency and status written in the tracker was taken to mean.
+    agencies: Mapping[str, str] = attrs.field(factory=dict)
+    statuses: Mapping[str, str] = attrs.field(factory=dict)
+
+    def count(self, kind: type[Record]) -> int:
+        return sum(1 for item in self.records if isinstance(item.record, kind))
+
+
+def _where(sheet: str, cell: str) -> str:
+    quoted = sheet if sheet.isalnum() else "'" + sheet.replace("'", "''") + "'"
+    return f"{quoted}!{cell}"
+
+
+def _problem(sheet: str, cell: str, message: str, record: str | None = None) -> Problem:
+    return Problem(where=_where(sheet, cell), message=message, record=record, sheet=sheet,
+                   cell=cell)
+
+
+def _heading_row(rows: Sequence[Sequence[CellValue]], headings: Mapping[str, str]) -> int | None:
+    """The row, 0-based, holding the most headings a tracker uses (two at least)."""
+    best, best_count = None, 1
+    for number, row in enumerate(rows[:HEADING_ROWS_SEARCHED]):
+        count = sum(1 for value in row if (text := cell_text(value))
+                    and (heading_key(text) in headings or guess(text)))
+        if count > best_count:
+            best, best_count = number, count
+    return best
+
+
+def find_columns(tracker: Tracker, tracker_map: TrackerMap, map_name: str
+                 ) -> tuple[int, list[Column], list[Problem]]:
+    """The heading row (0-based), its columns with their targets, and the problems in them.
+
+    Raises :class:`WorkbookError` when no row looks like a tracker's headings.
+    """
+    mapped = {heading_key(heading): target for heading, target in tracker_map.columns.items()}
+    header = _heading_row(tracker.rows, mapped)
+    if header is None:
+        raise WorkbookError(
+            f"sheet {tracker.sheet!r} has no heading row that adopt recognises in its first"
+            f" {HEADING_ROWS_SEARCHED} rows: name the columns in a map file's [columns] table"
+            " (see docs/adopt.md), or choose the sheet with --sheet")
+    problems: list[Problem] = []
+    columns: list[Column] = []
+    found: set[str] = set()
+    by_target: dict[str, Column] = {}
+    for position, value in enumerate(tracker.rows[header]):
+        letter = get_column_letter(position + 1)
+        cell = f"{letter}{header + 1}"
+        heading = cell_text(value)
+        if heading is None:
+            stray = next((f"{letter}{number + 1}" for number, row in
+                          enumerate(tracker.rows[header + 1:], start=header + 1)
+                          if position < len(row) and cell_text(row[position])), None)
+            if stray is not None:
+                problems.append(_problem(tracker.sheet, stray, f"column {letter} has values but"
+                                         " no heading: give it one, and map it if need be"))
+            continue
+        key = heading_key(heading)
+        target = mapped.get(key)
+        guessed = target is None
+        if target is None:
+            target = guess(heading)
+        else:
+            found.add(key)
+        column = Column(position=position, letter=letter, heading=heading, target=target,
+                        guessed=guessed)
+        columns.append(column)
+        if target is None:
+            problems.append(_problem(tracker.sheet, cell, f"no target for the column {heading!r}:"
+                                     ' map it in [columns] to a target, or to "ignore"'))
+        elif target not in TARGETS:
+            problems.append(Problem(where=f"{map_name} [columns]", message=(
+                f"{heading!r} = {target!r}: {target!r} is not a target; the targets are"
+                f" {', '.join(TARGETS)}")))
+        elif target in by_target and target not in REPEATABLE:
+            first = by_target[target]
+            problems.append(_problem(tracker.sheet, cell, (
+                f"the columns {first.heading!r} ({first.letter}) and {heading!r} ({letter}) are"
+                f" both {target}: map one of them to another target or to \"ignore\"")))
+        else:
+            by_target[target] = column
+    for heading in tracker_map.columns:
+        if heading_key(heading) not in found:
+            problems.append(Problem(where=f"{map_name} [columns]", message=(
+                f"{heading!r}: no column of sheet {tracker.sheet!r} has this heading")))
+    targets = {column.target for column in columns}
+    for needed in ("recommendation.text", "action.title"):
+        if needed not in targets:
+            problems.append(Problem(where=_where(tracker.sheet, f"{header + 1}:{header + 1}"),
+                                    message=f"no column holds {needed}: map one in [columns]"))
+    return header, columns, problems
+
+
+@attrs.define
+class _Row:
+    """One tracker row's cells by target (several for update and evidence columns)."""
+
+    number: int  # as the sheet numbers it, from 1
+    cells: dict[str, tuple[str, CellValue]]  # target -> (cell reference, value)
+    notes: list[tuple[str, str]]  # (cell, text) of each update column with text
+    evidence: list[tuple[str, str]]
+
+    def text(self, target: str) -> str | None:
+        found = self.cells.get(target)
+        text = cell_text(found[1]) if found else None
+        return None if text is None or heading_key(text) in _PLACEHOLDERS else text
+
+    def cell(self, target: str) -> str | None:
+        found = self.cells.get(target)
+        return found[0] if found else None
+
+
+def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[_Row]:
+    usable = [column for column in columns if column.target and column.target != "ignore"]
+    for number, values in enumerate(tracker.rows[header + 1:], start=header + 2):
+        row = _Row(number=number, cells={}, notes=[], evidence=[])
+        for column in usable:
+            value = values[column.position] if column.position < len(values) else ""
+            cell = f"{column.letter}{number}"
+            assert column.target is not None
+            if column.target in ("update.text", "evidence.title"):
+                text = cell_text(value)
+                if text and heading_key(text) not in _PLACEHOLDERS:
+                    (row.notes if column.target == "update.text" else row.evidence).append(
+                        (cell, text))
+            else:
+                row.cells[column.target] = (cell, value)
+        if any(cell_text(value) for _, value in row.cells.values()) or row.notes or row.evidence:
+            yield row
+
+
+def _dated_notes(text: str, default: date) -> list[tuple[date, str]]:
+    """A progress cell as notes: a paragraph starting with a date is dated on it."""
+    notes: list[tuple[date, str]] = []
+    for paragraph in re.split(r"\n(?=\s*\S)", text):
+        on = default
+        match = _NOTE_DATE.match(paragraph)
+        if match:
+            try:
+                on = cell_date(match.group(1)) or default
+                paragraph = match.group(2)
+            except ValueError:
+                pass
+        paragraph = paragraph.strip()
+        if notes and on == default and not match:
+            # An undated line continues the note above it.
+            notes[-1] = (notes[-1][0], f"{notes[-1][1]}\n{paragraph}")
+        elif paragraph:
+            notes.append((on, paragraph))
+    return notes
+
+
+def _number(text: str) -> str:
+    """A recommendation number as an id can hold it: "Rec 1.2" is "1.2", "1 (a)" is "1-a"."""
+    return _NOT_ID.sub("-", _NUMBER_PREFIX.sub("", text.strip())).strip("-") or text
+
+
+class _Builder:
+    """Works through the rows; holds what the rows have added so far."""
+
+    def __init__(self, plan: Plan, tracker: Tracker, tracker_map: TrackerMap, *, map_name: str,
+                 review_id: str, today: date, by: str, source: str, policy: RagPolicy,
+                 used: Mapping[str, frozenset[str]]) -> None:
+        self.plan, self.tracker, self.map = plan, tracker, tracker_map
+        self.review_id, self.today, self.by, self.source = review_id, today, by, source
+        self.policy, self.used, self.map_name = policy, used, map_name
+        self.names = AgencyNames(plan.agencies.values())
+        self.problems: list[Problem] = []
+        self.notices: list[str] = []
+        self.records: list[Adopted] = []
+        self.agencies_read: dict[str, str] = {}
+        self.statuses_read: dict[str, str] = {}
+        self.already = 0
+        self.agencies = {name_key(text): agency for text, agency in tracker_map.agencies.items()}
+        self.statuses = {heading_key(text): status for text, status in
+                         tracker_map.statuses.items()}
+        self.defaults: dict[str, CellValue] = dict(tracker_map.defaults)
+        self._check_map()
+
+    # -- the map's own lines ----------------------------------------------------------------
+
+    def _map_problem(self, table: str, message: str) -> None:
+        self.problems.append(Problem(where=f"{self.map_name} [{table}]", message=message))
+
+    def _check_map(self) -> None:
+        for text, agency_id in self.map.agencies.items():
+            if agency_id not in self.plan.agencies:
+                self._map_problem("agencies", f"{text!r} = {agency_id!r}: no agency has this id"
+                                  " (add it with add-agency first)")
+        for text, status in self.map.statuses.items():
+            if from_label(ActionStatus, status) is None:
+                self._map_problem("statuses", f"{text!r} = {status!r}: not a status (one of"
+                                  f" {', '.join(s.value for s in ActionStatus)})")
+        for target, value in self.map.defaults.items():
+            if target not in TARGETS[:-1] and target not in DEFAULT_ONLY:
+                self._map_problem("defaults", f"{target!r}: not a target a default can be"
+                                  " given for")
+            elif target.endswith("_date") or target == "action.closed_on":
+                try:
+                    self.defaults[target] = cell_date(value)
+                except ValueError as error:
+                    self._map_problem("defaults", f"{target!r}: {error}")
+        for target, kind in (("evidence.tier", EvidenceTier), ("evidence.kind", EvidenceKind)):
+            if target in self.map.defaults and from_label(kind, self.map.defaults[target]) is None:
+                self._map_problem("defaults", f"{target!r}: {self.map.defaults[target]!r} is not"
+                                  f" one of {', '.join(member.value for member in kind)}")
+
+    # -- cells ------------------------------------------------------------------------------
+
+    def _fail(self, row: _Row, target: str | None, message: str, record: str | None = None,
+              ) -> None:
+        cell = (row.cell(target) if target else None) or f"A{row.number}"
+        self.problems.append(_problem(self.tracker.sheet, cell, message, record))
+
+    def _date(self, row: _Row, target: str) -> date | None:
+        found = row.cells.get(target)
+        default = self.defaults.get(target)
+        try:
+            day = cell_date(found[1]) if found else None
+        except ValueError as error:
+            if isinstance(default, date):
+                return default
+            self._fail(row, target, f"{error}; or give a default for {target} in the map's"
+                       " [defaults]")
+            return None
+        return day if day is not None else default if isinstance(default, date) else None
+
+    def _agency(self, row: _Row) -> str | None:
+        text = row.text("action.lead_agency") or str(self.defaults.get("action.lead_agency")
+                                                      or "")
+        if not text:
+            self._fail(row, "action.lead_agency", "no lead agency: fill it in, or give a default"
+                       " for action.lead_agency in the map's [defaults]")
+            return None
+        if name_key(text) in self.agencies:
+            return self.agencies[name_key(text)]
+        agency = self.names.match(text)
+        if agency is not None:
+            self.agencies_read.setdefault(text, agency.id)
+            return agency.id
+        closest = self.names.closest(text)
+        hint = ("; the closest are " + ", ".join(f"{a.id} ({a.name})" for a in closest)
+                if closest else "")
+        self._fail(row, "action.lead_agency", f"no agency is called {text!r}{hint}: add it as"
+                   f' an alias (edit AGENCY aliases) or map it in [agencies] ("{text}" = "ID")')
+        return None
+
+    def _status(self, row: _Row) -> ActionStatus | None:
+        text = row.text("action.status") or str(self.defaults.get("action.status") or "")
+        if not text:
+            return None
+        key = heading_key(text)
+        if key in self.statuses:
+            return from_label(ActionStatus, self.statuses[key])
+        status = from_label(ActionStatus, text) or STATUS_WORDS.get(key)
+        if status is not None:
+            self.statuses_read.setdefault(text, status.value)
+        else:
+            self._fail(row, "action.status", f"{text!r} is not a status adopt knows: map it in"
+                       f' [statuses] ("{text}" = "in_progress", for example)')
+        return status
+
+    def _rag(self, row: _Row) -> Rag | None:
+        text = row.text("reported_rag")
+        if text is None:
+            return None
+        found = from_label(Rag, text) or _RAG_LETTERS.get(heading_key(text))
+        if found is None:
+            self._fail(row, "reported_rag", f"{text!r} is not a RAG rating (red, amber, green,"
+                       ' blue, or R, A, G, B); map the column to "ignore" to leave it out')
+        return found
+
+    # -- recommendations --------------------------------------------------------------------
+
+    def recommendations(self, rows: Sequence[_Row]) -> dict[int, Recommendation]:
+        """Each row's recommendation, new ones built; rows with none are problems."""
+        existing = self.plan.recommendations_for(self.review_id)
+        by_number = {r.number: r for r in existing}
+        by_text = {" ".join(r.text.split()).casefold(): r for r in existing}
+        used = self.used.get("recommendations", frozenset())
+        new: list[Recommendation] = []
+        belongs: dict[int, Recommendation] = {}
+        current: Recommendation | None = None
+        for row in rows:
+            number = row.text("recommendation.number")
+            text = row.text("recommendation.text")
+            key = " ".join(text.split()).casefold() if text else None
+            same = current is not None and (
+                (number is None or _number(number) == current.number)
+                and (text is None or key == " ".join(current.text.split()).casefold()
+                     or number is not None))
+            if (number is None and text is None) or same:
+                if current is None:
+                    self._fail(row, "recommendation.text", "this row has no recommendation, and"
+                               " no row above it has one")
+                    continue
+                belongs[row.number] = current
+                continue
+            found = by_number.get(_number(number)) if number else None
+            found = found or (by_text.get(key) if key else None)
+            if found is not None:
+                current = found
+            elif text is None:
+                self._fail(row, "recommendation.text", f"recommendation {number} has no text")
+                continue
+            else:
+                try:
+                    current = additions.new_recommendation(
+                        self.plan, review_id=self.review_id, text=text,
+                        themes=re.split(r"[,;/\n]", row.text("recommendation.themes") or ""),
+                        response=Response.ACCEPTED, number=_number(number) if number else None,
+                        today=self.today, used=used | {r.id for r in new})
+                except (RuleViolation, NotFoundError, ValueError) as error:
+                    self._fail(row, "recommendation.text", str(error))
+                    continue
+                if current.id in self.plan.recommendations or any(
+                        r.id == current.id for r in new):
+                    self._fail(row, "recommendation.number", f"recommendation {current.number}"
+                               " appears twice with different text")
+                    continue
+                new.append(current)
+                by_number[current.number] = current
+                by_text[" ".join(current.text.split()).casefold()] = current
+                self.records.append(Adopted(record=current, row=row.number))
+            belongs[row.number] = current
+        return belongs
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def actions(self, rows: Sequence[_Row], belongs: Mapping[int, Recommendation]) -> None:
+        plan = self.plan
+        new_recommendations = [item.record for item in self.records
+                               if isinstance(item.record, Recommendation)]
+        if new_recommendations:
+            plan = Plan.from_records([*plan.records(), *new_recommendations])
+        self.plan = plan
+        partnership_id = plan.reviews[self.review_id].partnership_id
+        ids = additions.action_ids(plan, partnership_id,
+                                   used=self.used.get("actions", frozenset()))
+        existing: dict[tuple[str, str], Action] = {}
+        for recommendation in plan.recommendations_for(self.review_id):
+            for action in plan.actions_for(recommendation.id):
+                existing["title", recommendation.id + "\n" + heading_key(action.title)] = action
+                if action.reference:
+                    existing["reference", action.reference.casefold()] = action
+        for row in rows:
+            if row.number not in belongs:
+                continue
+            title = row.text("action.title")
+            if title is None:
+                others = [t for t in row.cells if t.startswith("action.") and row.text(t)]
+                if others or row.notes or row.evidence:
+                    self._fail(row, "action.title", "this row has no action text, but has"
+                               f" {(others or ['notes'])[0].removeprefix('action.')}")
+                continue
+            recommendation = belongs[row.number]
+            reference = row.text("action.reference")
+            stored = existing.get(("reference", reference.casefold())) if reference else None
+            stored = stored or existing.get(
+                ("title", recommendation.id + "\n" + heading_key(title)))
+            if stored is not None:
+                self._known(row, stored)
+                continue
+            self._new_action(row, recommendation, title, reference, next(ids))
+
+    def _known(self, row: _Row, stored: Action) -> None:
+        """A row whose action the plan has: only its new notes and evidence are added."""
+        self.already += 1
+        self.records.extend(self._children(row, stored)[0])
+        goal = self._goal(row)
+        if goal is not None and goal != stored.status:
+            self.notices.append(
+                f"{_where(self.tracker.sheet, row.cell('action.status') or f'A{row.number}')}"
+                f" ({stored.id}): the tracker says {goal.value}, the plan {stored.status.value};"
+                " the plan is left as it is (change it with set-status)")
+
+    def _goal(self, row: _Row) -> ActionStatus | None:
+        status = self._status(row)
+        closed = row.cells.get("action.closed_on")
+        if closed is not None and cell_text(closed[1]):
+            if status is not None and status in lifecycle.OPEN_STATUSES:
+                return status  # the conflict is reported by _new_action
+            return status or ActionStatus.COMPLETED
+        return status
+
+    def _new_action(self, row: _Row, recommendation: Recommendation, title: str,
+                    reference: str | None, action_id: str) -> None:
+        before = len(self.problems)
+        agency = self._agency(row)
+        checked = len(self.problems)
+        target = self._date(row, "action.target_date")
+        if target is None and len(self.problems) == checked:
+            self._fail(row, "action.target_date", "no target date: fill it in, or give a"
+                       " default for action.target_date in the map's [defaults]")
+        revised = self._date(row, "action.revised_target_date")
+        closed = self._date(row, "action.closed_on")
+        status = self._status(row)
+        reported = self._rag(row)
+        if closed is not None and status is not None and status in lifecycle.OPEN_STATUSES:
+            self._fail(row, "action.status", f"the status is {status.value}, but the action has"
+                       f" a date closed ({closed:%d/%m/%Y}): clear one of them")
+        if len(self.problems) > before or agency is None or target is None:
+            return
+        goal = status or (ActionStatus.COMPLETED if closed else ActionStatus.AGREED)
+        start = goal if goal in additions.NEW_ACTION_STATUSES else ActionStatus.IN_PROGRESS
+        try:
+            action = additions.new_action(
+                self.plan, recommendation_ids=[recommendation.id], lead_agency_id=agency,
+                title=title, target_date=target, lead_officer=row.text("action.lead_officer"),
+                deliverable=row.text("action.deliverable"),
+                success_measure=row.text("action.success_measure"), status=start,
+                id=action_id, today=self.today)
+            action = attrs.evolve(action, reference=reference)
+            if revised is not None and revised != target:
+                action = lifecycle.revise_target(
+                    action, revised, reason=f"revised in the tracker {self.source}", by=self.by,
+                    on=self.today)
+        except (RuleViolation, NotFoundError) as error:
+            self._fail(row, "action.title", str(error), action_id)
+            return
+        children, evidence = self._children(row, action, about=closed)
+        if goal != start:
+            try:
+                action = lifecycle.move_to(action, goal, evidence=evidence, on=closed or self.today)
+            except RuleViolation as error:
+                target_cell = "action.status" if row.cell("action.status") else "action.closed_on"
+                self._fail(row, target_cell, f"{error} (the tracker's status"
+                           f" {goal.value} cannot be reached through the gates)", action_id)
+                return
+        if reported is not None:
+            derived = rag(action, self.today, self.policy)
+            if derived in _RAG_ORDER and _RAG_ORDER.index(reported) > _RAG_ORDER.index(derived):
+                self.notices.append(
+                    f"{_where(self.tracker.sheet, row.cell('reported_rag') or '')} ({action_id}):"
+                    f" the tracker says {reported.value}, but it is {derived.value} on"
+                    f" {self.today:%d/%m/%Y} by the partnership's RAG policy")
+        self.records.append(Adopted(record=action, row=row.number, note=None if reported is None
+                                    else f"the tracker's RAG: {reported.value}"))
+        self.records.extend(children)
+
+    def _children(self, row: _Row, action: Action, *, about: date | None = None,
+                  ) -> tuple[list[Adopted], list[Evidence]]:
+        """The row's progress notes and evidence the action does not have yet; the evidence."""
+        children: list[Adopted] = []
+        taken = {action.id}
+        known_notes = {(u.on, heading_key(u.text)) for u in self.plan.updates_for(action.id)}
+        known_evidence = {heading_key(e.title) for e in self.plan.evidence_for(action.id)}
+        for _, text in row.notes:
+            for on, note in _dated_notes(text, self.today):
+                if (on, heading_key(note)) in known_notes:
+                    continue
+                update = additions.new_progress_update(
+                    self.plan, action.id, note, on=min(on, self.today), by=self.by, taken=taken,
+                    used=self.used.get("progress_updates", frozenset()))
+                taken.add(update.id)
+                known_notes.add((on, heading_key(note)))
+                children.append(Adopted(record=update, row=row.number))
+        items: list[Evidence] = []
+        tier = from_label(EvidenceTier, str(self.defaults.get("evidence.tier") or "")) \
+            or EvidenceTier.COMPLETION
+        kind = from_label(EvidenceKind, str(self.defaults.get("evidence.kind") or "")) \
+            or EvidenceKind.OTHER
+        for _, text in row.evidence:
+            if heading_key(text) in known_evidence:
+                continue
+            item = additions.new_evidence(
+                self.plan, action.id, tier=tier, kind=kind, title=text,
+                about_date=min(about or self.today, self.today), today=self.today, by=self.by,
+                taken=taken, used=self.used.get("evidence", frozenset()))
+            taken.add(item.id)
+            known_evidence.add(heading_key(text))
+            items.append(item)
+            children.append(Adopted(record=item, row=row.number))
+        return children, items
+
+
+def adopt_rows(plan: Plan, tracker: Tracker, header: int, columns: Sequence[Column],
+               tracker_map: TrackerMap, *, map_name: str, review_id: str, today: date, by: str,
+               source: str, policy: RagPolicy, used: Mapping[str, frozenset[str]]) -> Adoption:
+    """The records the rows under ``header`` add to ``plan``, or the problems that stop them."""
+    builder = _Builder(plan, tracker, tracker_map, map_name=map_name, review_id=review_id,
+                       today=today, by=by, source=source, policy=policy, used=used)
+    rows = list(_rows(tracker, header, columns))
+    belongs = builder.recommendations(rows)
+    builder.actions(rows, belongs)
+    return Adoption(records=tuple(builder.records), problems=tuple(builder.problems),
+                    notices=tuple(builder.notices), already=builder.already,
+                    agencies=builder.agencies_read, statuses=builder.statuses_read)
