@@ -78,7 +78,8 @@ def test_a_council_lcspr_tracker_is_adopted_as_the_tracker_tells_it(
     """Title rows skipped; rows under a blank Rec No join it; UK dates, agencies, RAG, closes."""
     result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx"))
     assert result.problems == ()
-    assert result.applied and result.heading_row == 4
+    assert result.applied
+    assert result.heading_row == 4
     recommendations = store.find(Recommendation)
     assert [(r.id, r.number) for r in recommendations] == [
         (f"{REVIEW}/R1", "1"), (f"{REVIEW}/R2", "2")]
@@ -140,7 +141,8 @@ def test_a_later_copy_of_the_tracker_adds_only_its_new_notes(store: Store, tmp_p
     rows = [list(row) for row in LCSPR_ROWS]
     rows[1][7] = "Sessions booked\n20/11/2026 first session held"
     result = adopt(store, lcspr_tracker(tmp_path / "later.xlsx", rows))
-    assert result.problems == () and result.applied
+    assert result.problems == ()
+    assert result.applied
     assert [type(item.record) for item in result.adoption.records] == [ProgressUpdate]
     training = actions_by_title(store)["Train staff on the escalation policy"]
     assert [(u.id, u.on, u.text) for u in store.find(ProgressUpdate, action_id=training.id)] == [
@@ -165,7 +167,8 @@ def test_an_adults_board_sar_template_with_merged_recommendations(
         (date(2026, 10, 1), "first draft")]
     # Blue (complete) in the tracker, but nothing says it was completed: a notice, not a guess.
     (notice,) = result.notices
-    assert "'SAR Action Plan'!G5" in notice and "says blue" in notice
+    assert "'SAR Action Plan'!G5" in notice
+    assert "says blue" in notice
     assert actions["Brief response officers"].status == ActionStatus.AGREED
 
 
@@ -213,7 +216,8 @@ def _refused(store: Store, tmp_path: Path, rows: list[list[object]],
              headings: list[str] = LCSPR_HEADINGS, **options: Any) -> list[str]:
     before = digest(tmp_path)
     result = adopt(store, lcspr_tracker(tmp_path / "bad.xlsx", rows, headings), **options)
-    assert result.exit_code == 1 and not result.applied
+    assert result.exit_code == 1
+    assert not result.applied
     assert digest(tmp_path) == before
     return [str(problem) for problem in result.problems]
 
@@ -233,7 +237,8 @@ def test_every_problem_is_reported_at_once_on_its_cell(store: Store, tmp_path: P
                                   " Care'; the closest are NSCP-CSC (Children's Social Care)")
     assert problems[2].startswith("'Action Plan'!F7: expected a date such as 31/03/2027")
     assert problems[3].startswith("'Action Plan'!K8 (NSCP/A")
-    assert "completion" in problems[3] and "evidence" in problems[3]
+    assert "completion" in problems[3]
+    assert "evidence" in problems[3]
 
 
 def test_an_unmapped_column_is_reported_never_dropped(store: Store, tmp_path: Path) -> None:
@@ -244,7 +249,8 @@ def test_an_unmapped_column_is_reported_never_dropped(store: Store, tmp_path: Pa
                         ' map it in [columns] to a target, or to "ignore"']
     result = adopt(store, lcspr_tracker(tmp_path / "ok.xlsx", rows, headings),
                    tracker_map=TrackerMap(columns={"Critical friend comments": "ignore"}))
-    assert result.problems == () and result.applied
+    assert result.problems == ()
+    assert result.applied
 
 
 def test_the_map_is_checked_against_the_tracker_and_the_plan(
@@ -306,7 +312,8 @@ def test_errors_to_marks_each_problem_on_the_trackers_own_cell(
           errors_to=tmp_path / "marked.xlsx")
     marked = openpyxl.load_workbook(tmp_path / "marked.xlsx")["Action Plan"]
     comment = marked["D6"].comment
-    assert comment is not None and "no agency is called 'Social Services'" in comment.text
+    assert comment is not None
+    assert "no agency is called 'Social Services'" in comment.text
     assert marked["A1"].value == "Northshire LCSPR action plan: Child Sam"  # the rest as it was
 
 
@@ -319,7 +326,7 @@ def test_a_tracker_with_no_heading_row_is_refused(store: Store, tmp_path: Path) 
 def test_a_tracker_gets_the_workbook_safety_checks(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "tracker.xlsx"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    with pytest.raises(UnsafeWorkbookError, match="old .xls workbook"):
+    with pytest.raises(UnsafeWorkbookError, match=r"old \.xls workbook"):
         adopt(store, path)
     bomb = tmp_path / "bomb.ods"
     import zipfile
@@ -346,11 +353,13 @@ def test_the_command_line_prints_the_mapping_and_exits_as_import_does(tmp_path: 
     assert done.exit_code == 0, done.output
     assert "Adopted 2 recommendations, 4 actions" in done.output
     again = cli_adopt(tmp_path, str(path))
-    assert "Nothing new to adopt" in again.output and again.exit_code == 0
+    assert "Nothing new to adopt" in again.output
+    assert again.exit_code == 0
     rows = [list(row) for row in LCSPR_ROWS]
     rows[0][2:4] = ["A new action", "Nobody"]  # a row the plan has not got yet
     bad = cli_adopt(tmp_path, str(lcspr_tracker(tmp_path / "bad.xlsx", rows)))
     assert bad.exit_code == 1
     assert "error: 'Action Plan'!D5: no agency is called 'Nobody'" in bad.output
     missing = cli_adopt(tmp_path, str(tmp_path / "nowhere.xlsx"))
-    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output

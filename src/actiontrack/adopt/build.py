@@ -48,6 +48,7 @@ DEFAULT_ONLY = ("evidence.tier", "evidence.kind")
 #: Cell text that says there is nothing there.
 _PLACEHOLDERS = frozenset({"", "na", "n a", "none", "nil", "tbc", "tba", "to follow",
                            "to be confirmed"})
+_LONGEST_PLACEHOLDER = 20
 _NOTE_DATE = re.compile(
     r"\s*(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+"
     r"(?:\d{4}|\d{2})|[A-Za-z]{3,9}\.?\s+\d{4})\s*[:\-\u2013\u2014]?\s+(.+)", re.DOTALL)
@@ -208,11 +209,16 @@ class _Row:
     def text(self, target: str) -> str | None:
         found = self.cells.get(target)
         text = cell_text(found[1]) if found else None
-        return None if text is None or heading_key(text) in _PLACEHOLDERS else text
+        return None if text is None or _placeholder(text) else text
 
     def cell(self, target: str) -> str | None:
         found = self.cells.get(target)
         return found[0] if found else None
+
+
+def _placeholder(text: str) -> bool:
+    """Whether cell text only says there is nothing there ("N/A", "TBC")."""
+    return len(text) <= _LONGEST_PLACEHOLDER and heading_key(text) in _PLACEHOLDERS
 
 
 def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[_Row]:
@@ -225,7 +231,7 @@ def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[
             assert column.target is not None
             if column.target in ("update.text", "evidence.title"):
                 text = cell_text(value)
-                if text and heading_key(text) not in _PLACEHOLDERS:
+                if text and not _placeholder(text):
                     (row.notes if column.target == "update.text" else row.evidence).append(
                         (cell, text))
             else:
@@ -382,8 +388,9 @@ class _Builder:
         existing = self.plan.recommendations_for(self.review_id)
         by_number = {r.number: r for r in existing}
         by_text = {" ".join(r.text.split()).casefold(): r for r in existing}
-        used = self.used.get("recommendations", frozenset())
-        new: list[Recommendation] = []
+        prefix = f"{self.review_id}/R"
+        taken = {r.id for r in existing} | self.used.get("recommendations", frozenset())
+        unnumbered = int(additions.next_id(prefix, taken).removeprefix(prefix))
         belongs: dict[int, Recommendation] = {}
         current: Recommendation | None = None
         for row in rows:
@@ -409,21 +416,24 @@ class _Builder:
                 self._fail(row, "recommendation.text", f"recommendation {number} has no text")
                 continue
             else:
+                if number is None:  # numbered in the order the tracker lists them
+                    while f"{prefix}{unnumbered}" in taken:
+                        unnumbered += 1
                 try:
                     current = additions.new_recommendation(
                         self.plan, review_id=self.review_id, text=text,
                         themes=re.split(r"[,;/\n]", row.text("recommendation.themes") or ""),
-                        response=Response.ACCEPTED, number=_number(number) if number else None,
-                        today=self.today, used=used | {r.id for r in new})
+                        response=Response.ACCEPTED,
+                        number=_number(number) if number else str(unnumbered),
+                        today=self.today)
                 except (RuleViolation, NotFoundError, ValueError) as error:
                     self._fail(row, "recommendation.text", str(error))
                     continue
-                if current.id in self.plan.recommendations or any(
-                        r.id == current.id for r in new):
+                if current.id in taken:
                     self._fail(row, "recommendation.number", f"recommendation {current.number}"
                                " appears twice with different text")
                     continue
-                new.append(current)
+                taken.add(current.id)
                 by_number[current.number] = current
                 by_text[" ".join(current.text.split()).casefold()] = current
                 self.records.append(Adopted(record=current, row=row.number))

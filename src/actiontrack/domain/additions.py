@@ -92,8 +92,9 @@ def check_id(record_id: str, what: str) -> str:
 
 def next_id(prefix: str, existing: Iterable[str]) -> str:
     """``prefix`` followed by one more than the highest number any existing id has."""
-    pattern = re.compile(re.escape(prefix) + r"(\d+)$")
-    numbers = [int(m.group(1)) for key in existing if (m := pattern.match(key))]
+    start = len(prefix)
+    numbers = [int(key[start:]) for key in existing
+               if key.startswith(prefix) and key[start:].isascii() and key[start:].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1}"
 
 
