@@ -144,7 +144,7 @@ def test_the_public_api_loads_each_name_from_the_module_it_names() -> None:
 
 
 #: The packages that hold features; they work through the Store port and the domain.
-FEATURES = ["excel", "report", "auditing", "chasing", "service.py", "generate.py"]
+FEATURES = ["excel", "report", "auditing", "chasing", "adopt", "service.py", "generate.py"]
 #: What a feature never imports: a backend, or the logic the backends share.
 BEHIND_THE_PORT = ("actiontrack.store.core", "actiontrack.store.memory",
                    "actiontrack.store.tinydb", "actiontrack.store.sql",
@@ -173,7 +173,7 @@ def _full_imports(tree: ast.AST) -> set[str]:
 
 @pytest.mark.parametrize("path", _feature_files(), ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
 def test_features_work_through_the_store_port(path: Path) -> None:
-    """excel, report, auditing, chasing, service and generate import no backend nor store/core."""
+    """excel, report, auditing, chasing, adopt, service, generate import no backend nor store/core."""
     imported = _full_imports(ast.parse(path.read_text()))
     assert not {name for name in imported if name.startswith(BEHIND_THE_PORT)}
 

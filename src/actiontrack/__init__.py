@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from actiontrack.adopt import AdoptResult, TrackerMap, adopt_tracker, read_map
     from actiontrack.auditing import (
         AuditConfig,
         AuditResult,
@@ -117,6 +118,9 @@ if TYPE_CHECKING:
 
 #: The module behind each public name.
 _MODULES: dict[str, tuple[str, ...]] = {
+    "actiontrack.adopt": (
+        "AdoptResult", "TrackerMap", "adopt_tracker", "read_map",
+    ),
     "actiontrack.auditing": (
         "AuditConfig", "AuditResult", "Finding", "Flag", "Severity", "Waiver", "audit", "rule",
     ),
@@ -188,6 +192,7 @@ __all__ = [
     "Action",
     "ActionStatus",
     "ActiontrackError",
+    "AdoptResult",
     "Agency",
     "AmbiguousIdError",
     "AssuranceDecision",
@@ -249,6 +254,7 @@ __all__ = [
     "StoreVersionError",
     "TargetRevision",
     "TinyDBStore",
+    "TrackerMap",
     "UnsafeWorkbookError",
     "Waiver",
     "WorkbookError",
@@ -263,6 +269,7 @@ __all__ = [
     "add_progress_update",
     "add_recommendation",
     "add_review",
+    "adopt_tracker",
     "audit",
     "change_status",
     "chase_owners",
@@ -277,6 +284,7 @@ __all__ = [
     "load_settings",
     "open_store",
     "rag",
+    "read_map",
     "recommendation_status",
     "record_assurance_decision",
     "record_chase",
