@@ -173,7 +173,7 @@ def _full_imports(tree: ast.AST) -> set[str]:
 
 @pytest.mark.parametrize("path", _feature_files(), ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
 def test_features_work_through_the_store_port(path: Path) -> None:
-    """excel, report, auditing, chasing, adopt, service, generate import no backend nor store/core."""
+    """Feature packages (excel, adopt, report...) import no backend, nor store/core."""
     imported = _full_imports(ast.parse(path.read_text()))
     assert not {name for name in imported if name.startswith(BEHIND_THE_PORT)}
 

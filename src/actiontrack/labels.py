@@ -14,10 +14,11 @@ alike.
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from typing import TypeVar
+from typing import TypeVar, cast
 
-__all__ = ["label", "from_label"]
+__all__ = ["from_label", "label"]
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -36,8 +37,10 @@ def _key(text: str) -> str:
 
 def from_label(kind: type[E], text: str) -> E | None:
     """The member of ``kind`` whose value or label ``text`` is, ignoring case and separators."""
-    wanted = _key(text)
-    for member in kind:
-        if _key(str(member.value)) == wanted:
-            return member
-    return None
+    found = _members(kind).get(_key(text))
+    return cast("E | None", found)
+
+
+@functools.cache
+def _members(kind: type[enum.Enum]) -> dict[str, enum.Enum]:
+    return {_key(str(member.value)): member for member in kind}

@@ -64,7 +64,7 @@ def rag_everywhere(folder: Path, *config: str) -> dict[str, object]:
     return {
         "list": next(r["rag"] for r in json.loads(listed.stdout) if r["id"] == ACTION),
         "show": json.loads(shown.stdout)["record"]["rag"],
-        "workbook": row[column],
+        "workbook": str(row[column]).lower(),  # the workbook shows its label: Amber
         "report": line.split(" | ")[4],
         "flagged due soon": any(f["rule"] == "action-due-soon" and f["subject"] == ACTION
                                 for f in json.loads(audited.stdout)["findings"]),

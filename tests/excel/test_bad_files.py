@@ -122,9 +122,10 @@ def test_wrong_types_are_errors_on_their_cells(folder: Path) -> None:
     hold = cell_of(workbook, POLICE_ACTION, "On hold: review date")
     set_cells(workbook, layout.ACTIONS, {target: "soon", hold: 12.5})
     output = refused(folder, workbook, 1)
-    assert (f"error: Actions!{target} ({POLICE_ACTION}): expected a date such as 31/03/2027,"
+    forms = "31/03/2027, 31 March 2027, March 2027 or Q4 2026/27"
+    assert (f"error: Actions!{target} ({POLICE_ACTION}): expected a date such as {forms},"
             " got 'soon'") in output
-    assert (f"Actions!{hold} ({POLICE_ACTION}): expected a date such as 31/03/2027,"
+    assert (f"Actions!{hold} ({POLICE_ACTION}): expected a date such as {forms},"
             " got '12.5'") in output
 
 

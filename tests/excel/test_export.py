@@ -60,7 +60,7 @@ def test_the_actions_sheet_is_made_for_a_partner_lead(store: Store, workbook_pat
     assert (title.value, title.protection.locked, title.alignment.wrap_text) == (
         action.title, True, True)
     assert title.fill.fgColor.rgb.endswith("EDEDED")  # read-only cells are shaded
-    assert (status.value, status.protection.locked) == ("in_progress", False)
+    assert (status.value, status.protection.locked) == ("In progress", False)  # its label
     assert isinstance(target.value, datetime)  # a real Excel date
     assert target.value.date() == action.target_date
     assert target.is_date
@@ -74,7 +74,56 @@ def test_the_actions_sheet_is_made_for_a_partner_lead(store: Store, workbook_pat
     assert any(v.type == "date" and "L2" in str(v.sqref) for v in validations.values())
     rag_rules = [rule for rng in sheet.conditional_formatting for rule in rng.rules]
     assert {rule.formula[0] for rule in rag_rules} == {
-        '"red"', '"amber"', '"green"', '"blue"', '"grey"'}
+        '"Red"', '"Amber"', '"Green"', '"Blue"', '"Grey"'}
+    rag = sheet[cell_of(workbook_path, POLICE_ACTION, "RAG")]
+    assert rag.value in {"Red", "Amber", "Green", "Blue", "Grey"}
+
+
+def _lists(path: Path) -> dict[str, list[str]]:
+    """The hidden Lists sheet, column by column, as the real reader sees it."""
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(layout.LISTS).to_python()
+    return {str(heading): [str(row[index]) for row in rows[1:] if row[index] != ""]
+            for index, heading in enumerate(rows[0])}
+
+
+def test_drop_down_lists_offer_labels_a_person_reads(workbook_path: Path) -> None:
+    """Statuses, tiers and kinds are offered, and shown, as words: In progress, Training record."""
+    lists = _lists(workbook_path)
+    assert lists["statuses"] == ["Proposed", "Agreed", "In progress", "Completed", "On hold",
+                                 "Superseded"]
+    assert lists["tiers"] == ["Completion", "Impact"]
+    assert "Training record" in lists["kinds"]
+    assert "Other" in lists["kinds"]
+    assert not any("_" in value for value in lists["statuses"] + lists["kinds"])
+    sheet = openpyxl.load_workbook(workbook_path)[layout.EVIDENCE]
+    (row,) = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0]][:1]
+    assert row[2] in lists["tiers"]
+    assert row[3] in lists["kinds"]
+
+
+def test_the_recommendation_list_shows_numbers_and_opening_words(
+    store: Store, tmp_path: Path
+) -> None:
+    """Each recommendation is offered by review, number and opening words, its id beside it."""
+    plan = store.snapshot()
+    path = export(store, tmp_path / "plan.xlsx")
+    lists = _lists(path)
+    entries = dict(zip(lists["recommendations"], lists[layout.RECOMMENDATION_IDS],
+                       strict=True))
+    assert sorted(entries.values()) == sorted(plan.recommendations)
+    assert len(entries) == len(plan.recommendations)  # no two entries alike
+    recommendation = plan.recommendations["DEMO-SCP/CSPR-ALEX/R3"]
+    (entry,) = [e for e, rid in entries.items() if rid == recommendation.id]
+    assert entry == ("CSPR-ALEX R3 \N{EN DASH} Professionals use the escalation policy when"
+                     " they disagree…")
+    assert recommendation.text.startswith("Professionals use the escalation policy when they"
+                                          " disagree about")
+
+    review = export(store, tmp_path / "review.xlsx", review="DEMO-SCP/CSPR-ALEX")
+    lists = _lists(review)
+    assert lists["recommendations"][2].startswith("R3 \N{EN DASH} Professionals")  # one review
+    assert lists[layout.RECOMMENDATION_IDS] == sorted(
+        r.id for r in plan.recommendations.values() if r.review_id == "DEMO-SCP/CSPR-ALEX")
 
 
 def test_blank_rows_are_open_for_new_actions(workbook_path: Path) -> None:

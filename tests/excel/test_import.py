@@ -317,6 +317,7 @@ def test_rows_sorted_filtered_and_deleted_change_nothing(store: Store, tmp_path:
     sheet = workbook[layout.ACTIONS]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2, max_row=11)]
     rows.reverse()
+    rows_before = list(rows)
     rows.pop()  # a deleted row
     for number in range(2, 12):
         for column in range(1, len(layout.ACTION_COLUMNS) + 1):
@@ -328,10 +329,14 @@ def test_rows_sorted_filtered_and_deleted_change_nothing(store: Store, tmp_path:
     sheet["X1"] = "My notes"
     sheet["X2"] = "call back Tuesday"
     workbook.save(path)
+    deleted = store.get(Action, str(rows_before[-1][0]))
     result = run_import(store, path)
     assert (result.changes, result.problems) == ((), ())
     assert [str(notice) for notice in result.notices] == [
-        "Actions!X1: column 'My notes' is not one of the workbook's columns; it is ignored"]
+        "Actions!X1: column 'My notes' is not one of the workbook's columns; it is ignored",
+        f"Actions: the row of action {deleted.id} ({deleted.title[:39] + '…'!r}) is not in the"
+        " workbook (it was row 2 when exported); the action stays on the plan as it is:"
+        " deleting a row deletes nothing"]
 
 
 def test_the_same_action_on_two_rows_is_refused(store: Store, tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ def test_a_release_0_1_json_store_is_read_as_it_is_and_marked_by_its_first_commi
 
 
 def test_a_layout_1_postgresql_store_is_upgraded() -> None:
-    """On PostgreSQL too, a layout 1 store gets contacts, indexes, chases, references when opened."""
+    """On PostgreSQL too, a layout 1 store gets every later layout's tables and columns."""
     import sqlalchemy as sa
 
     with postgres_schemas(postgres_url()) as new_schema_url:

@@ -18,6 +18,7 @@ raises :class:`~actiontrack.errors.WorkbookError`.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -64,9 +65,20 @@ class ExportResult:
 
 
 def _check_suffix(path: Path) -> None:
+    """Refuse a name that does not end in ``.xlsx`` (in any case)."""
     if path.suffix.lower() != ".xlsx":
         raise WorkbookError(f"{path.name}: a partner workbook is an .xlsx file; name it"
-                            f" {path.stem}.xlsx")
+                            f" {path.stem or path.name}.xlsx")
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two names are one file: the same path, or a link or another spelling of it."""
+    if one.resolve() == other.resolve():
+        return True
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): not the same file
+        return False
 
 
 def export_workbook(
@@ -170,9 +182,9 @@ def import_workbook(
     written) for a file that is unsafe, unreadable or not an actiontrack
     workbook, or that was exported from another store.
     """
-    if errors_to is not None:  # the file itself is judged by its content, not its name
+    if errors_to is not None:
         _check_suffix(errors_to)
-        if errors_to.resolve() == path.resolve():
+        if _same_file(errors_to, path):
             raise WorkbookError(f"{errors_to.name}: the marked copy needs a name of its own, so"
                                 " that the partner's workbook is kept as it came")
 
@@ -181,7 +193,10 @@ def import_workbook(
             progress(what, done, 4)
 
     step("Checking the file", 0)
+    # What the file is comes first, so that an .xls, .ods or .csv file is told how to be
+    # saved as .xlsx; then a real workbook under another name is told to be renamed.
     scan = check_workbook_file(path, limits or Limits())
+    _check_suffix(path)
     hidden_formulas = [sheet for sheet in _HIDDEN_SHEETS if scan.formula_cells.get(sheet)]
     if hidden_formulas:
         raise WorkbookError(f"{path.name}: the hidden sheet {hidden_formulas[0]!r} has"

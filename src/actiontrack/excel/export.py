@@ -30,9 +30,11 @@ from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
-from actiontrack.excel.layout import Column, ExportInfo, ValueKind
+from actiontrack.excel.choices import offered_recommendations, recommendation_entries
+from actiontrack.excel.layout import RECOMMENDATION_IDS, Column, ExportInfo, ValueKind
 from actiontrack.excel.rows import action_values, evidence_values
 from actiontrack.formatting import RAG_COLOURS, long_date
+from actiontrack.labels import label
 
 __all__ = [
     "ExportInfo",
@@ -231,18 +233,23 @@ def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
         setattr(protection, allowed, False)
 
 
-def drop_down_lists(plan: Plan, actions: Sequence[Action],
-                    agency: str | None = None) -> dict[str, list[str]]:
+def drop_down_lists(plan: Plan, actions: Sequence[Action], agency: str | None = None,
+                    review: str | None = None) -> dict[str, list[str]]:
     """The Lists sheet's columns, by name: what each drop-down list offers.
 
-    A workbook for one agency offers only that agency for new actions.
+    Enumerations are offered by label (``In progress``), recommendations by
+    number and opening words (:mod:`.choices`), with their ids in the column
+    after them for import. A workbook for one agency offers only that agency
+    for new actions; one for a review offers only its recommendations.
     """
+    recommendations = recommendation_entries(plan, offered_recommendations(plan, review))
     return {
-        "statuses": [status.value for status in PARTNER_STATUSES],
+        "statuses": [label(status) for status in PARTNER_STATUSES],
         "agencies": [agency] if agency else sorted(plan.agencies),
-        "tiers": [tier.value for tier in EvidenceTier],
-        "kinds": [kind.value for kind in EvidenceKind],
-        "recommendations": sorted(plan.recommendations),
+        "tiers": [label(tier) for tier in EvidenceTier],
+        "kinds": [label(kind) for kind in EvidenceKind],
+        "recommendations": list(recommendations),
+        RECOMMENDATION_IDS: list(recommendations.values()),
         "actions": [action.id for action in actions],
     }
 
@@ -284,7 +291,7 @@ def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None
     cells = f"{letter}2:{letter}{last_row}"
     for value, colour in RAG_COLOURS.items():
         sheet.conditional_formatting.add(cells, CellIsRule(  # type: ignore[no-untyped-call]
-            operator="equal", formula=[f'"{value.value}"'],
+            operator="equal", formula=[f'"{label(value)}"'],
             fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
 
@@ -351,7 +358,7 @@ def write_workbook(
             progress("Writing the workbook", done, total)
 
     workbook = Workbook(write_only=True)
-    lists = drop_down_lists(plan, actions, info.agency)
+    lists = drop_down_lists(plan, actions, info.agency, info.review)
     _instructions(_new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
 
     # Actions, then Evidence: the rows that exist, then blank rows for new ones.
@@ -423,9 +430,9 @@ def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> N
         ("What to do", True),
         ("1. On the Actions sheet, update your actions: the white columns are yours to"
          " change; grey columns are for information and are locked.", False),
-        ("2. Status: pick from the drop-down list. An action can be completed only once"
-         " completion evidence is on the plan; add it on the Evidence sheet first (or in"
-         " the same return).", False),
+        ("2. Status: pick from the drop-down list (In progress, On hold and so on). An"
+         " action can be completed only once completion evidence is on the plan; add it on"
+         " the Evidence sheet first (or in the same return).", False),
         ("3. Target date: type the new date (as 31/03/2027) and say why in 'Reason for new"
          " date'. The original target is always kept.", False),
         ("4. New progress update: say what has happened since the last update. It is"
@@ -433,22 +440,24 @@ def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> N
         ("5. To put an action on hold, give the reason and a review date. To mark it"
          " superseded, give the action that replaces it.", False),
         ("6. Evidence: add a row under the existing items with the action id, tier"
-         " (completion or impact), kind, title and the date it is about.", False),
+         " (Completion or Impact), kind, title and the date it is about.", False),
         ("7. New actions: use the empty rows at the bottom of the Actions sheet and leave"
-         " the action id empty; fill in the recommendation, lead agency, action, target"
-         " date and status.", False),
+         " the action id empty; fill in the recommendation (pick it from the list, which"
+         " shows its number and opening words), lead agency, action, target date and"
+         " status.", False),
         ("Please do not", True),
         ("Change the action ids, rename the column headings or delete the hidden sheets."
          " You may sort and filter rows, and add columns of your own: they are ignored."
-         " Deleting a row deletes nothing from the plan.", False),
+         " Deleting a row deletes nothing from the plan: the action stays as it was.",
+         False),
         ("When you have finished", True),
         (f"Save the workbook as .xlsx (not .xls or .xlsm) and send it back to {send_to}."
          " If someone else changed the same thing in the meantime, you will be asked"
          " which is right; nothing you typed is lost.", False),
         ("Statuses", True),
-        ("proposed, agreed, in_progress, completed (needs completion evidence), on_hold"
-         " (needs a reason and a review date), superseded (needs the action that replaces"
-         " it). The assurance group sets assured, embedded and reopened.", False),
+        ("Proposed, Agreed, In progress, Completed (needs completion evidence), On hold"
+         " (needs a reason and a review date), Superseded (needs the action that replaces"
+         " it). The assurance group sets Assured, Embedded and Reopened.", False),
         ("Agencies", True),
         *((f"{agency.id}: {agency.name}", False)
           for agency in (plan.agencies[key] for key in sorted(plan.agencies))),

@@ -5,13 +5,16 @@ A workbook has these sheets:
 - **Instructions**: plain English for the partner lead;
 - **Actions**: one row per action, then blank rows for new actions;
 - **Evidence**: the evidence already recorded, then blank rows for new items;
-- **Lists** (hidden): the values the drop-down lists offer;
+- **Lists** (hidden): the values the drop-down lists offer, and beside the
+  recommendations offered (their numbers and opening words) the id each one stands for;
 - **Export** (very hidden): who exported what, when, from which store;
 - **As exported** (very hidden): every action row as it was exported, with
   its record id and version: the base of the three-way merge on import.
 
 Import finds columns by their header, so a partner may move, sort, filter or
-add columns; headers must keep their text.
+add columns; headers must keep their text. A column showing an enumeration
+(``labels``) shows each member's label (``In progress``), and import reads a
+label or a value in any case (:mod:`actiontrack.labels`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from datetime import datetime
 
 import attrs
 
-from actiontrack.domain.rag import RagPolicy
+from actiontrack.domain.models import ActionStatus, EvidenceKind, EvidenceTier
+from actiontrack.domain.rag import Rag, RagPolicy
 
 __all__ = [
     "ACTIONS",
@@ -34,6 +38,7 @@ __all__ = [
     "FORMAT",
     "INSTRUCTIONS",
     "LISTS",
+    "RECOMMENDATION_IDS",
     "Column",
     "ExportInfo",
     "ValueKind",
@@ -49,6 +54,8 @@ EVIDENCE = "Evidence"
 LISTS = "Lists"
 EXPORT = "Export"
 AS_EXPORTED = "As exported"
+#: The Lists sheet column holding the id of each recommendation the drop-down offers.
+RECOMMENDATION_IDS = "recommendation ids"
 
 
 class ValueKind(enum.Enum):
@@ -76,6 +83,8 @@ class Column:
     wrap: bool = False
     #: The Lists sheet column a drop-down takes its values from.
     choices: str | None = None
+    #: The enumeration whose members the column shows, by label (``In progress``).
+    labels: type[enum.Enum] | None = None
     #: What the Instructions sheet says of it.
     help: str = ""
 
@@ -92,8 +101,9 @@ ACTION_COLUMNS: tuple[Column, ...] = (
            " empty on a new row."),
     Column("review", "Review", 18, help="The review the action comes from."),
     Column("recommendation_ids", "Recommendations", 22, new=True, choices="recommendations",
-           help="The recommendation(s) the action answers; on a new row, pick one or type"
-           " several ids separated by commas."),
+           help="The recommendation(s) the action answers; on a new row, pick one (the list"
+           " shows each one's number and opening words) or type several ids separated by"
+           " commas."),
     Column("recommendation_text", "Recommendation", 40, wrap=True,
            help="What the review recommended."),
     Column("lead_agency_id", "Lead agency", 14, kind=ValueKind.LIST, new=True,
@@ -105,9 +115,11 @@ ACTION_COLUMNS: tuple[Column, ...] = (
            help="How the partnership will know it made a difference."),
     Column("original_target_date", "Original target", 13, kind=ValueKind.DATE,
            help="The target date first agreed; it never changes."),
-    Column("rag", "RAG", 8, help=rag_help(RagPolicy())),  # export says the policy in use
+    # The RAG's help is the default policy's; export says the policy in use.
+    Column("rag", "RAG", 8, labels=Rag, help=rag_help(RagPolicy())),
     Column("status", "Status", 14, kind=ValueKind.LIST, editable=True, new=True,
-           choices="statuses", help="Where the action is. Pick from the list."),
+           choices="statuses", labels=ActionStatus,
+           help="Where the action is. Pick from the list."),
     Column("target_date", "Target date", 13, kind=ValueKind.DATE, editable=True, new=True,
            help="The current target date. To move it, type the new date and the reason"
            " in the next column."),
@@ -133,9 +145,10 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
     Column("action_id", "Action id", 16, new=True, choices="actions",
            help="The action the evidence is for."),
     Column("tier", "Tier", 12, kind=ValueKind.LIST, new=True, choices="tiers",
-           help="completion: it was done. impact: it made a difference."),
+           labels=EvidenceTier,
+           help="Completion: it was done. Impact: it made a difference."),
     Column("kind", "Kind", 16, kind=ValueKind.LIST, new=True, choices="kinds",
-           help="What sort of evidence it is."),
+           labels=EvidenceKind, help="What sort of evidence it is."),
     Column("title", "Title", 40, wrap=True, new=True, help="What the evidence is."),
     Column("about_date", "Evidence date", 13, kind=ValueKind.DATE, new=True,
            help="The day the evidence is about (the audit was run, the training held)."),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import date
@@ -38,9 +39,15 @@ from actiontrack.domain.plan import Plan, Record
 from actiontrack.errors import ActiontrackError, NotFoundError, RuleViolation
 from actiontrack.excel import layout
 from actiontrack.excel.cells import CellValue, cell_date, cell_text, sheet_text
+from actiontrack.excel.choices import (
+    RecommendationLookup,
+    offered_recommendations,
+    recommendation_entries,
+)
 from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
 from actiontrack.excel.rows import evidence_values
+from actiontrack.labels import from_label, label
 
 __all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook"]
 
@@ -59,7 +66,13 @@ _POSITION = {column.key: position for position, column in enumerate(layout.ACTIO
 #: same kind of value in each; a test of the layout makes sure it stays so.
 _KIND = {column.key: column.kind for column in (*layout.ACTION_COLUMNS,
                                                  *layout.EVIDENCE_COLUMNS)}
-_LIST_SEPARATORS = re.compile(r"[,;\s]+")
+#: The enumeration each column of labels shows (``In progress`` for ``in_progress``).
+_LABELS: dict[str, type[enum.Enum]] = {
+    column.key: column.labels for column in (*layout.ACTION_COLUMNS, *layout.EVIDENCE_COLUMNS)
+    if column.labels is not None}
+#: What a value of each column of labels is called in a message.
+_NOUNS = {"status": "a status", "rag": "a RAG colour", "tier": "a tier",
+          "kind": "a kind of evidence"}
 
 
 def shown(value: object) -> str:
@@ -95,7 +108,8 @@ class Notice:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell}: {self.message}"
+        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        return f"{where}: {self.message}"
 
 
 @attrs.frozen(kw_only=True)
@@ -130,24 +144,51 @@ class _CellError(Exception):
 
 
 def _read(key: str, value: CellValue) -> Value:
+    """A cell's value as import compares it: a date, text, or an enumeration's value.
+
+    A label or a value of a column's enumeration, in any case, reads as the
+    value (``In progress`` and ``IN_PROGRESS`` are ``in_progress``), so a
+    workbook exported with values before labels were shown reads the same.
+    """
     kind = _KIND[key]
     if kind is ValueKind.DATE:
         try:
             return cell_date(value)
         except ValueError as exc:
             raise _CellError(str(exc)) from exc
-    return cell_text(value)
+    text = cell_text(value)
+    labels = _LABELS.get(key)
+    if labels is None or text is None:
+        return text
+    member = from_label(labels, text)
+    if member is None:
+        raise _CellError(f"{shown(text)} is not {_NOUNS.get(key, 'on the list')}: pick one of"
+                         f" {', '.join(label(member) for member in labels)}")
+    return str(member.value)
 
 
 def _as_cell(key: str, value: object) -> Value:
     """A stored or exported value in the form :func:`_read` gives for its cell."""
     if value is None or value == "":
         return None
+    if isinstance(value, enum.Enum):
+        return str(value.value)
     if isinstance(value, str):
-        return sheet_text(value) or None
+        text = sheet_text(value) or None
+        labels = _LABELS.get(key)
+        member = from_label(labels, text) if labels is not None and text else None
+        return text if member is None else str(member.value)
     if isinstance(value, date):
         return value
     return _read(key, value)  # type: ignore[arg-type]
+
+
+def _shown(key: str, value: Value) -> str:
+    """A value of a column as the partner sees it: an enumeration by its label."""
+    labels = _LABELS.get(key)
+    member = from_label(labels, value) if labels is not None and isinstance(value, str) \
+        else None
+    return shown(value if member is None else label(member))
 
 
 #: The column holding the value a new-record rule refuses (see domain/additions.py).
@@ -184,6 +225,8 @@ class _Merge:
     record_at: RecordAt | None
     #: The ids the store has given, by kind (withdrawn ones too): never given again.
     used: Mapping[str, Collection[str]]
+    #: The recommendation ids a Recommendations cell names (entries, numbers or ids).
+    recommendations: RecommendationLookup
     records: list[Record] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     problems: list[Problem] = attrs.field(factory=list)
@@ -196,23 +239,32 @@ class _Merge:
         self.problems.append(Problem(sheet=table.sheet, cell=cell, message=message,
                                      record_id=record_id, conflict=conflict))
 
+    def reported_since(self, count: int) -> set[str]:
+        """The cells of the problems reported after the first ``count``."""
+        return {problem.cell for problem in self.problems[count:]}
+
     def add(self, record: Record, what: str) -> None:
         self.records.append(record)
         self.new_ids.add(record.id)
         self.changes.append(Change(record_id=record.id, field="added", old="(none)", new=what))
 
     def cells(self, table: Table, number: int, row: Sequence[CellValue],
-              keys: Sequence[str]) -> dict[str, Value] | None:
-        """The row's values for ``keys``, read; ``None`` (and problems) if any cannot be read."""
+              keys: Sequence[str]) -> tuple[dict[str, Value], set[str]]:
+        """The row's values for ``keys``, read, and the keys of cells that cannot be read.
+
+        Each unreadable cell is a problem on that cell, and reads as empty, so
+        that the row's other cells are still checked.
+        """
         values: dict[str, Value] = {}
-        good = True
+        unreadable: set[str] = set()
         for key in keys:
             try:
                 values[key] = _read(key, row[table.index[key]])
             except _CellError as exc:
                 self.problem(table, table.cell(number, key), str(exc))
-                good = False
-        return values if good else None
+                values[key] = None
+                unreadable.add(key)
+        return values, unreadable
 
     def in_scope(self, table: Table, cell: str, action: Action, record_id: str) -> bool:
         """Whether the workbook may change ``action``: its agency's, its review's."""
@@ -260,7 +312,6 @@ def _changed_evidence(merge: _Merge, table: Table, number: int, row: Sequence[Ce
 def _merge_evidence(merge: _Merge) -> None:
     table = merge.book.evidence
     plan = merge.plan
-    since = merge.book.info.exported_at.date()
     positions = [table.index[key] for key in _EVIDENCE_KEYS]
     for number, row in table.rows:
         evidence_id = cell_text(row[positions[0]])
@@ -270,67 +321,62 @@ def _merge_evidence(merge: _Merge) -> None:
             if [row[position] for position in positions] != recorded:
                 _changed_evidence(merge, table, number, row, stored)
             continue
-        values = merge.cells(table, number, row, _EVIDENCE_KEYS)
-        if values is None:
-            continue
         if evidence_id is not None:
             merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "id"),
                                         message=f"evidence {evidence_id} is not on the plan;"
                                         " the row is ignored"))
             continue
-        if all(values[key] is None for key in _NEW_EVIDENCE_KEYS):
-            continue
-        cells = {key: table.cell(number, key) for key in _NEW_EVIDENCE_KEYS}
-        missing = [key for key in ("action_id", "tier", "kind", "title", "about_date")
-                   if values[key] is None]
-        for key in missing:
+        _new_evidence(merge, table, number, row)
+
+
+def _new_evidence(merge: _Merge, table: Table, number: int, row: Sequence[CellValue]) -> None:
+    """A new evidence row: every problem with it, or the evidence it adds."""
+    problems_before = len(merge.problems)
+    values, unreadable = merge.cells(table, number, row, _EVIDENCE_KEYS)
+    if not unreadable and all(values[key] is None for key in _NEW_EVIDENCE_KEYS):
+        return
+    cells = {key: table.cell(number, key) for key in _NEW_EVIDENCE_KEYS}
+    for key in ("action_id", "tier", "kind", "title", "about_date"):
+        if values[key] is None and key not in unreadable:
             merge.problem(table, cells[key], f"a new evidence row needs "
                           f"{layout.column_named(layout.EVIDENCE_COLUMNS, key).header}")
-        if missing:
-            continue
-        action_id = str(values["action_id"])
-        action = plan.actions.get(action_id)
-        if action is None:
-            merge.problem(table, cells["action_id"], f"there is no action {action_id} on the"
-                          " plan (new actions get their id on import: add their evidence"
-                          " in the next return)")
-            continue
-        if not merge.in_scope(table, cells["action_id"], action, action_id):
-            continue
-        tier = _choice(merge, table, cells["tier"], values["tier"], EvidenceTier)
-        kind = _choice(merge, table, cells["kind"], values["kind"], EvidenceKind)
-        if tier is None or kind is None:
-            continue
-        about = values["about_date"]
-        assert isinstance(about, date)
-        title = str(values["title"])
-        if any(e.tier == tier and e.kind == kind and sheet_text(e.title) == title
-               and e.about_date == about and e.recorded_on >= since
-               for e in plan.evidence_for(action_id)):
-            continue  # imported before: this workbook was imported already
-        try:
-            item = new_evidence(
-                plan, action_id, tier=tier, kind=kind, title=title, about_date=about,
-                link=str(values["link"]) if values["link"] else None, today=merge.today,
-                by=merge.by, taken=merge.new_ids, used=merge.used.get("evidence", ()))
-        except (RuleViolation, NotFoundError) as exc:
-            merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
-            continue
-        merge.add(item, f"{tier.value} evidence {title!r} for {action_id}")
-        merge.new_evidence[action_id].append(item)
-
-
-def _choice(merge: _Merge, table: Table, cell: str, value: Value, enum_cls: type[E],
-            record_id: str | None = None) -> E | None:
-    """One of a drop-down list's values, forgiving case and spaces (``In progress``)."""
-    allowed = [member.value for member in enum_cls]
-    text = str(value).strip().lower().replace(" ", "_")
-    if text in allowed:
-        return enum_cls(text)
-    noun = "status" if enum_cls is ActionStatus else "value of the list"
-    merge.problem(table, cell, f"{shown(value)} is not a {noun}: pick one of"
-                  f" {', '.join(allowed)}", record_id)
-    return None
+    action_id = values["action_id"]
+    action = merge.plan.actions.get(str(action_id)) if action_id is not None else None
+    if action_id is not None and action is None:
+        merge.problem(table, cells["action_id"], f"there is no action {action_id} on the"
+                      " plan (new actions get their id on import: add their evidence"
+                      " in the next return)")
+        return
+    if action is None or not merge.in_scope(table, cells["action_id"], action, action.id):
+        return
+    # The plan's checks, with stand-ins for cells already found wrong; a refusal on one
+    # of those cells says nothing new, so it is left out.
+    reported = merge.reported_since(problems_before)
+    tier = EvidenceTier(str(values["tier"])) if values["tier"] else EvidenceTier.COMPLETION
+    kind = EvidenceKind(str(values["kind"])) if values["kind"] else EvidenceKind.OTHER
+    about = values["about_date"]
+    title = str(values["title"]) if values["title"] else "-"
+    since = merge.book.info.exported_at.date()
+    if len(merge.problems) == problems_before and any(
+            e.tier == tier and e.kind == kind and sheet_text(e.title) == title
+            and e.about_date == about and e.recorded_on >= since
+            for e in merge.plan.evidence_for(action.id)):
+        return  # imported before: this workbook was imported already
+    try:
+        item = new_evidence(
+            merge.plan, action.id, tier=tier, kind=kind, title=title,
+            about_date=about if isinstance(about, date) else merge.today,
+            link=str(values["link"]) if values["link"] else None, today=merge.today,
+            by=merge.by, taken=merge.new_ids, used=merge.used.get("evidence", ()))
+    except (RuleViolation, NotFoundError) as exc:
+        cell = _problem_cell(exc, cells, cells["title"])
+        if cell not in reported:
+            merge.problem(table, cell, _message(exc))
+        return
+    if len(merge.problems) > problems_before:
+        return
+    merge.add(item, f"{tier.value} evidence {title!r} for {action.id}")
+    merge.new_evidence[action.id].append(item)
 
 
 # -- actions -------------------------------------------------------------------------------
@@ -356,16 +402,18 @@ def _stored_cells(action: Action) -> dict[str, Value]:
 
 def _edited(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
             exported: Sequence[CellValue], action_id: str
-            ) -> tuple[dict[str, Value], dict[str, Value]] | None:
+            ) -> tuple[dict[str, Value], dict[str, Value], set[str]]:
     """The cells of an existing row that differ from the row as exported.
 
-    Returns (as exported, as typed) for those cells, or ``None`` when a cell
-    cannot be read (a problem is recorded). Cells equal to their exported
-    value as read are not parsed at all, which keeps a large import quick.
+    Returns (as exported, as typed) for those cells, and the keys of the
+    editable cells that cannot be read (each a problem on its cell). A
+    read-only cell that cannot be read counts as changed: it is refused as
+    such. Cells equal to their exported value as read are not parsed at all,
+    which keeps a large import quick.
     """
     as_exported: dict[str, Value] = {}
     typed: dict[str, Value] = {}
-    good = True
+    unreadable: set[str] = set()
     for key in _ACTION_KEYS[1:]:
         raw = row[table.index[key]]
         raw_exported = exported[_POSITION[key]]
@@ -374,19 +422,26 @@ def _edited(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
         try:
             value = _read(key, raw)
         except _CellError as exc:
-            merge.problem(table, table.cell(number, key), str(exc), action_id)
-            good = False
-            continue
+            if key not in _READ_ONLY_KEYS:
+                merge.problem(table, table.cell(number, key), str(exc), action_id)
+                unreadable.add(key)
+                continue
+            value = cell_text(raw)
         exported_value = _as_cell(key, raw_exported)
         if value != exported_value:
             as_exported[key] = exported_value
             typed[key] = value
-    return (as_exported, typed) if good else None
+    return as_exported, typed, unreadable
 
 
 def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
                     row: Sequence[CellValue]) -> None:
-    """Merge one exported action's row: its edits three ways, and a new update."""
+    """Merge one exported action's row: its edits three ways, and a new update.
+
+    Every problem of the row is reported: a cell that cannot be read, a
+    read-only cell changed, a conflict and a change the plan's rules refuse
+    do not hide one another.
+    """
     plan = merge.plan
     cell = table.cell(number, "id")
     exported = merge.book.exported.get(action_id)
@@ -397,22 +452,20 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
         merge.problem(table, cell, f"action {action_id} was not in this workbook when it was"
                       " exported; to add a new action leave its id empty", action_id)
         return
-    found = _edited(merge, table, number, row, exported.values, action_id)
-    if found is None:
-        return
-    base, typed = found
-    if not typed:
-        return
     problems_before = len(merge.problems)
+    base, typed, unreadable = _edited(merge, table, number, row, exported.values, action_id)
+    if not typed and not unreadable:
+        return
     for key in _READ_ONLY_KEYS:
         if key in typed:
             merge.problem(table, table.cell(number, key),
                           "this column is for information and cannot be changed here; it was"
-                          f" {shown(base[key])} when exported", action_id)
+                          f" {_shown(key, base[key])} when exported", action_id)
     edits = [key for key in MERGED if key in typed]
     update_text = typed.get("new_update")
+    changed = bool(edits or update_text or unreadable)
     if stored is None:
-        if edits or update_text:
+        if changed:
             merge.problem(table, cell, f"action {action_id} has been deleted from the plan"
                           " since this workbook was exported; your changes to it cannot be"
                           " applied", action_id, conflict=True)
@@ -431,7 +484,7 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
         merge.problem(table, cell, "the hidden copy of this row as exported was changed, so"
                       " import cannot tell what you edited; export a fresh workbook", action_id)
         return
-    if (edits or update_text) and stored.status == ActionStatus.SUPERSEDED \
+    if changed and stored.status == ActionStatus.SUPERSEDED \
             and as_exported["status"] != ActionStatus.SUPERSEDED.value:
         merge.problem(table, table.cell(number, "status"),
                       f"action {action_id} was superseded by {stored.successor_id} since this"
@@ -444,28 +497,29 @@ def _merge_existing(merge: _Merge, table: Table, number: int, action_id: str,
             apply[key] = typed[key]
         elif on_plan[key] != typed[key]:
             header = layout.column_named(layout.ACTION_COLUMNS, key).header
+            plan_value = _shown(key, on_plan[key])
             merge.problem(
                 table, table.cell(number, key),
-                f"{header} was {shown(base[key])} when exported, has since been changed to"
-                f" {shown(on_plan[key])} on the plan, and the workbook says"
-                f" {shown(typed[key])}. To keep the plan's value, type {shown(on_plan[key])}"
-                " here; to keep yours, make the change in a freshly exported workbook",
+                f"{header} was {_shown(key, base[key])} when exported, has since been changed"
+                f" to {plan_value} on the plan, and the workbook says {_shown(key, typed[key])}."
+                f" To keep the plan's value, type {plan_value} here; to keep yours, make the"
+                " change in a freshly exported workbook",
                 action_id, conflict=True)
-    if len(merge.problems) > problems_before:
-        return
     reason = typed.get("target_reason")
-    if reason and "target_date" not in typed:
+    if reason and "target_date" not in typed and "target_date" not in unreadable:
         merge.notices.append(Notice(sheet=table.sheet, cell=table.cell(number, "target_reason"),
                                     message="a reason for a new date is given but the target"
                                     " date was not changed; the reason is ignored"))
     # Fields the partner did not change keep their value on the plan now, not as exported.
     wanted = {**on_plan, **apply}
-    updated = _updated(merge, table, number, stored, apply, wanted, reason)
+    updated = _updated(merge, table, number, stored, apply, wanted, reason, unreadable)
+    if update_text:
+        _add_update(merge, table, number, stored.id, str(update_text))
+    if len(merge.problems) > problems_before:
+        return  # nothing of a row with a problem is changed (and nothing at all is written)
     if updated is not None and updated != stored:
         merge.records.append(updated)
         merge.changes.extend(_differences(stored, updated))
-    if update_text:
-        _add_update(merge, table, number, stored.id, str(update_text))
 
 
 def _differences(before: Action, after: Action) -> Iterator[Change]:
@@ -476,12 +530,19 @@ def _differences(before: Action, after: Action) -> Iterator[Change]:
             yield Change(record_id=before.id, field=key, old=shown(old), new=shown(new))
 
 
+#: The cells a change of status is judged with: when one cannot be read, it is not judged.
+_STATUS_CELLS = frozenset({"status", "hold_reason", "hold_review_date", "successor_id"})
+
+
 def _updated(merge: _Merge, table: Table, number: int, stored: Action,
-             apply: dict[str, Value], wanted: dict[str, Value], reason: Value) -> Action | None:
+             apply: dict[str, Value], wanted: dict[str, Value], reason: Value,
+             unreadable: Collection[str] = ()) -> Action | None:
     """The action with ``apply``'s changes made through the lifecycle, or ``None`` if refused.
 
     Each refused change is a problem on its own cell; the others are still
-    checked, so the partner sees everything wrong with the row at once.
+    checked, so the partner sees everything wrong with the row at once. A
+    change of status is not judged while a cell it depends on is
+    ``unreadable`` (already a problem): its verdict would be about a guess.
     """
     action = stored
     problems_before = len(merge.problems)
@@ -489,10 +550,7 @@ def _updated(merge: _Merge, table: Table, number: int, stored: Action,
     def refuse(key: str, message: str) -> None:
         merge.problem(table, table.cell(number, key), message, stored.id)
 
-    status = None
-    if "status" in apply:
-        status = _choice(merge, table, table.cell(number, "status"), apply["status"],
-                         ActionStatus, stored.id)
+    status = ActionStatus(str(apply["status"])) if apply.get("status") else None
     if "lead_officer" in apply:
         try:
             check_lead_officer_change(stored)
@@ -517,7 +575,10 @@ def _updated(merge: _Merge, table: Table, number: int, stored: Action,
     hold_edits: list[str] = [key for key in ("hold_reason", "hold_review_date") if key in apply]
     successor_edited = "successor_id" in apply
     if "status" in apply and status is None:
-        return None  # not a status: already a problem on its cell
+        refuse("status", "an action needs a status: pick one from the list")
+        return None
+    if _STATUS_CELLS.intersection(unreadable):
+        return None  # already a problem on its cell
     goal = status or (action.status if hold_edits or successor_edited else None)
     if goal is None:
         return action if len(merge.problems) == problems_before else None
@@ -575,62 +636,78 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _merge_new(merge: _Merge, table: Table, number: int, values: dict[str, Value]) -> None:
-    if all(values[key] is None for key in _NEW_ACTION_KEYS):
+def _merge_new(merge: _Merge, table: Table, number: int, row: Sequence[CellValue]) -> None:
+    """A new action's row: every problem with it, or the action (and update) it adds."""
+    problems_before = len(merge.problems)
+    values, unreadable = merge.cells(table, number, row, _NEW_ACTION_KEYS)
+    if not unreadable and all(values[key] is None for key in _NEW_ACTION_KEYS):
         return
-    cells = {key: table.cell(number, key) for key in _ACTION_KEYS}
-    missing = [key for key in ("recommendation_ids", "lead_agency_id", "title", "target_date")
-               if values[key] is None]
-    for key in missing:
-        merge.problem(table, cells[key], "a new action needs "
-                      f"{layout.column_named(layout.ACTION_COLUMNS, key).header}")
-    if missing:
-        return
-    agency = str(values["lead_agency_id"])
-    if merge.agency is not None and agency != merge.agency:
+    plan = merge.plan
+    cells = {key: table.cell(number, key) for key in _NEW_ACTION_KEYS}
+    for key in ("recommendation_ids", "lead_agency_id", "title", "target_date"):
+        if values[key] is None and key not in unreadable:
+            merge.problem(table, cells[key], "a new action needs "
+                          f"{layout.column_named(layout.ACTION_COLUMNS, key).header}")
+    # The references are looked up here, each on its own cell, so that a wrong agency
+    # and a wrong recommendation are both reported; the plan's checks follow.
+    agency = _text_or_none(values["lead_agency_id"])
+    if agency is not None and merge.agency is not None and agency != merge.agency:
         merge.problem(table, cells["lead_agency_id"], f"this workbook is for agency"
                       f" {merge.agency}; it cannot add actions led by {agency}")
-        return
-    status = ActionStatus.PROPOSED
-    if values["status"] is not None:
-        found = _choice(merge, table, cells["status"], values["status"], ActionStatus)
-        if found is None:
-            return
-        status = found
-    recommendation_ids = [part for part in _LIST_SEPARATORS.split(str(values["recommendation_ids"]))
-                          if part]
-    if not merge.of_review(recommendation_ids):
+    elif agency is not None and agency not in plan.agencies:
+        merge.problem(table, cells["lead_agency_id"], f"{NotFoundError('agency', agency)};"
+                      " pick the agency from the list")
+    typed = values["recommendation_ids"]
+    recommendation_ids = merge.recommendations.ids(str(typed)) if typed is not None else []
+    unknown = [r for r in recommendation_ids if r not in plan.recommendations]
+    if unknown:
+        merge.problem(table, cells["recommendation_ids"],
+                      "; ".join(str(NotFoundError("recommendation", r)) for r in unknown)
+                      + "; pick the recommendation from the list, or type its id")
+    elif not merge.of_review(recommendation_ids):
         merge.problem(table, cells["recommendation_ids"], f"this workbook is for review"
                       f" {merge.book.info.review}; a new action here answers its recommendations"
                       " only")
+    clean = len(merge.problems) == problems_before
+    reported = merge.reported_since(problems_before)
+    if cells["lead_agency_id"] in reported or agency is None:  # a stand-in, to check the rest
+        agency = merge.agency or min(plan.agencies, default=None)
+    if agency is None or not recommendation_ids:
         return
-    title = str(values["title"])
+    status = ActionStatus(str(values["status"])) if values["status"] else ActionStatus.PROPOSED
+    title = str(values["title"]) if values["title"] else "-"  # a stand-in: already a problem
     target = values["target_date"]
-    assert isinstance(target, date)
-    for action in merge.plan.actions.values():  # this row imported before?
-        if (action.id not in merge.book.exported and action.lead_agency_id == agency
-                and sheet_text(action.title) == title
-                and action.original_target_date == target
-                and set(action.recommendation_ids) == set(recommendation_ids)):
-            merge.notices.append(Notice(sheet=table.sheet, cell=cells["title"],
-                                        message=f"already on the plan as {action.id}; the row"
-                                        " is not added again"))
-            return
+    if clean:
+        for action in plan.actions.values():  # this row imported before?
+            if (action.id not in merge.book.exported and action.lead_agency_id == agency
+                    and sheet_text(action.title) == title
+                    and action.original_target_date == target
+                    and set(action.recommendation_ids) == set(recommendation_ids)):
+                merge.notices.append(Notice(sheet=table.sheet, cell=cells["title"],
+                                            message=f"already on the plan as {action.id}; the"
+                                            " row is not added again"))
+                return
+    # The plan's checks, with stand-ins for cells already found wrong; a refusal on one
+    # of those cells says nothing new, so it is left out.
     try:
         action = new_action(
-            merge.plan, recommendation_ids=recommendation_ids, lead_agency_id=agency,
-            title=title, target_date=target,
+            plan, recommendation_ids=recommendation_ids, lead_agency_id=agency,
+            title=title, target_date=target if isinstance(target, date) else merge.today,
             lead_officer=_text_or_none(values["lead_officer"]),
             deliverable=_text_or_none(values["deliverable"]),
             success_measure=_text_or_none(values["success_measure"]),
             status=status, today=merge.today, taken=merge.new_ids,
             used=merge.used.get("actions", ()))
     except (RuleViolation, NotFoundError) as exc:
-        merge.problem(table, _problem_cell(exc, cells, cells["title"]), _message(exc))
+        cell = _problem_cell(exc, cells, cells["title"])
+        if cell not in reported:
+            merge.problem(table, cell, _message(exc))
+        return
+    if not clean:
         return
     merge.add(action, f"action {_short(title)!r} led by {agency}")
     if values["new_update"]:
-        update = new_progress_update(merge.plan, action.id, str(values["new_update"]),
+        update = new_progress_update(plan, action.id, str(values["new_update"]),
                                      on=merge.today, by=merge.by, taken=merge.new_ids,
                                      used=merge.used.get("progress_updates", ()))
         merge.add(update, f"progress update {_short(update.text)!r} on {action.id}")
@@ -647,9 +724,7 @@ def _merge_actions(merge: _Merge) -> None:
     for number, row in table.rows:
         action_id = cell_text(row[id_position])
         if action_id is None:
-            values = merge.cells(table, number, row, _ACTION_KEYS)
-            if values is not None:
-                _merge_new(merge, table, number, values)
+            _merge_new(merge, table, number, row)
             continue
         if action_id in seen:
             merge.problem(table, table.cell(number, "id"), f"action {action_id} is on two rows"
@@ -657,6 +732,16 @@ def _merge_actions(merge: _Merge) -> None:
             continue
         seen[action_id] = number
         _merge_existing(merge, table, number, action_id, row)
+    for action_id, exported in merge.book.exported.items():
+        if action_id not in seen:
+            title = cell_text(exported.values[_POSITION["title"]])
+            merge.notices.append(Notice(
+                sheet=table.sheet, cell="",
+                message=f"the row of action {action_id}"
+                + (f" ({_short(title, 40)!r})" if title else "")
+                + f" is not in the workbook (it was row"
+                f" {merge.book.exported_rows.get(action_id, '?')} when exported); the action"
+                " stays on the plan as it is: deleting a row deletes nothing"))
 
 
 def merge_workbook(
@@ -682,8 +767,13 @@ def merge_workbook(
     the store has given by kind (the store's ``used_ids``), withdrawn records'
     included, which new records are never given.
     """
+    # The drop-down's entries as the workbook lists them, then as the plan would list
+    # them now (a workbook whose Lists sheet lost its ids column).
+    lookup = RecommendationLookup(
+        plan.recommendations, book.recommendation_entries,
+        recommendation_entries(plan, offered_recommendations(plan, book.info.review)))
     merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.info.agency,
-                   record_at=record_at, used=used or {})
+                   record_at=record_at, used=used or {}, recommendations=lookup)
     merge.notices.extend(_ignored_cells(book))
     for table in (book.actions, book.evidence):
         ours = set(table.letters.values())
@@ -723,7 +813,12 @@ _REFERENCE = re.compile(r"([A-Z]+)(\d+)")
 
 
 def _where(item: Problem | Notice) -> tuple[int, int, int, str]:
-    """Sheet by sheet, row by row, left to right: the order a partner reads them in."""
+    """Sheet by sheet, row by row, left to right: the order a partner reads them in.
+
+    What is about a sheet rather than a cell (a row deleted) comes after its rows.
+    """
+    if not item.cell:
+        return (_SHEET_ORDER.get(item.sheet, 2), sys.maxsize, 0, "")
     match = _REFERENCE.fullmatch(item.cell)
     if match is None:
         return (_SHEET_ORDER.get(item.sheet, 2), 0, 0, item.cell)

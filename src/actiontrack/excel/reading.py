@@ -56,6 +56,11 @@ class ReturnedWorkbook:
     actions: Table
     evidence: Table
     exported: Mapping[str, ExportedRow]
+    #: The recommendation drop-down's entries and the id each stands for, from the Lists
+    #: sheet (empty for a workbook exported before the drop-down showed words).
+    recommendation_entries: Mapping[str, str] = attrs.field(factory=dict)
+    #: Where each exported action's row was on the Actions sheet as exported.
+    exported_rows: Mapping[str, int] = attrs.field(factory=dict)
 
 
 #: How many cells in columns without a heading import names, at most.
@@ -64,8 +69,8 @@ _STRAY_CELLS_SHOWN = 5
 
 def _not_ours(path: Path, why: str) -> WorkbookError:
     return WorkbookError(
-        f"{path.name} is not a workbook exported by actiontrack ({why}); export one with"
-        " `actiontrack export` and send that to the partner"
+        f"{path.name} is not a workbook exported by actiontrack ({why}); to bring in a"
+        " tracker of your own, use `actiontrack adopt FILE`"
     )
 
 
@@ -148,10 +153,33 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
             layout.EVIDENCE_COLUMNS,
         )
         mirror = book.get_sheet_by_name(layout.AS_EXPORTED).to_python(skip_empty_area=False)
+        lists = (book.get_sheet_by_name(layout.LISTS).to_python(skip_empty_area=False)
+                 if layout.LISTS in names else [])
     except CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
+    exported = _exported(path, mirror)
     return ReturnedWorkbook(info=info, actions=actions, evidence=evidence,
-                            exported=_exported(path, mirror))
+                            exported=exported, recommendation_entries=_entries(lists),
+                            exported_rows={record_id: number for number, record_id
+                                           in enumerate(exported, start=2)})
+
+
+def _entries(rows: Sequence[Sequence[CellValue]]) -> dict[str, str]:
+    """The Lists sheet's recommendation entries, each mapped to its id."""
+    if not rows:
+        return {}
+    headers = [cell_text(value) for value in rows[0]]
+    if "recommendations" not in headers or layout.RECOMMENDATION_IDS not in headers:
+        return {}
+    entry_at = headers.index("recommendations")
+    id_at = headers.index(layout.RECOMMENDATION_IDS)
+    entries: dict[str, str] = {}
+    for row in rows[1:]:
+        entry = cell_text(row[entry_at]) if len(row) > entry_at else None
+        recommendation_id = cell_text(row[id_at]) if len(row) > id_at else None
+        if entry and recommendation_id:
+            entries.setdefault(entry, recommendation_id)
+    return entries
 
 
 def _exported(path: Path, rows: Sequence[Sequence[CellValue]]) -> dict[str, ExportedRow]:

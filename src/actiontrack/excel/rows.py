@@ -1,8 +1,9 @@
 """The values of a record's row in the partner workbook: what export writes, what import compares.
 
-Text is as a cell holds it (:func:`~actiontrack.excel.cells.sheet_text`) and
-empty text is an empty cell, so a value read back from an untouched cell
-equals the value here.
+Text is as a cell holds it (:func:`~actiontrack.excel.cells.sheet_text`),
+empty text is an empty cell, and an enumeration shows its label (``In
+progress``, :func:`~actiontrack.labels.label`), so a value read back from an
+untouched cell equals the value here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import RagPolicy, rag
 from actiontrack.excel.cells import sheet_text
 from actiontrack.formatting import long_date
+from actiontrack.labels import label
 
 __all__ = ["action_values", "evidence_values"]
 
@@ -42,8 +44,8 @@ def action_values(plan: Plan, action: Action, today: date, policy: RagPolicy) ->
         action.deliverable,
         action.success_measure,
         action.original_target_date,
-        rag(action, today, policy).value,
-        action.status.value,
+        label(rag(action, today, policy)),
+        label(action.status),
         action.target_date,
         None,
         action.lead_officer,
@@ -62,5 +64,5 @@ def _clean(values: Iterable[object]) -> list[object]:
 
 def evidence_values(item: Evidence) -> list[object]:
     """The cells of one evidence row, in :data:`layout.EVIDENCE_COLUMNS` order, as written."""
-    return _clean((item.id, item.action_id, item.tier.value, item.kind.value, item.title,
+    return _clean((item.id, item.action_id, label(item.tier), label(item.kind), item.title,
                    item.about_date, item.link, item.recorded_on, item.recorded_by))
