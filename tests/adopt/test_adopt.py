@@ -6,7 +6,7 @@ import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +363,64 @@ def test_the_command_line_prints_the_mapping_and_exits_as_import_does(tmp_path: 
     missing = cli_adopt(tmp_path, str(tmp_path / "nowhere.xlsx"))
     assert missing.exit_code == 2
     assert "does not exist" in missing.output
+
+
+def test_adopting_again_on_a_later_day_adds_no_undated_note_twice(
+    store: Store, tmp_path: Path,
+) -> None:
+    """An undated note was dated on the day it was adopted; a week later it is still known."""
+    path = lcspr_tracker(tmp_path / "tracker.xlsx")
+    adopt(store, path)
+    later = adopt_tracker(store, path, by=MANAGER, at=ADOPTED_AT + timedelta(days=7))
+    assert later.adoption.records == ()
+    assert later.problems == ()
+
+
+def test_a_number_used_twice_for_different_recommendations_is_a_problem(
+    store: Store, tmp_path: Path,
+) -> None:
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[2][0] = 1  # recommendation 2 numbered 1 by mistake
+    problems = _refused(store, tmp_path, rows)
+    assert problems == ["'Action Plan'!B7: recommendation 1 appears twice with different text"
+                        " (row 5 and here): number them apart"]
+
+
+def test_a_default_status_gives_way_to_a_date_closed(store: Store, tmp_path: Path) -> None:
+    """[defaults] action.status is for rows that say nothing; a Date Closed still completes."""
+    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx"),
+                   tracker_map=TrackerMap(defaults={"action.status": "in_progress"}))
+    assert result.problems == ()
+    actions = actions_by_title(store)
+    assert actions["Refresh the escalation policy"].status == ActionStatus.COMPLETED
+    assert actions["Train staff on the escalation policy"].status == ActionStatus.IN_PROGRESS
+
+
+def test_placeholders_in_optional_dates_are_empty_and_defaults_are_noted(
+    store: Store, tmp_path: Path,
+) -> None:
+    """N/A under Revised Target Date is no revision; a default standing in says so."""
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[1][6] = "N/A"
+    rows[2][5] = "03/31/2027"  # month first: not read, and not silently replaced
+    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx", rows),
+                   tracker_map=TrackerMap(defaults={"action.target_date": "31/03/2027"}))
+    assert result.problems == ()
+    assert result.notices == ("'Action Plan'!F7: '03/31/2027' is not a date; the map's default"
+                              " 31/03/2027 is used",)
+    assert actions_by_title(store)["Train staff on the escalation policy"].target_revisions == ()
+
+
+def test_a_written_map_leaves_a_column_nothing_maps_to_be_chosen(
+    store: Store, tmp_path: Path,
+) -> None:
+    headings = [*LCSPR_HEADINGS, "Critical friend comments"]
+    rows = [[*row, "Challenge"] for row in LCSPR_ROWS]
+    path = lcspr_tracker(tmp_path / "tracker.xlsx", rows, headings)
+    adopt(store, path, dry_run=True, write_map=tmp_path / "map.toml")
+    assert '"Critical friend comments" = ""  # choose a target, or "ignore"' in (
+        tmp_path / "map.toml").read_text()
+    again = adopt(store, path, tracker_map=read_map(tmp_path / "map.toml"))
+    assert [str(p) for p in again.problems] == [
+        "'Action Plan'!L4: no target for the column 'Critical friend comments': map it in"
+        ' [columns] to a target, or to "ignore"']

@@ -15,8 +15,11 @@ from actiontrack.adopt import adopt_tracker
 from actiontrack.domain.models import Action, ActionStatus, Recommendation
 from actiontrack.store import MemoryStore
 
+#: Words that say a cell is empty ("None", "TBC"): adopt reads them so, as docs/adopt.md says.
+_PLACEHOLDERS = {"na", "none", "nil", "tbc", "tba", "to follow", "to be confirmed"}
 _WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=3, max_size=30).map(
-    lambda text: " ".join(text.split()).capitalize()).filter(lambda text: len(text) >= 3)
+    lambda text: " ".join(text.split()).capitalize()).filter(
+    lambda text: len(text) >= 3 and text.casefold() not in _PLACEHOLDERS)
 _DATES = st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31))
 
 

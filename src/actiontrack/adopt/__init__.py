@@ -147,7 +147,7 @@ def adopt_tracker(
         adoption = attrs.evolve(adoption, problems=(*column_problems, *adoption.problems))
     if write_map is not None:
         used = TrackerMap(
-            columns={column.heading: column.target or "ignore" for column in columns},
+            columns={column.heading: column.target or "" for column in columns},
             agencies={**adoption.agencies, **tracker_map.agencies},
             statuses={**adoption.statuses, **tracker_map.statuses},
             defaults=tracker_map.defaults)

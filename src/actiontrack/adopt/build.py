@@ -168,6 +168,7 @@ def find_columns(tracker: Tracker, tracker_map: TrackerMap, map_name: str
             target = guess(heading)
         else:
             found.add(key)
+            target = target or None  # left blank in the map: still to be chosen
         column = Column(position=position, letter=letter, heading=heading, target=target,
                         guessed=guessed)
         columns.append(column)
@@ -240,25 +241,30 @@ def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[
             yield row
 
 
-def _dated_notes(text: str, default: date) -> list[tuple[date, str]]:
-    """A progress cell as notes: a paragraph starting with a date is dated on it."""
-    notes: list[tuple[date, str]] = []
+def _dated_notes(text: str) -> list[tuple[date | None, str]]:
+    """A progress cell as notes: a paragraph starting with a date is dated on it (else None)."""
+    notes: list[tuple[date | None, str]] = []
     for paragraph in re.split(r"\n(?=\s*\S)", text):
-        on = default
+        on = None
         match = _NOTE_DATE.match(paragraph)
         if match:
             try:
-                on = cell_date(match.group(1)) or default
+                on = cell_date(match.group(1))
                 paragraph = match.group(2)
             except ValueError:
                 pass
         paragraph = paragraph.strip()
-        if notes and on == default and not match:
+        if notes and on is None:
             # An undated line continues the note above it.
             notes[-1] = (notes[-1][0], f"{notes[-1][1]}\n{paragraph}")
         elif paragraph:
             notes.append((on, paragraph))
     return notes
+
+
+def _text_key(text: str) -> str:
+    """Text as two cells holding the same recommendation compare: spacing and case aside."""
+    return " ".join(text.split()).casefold()
 
 
 def _number(text: str) -> str:
@@ -311,6 +317,14 @@ class _Builder:
                     self.defaults[target] = cell_date(value)
                 except ValueError as error:
                     self._map_problem("defaults", f"{target!r}: {error}")
+        self.default_status: ActionStatus | None = None
+        if "action.status" in self.map.defaults:
+            text = self.map.defaults["action.status"]
+            self.default_status = from_label(ActionStatus, text) or STATUS_WORDS.get(
+                heading_key(text))
+            if self.default_status is None:
+                self._map_problem("defaults", f"'action.status': {text!r} is not a status (one"
+                                  f" of {', '.join(s.value for s in ActionStatus)})")
         for target, kind in (("evidence.tier", EvidenceTier), ("evidence.kind", EvidenceKind)):
             if target in self.map.defaults and from_label(kind, self.map.defaults[target]) is None:
                 self._map_problem("defaults", f"{target!r}: {self.map.defaults[target]!r} is not"
@@ -324,12 +338,19 @@ class _Builder:
         self.problems.append(_problem(self.tracker.sheet, cell, message, record))
 
     def _date(self, row: _Row, target: str) -> date | None:
+        """The date in the row's cell; its default where the cell is empty or unreadable."""
         found = row.cells.get(target)
         default = self.defaults.get(target)
+        optional = target != "action.target_date"
+        if found is None or (optional and row.text(target) is None):
+            return default if isinstance(default, date) else None
         try:
-            day = cell_date(found[1]) if found else None
+            day = cell_date(found[1])
         except ValueError as error:
             if isinstance(default, date):
+                self.notices.append(
+                    f"{_where(self.tracker.sheet, found[0])}: {cell_text(found[1])!r} is not a"
+                    f" date; the map's default {default:%d/%m/%Y} is used")
                 return default
             self._fail(row, target, f"{error}; or give a default for {target} in the map's"
                        " [defaults]")
@@ -353,11 +374,13 @@ class _Builder:
         hint = ("; the closest are " + ", ".join(f"{a.id} ({a.name})" for a in closest)
                 if closest else "")
         self._fail(row, "action.lead_agency", f"no agency is called {text!r}{hint}: add it as"
-                   f' an alias (edit AGENCY aliases) or map it in [agencies] ("{text}" = "ID")')
+                   f' an alias (actiontrack edit ID --set "aliases=..." --reason ...) or'
+                   f' map it in [agencies] ("{text}" = "ID")')
         return None
 
     def _status(self, row: _Row) -> ActionStatus | None:
-        text = row.text("action.status") or str(self.defaults.get("action.status") or "")
+        """The status the row's own cell gives, if any."""
+        text = row.text("action.status")
         if not text:
             return None
         key = heading_key(text)
@@ -384,33 +407,44 @@ class _Builder:
     # -- recommendations --------------------------------------------------------------------
 
     def recommendations(self, rows: Sequence[_Row]) -> dict[int, Recommendation]:
-        """Each row's recommendation, new ones built; rows with none are problems."""
+        """Each row's recommendation, new ones built; rows with none are problems.
+
+        A row belongs to the recommendation above it when its recommendation
+        cells are blank (or were merged) or repeat it; otherwise it names a
+        recommendation by its number, else by its text.
+        """
         existing = self.plan.recommendations_for(self.review_id)
         by_number = {r.number: r for r in existing}
-        by_text = {" ".join(r.text.split()).casefold(): r for r in existing}
+        by_text = {_text_key(r.text): r for r in existing}
         prefix = f"{self.review_id}/R"
         taken = {r.id for r in existing} | self.used.get("recommendations", frozenset())
         unnumbered = int(additions.next_id(prefix, taken).removeprefix(prefix))
+        new: set[str] = set()
         belongs: dict[int, Recommendation] = {}
         current: Recommendation | None = None
         for row in rows:
             number = row.text("recommendation.number")
             text = row.text("recommendation.text")
-            key = " ".join(text.split()).casefold() if text else None
-            same = current is not None and (
-                (number is None or _number(number) == current.number)
-                and (text is None or key == " ".join(current.text.split()).casefold()
-                     or number is not None))
-            if (number is None and text is None) or same:
+            key = _text_key(text) if text else None
+            if number is None and text is None:
                 if current is None:
                     self._fail(row, "recommendation.text", "this row has no recommendation, and"
                                " no row above it has one")
                     continue
                 belongs[row.number] = current
                 continue
-            found = by_number.get(_number(number)) if number else None
-            found = found or (by_text.get(key) if key else None)
+            found = by_number.get(_number(number)) if number else by_text.get(key or "")
             if found is not None:
+                if key is not None and key != _text_key(found.text):
+                    if found.id in new:
+                        self._fail(row, "recommendation.text", f"recommendation {found.number}"
+                                   f" appears twice with different text (row"
+                                   f" {self._first_row(found)} and here): number them apart")
+                        continue
+                    self.notices.append(
+                        f"{_where(self.tracker.sheet, row.cell('recommendation.text') or '')}:"
+                        f" recommendation {found.id} reads differently in the plan; the"
+                        " plan's text is kept")
                 current = found
             elif text is None:
                 self._fail(row, "recommendation.text", f"recommendation {number} has no text")
@@ -431,14 +465,18 @@ class _Builder:
                     continue
                 if current.id in taken:
                     self._fail(row, "recommendation.number", f"recommendation {current.number}"
-                               " appears twice with different text")
+                               " was withdrawn from the plan; give this one another number")
                     continue
                 taken.add(current.id)
+                new.add(current.id)
                 by_number[current.number] = current
-                by_text[" ".join(current.text.split()).casefold()] = current
+                by_text[_text_key(current.text)] = current
                 self.records.append(Adopted(record=current, row=row.number))
             belongs[row.number] = current
         return belongs
+
+    def _first_row(self, recommendation: Recommendation) -> int:
+        return next(item.row for item in self.records if item.record is recommendation)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -482,21 +520,22 @@ class _Builder:
         """A row whose action the plan has: only its new notes and evidence are added."""
         self.already += 1
         self.records.extend(self._children(row, stored)[0])
-        goal = self._goal(row)
-        if goal is not None and goal != stored.status:
+        status = self._status(row)
+        closed = self._date(row, "action.closed_on")
+        goal = self._goal(status, closed)
+        if (status is not None or closed is not None) and goal != stored.status:
             self.notices.append(
                 f"{_where(self.tracker.sheet, row.cell('action.status') or f'A{row.number}')}"
                 f" ({stored.id}): the tracker says {goal.value}, the plan {stored.status.value};"
                 " the plan is left as it is (change it with set-status)")
 
-    def _goal(self, row: _Row) -> ActionStatus | None:
-        status = self._status(row)
-        closed = row.cells.get("action.closed_on")
-        if closed is not None and cell_text(closed[1]):
-            if status is not None and status in lifecycle.OPEN_STATUSES:
-                return status  # the conflict is reported by _new_action
-            return status or ActionStatus.COMPLETED
-        return status
+    def _goal(self, status: ActionStatus | None, closed: date | None) -> ActionStatus:
+        """Where the row says the action is: its status, else closed, else the default."""
+        if status is not None:
+            return status
+        if closed is not None:
+            return ActionStatus.COMPLETED
+        return self.default_status or ActionStatus.AGREED
 
     def _new_action(self, row: _Row, recommendation: Recommendation, title: str,
                     reference: str | None, action_id: str) -> None:
@@ -516,7 +555,7 @@ class _Builder:
                        f" a date closed ({closed:%d/%m/%Y}): clear one of them")
         if len(self.problems) > before or agency is None or target is None:
             return
-        goal = status or (ActionStatus.COMPLETED if closed else ActionStatus.AGREED)
+        goal = self._goal(status, closed)
         start = goal if goal in additions.NEW_ACTION_STATUSES else ActionStatus.IN_PROGRESS
         try:
             action = additions.new_action(
@@ -558,17 +597,22 @@ class _Builder:
         """The row's progress notes and evidence the action does not have yet; the evidence."""
         children: list[Adopted] = []
         taken = {action.id}
-        known_notes = {(u.on, heading_key(u.text)) for u in self.plan.updates_for(action.id)}
+        # An undated note was dated on the day it was adopted: its text alone says it is known.
+        known_notes: set[tuple[date | None, str]] = {
+            (u.on, heading_key(u.text)) for u in self.plan.updates_for(action.id)}
+        known_texts = {key for _, key in known_notes}
         known_evidence = {heading_key(e.title) for e in self.plan.evidence_for(action.id)}
         for _, text in row.notes:
-            for on, note in _dated_notes(text, self.today):
-                if (on, heading_key(note)) in known_notes:
+            for on, note in _dated_notes(text):
+                key = heading_key(note)
+                if (on, key) in known_notes or (on is None and key in known_texts):
                     continue
                 update = additions.new_progress_update(
-                    self.plan, action.id, note, on=min(on, self.today), by=self.by, taken=taken,
-                    used=self.used.get("progress_updates", frozenset()))
+                    self.plan, action.id, note, on=min(on or self.today, self.today), by=self.by,
+                    taken=taken, used=self.used.get("progress_updates", frozenset()))
                 taken.add(update.id)
-                known_notes.add((on, heading_key(note)))
+                known_notes.add((on, key))
+                known_texts.add(key)
                 children.append(Adopted(record=update, row=row.number))
         items: list[Evidence] = []
         tier = from_label(EvidenceTier, str(self.defaults.get("evidence.tier") or "")) \

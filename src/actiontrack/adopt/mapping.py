@@ -82,6 +82,7 @@ def _lines(table: str, pairs: Iterable[tuple[str, str]]) -> list[str]:
     # JSON strings are TOML basic strings: quotes and backslashes escaped the same way.
     return [f"[{table}]  # {TABLES[table]}",
             *(f"{json.dumps(key, ensure_ascii=False)} = {json.dumps(value, ensure_ascii=False)}"
+              + ("  # choose a target, or \"ignore\"" if not value else "")
               for key, value in pairs), ""]
 
 
