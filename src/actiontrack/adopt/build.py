@@ -563,8 +563,7 @@ class _Builder:
                 title=title, target_date=target, lead_officer=row.text("action.lead_officer"),
                 deliverable=row.text("action.deliverable"),
                 success_measure=row.text("action.success_measure"), status=start,
-                id=action_id, today=self.today)
-            action = attrs.evolve(action, reference=reference)
+                reference=reference, id=action_id, today=self.today)
             if revised is not None and revised != target:
                 action = lifecycle.revise_target(
                     action, revised, reason=f"revised in the tracker {self.source}", by=self.by,

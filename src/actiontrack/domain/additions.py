@@ -196,12 +196,16 @@ def new_action(
     deliverable: str | None = None,
     success_measure: str | None = None,
     status: ActionStatus = ActionStatus.PROPOSED,
+    reference: str | None = None,
     id: str | None = None,
     today: date,
     taken: Collection[str] = (),
     used: Collection[str] = (),
 ) -> Action:
-    """An action answering recommendations of one partnership, led by a known agency."""
+    """An action answering recommendations of one partnership, led by a known agency.
+
+    ``reference`` is its reference in the tracker it was adopted from.
+    """
     if status not in NEW_ACTION_STATUSES:
         raise RuleViolation(
             "action.new-status",
@@ -226,6 +230,7 @@ def new_action(
         deliverable=deliverable,
         success_measure=success_measure,
         status=status,
+        reference=reference,
     )
     check_record(plan, action, today=today)
     return action
