@@ -424,3 +424,13 @@ def test_a_written_map_leaves_a_column_nothing_maps_to_be_chosen(
     assert [str(p) for p in again.problems] == [
         "'Action Plan'!L4: no target for the column 'Critical friend comments': map it in"
         ' [columns] to a target, or to "ignore"']
+
+
+def test_importing_a_tracker_as_a_partner_workbook_points_to_adopt(
+    store: Store, tmp_path: Path,
+) -> None:
+    from actiontrack.excel import import_workbook
+
+    with pytest.raises(WorkbookError, match="use `actiontrack adopt FILE`"):
+        import_workbook(store, lcspr_tracker(tmp_path / "tracker.xlsx"), by=MANAGER,
+                        at=ADOPTED_AT)
