@@ -1199,7 +1199,8 @@ def adopt(ctx: _Context, tracker: str, review_id: str | None, sheet: str | None,
     policy = _settings(None).rag  # a bad configuration is refused before anything is read
     tracker_map = read_map(Path(map_path)) if map_path else None
     marking = _writing(errors_to) if errors_to else contextlib.nullcontext()
-    with marking, _progress_bar() as progress:
+    mapping = _writing(write_map) if write_map else contextlib.nullcontext()
+    with marking, mapping, _progress_bar() as progress:
         result = adopt_tracker(
             ctx.store, Path(tracker), by=by, at=ctx.now(), review=review_id, sheet=sheet,
             tracker_map=tracker_map, map_name=Path(map_path).name if map_path else "the map",

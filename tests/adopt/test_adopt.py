@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import shutil
 import subprocess
@@ -434,3 +435,183 @@ def test_importing_a_tracker_as_a_partner_workbook_points_to_adopt(
     with pytest.raises(WorkbookError, match="use `actiontrack adopt FILE`"):
         import_workbook(store, lcspr_tracker(tmp_path / "tracker.xlsx"), by=MANAGER,
                         at=ADOPTED_AT)
+
+
+def test_two_actions_with_one_title_stay_two_when_adopted_again(
+    store: Store, tmp_path: Path,
+) -> None:
+    """The same words for two agencies' actions are two actions; a week later, nothing new."""
+    rows = [[1, "Share the learning", "Deliver training", "Police", None, "31/03/2027",
+             None, "01/11/2026: police trained 40 staff", None, None, None],
+            [None, None, "Deliver training", "CSC", None, "31/03/2027", None,
+             "02/11/2026: social workers booked", None, None, None]]
+    path = lcspr_tracker(tmp_path / "tracker.xlsx", rows)
+    first = adopt(store, path)
+    assert first.problems == ()
+    later = adopt_tracker(store, path, by=MANAGER, at=ADOPTED_AT + timedelta(days=7))
+    assert later.adoption.records == ()
+    assert later.adoption.already == 2
+    police = next(a for a in store.find(Action) if a.lead_agency_id == "POL")
+    assert [u.text for u in store.find(ProgressUpdate, action_id=police.id)] == [
+        "police trained 40 staff"]
+
+
+def test_the_same_row_twice_is_a_problem(store: Store, tmp_path: Path) -> None:
+    rows = [list(LCSPR_ROWS[0]), [None, None, *LCSPR_ROWS[0][2:]]]
+    problems = _refused(store, tmp_path, rows)
+    assert problems == ["'Action Plan'!C6: this row repeats the action of row 5 (the same"
+                        " recommendation, action and agency, or reference): give each action"
+                        " its own words, or delete the copy"]
+
+
+def test_formulas_are_read_as_their_values_or_refused_without_one(
+    store: Store, tmp_path: Path,
+) -> None:
+    """A formula saved with its value is read as it (noted); one saved without, refused."""
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[0][4] = "=Lookup!A1"  # openpyxl saves formulas without a value
+    problems = _refused(store, tmp_path, rows)
+    assert problems == ["'Action Plan'!E5: a formula with no value saved: replace it with its"
+                        " value (Copy, then Paste Values)"]
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed (.ci/run installs it)")
+    rows[0][4] = '="DI "&"Jones"'
+    source = lcspr_tracker(tmp_path / "formula.xlsx", rows)
+    subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir",
+                    str(tmp_path / "saved"), str(source)], check=True, capture_output=True,
+                   timeout=120)  # LibreOffice calculates and saves each formula's value
+    result = adopt(store, tmp_path / "saved" / "formula.xlsx")
+    assert result.problems == ()
+    assert result.notices[0] == ("'Action Plan'!E5: column E (Lead Officer) holds formulas;"
+                                 " their values as last calculated are used")
+    assert actions_by_title(store)["Refresh the escalation policy"].lead_officer == "DI Jones"
+
+
+def test_write_map_never_overwrites_the_tracker(store: Store, tmp_path: Path) -> None:
+    path = as_csv([LCSPR_HEADINGS, *LCSPR_ROWS], tmp_path / "mine.csv")
+    before = path.read_bytes()
+    with pytest.raises(WorkbookError, match="is the tracker itself"):
+        adopt(store, path, dry_run=True, write_map=path)
+    assert path.read_bytes() == before
+    result = cli_adopt(tmp_path, str(path), "--write-map", str(tmp_path / "no" / "map.toml"))
+    assert result.exit_code == 2
+    assert "cannot write" in result.output
+
+
+def test_rag_grey_and_a_future_date_closed(store: Store, tmp_path: Path) -> None:
+    """Grey is a RAG a tracker may say; a Date Closed after today is a problem on its cell."""
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[1][9] = "Grey"
+    rows[0][10] = "31/12/2026"  # after the adoption day
+    problems = _refused(store, tmp_path, rows)
+    assert problems == ["'Action Plan'!K5: the action cannot have been closed on 31/12/2026,"
+                        " after today (01/12/2026)"]
+
+
+def test_text_defaults_fill_empty_cells_and_others_are_refused(
+    store: Store, tmp_path: Path,
+) -> None:
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[2][4] = None
+    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx", rows), tracker_map=TrackerMap(
+        defaults={"action.lead_officer": "Business manager", "recommendation.themes": "Neglect"}))
+    assert result.problems == ()
+    assert actions_by_title(store)["Update the health visiting guidance"].lead_officer == \
+        "Business manager"
+    assert {r.themes for r in store.find(Recommendation)} == {("neglect",)}
+    refused = _refused(store, tmp_path, rows,
+                       tracker_map=TrackerMap(defaults={"action.title": "Something"}),
+                       map_name="map.toml")
+    assert refused[0].startswith("map.toml [defaults]: 'action.title': not a target a default"
+                                 " can be given for")
+
+
+def test_a_name_two_agencies_share_is_never_guessed(store: Store, tmp_path: Path) -> None:
+    """A former name now an alias of another agency says nothing on its own: a problem."""
+    from actiontrack.service import edit
+
+    edit(store, "EDU", {"former_names": "Police"}, reason="Renamed", by=MANAGER,
+         at=ADOPTED_AT)
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[0][3] = "police"
+    problems = _refused(store, tmp_path, rows)
+    assert problems == ["'Action Plan'!D5: 'police' is a name of more than one agency (POL,"
+                        ' EDU): write the agency\'s id, or map it in [agencies] ("police" ='
+                        ' "ID")']
+
+
+def test_progress_notes_are_dated_by_the_one_date_reader(store: Store, tmp_path: Path) -> None:
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[1][7] = "2026-10-12: planned\n31-Oct-26 first session\nQ2 2026/27 - more"
+    rows[3][7] = "31/02/2026: started"
+    problems = _refused(store, tmp_path, rows)
+    assert len(problems) == 1
+    assert problems[0].startswith("'Action Plan'!H8 (NSCP/A004): the note '31/02/2026:"
+                                  " started' starts with a date that cannot be right:")
+    rows[3][7] = None
+    rows[2][7] = "12/01/2030: far ahead"
+    assert _refused(store, tmp_path, rows)[0].startswith(
+        "'Action Plan'!H7 (NSCP/A003): the note 'far ahead' is dated 12/01/2030, after today")
+    rows[2][7] = None
+    adopt(store, lcspr_tracker(tmp_path / "ok.xlsx", rows))
+    training = actions_by_title(store)["Train staff on the escalation policy"]
+    assert [(u.on, u.text) for u in store.find(ProgressUpdate, action_id=training.id)] == [
+        (date(2026, 10, 12), "planned"), (date(2026, 10, 31), "first session"),
+        (date(2026, 9, 30), "more")]
+
+
+def test_a_hidden_sheet_is_not_taken_for_the_tracker(store: Store, tmp_path: Path) -> None:
+    path = lcspr_tracker(tmp_path / "tracker.xlsx")
+    book = openpyxl.load_workbook(path)
+    old = book.create_sheet("Old plan 2019", 0)
+    for row in [LCSPR_HEADINGS, ["9", "An old one", "Old action", "Police", None, "31/03/2019"]]:
+        old.append(row)
+    old.sheet_state = "hidden"
+    book.save(path)
+    result = adopt(store, path)
+    assert result.sheet == "Action Plan"
+    assert result.problems == ()
+
+
+def test_a_csv_with_semicolons(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "tracker.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file, delimiter=";").writerows([LCSPR_HEADINGS, *LCSPR_ROWS])
+    result = adopt(store, path)
+    assert result.problems == ()
+    assert len(store.find(Action)) == 4
+
+
+def test_an_opendocument_file_that_repeats_a_row_a_million_times_is_refused(
+    store: Store, tmp_path: Path,
+) -> None:
+    """A few bytes can ask a reader for millions of cells: refused before it reads them."""
+    import zipfile
+
+    row = ('<table:table-row table:number-rows-repeated="1000000"><table:table-cell'
+           ' table:number-columns-repeated="40" office:value-type="string"><text:p>x</text:p>'
+           '</table:table-cell></table:table-row>')
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content'
+               ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+               ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+               ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>'
+               f'<office:spreadsheet><table:table table:name="S">{row}</table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    bomb = tmp_path / "bomb.ods"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    with pytest.raises(UnsafeWorkbookError, match="as far as row 1,000,000, column 40"):
+        adopt(store, bomb)
+
+
+def test_the_marked_copy_of_a_csv_keeps_text_as_text(store: Store, tmp_path: Path) -> None:
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[0][8] = '=HYPERLINK("http://example.org","click")'
+    rows[1][3] = "Nobody"
+    path = as_csv([LCSPR_HEADINGS, *rows], tmp_path / "tracker.csv")
+    adopt(store, path, errors_to=tmp_path / "marked.xlsx")
+    marked = openpyxl.load_workbook(tmp_path / "marked.xlsx").active
+    assert marked is not None
+    assert marked["I2"].data_type == "s"
+    assert marked["I2"].value == '=HYPERLINK("http://example.org","click")'

@@ -83,14 +83,26 @@ def _review(store: Store, review: str | None) -> str:
 
 def _chosen_sheet(trackers: list[Tracker], tracker_map: TrackerMap, map_name: str
                   ) -> tuple[Tracker, int, list[Column], list[Problem]]:
-    """The first sheet with a heading row adopt recognises, and its columns."""
+    """The first sheet whose headings hold recommendations and actions, and its columns.
+
+    Failing that, the first with a heading row adopt recognises (its
+    problems say what it lacks); with none, the first sheet's refusal.
+    """
+    found: list[tuple[Tracker, int, list[Column], list[Problem]]] = []
     failure: WorkbookError | None = None
     for tracker in trackers:
         try:
-            return (tracker, *find_columns(tracker, tracker_map, map_name))
+            header, columns, problems = find_columns(tracker, tracker_map, map_name)
         except WorkbookError as error:
             failure = failure or error
-    assert failure is not None
+            continue
+        targets = {column.target for column in columns}
+        if {"recommendation.text", "action.title"} <= targets:
+            return tracker, header, columns, problems
+        found.append((tracker, header, columns, problems))
+    if found:
+        return found[0]
+    assert failure is not None  # read_tracker gives at least one sheet
     raise failure
 
 
@@ -127,9 +139,11 @@ def adopt_tracker(
     if errors_to is not None and errors_to.suffix.lower() != ".xlsx":
         raise WorkbookError(f"{errors_to.name}: the marked copy is an .xlsx workbook; name it"
                             f" {errors_to.stem}.xlsx")
-    if errors_to is not None and errors_to.resolve() == path.resolve():
-        raise WorkbookError(f"{errors_to.name}: the marked copy needs a name of its own, so"
-                            " that the tracker is kept as it is")
+    for written in (errors_to, write_map):
+        if written is not None and written.resolve() == path.resolve():
+            raise WorkbookError(f"{written.name} is the tracker itself: give the"
+                                f" {'marked copy' if written == errors_to else 'map'} a name of"
+                                " its own, so that the tracker is kept as it is")
     tracker_map = tracker_map or TrackerMap()
     review_id = _review(store, review)
     step("Reading the tracker", 0)

@@ -43,15 +43,23 @@ __all__ = ["Adopted", "Adoption", "Column", "Problem", "adopt_rows", "find_colum
 
 #: How far down a tracker its heading row is looked for.
 HEADING_ROWS_SEARCHED = 30
-#: Targets the map's [defaults] may give besides the columns' own.
-DEFAULT_ONLY = ("evidence.tier", "evidence.kind")
+#: What the map's [defaults] may give: a value for rows whose cell is empty.
+DEFAULTABLE = ("recommendation.themes", "action.lead_agency", "action.lead_officer",
+               "action.deliverable", "action.success_measure", "action.target_date",
+               "action.status", "evidence.tier", "evidence.kind")
+#: Of those, the ones whose default is text used as it is.
+_TEXT_DEFAULTS = ("recommendation.themes", "action.lead_officer", "action.deliverable",
+                  "action.success_measure")
 #: Cell text that says there is nothing there.
 _PLACEHOLDERS = frozenset({"", "na", "n a", "none", "nil", "tbc", "tba", "to follow",
                            "to be confirmed"})
 _LONGEST_PLACEHOLDER = 20
+#: A progress note that starts with a date, in any form the date reader reads, then the note.
 _NOTE_DATE = re.compile(
-    r"\s*(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?\s+"
-    r"(?:\d{4}|\d{2})|[A-Za-z]{3,9}\.?\s+\d{4})\s*[:\-\u2013\u2014]?\s+(.+)", re.DOTALL)
+    r"\s*(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]+[A-Za-z]{3,9}\.?,?[\s-]+\d{2,4}"
+    r"|[A-Za-z]{3,9}\.?[\s-]+\d{4}|Q[1-4]\s*\d{4}\s*[/-]\s*\d{2,4})"
+    r"\s*[:\-\u2013\u2014]?\s+(.+)", re.DOTALL | re.IGNORECASE)
 _NUMBER_PREFIX = re.compile(r"^(?:rec(?:ommendation)?\.?\s*(?:no\.?|number)?\s*|r(?=\d))",
                             re.IGNORECASE)
 _NOT_ID = re.compile(r"[^A-Za-z0-9._:-]+")
@@ -208,6 +216,7 @@ class _Row:
     evidence: list[tuple[str, str]]
 
     def text(self, target: str) -> str | None:
+        """The cell's text; ``None`` for an empty cell or one that says so ("N/A")."""
         found = self.cells.get(target)
         text = cell_text(found[1]) if found else None
         return None if text is None or _placeholder(text) else text
@@ -215,6 +224,40 @@ class _Row:
     def cell(self, target: str) -> str | None:
         found = self.cells.get(target)
         return found[0] if found else None
+
+
+def _not_values(tracker: Tracker, header: int, columns: Sequence[Column]
+                ) -> tuple[list[Problem], list[str]]:
+    """Formulas and errors in the table's read columns: problems, and notices.
+
+    A formula whose value was saved with it is read as that value (one
+    notice per column); one saved without its value, or a cell showing an
+    error, is a problem on the cell.
+    """
+    read = {column.letter: column for column in columns
+            if column.target not in (None, "ignore")}
+    problems: list[Problem] = []
+    noted: dict[str, str] = {}
+    for reference in tracker.formula_cells:
+        letters = reference.rstrip("0123456789")
+        number = int(reference[len(letters):])
+        if letters not in read or number <= header + 1:
+            continue
+        column = read[letters]
+        value = tracker.rows[number - 1][column.position] if number <= len(tracker.rows) else ""
+        if cell_text(value) is None:
+            problems.append(_problem(tracker.sheet, reference, "a formula with no value saved:"
+                                     " replace it with its value (Copy, then Paste Values)"))
+        else:
+            noted.setdefault(letters, f"{_where(tracker.sheet, reference)}: column {letters}"
+                             f" ({column.heading}) holds formulas; their values as last"
+                             " calculated are used")
+    for reference, error in tracker.error_cells:
+        letters = reference.rstrip("0123456789")
+        if letters in read and int(reference[len(letters):]) > header + 1:
+            problems.append(_problem(tracker.sheet, reference, f"the cell shows the error"
+                                     f" {error}: type the value itself"))
+    return problems, list(noted.values())
 
 
 def _placeholder(text: str) -> bool:
@@ -242,7 +285,10 @@ def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[
 
 
 def _dated_notes(text: str) -> list[tuple[date | None, str]]:
-    """A progress cell as notes: a paragraph starting with a date is dated on it (else None)."""
+    """A progress cell as notes: a paragraph starting with a date is dated on it (else None).
+
+    Raises :class:`ValueError` for a note starting with a day the calendar lacks.
+    """
     notes: list[tuple[date | None, str]] = []
     for paragraph in re.split(r"\n(?=\s*\S)", text):
         on = None
@@ -251,8 +297,10 @@ def _dated_notes(text: str) -> list[tuple[date | None, str]]:
             try:
                 on = cell_date(match.group(1))
                 paragraph = match.group(2)
-            except ValueError:
-                pass
+            except ValueError as error:
+                if "not a real day" in str(error) or "day first" in str(error):
+                    raise ValueError(f"the note {paragraph[:40]!r} starts with a date that"
+                                     f" cannot be right: {error}") from None
         paragraph = paragraph.strip()
         if notes and on is None:
             # An undated line continues the note above it.
@@ -309,10 +357,10 @@ class _Builder:
                 self._map_problem("statuses", f"{text!r} = {status!r}: not a status (one of"
                                   f" {', '.join(s.value for s in ActionStatus)})")
         for target, value in self.map.defaults.items():
-            if target not in TARGETS[:-1] and target not in DEFAULT_ONLY:
+            if target not in DEFAULTABLE:
                 self._map_problem("defaults", f"{target!r}: not a target a default can be"
-                                  " given for")
-            elif target.endswith("_date") or target == "action.closed_on":
+                                  f" given for (those are {', '.join(DEFAULTABLE)})")
+            elif target == "action.target_date":
                 try:
                     self.defaults[target] = cell_date(value)
                 except ValueError as error:
@@ -357,15 +405,37 @@ class _Builder:
             return None
         return day if day is not None else default if isinstance(default, date) else None
 
-    def _agency(self, row: _Row) -> str | None:
-        text = row.text("action.lead_agency") or str(self.defaults.get("action.lead_agency")
+    def _text(self, row: _Row, target: str) -> str | None:
+        """The row's text for ``target``, else the map's default for it."""
+        default = self.defaults.get(target) if target in _TEXT_DEFAULTS else None
+        return row.text(target) or (str(default) if default else None)
+
+    def _agency_text(self, row: _Row) -> str:
+        return row.text("action.lead_agency") or str(self.defaults.get("action.lead_agency")
                                                       or "")
+
+    def _agency_named(self, row: _Row) -> str | None:
+        """The id of the agency the row names, by the map or by its names; else None."""
+        text = self._agency_text(row)
+        mapped = self.agencies.get(name_key(text))
+        agency = self.names.match(text)
+        return mapped or (agency.id if agency else None)
+
+    def _agency(self, row: _Row) -> str | None:
+        """The id of the row's lead agency, or a problem on its cell saying why there is none."""
+        text = self._agency_text(row)
         if not text:
             self._fail(row, "action.lead_agency", "no lead agency: fill it in, or give a default"
                        " for action.lead_agency in the map's [defaults]")
             return None
         if name_key(text) in self.agencies:
             return self.agencies[name_key(text)]
+        shared = self.names.shared(text)
+        if shared:
+            self._fail(row, "action.lead_agency", f"{text!r} is a name of more than one agency"
+                       f" ({', '.join(a.id for a in shared)}): write the agency's id, or map"
+                       f' it in [agencies] ("{text}" = "ID")')
+            return None
         agency = self.names.match(text)
         if agency is not None:
             self.agencies_read.setdefault(text, agency.id)
@@ -456,7 +526,8 @@ class _Builder:
                 try:
                     current = additions.new_recommendation(
                         self.plan, review_id=self.review_id, text=text,
-                        themes=re.split(r"[,;/\n]", row.text("recommendation.themes") or ""),
+                        themes=re.split(r"[,;/\n]", self._text(row, "recommendation.themes")
+                                        or ""),
                         response=Response.ACCEPTED,
                         number=_number(number) if number else str(unnumbered),
                         today=self.today)
@@ -490,12 +561,15 @@ class _Builder:
         partnership_id = plan.reviews[self.review_id].partnership_id
         ids = additions.action_ids(plan, partnership_id,
                                    used=self.used.get("actions", frozenset()))
-        existing: dict[tuple[str, str], Action] = {}
+        # An action is known by its reference, else by its recommendation, title and agency.
+        existing: dict[tuple[str, ...], Action] = {}
         for recommendation in plan.recommendations_for(self.review_id):
             for action in plan.actions_for(recommendation.id):
-                existing["title", recommendation.id + "\n" + heading_key(action.title)] = action
+                existing[self._key(recommendation.id, action.title, action.lead_agency_id)] = \
+                    action
                 if action.reference:
                     existing["reference", action.reference.casefold()] = action
+        seen: dict[tuple[str, ...], int] = {}
         for row in rows:
             if row.number not in belongs:
                 continue
@@ -508,13 +582,23 @@ class _Builder:
                 continue
             recommendation = belongs[row.number]
             reference = row.text("action.reference")
-            stored = existing.get(("reference", reference.casefold())) if reference else None
-            stored = stored or existing.get(
-                ("title", recommendation.id + "\n" + heading_key(title)))
+            key = (("reference", reference.casefold()) if reference else
+                   self._key(recommendation.id, title, self._agency_named(row) or ""))
+            if key in seen:
+                self._fail(row, "action.title", f"this row repeats the action of row {seen[key]}"
+                           " (the same recommendation, action and agency, or reference): give"
+                           " each action its own words, or delete the copy")
+                continue
+            seen[key] = row.number
+            stored = existing.get(key)
             if stored is not None:
                 self._known(row, stored)
                 continue
             self._new_action(row, recommendation, title, reference, next(ids))
+
+    @staticmethod
+    def _key(recommendation_id: str, title: str, agency_id: str) -> tuple[str, ...]:
+        return ("title", recommendation_id, heading_key(title), agency_id)
 
     def _known(self, row: _Row, stored: Action) -> None:
         """A row whose action the plan has: only its new notes and evidence are added."""
@@ -548,6 +632,9 @@ class _Builder:
                        " default for action.target_date in the map's [defaults]")
         revised = self._date(row, "action.revised_target_date")
         closed = self._date(row, "action.closed_on")
+        if closed is not None and closed > self.today:
+            self._fail(row, "action.closed_on", f"the action cannot have been closed on"
+                       f" {closed:%d/%m/%Y}, after today ({self.today:%d/%m/%Y})")
         status = self._status(row)
         reported = self._rag(row)
         if closed is not None and status is not None and status in lifecycle.OPEN_STATUSES:
@@ -560,9 +647,10 @@ class _Builder:
         try:
             action = additions.new_action(
                 self.plan, recommendation_ids=[recommendation.id], lead_agency_id=agency,
-                title=title, target_date=target, lead_officer=row.text("action.lead_officer"),
-                deliverable=row.text("action.deliverable"),
-                success_measure=row.text("action.success_measure"), status=start,
+                title=title, target_date=target,
+                lead_officer=self._text(row, "action.lead_officer"),
+                deliverable=self._text(row, "action.deliverable"),
+                success_measure=self._text(row, "action.success_measure"), status=start,
                 reference=reference, id=action_id, today=self.today)
             if revised is not None and revised != target:
                 action = lifecycle.revise_target(
@@ -572,17 +660,24 @@ class _Builder:
             self._fail(row, "action.title", str(error), action_id)
             return
         children, evidence = self._children(row, action, about=closed)
+        if len(self.problems) > before:
+            return
         if goal != start:
             try:
                 action = lifecycle.move_to(action, goal, evidence=evidence, on=closed or self.today)
             except RuleViolation as error:
                 target_cell = "action.status" if row.cell("action.status") else "action.closed_on"
+                hint = (f"; a tracker cannot give what {goal.value} needs: map this status to"
+                        " in_progress in [statuses], then use set-status"
+                        if goal in (ActionStatus.ON_HOLD, ActionStatus.SUPERSEDED) else "")
                 self._fail(row, target_cell, f"{error} (the tracker's status"
-                           f" {goal.value} cannot be reached through the gates)", action_id)
+                           f" {goal.value} cannot be reached through the gates{hint})",
+                           action_id)
                 return
         if reported is not None:
             derived = rag(action, self.today, self.policy)
-            if derived in _RAG_ORDER and _RAG_ORDER.index(reported) > _RAG_ORDER.index(derived):
+            if derived in _RAG_ORDER and reported in _RAG_ORDER \
+                    and _RAG_ORDER.index(reported) > _RAG_ORDER.index(derived):
                 self.notices.append(
                     f"{_where(self.tracker.sheet, row.cell('reported_rag') or '')} ({action_id}):"
                     f" the tracker says {reported.value}, but it is {derived.value} on"
@@ -601,13 +696,23 @@ class _Builder:
             (u.on, heading_key(u.text)) for u in self.plan.updates_for(action.id)}
         known_texts = {key for _, key in known_notes}
         known_evidence = {heading_key(e.title) for e in self.plan.evidence_for(action.id)}
-        for _, text in row.notes:
-            for on, note in _dated_notes(text):
+        for cell, text in row.notes:
+            try:
+                notes = _dated_notes(text)
+            except ValueError as error:
+                self.problems.append(_problem(self.tracker.sheet, cell, str(error), action.id))
+                continue
+            for on, note in notes:
+                if on is not None and on > self.today:
+                    self.problems.append(_problem(
+                        self.tracker.sheet, cell, f"the note {note[:40]!r} is dated"
+                        f" {on:%d/%m/%Y}, after today: correct its date", action.id))
+                    continue
                 key = heading_key(note)
                 if (on, key) in known_notes or (on is None and key in known_texts):
                     continue
                 update = additions.new_progress_update(
-                    self.plan, action.id, note, on=min(on or self.today, self.today), by=self.by,
+                    self.plan, action.id, note, on=on or self.today, by=self.by,
                     taken=taken, used=self.used.get("progress_updates", frozenset()))
                 taken.add(update.id)
                 known_notes.add((on, key))
@@ -638,6 +743,9 @@ def adopt_rows(plan: Plan, tracker: Tracker, header: int, columns: Sequence[Colu
     """The records the rows under ``header`` add to ``plan``, or the problems that stop them."""
     builder = _Builder(plan, tracker, tracker_map, map_name=map_name, review_id=review_id,
                        today=today, by=by, source=source, policy=policy, used=used)
+    problems, notices = _not_values(tracker, header, columns)
+    builder.problems.extend(problems)
+    builder.notices.extend(notices)
     rows = list(_rows(tracker, header, columns))
     belongs = builder.recommendations(rows)
     builder.actions(rows, belongs)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
+from datetime import date
 from pathlib import Path
 
 import attrs
@@ -69,7 +70,9 @@ def read_map(path: Path) -> TrackerMap:
             continue
         tables[name] = {}
         for key, value in table.items():
-            if isinstance(value, str | int | float) and not isinstance(value, bool):
+            if isinstance(value, date):  # a TOML date, 2027-03-31 unquoted
+                tables[name][key] = value.isoformat()
+            elif isinstance(value, str | int | float) and not isinstance(value, bool):
                 tables[name][key] = str(value)
             else:
                 problems.append(f"[{name}] {key!r}: expected text, got {value!r}")
@@ -86,12 +89,10 @@ def _lines(table: str, pairs: Iterable[tuple[str, str]]) -> list[str]:
               for key, value in pairs), ""]
 
 
-def map_text(tracker_map: TrackerMap, *, notes: Mapping[str, str] = {}) -> str:
-    """The map as a TOML file a person edits; ``notes`` are comments above a table."""
+def map_text(tracker_map: TrackerMap) -> str:
+    """The map as a TOML file a person edits."""
     lines = ["# How actiontrack adopt reads this tracker. Correct any line, then run adopt",
              "# again with --map. Targets: see docs/adopt.md.", ""]
     for table in TABLES:
-        if table in notes:
-            lines += [f"# {line}" for line in notes[table].splitlines()]
         lines += _lines(table, getattr(tracker_map, table).items())
     return "\n".join(lines)

@@ -37,9 +37,12 @@ def mark_problems(path: Path, tracker: Tracker, destination: Path,
         sheet = book.active
         assert sheet is not None
         sheet.title = tracker.sheet[:31]
-        for row in tracker.rows:
-            sheet.append([escaped(text) if (text := cell_text(value)) else None
-                          for value in row])
+        for number, row in enumerate(tracker.rows, start=1):
+            for column, value in enumerate(row, start=1):
+                text = cell_text(value)
+                if text is not None:
+                    cell = sheet.cell(number, column, escaped(text))
+                    cell.data_type = "s"  # text stays text, whatever its first character
         book.save(copy)
         annotate_workbook(copy, destination, [
             merge.Problem(sheet=sheet.title, cell=p.cell, message=p.message,

@@ -2,29 +2,39 @@
 
 A workbook gets the same safety checks as a returned partner workbook
 (:mod:`actiontrack.excel.safety`) before any parser opens it; the cells
-are then read with python-calamine. A merged cell's value is read into
-every cell of its range, as a person reads it. A CSV file is read as UTF-8
-(with or without Excel's byte-order mark) or, failing that, Windows-1252.
+are then read with python-calamine, and the cells holding formulas or
+showing errors are noted (an .xlsx file's; adopt takes values typed in).
+Hidden sheets are left out. A merged cell's value is read into every cell
+of its range, as a person reads it. A CSV file is read as UTF-8 (with or
+without Excel's byte-order mark) or, failing that, Windows-1252, with
+commas, semicolons or tabs between its values.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from actiontrack.errors import WorkbookError
 from actiontrack.excel.cells import CellValue
-from actiontrack.excel.safety import Limits, check_opendocument_file, check_workbook_file
+from actiontrack.excel.safety import (
+    Limits,
+    check_opendocument_file,
+    check_workbook_file,
+    checked_size,
+)
 
 __all__ = ["SUFFIXES", "Tracker", "read_tracker"]
 
 #: The files adopt reads.
 SUFFIXES = (".xlsx", ".ods", ".csv")
+#: How much of a CSV file is looked at to find what separates its values.
+_SNIFFED = 16_384
 
 
 @attrs.frozen(kw_only=True)
@@ -33,8 +43,9 @@ class Tracker:
 
     sheet: str
     rows: Sequence[Sequence[CellValue]]
-    #: The sheets the file has (a CSV file has one, named after the file).
-    sheets: Sequence[str]
+    #: Cells holding a formula (``F14``), and cells showing an error with the error.
+    formula_cells: Sequence[str] = ()
+    error_cells: Sequence[tuple[str, str]] = ()
 
 
 def read_tracker(path: Path, *, sheet: str | None = None,
@@ -51,8 +62,11 @@ def read_tracker(path: Path, *, sheet: str | None = None,
     limits = limits or Limits()
     if suffix == ".csv":
         return [_read_csv(path, limits)]
+    formulas: Mapping[str, Sequence[str]] = {}
+    errors: Mapping[str, Sequence[tuple[str, str]]] = {}
     if suffix == ".xlsx":
-        check_workbook_file(path, limits)
+        scan = check_workbook_file(path, limits)
+        formulas, errors = scan.formula_cells, scan.error_cells
     else:
         check_opendocument_file(path, limits)
     try:
@@ -61,12 +75,18 @@ def read_tracker(path: Path, *, sheet: str | None = None,
         if sheet is not None and sheet not in names:
             raise WorkbookError(f"{path.name} has no sheet {sheet!r}; its sheets are: "
                                 + ", ".join(repr(name) for name in names))
-        return [_sheet_rows(book, name, names) for name in ([sheet] if sheet else names)]
+        shown = [meta.name for meta in book.sheets_metadata
+                 if meta.visible == SheetVisibleEnum.Visible]
+        chosen = [sheet] if sheet else shown
+        if not chosen:
+            raise WorkbookError(f"{path.name} has no sheet to read a tracker from")
+        return [attrs.evolve(_sheet_rows(book, name), formula_cells=formulas.get(name, ()),
+                             error_cells=errors.get(name, ())) for name in chosen]
     except CalamineError as error:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {error}") from error
 
 
-def _sheet_rows(book: CalamineWorkbook, name: str, names: list[str]) -> Tracker:
+def _sheet_rows(book: CalamineWorkbook, name: str) -> Tracker:
     found = book.get_sheet_by_name(name)
     rows = [list(row) for row in found.to_python(skip_empty_area=False)]
     for (top, left), (bottom, right) in found.merged_cell_ranges or ():
@@ -74,19 +94,13 @@ def _sheet_rows(book: CalamineWorkbook, name: str, names: list[str]) -> Tracker:
         for row in range(top, min(bottom + 1, len(rows))):
             for column in range(left, min(right + 1, len(rows[row]))):
                 rows[row][column] = value
-    return Tracker(sheet=name, rows=rows, sheets=names)
+    return Tracker(sheet=name, rows=rows)
 
 
 def _read_csv(path: Path, limits: Limits) -> Tracker:
+    checked_size(path, path.name, limits)
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            raise WorkbookError(f"{path.name} is larger than the {limits.max_file_bytes:,} bytes"
-                                " adopt reads; split it into smaller files")
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise WorkbookError(f"{path.name} does not exist: check the file's name and folder"
-                            ) from None
     except OSError as error:
         raise WorkbookError(f"{path.name} cannot be read ({error.strerror or error})") from None
     try:
@@ -96,12 +110,17 @@ def _read_csv(path: Path, limits: Limits) -> Tracker:
     if "\x00" in text:
         raise WorkbookError(f"{path.name} is not a text file: save the tracker as CSV"
                             " (comma delimited), or adopt the workbook itself")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            text[:_SNIFFED], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
     rows: list[list[CellValue]] = []
-    for row in csv.reader(io.StringIO(text, newline="")):
+    for row in csv.reader(io.StringIO(text, newline=""), dialect):
         rows.append(list(row))
         if len(rows) > limits.max_rows:
             raise WorkbookError(f"{path.name} has more than {limits.max_rows:,} rows, more than"
                                 " adopt reads; split it into smaller files")
     width = max((len(row) for row in rows), default=0)
     padded = [[*row, *([""] * (width - len(row)))] for row in rows]
-    return Tracker(sheet=path.stem, rows=padded, sheets=[path.stem])
+    return Tracker(sheet=path.stem, rows=padded)

@@ -34,13 +34,25 @@ class AgencyNames:
 
     def __init__(self, agencies: Iterable[Agency]) -> None:
         self._by_key: dict[str, Agency] = {}
+        #: Names that more than one agency has had: they say nothing on their own.
+        self._shared: dict[str, list[Agency]] = {}
         for agency in agencies:
             for name in (agency.id, agency.name, *agency.former_names, *agency.aliases):
-                self._by_key.setdefault(name_key(name), agency)
+                key = name_key(name)
+                found = self._by_key.setdefault(key, agency)
+                if found.id != agency.id:
+                    shared = self._shared.setdefault(key, [found])
+                    if agency not in shared:
+                        shared.append(agency)
 
     def match(self, text: str) -> Agency | None:
-        """The agency ``text`` names, or ``None``."""
-        return self._by_key.get(name_key(text))
+        """The agency ``text`` names, or ``None`` (also when it names several: see shared)."""
+        key = name_key(text)
+        return None if key in self._shared else self._by_key.get(key)
+
+    def shared(self, text: str) -> list[Agency]:
+        """The agencies that all have had the name ``text`` (none, or two or more)."""
+        return list(self._shared.get(name_key(text), ()))
 
     def closest(self, text: str, count: int = 3) -> list[Agency]:
         """The agencies whose names look most like ``text``, best first (none alike: empty)."""

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from typing import Any
 
+from actiontrack.domain.agencies import name_key
 from actiontrack.domain.models import (
     Action,
     Agency,
@@ -89,15 +90,17 @@ def _agency(plan: Plan, agency: Agency, today: date, taken: Collection[str]) -> 
         raise RuleViolation(
             "agency.email", f"{agency.email!r} is not an email address (name@example.org)",
             record_id=agency.id)
-    names = {str(agency.name).casefold(), agency.id.casefold()}
+    # Names compare as a tracker's text is matched to them (domain/agencies.py): "C.S.C"
+    # is "CSC".
+    names = {name_key(str(agency.name)), name_key(agency.id)}
     aliases = [alias for alias in agency.aliases if isinstance(alias, str)]
     for other in plan.agencies.values():
         if other.id == agency.id:
             continue
-        theirs = {other.id.casefold(), other.name.casefold(),
-                  *(alias.casefold() for alias in other.aliases)}
+        theirs = {name_key(other.id), name_key(other.name),
+                  *(name_key(alias) for alias in other.aliases)}
         for alias in aliases:
-            if alias.casefold() in theirs and alias.casefold() not in names:
+            if name_key(alias) in theirs and name_key(alias) not in names:
                 raise RuleViolation(
                     "agency.alias-taken",
                     f"{alias!r} already names agency {other.id} ({other.name}); an alias must"

@@ -44,7 +44,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO, TypeVar, cast
+from typing import IO, BinaryIO, TypeVar, cast
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
@@ -53,7 +53,7 @@ import attrs
 from actiontrack.errors import UnsafeWorkbookError, WorkbookError
 from actiontrack.excel.sheet_scan import SheetScanner, cell_reference
 
-__all__ = ["FileScan", "Limits", "check_opendocument_file", "check_workbook_file"]
+__all__ = ["FileScan", "Limits", "check_opendocument_file", "check_workbook_file", "checked_size"]
 
 #: How many bytes of a part are unpacked and searched at a time.
 _CHUNK_BYTES = 2**20
@@ -88,6 +88,10 @@ _defused_fromstring = cast(
     Callable[[bytes], Element], importlib.import_module("defusedxml.ElementTree").fromstring
 )
 _DefusedXmlError = cast(type[Exception], _defused_module.DefusedXmlException)
+_defused_iterparse = cast(
+    Callable[..., Iterator[tuple[str, Element]]],
+    importlib.import_module("defusedxml.ElementTree").iterparse,
+)
 
 _T = TypeVar("_T")
 
@@ -155,7 +159,7 @@ def check_workbook_file(path: Path, limits: Limits = Limits()) -> FileScan:
     for one that cannot be read at all. The file is only read, never changed.
     """
     name = path.name or str(path)
-    size = _checked_size(path, name, limits)
+    size = checked_size(path, name, limits)
     try:
         with path.open("rb") as file:
             head = file.read(8)
@@ -179,7 +183,7 @@ def check_opendocument_file(path: Path, limits: Limits = Limits()) -> None:
     real sizes, packing ratios) and, in every XML part, entity declarations.
     """
     name = path.name or str(path)
-    size = _checked_size(path, name, limits)
+    size = checked_size(path, name, limits)
     again = "open it in LibreOffice and save it again as .ods"
     try:
         with path.open("rb") as file:
@@ -197,6 +201,8 @@ def check_opendocument_file(path: Path, limits: Limits = Limits()) -> None:
             for member in members:
                 for _ in _unpack(file, member, budget):
                     pass
+            with zipfile.ZipFile(file) as archive, archive.open("content.xml") as content:
+                _check_opendocument_extent(name, content, limits)
     except WorkbookError:
         raise
     except OSError as error:
@@ -206,7 +212,43 @@ def check_opendocument_file(path: Path, limits: Limits = Limits()) -> None:
         raise WorkbookError(_damaged(name, str(error) or type(error).__name__)) from error
 
 
-def _checked_size(path: Path, name: str, limits: Limits) -> int:
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _check_opendocument_extent(name: str, content: IO[bytes], limits: Limits) -> None:
+    """Refuse a sheet whose cells with values reach past ``limits``, counting repeats.
+
+    An OpenDocument row or cell may stand for many (``number-rows-repeated``):
+    a few bytes can ask a reader for millions of cells. Repeated empty rows
+    and cells (every saved sheet ends with them) cost a reader nothing.
+    """
+    row = width = 0
+    for event, element in _defused_iterparse(content, events=("start", "end")):
+        if event == "start":
+            if element.tag == f"{_TABLE}table":
+                row = 0
+            continue
+        if element.tag != f"{_TABLE}table-row":
+            continue
+        rows = int(element.get(f"{_TABLE}number-rows-repeated", "1"))
+        column = last = 0
+        for cell in element:
+            column += int(cell.get(f"{_TABLE}number-columns-repeated", "1"))
+            if cell.get(f"{_OFFICE}value-type") or len(cell):
+                last = column
+        row += rows
+        element.clear()
+        if last:
+            width = max(width, last)
+            if row > limits.max_rows or width > limits.max_columns:
+                raise UnsafeWorkbookError(
+                    f"{name} has values as far as row {row:,}, column {width:,}, past the"
+                    f" {limits.max_rows:,} rows and {limits.max_columns:,} columns adopt reads;"
+                    " it may be built to exhaust memory and was not opened")
+
+
+def checked_size(path: Path, name: str, limits: Limits) -> int:
     """The size of a file to open: not empty, not larger than ``limits`` allow."""
     size = _file_size(path, name)
     if size == 0:

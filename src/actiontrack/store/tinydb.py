@@ -6,21 +6,24 @@ Files, for a store at ``plan.json``:
   record id, and a ``_meta`` table (schema version, the store's identity,
   the last commit and how much of the history file is committed);
 - ``plan.history.jsonl``: history, one JSON entry per line, only appended to;
-- ``plan.json.lock``: the lock file that serialises writers;
+- ``plan.json.lock``: the lock file that serialises writers (an operating-system
+  lock on it through :mod:`filelock`: ``flock`` on Linux and macOS, ``LockFileEx``
+  on Windows, released by the system when a writer dies);
 - ``plan.json.digest``: the SHA-256 of ``plan.json`` as this store last
   wrote it. While the file still has that digest, its records are read on
   the trusted path (:mod:`actiontrack.store.trusted`); a file changed
   outside actiontrack (or a digest lost in a crash) is read through the
   strict converter, which names any field that does not fit.
 
-A commit, under an exclusive ``flock`` on the lock file:
+A commit, holding the lock:
 
 1. re-reads ``plan.json`` if another process replaced it since we last did;
 2. checks versions (:func:`~actiontrack.store.core.prepare_commit`);
 3. cuts the history file back to its committed length (leftovers of a
    crashed commit), appends the new entries and fsyncs it;
 4. writes the new ``plan.json`` to a temporary file, fsyncs it, renames it
-   over the old one and fsyncs the folder. The rename is the commit point.
+   over the old one and fsyncs the folder (where the system can: not on
+   Windows, see :func:`_sync_folder`). The rename is the commit point.
 
 A crash before step 4's rename leaves the old ``plan.json``, which still
 names the old history length, so the stray history lines are ignored and
@@ -32,21 +35,16 @@ buffered storage that is written once per commit, atomically.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows has no flock
-    fcntl = None  # type: ignore[assignment]
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -69,7 +67,6 @@ from actiontrack.errors import (
     StoreError,
     StoreLockedError,
     StoreMissingError,
-    StoreNotAvailableError,
     StoreNotEmptyError,
     StoreVersionError,
 )
@@ -116,6 +113,11 @@ _ENTRY_KEYS = frozenset(
 
 R = TypeVar("R", bound=Record)
 
+#: Seconds between tries for a busy lock: short, as commits hold it for milliseconds.
+_LOCK_POLL_SECONDS = 0.005
+#: Whether a folder can be opened and fsynced: POSIX can, Windows cannot.
+_CAN_SYNC_FOLDERS = os.name != "nt"
+
 
 class _RecordTable(Table):
     """A TinyDB table keyed by our text record ids rather than integers."""
@@ -157,11 +159,6 @@ class TinyDBStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.digest_path = self.path.with_name(self.path.name + ".digest")
         self.lock_timeout = lock_timeout
-        if fcntl is None:  # pragma: no cover - Windows
-            raise StoreNotAvailableError(
-                "the JSON file store needs a POSIX system (Linux or macOS) for its lock;"
-                " use memory: here"
-            )
         if not self.path.parent.is_dir():
             raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         self._db = _PlanDB(storage=_BufferedStorage)
@@ -655,32 +652,49 @@ class TinyDBStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        """Hold the store's lock for one write, waiting up to ``lock_timeout`` seconds.
+
+        A new lock object for every write: filelock counts re-entries per object,
+        and a fresh one makes a second writer in this process (another store object
+        on the same file, or another thread) wait its turn like another process.
+        """
         self._check_open()
+        # Imported here: only writes lock, and a read-only command need not pay for it.
+        import filelock
+
+        if not self.path.parent.is_dir():  # filelock would make the folder again
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
+        lock = filelock.FileLock(
+            self.lock_path,
+            mode=0o600,
+            # filelock reads a negative timeout as "wait for ever"; ours means "do not wait".
+            timeout=max(self.lock_timeout, 0.0),
+            poll_interval=_LOCK_POLL_SECONDS,
+            # Where the file system has no flock, refuse rather than silently switch to
+            # a marker file that a crashed writer leaves behind.
+            fallback_to_soft=False,
+        )
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            lock.acquire()
+        except filelock.Timeout:  # before OSError: Timeout is a TimeoutError
+            raise StoreLockedError(
+                f"{self.path} is locked by another process "
+                f"(waited {self.lock_timeout:g} s); try again"
+            ) from None
         except OSError as exc:
+            if exc.errno == errno.ENOSYS:
+                raise StoreError(
+                    f"{self.lock_path}: the file system under {self.path.parent} cannot lock"
+                    " files; keep the store on a local disk"
+                ) from None
             raise StoreError(
                 f"{self.lock_path}: cannot open the lock file ({exc.strerror}); is the folder"
                 " writable?"
             ) from None
         try:
-            deadline = time.monotonic() + self.lock_timeout
-            pause = 0.001
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StoreLockedError(
-                            f"{self.path} is locked by another process "
-                            f"(waited {self.lock_timeout:g} s); try again"
-                        ) from None
-                    time.sleep(pause)
-                    pause = min(pause * 2, 0.05)
             yield
         finally:
-            os.close(fd)  # closing the descriptor releases the lock
+            lock.release()
 
 
 def _doc_id(record_id: str) -> int:
@@ -886,10 +900,22 @@ def _atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)  # a full disk must not also leave litter
         raise
-    if not durable:
+    if durable:
+        _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the latest rename or new file in ``folder`` survive a crash, where the system can.
+
+    POSIX systems sync a folder through a descriptor opened on it. Windows cannot
+    open a folder that way, and Python offers no other call there: the rename is
+    still atomic, so a power cut just after a commit may bring back the plan as
+    it was before that commit, never a torn one.
+    """
+    if not _CAN_SYNC_FOLDERS:
         return
-    folder = os.open(path.parent, os.O_RDONLY)
+    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(folder)
+        os.fsync(descriptor)
     finally:
-        os.close(folder)
+        os.close(descriptor)
