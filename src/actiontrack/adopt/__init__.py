@@ -18,7 +18,6 @@ file, the sheet and the row it came from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -31,14 +30,11 @@ from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import Review
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import NotFoundError, WorkbookError
+from actiontrack.excel.export import Progress
 from actiontrack.excel.safety import Limits
 from actiontrack.store.protocol import Put, Store
 
 __all__ = ["AdoptResult", "Problem", "TrackerMap", "adopt_tracker", "read_map"]
-
-#: Reports each stage of a long adoption: (what, done, of).
-Progress = Callable[[str, int, int], None]
-
 
 @attrs.frozen(kw_only=True)
 class AdoptResult:

@@ -75,8 +75,7 @@ class Problem:
     where: str  # "'Action Plan'!D6", or the map file and its table
     message: str
     record: str | None = None  # the record the row would have been
-    sheet: str | None = None
-    cell: str | None = None
+    cell: str | None = None  # the cell, on the tracker's sheet, to mark
 
     def __str__(self) -> str:
         about = f" ({self.record})" if self.record else ""
@@ -125,8 +124,7 @@ def _where(sheet: str, cell: str) -> str:
 
 
 def _problem(sheet: str, cell: str, message: str, record: str | None = None) -> Problem:
-    return Problem(where=_where(sheet, cell), message=message, record=record, sheet=sheet,
-                   cell=cell)
+    return Problem(where=_where(sheet, cell), message=message, record=record, cell=cell)
 
 
 def _heading_row(rows: Sequence[Sequence[CellValue]], headings: Mapping[str, str]) -> int | None:
