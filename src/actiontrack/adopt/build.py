@@ -212,12 +212,11 @@ class _Row:
     cells: dict[str, tuple[str, CellValue]]  # target -> (cell reference, value)
     notes: list[tuple[str, str]]  # (cell, text) of each update column with text
     evidence: list[tuple[str, str]]
+    #: Each target's text; ``None`` for an empty cell or one that says so ("N/A").
+    texts: dict[str, str | None]
 
     def text(self, target: str) -> str | None:
-        """The cell's text; ``None`` for an empty cell or one that says so ("N/A")."""
-        found = self.cells.get(target)
-        text = cell_text(found[1]) if found else None
-        return None if text is None or _placeholder(text) else text
+        return self.texts.get(target)
 
     def cell(self, target: str) -> str | None:
         found = self.cells.get(target)
@@ -258,27 +257,34 @@ def _not_values(tracker: Tracker, header: int, columns: Sequence[Column]
     return problems, list(noted.values())
 
 
-def _placeholder(text: str) -> bool:
-    """Whether cell text only says there is nothing there ("N/A", "TBC")."""
-    return len(text) <= _LONGEST_PLACEHOLDER and heading_key(text) in _PLACEHOLDERS
+def _text(value: CellValue) -> str | None:
+    """A cell's text, ``None`` when empty or when it only says so ("N/A", "TBC")."""
+    text = cell_text(value)
+    if text is None or (len(text) <= _LONGEST_PLACEHOLDER
+                        and heading_key(text) in _PLACEHOLDERS):
+        return None
+    return text
 
 
 def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[_Row]:
     usable = [column for column in columns if column.target and column.target != "ignore"]
     for number, values in enumerate(tracker.rows[header + 1:], start=header + 2):
-        row = _Row(number=number, cells={}, notes=[], evidence=[])
+        row = _Row(number=number, cells={}, notes=[], evidence=[], texts={})
+        filled = False
         for column in usable:
             value = values[column.position] if column.position < len(values) else ""
             cell = f"{column.letter}{number}"
             assert column.target is not None
+            text = _text(value)
             if column.target in ("update.text", "evidence.title"):
-                text = cell_text(value)
-                if text and not _placeholder(text):
+                if text:
                     (row.notes if column.target == "update.text" else row.evidence).append(
                         (cell, text))
             else:
                 row.cells[column.target] = (cell, value)
-        if any(cell_text(value) for _, value in row.cells.values()) or row.notes or row.evidence:
+                row.texts[column.target] = text
+            filled = filled or value not in ("", None)
+        if filled:
             yield row
 
 

@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -517,7 +518,7 @@ class TinyDBStore:
         # after that is lost history, to report rather than paper over.
         create = os.O_CREAT if committed == 0 else 0
         try:
-            fd = os.open(self.history_path, os.O_RDWR | create, 0o600)
+            fd = os.open(self.history_path, os.O_RDWR | create | _BINARY, 0o600)
         except FileNotFoundError:
             raise StoreCorruptError(f"{self.history_path} is missing") from None
         try:
@@ -528,9 +529,9 @@ class TinyDBStore:
                     "history has been lost or truncated"
                 )
             if size > committed:
-                self._check_stray_tail(os.pread(fd, size - committed, committed), meta)
+                self._check_stray_tail(_read_at(fd, size - committed, committed), meta)
                 os.ftruncate(fd, committed)
-            os.pwrite(fd, payload, committed)
+            _write_at(fd, payload, committed)
             os.fsync(fd)
         except OSError as exc:
             if isinstance(exc, StoreError):
@@ -886,7 +887,7 @@ def _atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
         mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
         mode = 0o600  # plans hold sensitive data: readable by their owner only
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, mode)
     try:
         try:
             view = memoryview(payload)
@@ -896,12 +897,55 @@ def _atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)  # a full disk must not also leave litter
         raise
     if durable:
         _sync_folder(path.parent)
+
+
+#: How long a rename waits on Windows for a reader to let go of the file it replaces.
+_REPLACE_PATIENCE = 2.0
+
+
+def _replace(source: Path, destination: Path) -> None:
+    """Rename ``source`` over ``destination``, atomically.
+
+    On Windows a file another process is reading cannot be replaced
+    (PermissionError) until that read ends, a moment later: wait for it.
+    """
+    deadline = time.monotonic() + _REPLACE_PATIENCE
+    while True:
+        try:
+            os.replace(source, destination)
+            return
+        except PermissionError:
+            if os.name != "nt" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+#: Windows opens files as text unless told otherwise; elsewhere there is no such flag.
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes from ``offset`` (os.pread, which Windows lacks, moves no position)."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    chunks: list[bytes] = []
+    while size > 0 and (chunk := os.read(fd, size)):
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_at(fd: int, payload: bytes, offset: int) -> None:
+    """Write all of ``payload`` at ``offset``, however many calls the system takes."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _sync_folder(folder: Path) -> None:
