@@ -75,7 +75,8 @@ class Problem:
     where: str  # "'Action Plan'!D6", or the map file and its table
     message: str
     record: str | None = None  # the record the row would have been
-    cell: str | None = None  # the cell, on the tracker's sheet, to mark
+    sheet: str | None = None  # the sheet and cell a problem of the tracker is on
+    cell: str | None = None
 
     def __str__(self) -> str:
         about = f" ({self.record})" if self.record else ""
@@ -124,7 +125,8 @@ def _where(sheet: str, cell: str) -> str:
 
 
 def _problem(sheet: str, cell: str, message: str, record: str | None = None) -> Problem:
-    return Problem(where=_where(sheet, cell), message=message, record=record, cell=cell)
+    return Problem(where=_where(sheet, cell), message=message, record=record, sheet=sheet,
+                   cell=cell)
 
 
 def _heading_row(rows: Sequence[Sequence[CellValue]], headings: Mapping[str, str]) -> int | None:
