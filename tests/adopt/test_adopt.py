@@ -155,7 +155,12 @@ def test_an_adults_board_sar_template_with_merged_recommendations(
     store: Store, tmp_path: Path,
 ) -> None:
     """A merged recommendation, or the same text again, is one recommendation; RAG compared."""
-    result = adopt(store, sar_tracker(tmp_path / "sar.xlsx"))
+    path = sar_tracker(tmp_path / "sar.xlsx")
+    (problem,) = adopt(store, path).problems  # a column of dates and notes together: yours
+    assert str(problem).startswith("'SAR Action Plan'!E3: no target for the column 'Timescale"
+                                   " and progress'")
+    result = adopt(store, path, tracker_map=TrackerMap(
+        columns={"Timescale and progress": "update.text"}))
     assert result.problems == ()
     (recommendation,) = store.find(Recommendation)
     actions = actions_by_title(store)
@@ -403,13 +408,17 @@ def test_placeholders_in_optional_dates_are_empty_and_defaults_are_noted(
     """N/A under Revised Target Date is no revision; a default standing in says so."""
     rows = [list(row) for row in LCSPR_ROWS]
     rows[1][6] = "N/A"
-    rows[2][5] = "03/31/2027"  # month first: not read, and not silently replaced
-    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx", rows),
-                   tracker_map=TrackerMap(defaults={"action.target_date": "31/03/2027"}))
+    rows[2][5] = "Ongoing"  # words: the default stands in, and says so
+    defaults = TrackerMap(defaults={"action.target_date": "31/03/2027"})
+    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx", rows), tracker_map=defaults)
     assert result.problems == ()
-    assert result.notices == ("'Action Plan'!F7: '03/31/2027' is not a date; the map's default"
+    assert result.notices == ("'Action Plan'!F7: 'Ongoing' is not a date; the map's default"
                               " 31/03/2027 is used",)
     assert actions_by_title(store)["Train staff on the escalation policy"].target_revisions == ()
+    rows[3][5] = "03/31/2027"  # a date written month first is never replaced unseen
+    assert _refused(store, tmp_path, rows, tracker_map=defaults) == [
+        "'Action Plan'!F8: '03/31/2027' is not a date: dates are read day first, as in"
+        " 31/03/2027, and there is no month 31"]
 
 
 def test_a_written_map_leaves_a_column_nothing_maps_to_be_chosen(
@@ -615,3 +624,56 @@ def test_the_marked_copy_of_a_csv_keeps_text_as_text(store: Store, tmp_path: Pat
     assert marked is not None
     assert marked["I2"].data_type == "s"
     assert marked["I2"].value == '=HYPERLINK("http://example.org","click")'
+
+
+def test_a_later_copy_that_says_otherwise_is_noted_not_duplicated(
+    store: Store, tmp_path: Path,
+) -> None:
+    """A new agency or date in a later copy: one action still, and a note of each difference."""
+    adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx"))
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[3][3] = "Police"  # was Health (ICB)
+    rows[2][5] = "30/04/2027"  # was 31st March 2027
+    later = adopt(store, lcspr_tracker(tmp_path / "later.xlsx", rows))
+    assert later.problems == ()
+    assert later.adoption.records == ()
+    audit_id = actions_by_title(store)["Audit seen-alone recording"].id
+    guidance_id = actions_by_title(store)["Update the health visiting guidance"].id
+    assert later.notices == (
+        f"'Action Plan'!F7 ({guidance_id}): the tracker says the target date 30/04/2027, the"
+        " plan 31/03/2027 (change it with revise-target); the plan is left as it is",
+        f"'Action Plan'!D8 ({audit_id}): the tracker says the lead agency POL, the plan ICB"
+        " (change it with edit); the plan is left as it is")
+    assert len(store.find(Action)) == 4
+
+
+def test_undated_notes_and_evidence_take_the_maps_dates(store: Store, tmp_path: Path) -> None:
+    """[defaults] update.on and evidence.about_date: the tracker's own 'last updated' day."""
+    rows = [list(row) for row in LCSPR_ROWS]
+    rows[0][10] = None  # no Date Closed: the evidence is about the day the map gives
+    rows[0][7] = "30.09.2026\nPolicy signed off"  # a date alone on its line dates the next
+    result = adopt(store, lcspr_tracker(tmp_path / "tracker.xlsx", rows), tracker_map=TrackerMap(
+        defaults={"update.on": "01/11/2026", "evidence.about_date": "Oct 2026"}))
+    assert result.problems == ()
+    actions = actions_by_title(store)
+    training = actions["Train staff on the escalation policy"].id
+    assert [u.on for u in store.find(ProgressUpdate, action_id=training)] == [date(2026, 11, 1)]
+    policy = actions["Refresh the escalation policy"].id
+    assert [(u.on, u.text) for u in store.find(ProgressUpdate, action_id=policy)] == [
+        (date(2026, 9, 30), "Policy signed off")]
+    assert [e.about_date for e in store.find(Evidence, action_id=policy)] == [
+        date(2026, 10, 31)]
+
+
+def test_a_column_every_action_needs_is_missed_once_not_on_every_row(
+    store: Store, tmp_path: Path,
+) -> None:
+    headings = [h for h in LCSPR_HEADINGS if h != "Target Date"]
+    rows = [[value for index, value in enumerate(row) if index != 5] for row in LCSPR_ROWS]
+    rows.append(["RAG key: R = off track, G = on track"])
+    assert _refused(store, tmp_path, rows, headings) == [
+        "'Action Plan'!4:4: no column holds action.target_date: map one in [columns], or give"
+        " a default for it in [defaults]",
+        "'Action Plan'!B9: 'RAG key: R = off track, G = on track' is under 'Rec No' with no"
+        " recommendation beside it: if the row is not part of the table (a key, a note),"
+        " delete it from a copy of the tracker"]

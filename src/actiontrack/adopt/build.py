@@ -46,7 +46,10 @@ HEADING_ROWS_SEARCHED = 30
 #: What the map's [defaults] may give: a value for rows whose cell is empty.
 DEFAULTABLE = ("recommendation.themes", "action.lead_agency", "action.lead_officer",
                "action.deliverable", "action.success_measure", "action.target_date",
-               "action.status", "evidence.tier", "evidence.kind")
+               "action.status", "evidence.tier", "evidence.kind", "update.on",
+               "evidence.about_date")
+#: Of those, the ones that are dates.
+_DATE_DEFAULTS = ("action.target_date", "update.on", "evidence.about_date")
 #: Of those, the ones whose default is text used as it is.
 _TEXT_DEFAULTS = ("recommendation.themes", "action.lead_officer", "action.deliverable",
                   "action.success_measure")
@@ -54,6 +57,7 @@ _TEXT_DEFAULTS = ("recommendation.themes", "action.lead_officer", "action.delive
 _PLACEHOLDERS = frozenset({"", "na", "n a", "none", "nil", "tbc", "tba", "to follow",
                            "to be confirmed"})
 _LONGEST_PLACEHOLDER = 20
+_LONGEST_DATE = 24
 #: A progress note that starts with a date, in any form the date reader reads, then the note.
 _NOTE_DATE = re.compile(
     r"\s*(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
@@ -296,8 +300,15 @@ def _dated_notes(text: str) -> list[tuple[date | None, str]]:
     Raises :class:`ValueError` for a note starting with a day the calendar lacks.
     """
     notes: list[tuple[date | None, str]] = []
+    pending: tuple[date, str] | None = None  # a date alone on its line, for the next one
     for paragraph in re.split(r"\n(?=\s*\S)", text):
         on = None
+        alone = _date_alone(paragraph)
+        if alone is not None:
+            if pending is not None:
+                notes.append(pending)
+            pending = (alone, paragraph.strip())
+            continue
         match = _NOTE_DATE.match(paragraph)
         if match:
             try:
@@ -308,12 +319,27 @@ def _dated_notes(text: str) -> list[tuple[date | None, str]]:
                     raise ValueError(f"the note {paragraph[:40]!r} starts with a date that"
                                      f" cannot be right: {error}") from None
         paragraph = paragraph.strip()
+        if on is None and pending is not None:
+            on, pending = pending[0], None
         if notes and on is None:
             # An undated line continues the note above it.
             notes[-1] = (notes[-1][0], f"{notes[-1][1]}\n{paragraph}")
         elif paragraph:
             notes.append((on, paragraph))
+    if pending is not None:  # a date with nothing after it is kept as it was written
+        notes.append(pending)
     return notes
+
+
+def _date_alone(paragraph: str) -> date | None:
+    """The date a line holds when it holds nothing else; else ``None``."""
+    text = paragraph.strip()
+    if not text or len(text) > _LONGEST_DATE or not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        return cell_date(text.rstrip(":-"))
+    except ValueError:
+        return None
 
 
 def _text_key(text: str) -> str:
@@ -331,7 +357,9 @@ class _Builder:
 
     def __init__(self, plan: Plan, tracker: Tracker, tracker_map: TrackerMap, *, map_name: str,
                  review_id: str, today: date, by: str, source: str, policy: RagPolicy,
-                 used: Mapping[str, frozenset[str]]) -> None:
+                 used: Mapping[str, frozenset[str]], columns: Sequence[Column]) -> None:
+        #: The heading of the column each target is read from.
+        self.headings = {column.target: column.heading for column in columns if column.target}
         self.plan, self.tracker, self.map = plan, tracker, tracker_map
         self.review_id, self.today, self.by, self.source = review_id, today, by, source
         self.policy, self.used, self.map_name = policy, used, map_name
@@ -366,7 +394,7 @@ class _Builder:
             if target not in DEFAULTABLE:
                 self._map_problem("defaults", f"{target!r}: not a target a default can be"
                                   f" given for (those are {', '.join(DEFAULTABLE)})")
-            elif target == "action.target_date":
+            elif target in _DATE_DEFAULTS:
                 try:
                     self.defaults[target] = cell_date(value)
                 except ValueError as error:
@@ -386,6 +414,20 @@ class _Builder:
 
     # -- cells ------------------------------------------------------------------------------
 
+    def _heading(self, target: str) -> str:
+        return repr(self.headings[target]) if target in self.headings else target
+
+    def missing_columns(self, header: int) -> list[Problem]:
+        """One problem for each target every action needs that no column nor default gives.
+
+        Said once for the table, rather than on every row.
+        """
+        return [Problem(where=_where(self.tracker.sheet, f"{header + 1}:{header + 1}"),
+                        message=f"no column holds {target}: map one in [columns], or give a"
+                        " default for it in [defaults]")
+                for target in ("action.lead_agency", "action.target_date")
+                if target not in self.headings and target not in self.map.defaults]
+
     def _fail(self, row: _Row, target: str | None, message: str, record: str | None = None,
               ) -> None:
         cell = (row.cell(target) if target else None) or f"A{row.number}"
@@ -401,13 +443,15 @@ class _Builder:
         try:
             day = cell_date(found[1])
         except ValueError as error:
-            if isinstance(default, date):
+            written = cell_text(found[1]) or ""
+            # A default stands in for words ("Ongoing"), never for a date written wrongly.
+            if isinstance(default, date) and not any(ch.isdigit() for ch in written):
                 self.notices.append(
                     f"{_where(self.tracker.sheet, found[0])}: {cell_text(found[1])!r} is not a"
                     f" date; the map's default {default:%d/%m/%Y} is used")
                 return default
-            self._fail(row, target, f"{error}; or give a default for {target} in the map's"
-                       " [defaults]")
+            self._fail(row, target, str(error) if isinstance(default, date) else
+                       f"{error}; or give a default for {target} in the map's [defaults]")
             return None
         return day if day is not None else default if isinstance(default, date) else None
 
@@ -431,8 +475,9 @@ class _Builder:
         """The id of the row's lead agency, or a problem on its cell saying why there is none."""
         text = self._agency_text(row)
         if not text:
-            self._fail(row, "action.lead_agency", "no lead agency: fill it in, or give a default"
-                       " for action.lead_agency in the map's [defaults]")
+            if "action.lead_agency" in self.headings:  # else said once, for the table
+                self._fail(row, "action.lead_agency", "no lead agency: fill it in, or give a"
+                           " default for action.lead_agency in the map's [defaults]")
             return None
         if name_key(text) in self.agencies:
             return self.agencies[name_key(text)]
@@ -489,6 +534,8 @@ class _Builder:
         cells are blank (or were merged) or repeat it; otherwise it names a
         recommendation by its number, else by its text.
         """
+        if "recommendation.text" not in self.headings:
+            return {}  # find_columns said so, once
         existing = self.plan.recommendations_for(self.review_id)
         by_number = {r.number: r for r in existing}
         by_text = {_text_key(r.text): r for r in existing}
@@ -523,7 +570,10 @@ class _Builder:
                         " plan's text is kept")
                 current = found
             elif text is None:
-                self._fail(row, "recommendation.text", f"recommendation {number} has no text")
+                self._fail(row, "recommendation.text", f"{(number or '')[:40]!r} is under"
+                           f" {self._heading('recommendation.number')} with no recommendation"
+                           " beside it: if the row is not part of the table (a key, a note),"
+                           " delete it from a copy of the tracker")
                 continue
             else:
                 if number is None:  # numbered in the order the tracker lists them
@@ -567,14 +617,16 @@ class _Builder:
         partnership_id = plan.reviews[self.review_id].partnership_id
         ids = additions.action_ids(plan, partnership_id,
                                    used=self.used.get("actions", frozenset()))
-        # An action is known by its reference, else by its recommendation, title and agency.
-        existing: dict[tuple[str, ...], Action] = {}
+        # An action is known by its reference, else by its recommendation and title (and,
+        # where two of the plan's actions share those, by its agency).
+        by_reference: dict[str, Action] = {}
+        by_title: dict[tuple[str, str], list[Action]] = {}
         for recommendation in plan.recommendations_for(self.review_id):
             for action in plan.actions_for(recommendation.id):
-                existing[self._key(recommendation.id, action.title, action.lead_agency_id)] = \
-                    action
+                by_title.setdefault((recommendation.id, heading_key(action.title)),
+                                    []).append(action)
                 if action.reference:
-                    existing["reference", action.reference.casefold()] = action
+                    by_reference[action.reference.casefold()] = action
         seen: dict[tuple[str, ...], int] = {}
         for row in rows:
             if row.number not in belongs:
@@ -588,23 +640,27 @@ class _Builder:
                 continue
             recommendation = belongs[row.number]
             reference = row.text("action.reference")
+            agency = self._agency_named(row)
             key = (("reference", reference.casefold()) if reference else
-                   self._key(recommendation.id, title, self._agency_named(row) or ""))
+                   ("title", recommendation.id, heading_key(title), agency or ""))
             if key in seen:
                 self._fail(row, "action.title", f"this row repeats the action of row {seen[key]}"
                            " (the same recommendation, action and agency, or reference): give"
                            " each action its own words, or delete the copy")
                 continue
             seen[key] = row.number
-            stored = existing.get(key)
+            if reference:
+                stored = by_reference.get(reference.casefold())
+            else:
+                candidates = by_title.get((recommendation.id, heading_key(title)), [])
+                same_agency = [a for a in candidates if a.lead_agency_id == agency]
+                stored = (candidates[0] if len(candidates) == 1 else
+                          same_agency[0] if len(same_agency) == 1 else None)
             if stored is not None:
                 self._known(row, stored)
                 continue
             self._new_action(row, recommendation, title, reference, next(ids))
 
-    @staticmethod
-    def _key(recommendation_id: str, title: str, agency_id: str) -> tuple[str, ...]:
-        return ("title", recommendation_id, heading_key(title), agency_id)
 
     def _known(self, row: _Row, stored: Action) -> None:
         """A row whose action the plan has: only its new notes and evidence are added."""
@@ -613,11 +669,32 @@ class _Builder:
         status = self._status(row)
         closed = self._date(row, "action.closed_on")
         goal = self._goal(status, closed)
+        differences = []
         if (status is not None or closed is not None) and goal != stored.status:
-            self.notices.append(
-                f"{_where(self.tracker.sheet, row.cell('action.status') or f'A{row.number}')}"
-                f" ({stored.id}): the tracker says {goal.value}, the plan {stored.status.value};"
-                " the plan is left as it is (change it with set-status)")
+            differences.append(("action.status", f"the status {goal.value}, the plan"
+                                f" {stored.status.value} (change it with set-status)"))
+        agency = self._agency_named(row)
+        if agency is not None and agency != stored.lead_agency_id:
+            differences.append(("action.lead_agency", f"the lead agency {agency}, the plan"
+                                f" {stored.lead_agency_id} (change it with edit)"))
+        target = self._date(row, "action.target_date")
+        revised = self._date(row, "action.revised_target_date")
+        if revised is not None and target is not None \
+                and target != stored.original_target_date:
+            differences.append(("action.target_date", f"the original target date"
+                                f" {target:%d/%m/%Y}, the plan"
+                                f" {stored.original_target_date:%d/%m/%Y} (the date first"
+                                " agreed never changes)"))
+        current, where = ((revised, "action.revised_target_date") if revised is not None
+                          else (target, "action.target_date"))
+        if current is not None and current != stored.target_date:
+            differences.append((where, f"the target date {current:%d/%m/%Y}, the plan"
+                                f" {stored.target_date:%d/%m/%Y} (change it with"
+                                " revise-target)"))
+        for target_name, what in differences:
+            cell = row.cell(target_name) or f"A{row.number}"
+            self.notices.append(f"{_where(self.tracker.sheet, cell)} ({stored.id}): the tracker"
+                                f" says {what}; the plan is left as it is")
 
     def _goal(self, status: ActionStatus | None, closed: date | None) -> ActionStatus:
         """Where the row says the action is: its status, else closed, else the default."""
@@ -633,7 +710,8 @@ class _Builder:
         agency = self._agency(row)
         checked = len(self.problems)
         target = self._date(row, "action.target_date")
-        if target is None and len(self.problems) == checked:
+        if target is None and len(self.problems) == checked \
+                and "action.target_date" in self.headings:  # else said once, for the table
             self._fail(row, "action.target_date", "no target date: fill it in, or give a"
                        " default for action.target_date in the map's [defaults]")
         revised = self._date(row, "action.revised_target_date")
@@ -665,7 +743,9 @@ class _Builder:
         except (RuleViolation, NotFoundError) as error:
             self._fail(row, "action.title", str(error), action_id)
             return
-        children, evidence = self._children(row, action, about=closed)
+        about = self.defaults.get("evidence.about_date")
+        children, evidence = self._children(
+            row, action, about=closed or (about if isinstance(about, date) else None))
         if len(self.problems) > before:
             return
         if goal != start:
@@ -675,7 +755,9 @@ class _Builder:
                 target_cell = "action.status" if row.cell("action.status") else "action.closed_on"
                 hint = (f"; a tracker cannot give what {goal.value} needs: map this status to"
                         " in_progress in [statuses], then use set-status"
-                        if goal in (ActionStatus.ON_HOLD, ActionStatus.SUPERSEDED) else "")
+                        if goal in (ActionStatus.ON_HOLD, ActionStatus.SUPERSEDED) else
+                        "; put the evidence in a column of its own, mapped to evidence.title"
+                        if goal == ActionStatus.COMPLETED else "")
                 self._fail(row, target_cell, f"{error} (the tracker's status"
                            f" {goal.value} cannot be reached through the gates{hint})",
                            action_id)
@@ -687,7 +769,10 @@ class _Builder:
                 self.notices.append(
                     f"{_where(self.tracker.sheet, row.cell('reported_rag') or '')} ({action_id}):"
                     f" the tracker says {reported.value}, but it is {derived.value} on"
-                    f" {self.today:%d/%m/%Y} by the partnership's RAG policy")
+                    f" {self.today:%d/%m/%Y} by the partnership's RAG policy"
+                    + (" (a RAG is never read as a status: give the action a status or a date"
+                       " closed, or use set-status after adopting)"
+                       if reported == Rag.BLUE else ""))
         self.records.append(Adopted(record=action, row=row.number, note=None if reported is None
                                     else f"the tracker's RAG: {reported.value}"))
         self.records.extend(children)
@@ -717,8 +802,10 @@ class _Builder:
                 key = heading_key(note)
                 if (on, key) in known_notes or (on is None and key in known_texts):
                     continue
+                undated = self.defaults.get("update.on")
                 update = additions.new_progress_update(
-                    self.plan, action.id, note, on=on or self.today, by=self.by,
+                    self.plan, action.id, note,
+                    on=on or (undated if isinstance(undated, date) else self.today), by=self.by,
                     taken=taken, used=self.used.get("progress_updates", frozenset()))
                 taken.add(update.id)
                 known_notes.add((on, key))
@@ -748,7 +835,9 @@ def adopt_rows(plan: Plan, tracker: Tracker, header: int, columns: Sequence[Colu
                source: str, policy: RagPolicy, used: Mapping[str, frozenset[str]]) -> Adoption:
     """The records the rows under ``header`` add to ``plan``, or the problems that stop them."""
     builder = _Builder(plan, tracker, tracker_map, map_name=map_name, review_id=review_id,
-                       today=today, by=by, source=source, policy=policy, used=used)
+                       today=today, by=by, source=source, policy=policy, used=used,
+                       columns=columns)
+    builder.problems.extend(builder.missing_columns(header))
     problems, notices = _not_values(tracker, header, columns)
     builder.problems.extend(problems)
     builder.notices.extend(notices)

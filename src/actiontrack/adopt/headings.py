@@ -59,6 +59,8 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "recommendation.text": (
         "recommendation", "recommendations", "requirement", "requirements", "finding",
         "findings", "learning", "learning point", "recommendation finding",
+        "sar recommendation", "lcspr recommendation", "cspr recommendation",
+        "dhr recommendation", "recommendations made",
         "recommendation text", "key learning", "review recommendation"),
     "recommendation.themes": ("theme", "themes", "key theme", "key themes"),
     "action.reference": (
@@ -71,7 +73,8 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "action.lead_agency": (
         "lead agency", "agency", "agencies", "relevant agency", "relevant agencies",
         "organisation", "lead organisation", "responsible agency", "partner agency",
-        "lead partner"),
+        "lead partner", "lead agency partner", "lead partner agency", "lead agencies",
+        "agency lead", "responsible agencies"),
     "action.lead_officer": (
         "lead officer", "lead", "owner", "action owner", "task owner", "responsible officer",
         "lead person", "named lead", "responsible person", "lead manager"),
@@ -95,7 +98,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "update.text": (
         "progress", "progress update", "progress updates", "update", "updates",
         "progress to date", "latest update", "latest progress", "progress evidence",
-        "progress and evidence", "timescale and progress", "progress comments",
+        "progress and evidence", "progress comments",
         "update on progress", "commentary"),
     "evidence.title": (
         "evidence", "supporting evidence", "evidence of completion", "evidence provided",
