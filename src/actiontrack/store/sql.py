@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Generator, Iterable, Iterator, Mapping, Sequence
@@ -81,7 +82,11 @@ from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, R
 from actiontrack.store.sql_migrations import upgrade
 from actiontrack.store.trusted import row_builder
 
-__all__ = ["SCHEMA_VERSION", "SQLStore"]
+__all__ = ["HISTORY_FUNCTION", "SCHEMA_VERSION", "SQLStore"]
+
+#: The PostgreSQL function through which an agency role appends history (it may not
+#: insert into ``history`` itself): created by :mod:`actiontrack.store.sql_scope`.
+HISTORY_FUNCTION = "actiontrack_append_history"
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
@@ -411,13 +416,14 @@ class SQLStore:
                       for kind, ids in touched.items() if kind in RECORD_KINDS}
             self._check_scope(connection, changes, stored)
             tombstones = _read_tombstones(connection, touched)
+            clock, inserts_history = _clock_and_history_right(connection)
             state = StoreState(
                 current=lambda kind, record_id: stored.get(kind, {}).get(record_id),
                 tombstone=lambda kind, record_id: tombstones.get((kind, record_id)),
                 last_commit=int(meta["last_commit"]),
                 last_seq=int(meta["last_seq"]),
                 last_at=datetime.fromisoformat(meta["last_at"]) if meta["last_at"] else None,
-                clock=_clock(connection),
+                clock=clock,
             )
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
@@ -432,7 +438,11 @@ class SQLStore:
                     _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
                 connection.execute(sa.insert(_TOMBSTONES).values(
                     kind=kind, record_id=record_id, version=version))
-            connection.execute(sa.insert(_HISTORY), prepared.entries)
+            if inserts_history:
+                connection.execute(sa.insert(_HISTORY), prepared.entries)
+            else:  # an agency role: the function checks each entry against its rows
+                connection.execute(sa.text(f"SELECT {HISTORY_FUNCTION}(CAST(:entries AS json))"),
+                                   {"entries": json.dumps(prepared.entries)})
             now_ordered = still_ordered_before(_kept_ordered_before(meta), prepared)
             self._write_meta(connection, last_commit=prepared.commit,
                              last_seq=prepared.entries[-1]["seq"],
@@ -628,13 +638,20 @@ class _Translated:
                              + ("; nothing was written" if self._write else "")) from None
 
 
-def _clock(connection: Connection) -> datetime:
-    """The store's clock: the database server's for PostgreSQL, this machine's for SQLite."""
+def _clock_and_history_right(connection: Connection) -> tuple[datetime, bool]:
+    """The store's clock, and whether this connection may insert history rows itself.
+
+    The clock is the database server's for PostgreSQL, this machine's for
+    SQLite. An agency role on PostgreSQL may not insert history
+    (docs/agency-scope.md): it appends through :data:`HISTORY_FUNCTION`.
+    Asked in the query that reads the clock, so a commit pays no extra round trip.
+    """
     if connection.dialect.name == "postgresql":
-        moment = connection.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        moment, inserts = connection.exec_driver_sql(
+            "SELECT clock_timestamp(), has_table_privilege('history', 'INSERT')").one()
         assert isinstance(moment, datetime)
-        return moment
-    return datetime.now(UTC)
+        return moment, bool(inserts)
+    return datetime.now(UTC), True
 
 
 def _refuse_missing_file(url: str) -> None:

@@ -9,6 +9,15 @@ delete only the actions its agency leads and the progress updates, evidence
 and assurance decisions (and their list rows) of those actions, whatever
 program it connects with. Other entity tables stay read-only for it.
 
+An agency role cannot insert into ``history`` at all. Its commits append
+their entries through ``actiontrack_append_history(entries json)``, a
+SECURITY DEFINER function that :func:`grant_agency_role_sql` creates (owned
+by whoever runs it: the tables' owner) and lets the role execute. The
+function checks every entry against the store's counters, the record's
+history so far and the rows the role's transaction has just written, and
+raises, rolling the whole commit back, on the first that does not match
+(docs/agency-scope.md lists the checks).
+
 Roles not in ``agency_roles`` (the owner, the business unit's role) are
 unscoped. The owner bypasses row-level security anyway, so FORCE ROW LEVEL
 SECURITY is not used. Needs PostgreSQL 14 or later (a function body in
@@ -25,7 +34,20 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import IdentifierPreparer
 
 from actiontrack.errors import StoreError, StoreNotAvailableError
-from actiontrack.store.sql import _META, _TOMBSTONES, METADATA, _engine, _reason, _safe
+from actiontrack.store.core import AHEAD
+from actiontrack.store.sql import (
+    _ACTION_CHILDREN,
+    _HISTORY,
+    _KINDS,
+    _META,
+    _OWNER_COLUMNS,
+    _TOMBSTONES,
+    HISTORY_FUNCTION,
+    METADATA,
+    _engine,
+    _reason,
+    _safe,
+)
 
 __all__ = ["agency_scope_sql", "apply_agency_scope", "grant_agency_role", "grant_agency_role_sql"]
 
@@ -112,6 +134,326 @@ def agency_scope_sql(schema: str | None) -> str:
     return ";\n\n".join(_scope_statements(schema)) + ";\n"
 
 
+#: The kinds an agency role may change: actions (led by an agency), then their children.
+_AGENCY_KINDS = ("actions", *_ACTION_CHILDREN)
+#: Stands for the store's schema in the history function when the SQL is written without
+#: one; the DO block that creates the function puts the owner's current schema in its place.
+_SCHEMA_MARK = "actiontrack_schema_of_this_store"
+
+#: The history function's body. ``{name}`` marks a table (or the agency kinds, or the
+#: reads of a stored record) that :func:`_history_function_sql` puts in; nothing else
+#: in it is a placeholder. Every message starts "actiontrack history guard:".
+_HISTORY_GUARD_BODY = """
+DECLARE
+    agency text;
+    counter_seq bigint;
+    counter_commit bigint;
+    counter_at timestamptz;
+    first_at text;
+    first_by text;
+    entry json;
+    entry_number bigint := 0;
+    what text;
+    rec_kind text;
+    rec_id text;
+    past record;
+    claimed jsonb;
+    claimed_version bigint;
+    last_live jsonb;
+    open_fields text[];
+    stored jsonb;
+    mismatch text;
+    lead text;
+BEGIN
+    IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
+        RAISE EXCEPTION 'actiontrack history guard: % may not append history as %',
+            session_user, caller USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT r.agency_id INTO agency FROM {agency_roles} r WHERE r.role_name = caller;
+    IF agency IS NULL THEN
+        RAISE EXCEPTION 'actiontrack history guard: % is not an agency role', caller
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF json_typeof(entries) IS DISTINCT FROM 'array' OR json_array_length(entries) = 0 THEN
+        RAISE EXCEPTION 'actiontrack history guard: entries must be a JSON array of entries'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- The store's write lock (a commit holds it already), so the counters stay put.
+    PERFORM 1 FROM {store_meta} m FOR UPDATE;
+    SELECT m.value::bigint INTO counter_seq FROM {store_meta} m WHERE m.key = 'last_seq';
+    SELECT m.value::bigint INTO counter_commit FROM {store_meta} m WHERE m.key = 'last_commit';
+    SELECT nullif(m.value, '')::timestamptz INTO counter_at
+        FROM {store_meta} m WHERE m.key = 'last_at';
+    IF counter_seq IS DISTINCT FROM (SELECT coalesce(max(h.seq), 0) FROM {history} h)
+            OR counter_commit IS DISTINCT FROM (
+                SELECT coalesce(max(h."commit"), 0) FROM {history} h) THEN
+        RAISE EXCEPTION 'actiontrack history guard: the store''s counters (last_seq %,'
+            ' last_commit %) do not match its history', counter_seq, counter_commit
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+
+    -- Each entry on its own: it continues the counters, in one commit, by someone.
+    FOR entry IN SELECT x.value FROM json_array_elements(entries) WITH ORDINALITY x (value, n)
+            ORDER BY x.n LOOP
+        entry_number := entry_number + 1;
+        what := format('history entry %s (%s %s)', coalesce(entry->>'seq', '?'),
+                       entry->>'kind', entry->>'record_id');
+        IF json_typeof(entry) IS DISTINCT FROM 'object'
+                OR (entry->>'seq')::bigint IS DISTINCT FROM counter_seq + entry_number THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: seq must be %, the next of the'
+                ' store''s', what, counter_seq + entry_number
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF (entry->>'commit')::bigint IS DISTINCT FROM counter_commit + 1 THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: commit must be %, the next of the'
+                ' store''s', what, counter_commit + 1 USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF coalesce(btrim(entry->>'by'), '') = '' THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: names nobody as its author (by)',
+                what USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF entry_number = 1 THEN
+            first_at := entry->>'at';
+            first_by := entry->>'by';
+            IF first_at::timestamptz < least(counter_at, now())
+                    OR first_at::timestamptz > clock_timestamp() + interval '{ahead}' THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: dated %, before the latest'
+                    ' commit or ahead of the store''s clock', what, first_at
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+        ELSIF entry->>'at' IS DISTINCT FROM first_at OR entry->>'by' IS DISTINCT FROM first_by THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: the entries of one commit share'
+                ' their moment (at) and author (by)', what USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF entry->>'kind' IS NULL OR entry->>'kind' NOT IN ({agency_kinds}) THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: an agency role may not change %',
+                what, coalesce(entry->>'kind', 'records of no kind')
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        IF entry->>'record_id' IS NULL OR entry->>'version' IS NULL OR entry->>'change' IS NULL
+                OR entry->>'change' NOT IN ('create', 'update', 'delete') THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: needs a record id, a version and a'
+                ' change (create, update or delete)', what USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+    INSERT INTO {history} (seq, "commit", "at", "by", reason, kind, record_id, version, change,
+                           field, old, new)
+        SELECT (x.value->>'seq')::integer, (x.value->>'commit')::integer, x.value->>'at',
+               x.value->>'by', x.value->>'reason', x.value->>'kind', x.value->>'record_id',
+               (x.value->>'version')::integer, x.value->>'change', x.value->>'field',
+               x.value->'old', x.value->'new'
+        FROM json_array_elements(entries) x;
+
+    -- Each record: its new entries continue its history, and its row is what they say.
+    FOR rec_kind, rec_id IN SELECT DISTINCT h.kind, h.record_id FROM {history} h
+            WHERE h.seq > counter_seq ORDER BY 1, 2 LOOP
+        claimed := 'null';
+        claimed_version := 0;
+        last_live := NULL;
+        open_fields := NULL;
+        FOR past IN SELECT h.seq, h.change, h.field, h.version,
+                           coalesce(h.old::jsonb, 'null') AS old_value,
+                           coalesce(h.new::jsonb, 'null') AS new_value
+                FROM {history} h WHERE h.kind = rec_kind AND h.record_id = rec_id
+                ORDER BY h.seq LOOP
+            what := format('history entry %s (%s %s, version %s)', past.seq, rec_kind, rec_id,
+                           past.version);
+            IF past.seq <= counter_seq THEN
+                NULL;  -- already in the history: only rebuilds the record as it stood
+            ELSIF past.change = 'create' THEN
+                IF jsonb_typeof(claimed) = 'object' THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: creates a record that exists',
+                        what USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                IF past.version IS DISTINCT FROM claimed_version + 1 OR past.field IS NOT NULL
+                        OR past.old_value <> 'null' OR jsonb_typeof(past.new_value) <> 'object'
+                        OR past.new_value->>'id' IS DISTINCT FROM rec_id
+                        OR past.new_value->'version' IS DISTINCT FROM to_jsonb(past.version) THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: a creation is version %, with'
+                        ' no field, no old value and the new record', what, claimed_version + 1
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+            ELSIF past.change = 'update' THEN
+                IF jsonb_typeof(claimed) IS DISTINCT FROM 'object' THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: updates a record that does'
+                        ' not exist', what USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                IF past.field IS NULL OR past.field IN ('id', 'version') THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: an update names the field'
+                        ' it changes', what USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                IF NOT (past.version = claimed_version + 1 OR (past.version = claimed_version
+                        AND open_fields IS NOT NULL AND NOT past.field = ANY (open_fields))) THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: version must be %', what,
+                        claimed_version + 1 USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                IF claimed ? past.field AND claimed->past.field IS DISTINCT FROM past.old_value THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: old % is %, history holds %',
+                        what, past.field, past.old_value, claimed->past.field
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+            ELSE  -- delete
+                IF jsonb_typeof(claimed) IS DISTINCT FROM 'object'
+                        OR past.version IS DISTINCT FROM claimed_version + 1
+                        OR past.field IS NOT NULL OR past.new_value <> 'null' THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: a removal is of a record that'
+                        ' exists, version %, with no field and no new value', what,
+                        claimed_version + 1 USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                mismatch := (SELECT c.key FROM jsonb_each(claimed) c
+                             WHERE past.old_value->c.key IS DISTINCT FROM c.value
+                             ORDER BY c.key LIMIT 1);
+                IF mismatch IS NOT NULL THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: the removed record''s % is'
+                        ' %, history holds %', what, mismatch, past.old_value->mismatch,
+                        claimed->mismatch USING ERRCODE = 'insufficient_privilege';
+                END IF;
+            END IF;
+            -- The record as history now has it.
+            IF past.change = 'create' THEN
+                claimed := past.new_value;
+            ELSIF past.change = 'update' AND jsonb_typeof(claimed) = 'object' THEN
+                claimed := jsonb_set(claimed, ARRAY[past.field], past.new_value)
+                    || jsonb_build_object('version', past.version);
+            ELSIF past.change = 'delete' THEN
+                last_live := claimed;
+                claimed := 'null';
+            END IF;
+            IF past.seq > counter_seq AND past.change = 'update' THEN
+                open_fields := CASE WHEN past.version = claimed_version
+                                    THEN open_fields || past.field ELSE ARRAY[past.field] END;
+            ELSE
+                open_fields := NULL;
+            END IF;
+            claimed_version := past.version;
+        END LOOP;
+
+        what := format('%s %s', rec_kind, rec_id);
+        stored := NULL;
+{stored_reads}
+        IF jsonb_typeof(claimed) = 'object' THEN
+            IF stored IS NULL THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: history says it exists, but it'
+                    ' has no row', what USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            mismatch := (SELECT c.key FROM jsonb_each(claimed) c
+                         WHERE stored->c.key IS DISTINCT FROM c.value ORDER BY c.key LIMIT 1);
+            IF mismatch IS NOT NULL THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: its row holds % = %, its history'
+                    ' says %', what, mismatch, stored->mismatch, claimed->mismatch
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            last_live := stored;
+        ELSE
+            IF stored IS NOT NULL THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: history says it was removed,'
+                    ' but its row is there', what USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM {tombstones} t WHERE t.kind = rec_kind
+                           AND t.record_id = rec_id AND t.version = claimed_version) THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: removed without a tombstone at'
+                    ' version %', what, claimed_version USING ERRCODE = 'insufficient_privilege';
+            END IF;
+        END IF;
+        -- Whose record it is: an action's lead, or the lead of a child's action (as
+        -- stored, or as history last recorded it when the action is gone too).
+        IF rec_kind = 'actions' THEN
+            lead := last_live->>'lead_agency_id';
+        ELSE
+            SELECT a.lead_agency_id INTO lead FROM {actions} a
+                WHERE a.id = last_live->>'action_id';
+            IF lead IS NULL THEN
+                SELECT CASE WHEN h.change = 'create' THEN h.new::jsonb->>'lead_agency_id'
+                            ELSE h.new::jsonb#>>'{}' END INTO lead
+                    FROM {history} h
+                    WHERE h.kind = 'actions' AND h.record_id = last_live->>'action_id'
+                      AND (h.change = 'create' OR h.field = 'lead_agency_id')
+                    ORDER BY h.seq DESC LIMIT 1;
+            END IF;
+        END IF;
+        IF lead IS DISTINCT FROM agency THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: not a record of %, the agency of %',
+                what, agency, caller USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+    RETURN entry_number;
+END
+"""
+
+
+def _stored_reads(schema: str) -> str:
+    """plpgsql that reads the record ``rec_kind``/``rec_id`` into ``stored`` as plain data.
+
+    The row as ``to_jsonb`` gives it (dates as ISO text, enumerations by their
+    value, as history holds them) with each list field as an array in order.
+    """
+    reads = []
+    for number, kind in enumerate(_AGENCY_KINDS):
+        tables = _KINDS[kind]
+        owner = _ident(_OWNER_COLUMNS[kind])
+        lists = []
+        for listed in tables.lists:
+            if listed.structured:
+                item = "jsonb_build_object(" + ", ".join(
+                    f"{_literal(column)}, l.{_ident(column)}" for column in listed.item_columns
+                ) + ")"
+            else:
+                item = f"l.{_ident(listed.item_columns[0])}"
+            lists.append(
+                f"{_literal(listed.field)}, coalesce((SELECT jsonb_agg({item} ORDER BY"
+                f" l.position) FROM {_name(schema, listed.table.name)} l WHERE l.{owner} = r.id),"
+                " '[]'::jsonb)")
+        listed_fields = f" || jsonb_build_object({', '.join(lists)})" if lists else ""
+        reads.append(
+            f"        {'IF' if number == 0 else 'ELSIF'} rec_kind = {_literal(kind)} THEN\n"
+            f"            SELECT to_jsonb(r){listed_fields} INTO stored\n"
+            f"                FROM {_name(schema, kind)} r WHERE r.id = rec_id;")
+    return "\n".join(reads) + "\n        END IF;"
+
+
+def _history_function_sql(schema: str) -> str:
+    """CREATE OR REPLACE of the history function for the store in ``schema``."""
+    if "$actiontrack$" in schema:
+        raise ValueError(f"cannot use {schema!r} as a schema name")
+    names = {
+        "agency_roles": _name(schema, "agency_roles"),
+        "store_meta": _name(schema, _META.name),
+        "history": _name(schema, _HISTORY.name),
+        "tombstones": _name(schema, _TOMBSTONES.name),
+        "actions": _name(schema, "actions"),
+        "agency_kinds": ", ".join(_literal(kind) for kind in _AGENCY_KINDS),
+        "ahead": f"{int(AHEAD.total_seconds())} seconds",
+        "stored_reads": _stored_reads(schema),
+    }
+    body = _HISTORY_GUARD_BODY
+    for token, value in names.items():
+        body = body.replace("{" + token + "}", value)
+    # SECURITY DEFINER: the owner's rights, and a fixed search path (pg_temp last) so
+    # nothing a caller creates can stand in for what the body names. The caller's role
+    # comes in as the default of ``caller``, evaluated where the function is called;
+    # the body checks that the session may act as the role it names.
+    return (
+        f"CREATE OR REPLACE FUNCTION {_name(schema, HISTORY_FUNCTION)}(\n"
+        "    entries json, caller name DEFAULT current_user)\n"
+        "    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER\n"
+        "    SET search_path = pg_catalog, pg_temp\n"
+        f"AS $actiontrack${body}$actiontrack$"
+    )
+
+
+def _history_function_statements(schema: str | None) -> list[str]:
+    """Create (or replace) the history function; only roles granted it may call it."""
+    function = _name(schema, HISTORY_FUNCTION)
+    if schema:
+        create = _history_function_sql(schema)
+    else:  # put the owner's current schema in the SQL where the tables are named
+        create = (
+            "DO $create$ BEGIN\n    EXECUTE replace("
+            f"{_literal(_history_function_sql(_SCHEMA_MARK))}, {_literal(_SCHEMA_MARK)},"
+            " quote_ident(current_schema()));\nEND $create$")
+    return [create, f"REVOKE ALL ON FUNCTION {function}(json, name) FROM PUBLIC"]
+
+
 def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str]:
     if not role or not agency_id.strip():
         raise ValueError("a role needs a name and an agency id")
@@ -130,11 +472,15 @@ def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str
         grants = ["SELECT"]
         if table.name in scoped:
             grants += ["INSERT", "UPDATE", "DELETE"]
-        elif table.name == "history":
-            grants.append("INSERT")
         elif table.name == _META.name:
             grants.append("UPDATE")  # the commit counters, and the write lock (FOR UPDATE)
         statements.append(f"GRANT {', '.join(grants)} ON {_name(schema, table.name)} TO {who}")
+    # History only through the function; an earlier release granted INSERT, so take it back.
+    statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON"
+                      f" {_name(schema, _HISTORY.name)} FROM {who}")
+    statements += _history_function_statements(schema)
+    statements.append(
+        f"GRANT EXECUTE ON FUNCTION {_name(schema, HISTORY_FUNCTION)}(json, name) TO {who}")
     roles = _name(schema, "agency_roles")
     statements.append(
         f"INSERT INTO {roles} (role_name, agency_id) VALUES ({_literal(role)},"
@@ -149,9 +495,14 @@ def grant_agency_role_sql(role: str, agency_id: str, schema: str | None = None) 
 
     It creates ``role`` as a login role (without a password) if it does not
     exist, grants it SELECT on every table of the store, INSERT, UPDATE and
-    DELETE on actions and their child tables and on tombstones, INSERT on
-    history, UPDATE on store_meta, and links it to the agency in
-    ``agency_roles``. Run :func:`agency_scope_sql` first.
+    DELETE on actions and their child tables and on tombstones, UPDATE on
+    store_meta, takes back any INSERT, UPDATE or DELETE on history, creates
+    (or replaces) the history function ``actiontrack_append_history`` and
+    lets the role execute it, and links it to the agency in
+    ``agency_roles``. Run :func:`agency_scope_sql` first, and this again
+    after every upgrade of the store's layout. ``schema`` ``None``: the
+    tables are on the owner's search path, and the function is created in
+    the owner's current schema.
     """
     return ";\n\n".join(_grant_statements(role, agency_id, schema)) + ";\n"
 
@@ -163,12 +514,13 @@ def _postgres(url: str) -> None:
 
 
 def _run(url: str, statements: list[str]) -> None:
+    """Run ``statements`` in one transaction; a '%' in them is SQL (no parameters are passed)."""
     _postgres(url)
     engine = _engine(url, 30.0)
     try:
         with engine.begin() as connection:
             for statement in statements:
-                connection.exec_driver_sql(statement)
+                connection.exec_driver_sql(statement, execution_options={"no_parameters": True})
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"{_safe(url)}: cannot set up agency scope ({_reason(exc)});"
                          " nothing was changed") from None
