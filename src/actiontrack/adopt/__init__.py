@@ -10,10 +10,11 @@
     result.exit_code  # 0 adopted (or nothing new), 1 problems: nothing was written
 
 The tracker is read (:mod:`.tracker`), its heading row and columns found
-(:mod:`.headings`, corrected by the map file of :mod:`.mapping`), and its
-rows turned into records by the domain's own rules (:mod:`.build`). Every
-record goes in, in one commit, or none does; each one's history names the
-file, the sheet and the row it came from.
+(:mod:`.table`, from the headings of :mod:`.headings` as the map file of
+:mod:`.mapping` corrects them), and its rows turned into records by the
+domain's own rules (:mod:`.build`, its progress notes dated by
+:mod:`.notes`). Every record goes in, in one commit, or none does; each
+one's history names the file, the sheet and the row it came from.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from pathlib import Path
 
 import attrs
 
-from actiontrack.adopt.build import Adoption, Column, Problem, adopt_rows, find_columns
+from actiontrack.adopt.build import Adoption, adopt_rows
 from actiontrack.adopt.mapping import TrackerMap, map_text, read_map
+from actiontrack.adopt.table import Column, Problem, find_columns
 from actiontrack.adopt.tracker import Tracker, read_tracker
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.models import Review

@@ -13,14 +13,15 @@ already has (adopting the same tracker twice adds nothing).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import attrs
-from openpyxl.utils import get_column_letter
 
-from actiontrack.adopt.headings import REPEATABLE, STATUS_WORDS, TARGETS, guess, heading_key
+from actiontrack.adopt.headings import STATUS_WORDS, heading_key
 from actiontrack.adopt.mapping import TrackerMap
+from actiontrack.adopt.notes import dated_notes
+from actiontrack.adopt.table import Column, Problem, Row, not_values, problem_at, rows_of, where
 from actiontrack.adopt.tracker import Tracker
 from actiontrack.domain import additions, lifecycle
 from actiontrack.domain.agencies import AgencyNames, name_key
@@ -35,14 +36,12 @@ from actiontrack.domain.models import (
 )
 from actiontrack.domain.plan import Plan, Record
 from actiontrack.domain.rag import Rag, RagPolicy, rag
-from actiontrack.errors import NotFoundError, RuleViolation, WorkbookError
+from actiontrack.errors import NotFoundError, RuleViolation
 from actiontrack.excel.cells import CellValue, cell_date, cell_text
 from actiontrack.labels import from_label
 
-__all__ = ["Adopted", "Adoption", "Column", "Problem", "adopt_rows", "find_columns"]
+__all__ = ["Adopted", "Adoption", "adopt_rows"]
 
-#: How far down a tracker its heading row is looked for.
-HEADING_ROWS_SEARCHED = 30
 #: What the map's [defaults] may give: a value for rows whose cell is empty.
 DEFAULTABLE = ("recommendation.themes", "action.lead_agency", "action.lead_officer",
                "action.deliverable", "action.success_measure", "action.target_date",
@@ -53,49 +52,12 @@ _DATE_DEFAULTS = ("action.target_date", "update.on", "evidence.about_date")
 #: Of those, the ones whose default is text used as it is.
 _TEXT_DEFAULTS = ("recommendation.themes", "action.lead_officer", "action.deliverable",
                   "action.success_measure")
-#: Cell text that says there is nothing there.
-_PLACEHOLDERS = frozenset({"", "na", "n a", "none", "nil", "tbc", "tba", "to follow",
-                           "to be confirmed"})
-_LONGEST_PLACEHOLDER = 20
-_LONGEST_DATE = 24
-#: A progress note that starts with a date, in any form the date reader reads, then the note.
-_NOTE_DATE = re.compile(
-    r"\s*(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
-    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s-]+[A-Za-z]{3,9}\.?,?[\s-]+\d{2,4}"
-    r"|[A-Za-z]{3,9}\.?[\s-]+\d{4}|Q[1-4]\s*\d{4}\s*[/-]\s*\d{2,4})"
-    r"\s*[:\-\u2013\u2014]?\s+(.+)", re.DOTALL | re.IGNORECASE)
 _NUMBER_PREFIX = re.compile(r"^(?:rec(?:ommendation)?\.?\s*(?:no\.?|number)?\s*|r(?=\d))",
                             re.IGNORECASE)
 _NOT_ID = re.compile(r"[^A-Za-z0-9._:-]+")
 _RAG_LETTERS = {"r": Rag.RED, "a": Rag.AMBER, "g": Rag.GREEN, "b": Rag.BLUE,
                 "complete": Rag.BLUE, "completed": Rag.BLUE}
 _RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE)
-
-
-@attrs.frozen(kw_only=True)
-class Problem:
-    """Why a cell, a column or a line of the map stops the adoption."""
-
-    where: str  # "'Action Plan'!D6", or the map file and its table
-    message: str
-    record: str | None = None  # the record the row would have been
-    sheet: str | None = None  # the sheet and cell a problem of the tracker is on
-    cell: str | None = None
-
-    def __str__(self) -> str:
-        about = f" ({self.record})" if self.record else ""
-        return f"{self.where}{about}: {self.message}"
-
-
-@attrs.frozen(kw_only=True)
-class Column:
-    """A tracker column and what it holds."""
-
-    position: int
-    letter: str
-    heading: str
-    target: str | None  # None: nothing maps it (a problem)
-    guessed: bool
 
 
 @attrs.frozen(kw_only=True)
@@ -121,225 +83,6 @@ class Adoption:
 
     def count(self, kind: type[Record]) -> int:
         return sum(1 for item in self.records if isinstance(item.record, kind))
-
-
-def _where(sheet: str, cell: str) -> str:
-    quoted = sheet if sheet.isalnum() else "'" + sheet.replace("'", "''") + "'"
-    return f"{quoted}!{cell}"
-
-
-def _problem(sheet: str, cell: str, message: str, record: str | None = None) -> Problem:
-    return Problem(where=_where(sheet, cell), message=message, record=record, sheet=sheet,
-                   cell=cell)
-
-
-def _heading_row(rows: Sequence[Sequence[CellValue]], headings: Mapping[str, str]) -> int | None:
-    """The row, 0-based, holding the most headings a tracker uses (two at least)."""
-    best, best_count = None, 1
-    for number, row in enumerate(rows[:HEADING_ROWS_SEARCHED]):
-        count = sum(1 for value in row if (text := cell_text(value))
-                    and (heading_key(text) in headings or guess(text)))
-        if count > best_count:
-            best, best_count = number, count
-    return best
-
-
-def find_columns(tracker: Tracker, tracker_map: TrackerMap, map_name: str
-                 ) -> tuple[int, list[Column], list[Problem]]:
-    """The heading row (0-based), its columns with their targets, and the problems in them.
-
-    Raises :class:`WorkbookError` when no row looks like a tracker's headings.
-    """
-    mapped = {heading_key(heading): target for heading, target in tracker_map.columns.items()}
-    header = _heading_row(tracker.rows, mapped)
-    if header is None:
-        raise WorkbookError(
-            f"sheet {tracker.sheet!r} has no heading row that adopt recognises in its first"
-            f" {HEADING_ROWS_SEARCHED} rows: name the columns in a map file's [columns] table"
-            " (see docs/adopt.md), or choose the sheet with --sheet")
-    problems: list[Problem] = []
-    columns: list[Column] = []
-    found: set[str] = set()
-    by_target: dict[str, Column] = {}
-    for position, value in enumerate(tracker.rows[header]):
-        letter = get_column_letter(position + 1)
-        cell = f"{letter}{header + 1}"
-        heading = cell_text(value)
-        if heading is None:
-            stray = next((f"{letter}{number + 1}" for number, row in
-                          enumerate(tracker.rows[header + 1:], start=header + 1)
-                          if position < len(row) and cell_text(row[position])), None)
-            if stray is not None:
-                problems.append(_problem(tracker.sheet, stray, f"column {letter} has values but"
-                                         " no heading: give it one, and map it if need be"))
-            continue
-        key = heading_key(heading)
-        target = mapped.get(key)
-        guessed = target is None
-        if target is None:
-            target = guess(heading)
-        else:
-            found.add(key)
-            target = target or None  # left blank in the map: still to be chosen
-        column = Column(position=position, letter=letter, heading=heading, target=target,
-                        guessed=guessed)
-        columns.append(column)
-        if target is None:
-            problems.append(_problem(tracker.sheet, cell, f"no target for the column {heading!r}:"
-                                     ' map it in [columns] to a target, or to "ignore"'))
-        elif target not in TARGETS:
-            problems.append(Problem(where=f"{map_name} [columns]", message=(
-                f"{heading!r} = {target!r}: {target!r} is not a target; the targets are"
-                f" {', '.join(TARGETS)}")))
-        elif target in by_target and target not in REPEATABLE:
-            first = by_target[target]
-            problems.append(_problem(tracker.sheet, cell, (
-                f"the columns {first.heading!r} ({first.letter}) and {heading!r} ({letter}) are"
-                f" both {target}: map one of them to another target or to \"ignore\"")))
-        else:
-            by_target[target] = column
-    for heading in tracker_map.columns:
-        if heading_key(heading) not in found:
-            problems.append(Problem(where=f"{map_name} [columns]", message=(
-                f"{heading!r}: no column of sheet {tracker.sheet!r} has this heading")))
-    targets = {column.target for column in columns}
-    for needed in ("recommendation.text", "action.title"):
-        if needed not in targets:
-            problems.append(Problem(where=_where(tracker.sheet, f"{header + 1}:{header + 1}"),
-                                    message=f"no column holds {needed}: map one in [columns]"))
-    return header, columns, problems
-
-
-@attrs.define
-class _Row:
-    """One tracker row's cells by target (several for update and evidence columns)."""
-
-    number: int  # as the sheet numbers it, from 1
-    cells: dict[str, tuple[str, CellValue]]  # target -> (cell reference, value)
-    notes: list[tuple[str, str]]  # (cell, text) of each update column with text
-    evidence: list[tuple[str, str]]
-    #: Each target's text; ``None`` for an empty cell or one that says so ("N/A").
-    texts: dict[str, str | None]
-
-    def text(self, target: str) -> str | None:
-        return self.texts.get(target)
-
-    def cell(self, target: str) -> str | None:
-        found = self.cells.get(target)
-        return found[0] if found else None
-
-
-def _not_values(tracker: Tracker, header: int, columns: Sequence[Column]
-                ) -> tuple[list[Problem], list[str]]:
-    """Formulas and errors in the table's read columns: problems, and notices.
-
-    A formula whose value was saved with it is read as that value (one
-    notice per column); one saved without its value, or a cell showing an
-    error, is a problem on the cell.
-    """
-    read = {column.letter: column for column in columns
-            if column.target not in (None, "ignore")}
-    problems: list[Problem] = []
-    noted: dict[str, str] = {}
-    for reference in tracker.formula_cells:
-        letters = reference.rstrip("0123456789")
-        number = int(reference[len(letters):])
-        if letters not in read or number <= header + 1:
-            continue
-        column = read[letters]
-        value = tracker.rows[number - 1][column.position] if number <= len(tracker.rows) else ""
-        if cell_text(value) is None:
-            problems.append(_problem(tracker.sheet, reference, "a formula with no value saved:"
-                                     " replace it with its value (Copy, then Paste Values)"))
-        else:
-            noted.setdefault(letters, f"{_where(tracker.sheet, reference)}: column {letters}"
-                             f" ({column.heading}) holds formulas; their values as last"
-                             " calculated are used")
-    for reference, error in tracker.error_cells:
-        letters = reference.rstrip("0123456789")
-        if letters in read and int(reference[len(letters):]) > header + 1:
-            problems.append(_problem(tracker.sheet, reference, f"the cell shows the error"
-                                     f" {error}: type the value itself"))
-    return problems, list(noted.values())
-
-
-def _text(value: CellValue) -> str | None:
-    """A cell's text, ``None`` when empty or when it only says so ("N/A", "TBC")."""
-    text = cell_text(value)
-    if text is None or (len(text) <= _LONGEST_PLACEHOLDER
-                        and heading_key(text) in _PLACEHOLDERS):
-        return None
-    return text
-
-
-def _rows(tracker: Tracker, header: int, columns: Sequence[Column]) -> Iterable[_Row]:
-    usable = [column for column in columns if column.target and column.target != "ignore"]
-    for number, values in enumerate(tracker.rows[header + 1:], start=header + 2):
-        row = _Row(number=number, cells={}, notes=[], evidence=[], texts={})
-        filled = False
-        for column in usable:
-            value = values[column.position] if column.position < len(values) else ""
-            cell = f"{column.letter}{number}"
-            assert column.target is not None
-            text = _text(value)
-            if column.target in ("update.text", "evidence.title"):
-                if text:
-                    (row.notes if column.target == "update.text" else row.evidence).append(
-                        (cell, text))
-            else:
-                row.cells[column.target] = (cell, value)
-                row.texts[column.target] = text
-            filled = filled or value not in ("", None)
-        if filled:
-            yield row
-
-
-def _dated_notes(text: str) -> list[tuple[date | None, str]]:
-    """A progress cell as notes: a paragraph starting with a date is dated on it (else None).
-
-    Raises :class:`ValueError` for a note starting with a day the calendar lacks.
-    """
-    notes: list[tuple[date | None, str]] = []
-    pending: tuple[date, str] | None = None  # a date alone on its line, for the next one
-    for paragraph in re.split(r"\n(?=\s*\S)", text):
-        on = None
-        alone = _date_alone(paragraph)
-        if alone is not None:
-            if pending is not None:
-                notes.append(pending)
-            pending = (alone, paragraph.strip())
-            continue
-        match = _NOTE_DATE.match(paragraph)
-        if match:
-            try:
-                on = cell_date(match.group(1))
-                paragraph = match.group(2)
-            except ValueError as error:
-                if "not a real day" in str(error) or "day first" in str(error):
-                    raise ValueError(f"the note {paragraph[:40]!r} starts with a date that"
-                                     f" cannot be right: {error}") from None
-        paragraph = paragraph.strip()
-        if on is None and pending is not None:
-            on, pending = pending[0], None
-        if notes and on is None:
-            # An undated line continues the note above it.
-            notes[-1] = (notes[-1][0], f"{notes[-1][1]}\n{paragraph}")
-        elif paragraph:
-            notes.append((on, paragraph))
-    if pending is not None:  # a date with nothing after it is kept as it was written
-        notes.append(pending)
-    return notes
-
-
-def _date_alone(paragraph: str) -> date | None:
-    """The date a line holds when it holds nothing else; else ``None``."""
-    text = paragraph.strip()
-    if not text or len(text) > _LONGEST_DATE or not any(ch.isdigit() for ch in text):
-        return None
-    try:
-        return cell_date(text.rstrip(":-"))
-    except ValueError:
-        return None
 
 
 def _text_key(text: str) -> str:
@@ -422,18 +165,18 @@ class _Builder:
 
         Said once for the table, rather than on every row.
         """
-        return [Problem(where=_where(self.tracker.sheet, f"{header + 1}:{header + 1}"),
+        return [Problem(where=where(self.tracker.sheet, f"{header + 1}:{header + 1}"),
                         message=f"no column holds {target}: map one in [columns], or give a"
                         " default for it in [defaults]")
                 for target in ("action.lead_agency", "action.target_date")
                 if target not in self.headings and target not in self.map.defaults]
 
-    def _fail(self, row: _Row, target: str | None, message: str, record: str | None = None,
+    def _fail(self, row: Row, target: str | None, message: str, record: str | None = None,
               ) -> None:
         cell = (row.cell(target) if target else None) or f"A{row.number}"
-        self.problems.append(_problem(self.tracker.sheet, cell, message, record))
+        self.problems.append(problem_at(self.tracker.sheet, cell, message, record))
 
-    def _date(self, row: _Row, target: str) -> date | None:
+    def _date(self, row: Row, target: str) -> date | None:
         """The date in the row's cell; its default where the cell is empty or unreadable."""
         found = row.cells.get(target)
         default = self.defaults.get(target)
@@ -447,7 +190,7 @@ class _Builder:
             # A default stands in for words ("Ongoing"), never for a date written wrongly.
             if isinstance(default, date) and not any(ch.isdigit() for ch in written):
                 self.notices.append(
-                    f"{_where(self.tracker.sheet, found[0])}: {cell_text(found[1])!r} is not a"
+                    f"{where(self.tracker.sheet, found[0])}: {cell_text(found[1])!r} is not a"
                     f" date; the map's default {default:%d/%m/%Y} is used")
                 return default
             self._fail(row, target, str(error) if isinstance(default, date) else
@@ -455,23 +198,23 @@ class _Builder:
             return None
         return day if day is not None else default if isinstance(default, date) else None
 
-    def _text(self, row: _Row, target: str) -> str | None:
+    def _text(self, row: Row, target: str) -> str | None:
         """The row's text for ``target``, else the map's default for it."""
         default = self.defaults.get(target) if target in _TEXT_DEFAULTS else None
         return row.text(target) or (str(default) if default else None)
 
-    def _agency_text(self, row: _Row) -> str:
+    def _agency_text(self, row: Row) -> str:
         return row.text("action.lead_agency") or str(self.defaults.get("action.lead_agency")
                                                       or "")
 
-    def _agency_named(self, row: _Row) -> str | None:
+    def _agency_named(self, row: Row) -> str | None:
         """The id of the agency the row names, by the map or by its names; else None."""
         text = self._agency_text(row)
         mapped = self.agencies.get(name_key(text))
         agency = self.names.match(text)
         return mapped or (agency.id if agency else None)
 
-    def _agency(self, row: _Row) -> str | None:
+    def _agency(self, row: Row) -> str | None:
         """The id of the row's lead agency, or a problem on its cell saying why there is none."""
         text = self._agency_text(row)
         if not text:
@@ -499,7 +242,7 @@ class _Builder:
                    f' map it in [agencies] ("{text}" = "ID")')
         return None
 
-    def _status(self, row: _Row) -> ActionStatus | None:
+    def _status(self, row: Row) -> ActionStatus | None:
         """The status the row's own cell gives, if any."""
         text = row.text("action.status")
         if not text:
@@ -515,7 +258,7 @@ class _Builder:
                        f' [statuses] ("{text}" = "in_progress", for example)')
         return status
 
-    def _rag(self, row: _Row) -> Rag | None:
+    def _rag(self, row: Row) -> Rag | None:
         text = row.text("reported_rag")
         if text is None:
             return None
@@ -527,7 +270,7 @@ class _Builder:
 
     # -- recommendations --------------------------------------------------------------------
 
-    def recommendations(self, rows: Sequence[_Row]) -> dict[int, Recommendation]:
+    def recommendations(self, rows: Sequence[Row]) -> dict[int, Recommendation]:
         """Each row's recommendation, new ones built; rows with none are problems.
 
         A row belongs to the recommendation above it when its recommendation
@@ -565,7 +308,7 @@ class _Builder:
                                    f" {self._first_row(found)} and here): number them apart")
                         continue
                     self.notices.append(
-                        f"{_where(self.tracker.sheet, row.cell('recommendation.text') or '')}:"
+                        f"{where(self.tracker.sheet, row.cell('recommendation.text') or '')}:"
                         f" recommendation {found.id} reads differently in the plan; the"
                         " plan's text is kept")
                 current = found
@@ -607,7 +350,7 @@ class _Builder:
 
     # -- actions ----------------------------------------------------------------------------
 
-    def actions(self, rows: Sequence[_Row], belongs: Mapping[int, Recommendation]) -> None:
+    def actions(self, rows: Sequence[Row], belongs: Mapping[int, Recommendation]) -> None:
         plan = self.plan
         new_recommendations = [item.record for item in self.records
                                if isinstance(item.record, Recommendation)]
@@ -662,7 +405,7 @@ class _Builder:
             self._new_action(row, recommendation, title, reference, next(ids))
 
 
-    def _known(self, row: _Row, stored: Action) -> None:
+    def _known(self, row: Row, stored: Action) -> None:
         """A row whose action the plan has: only its new notes and evidence are added."""
         self.already += 1
         self.records.extend(self._children(row, stored)[0])
@@ -685,15 +428,15 @@ class _Builder:
                                 f" {target:%d/%m/%Y}, the plan"
                                 f" {stored.original_target_date:%d/%m/%Y} (the date first"
                                 " agreed never changes)"))
-        current, where = ((revised, "action.revised_target_date") if revised is not None
-                          else (target, "action.target_date"))
+        current, column = ((revised, "action.revised_target_date") if revised is not None
+                           else (target, "action.target_date"))
         if current is not None and current != stored.target_date:
-            differences.append((where, f"the target date {current:%d/%m/%Y}, the plan"
+            differences.append((column, f"the target date {current:%d/%m/%Y}, the plan"
                                 f" {stored.target_date:%d/%m/%Y} (change it with"
                                 " revise-target)"))
         for target_name, what in differences:
             cell = row.cell(target_name) or f"A{row.number}"
-            self.notices.append(f"{_where(self.tracker.sheet, cell)} ({stored.id}): the tracker"
+            self.notices.append(f"{where(self.tracker.sheet, cell)} ({stored.id}): the tracker"
                                 f" says {what}; the plan is left as it is")
 
     def _goal(self, status: ActionStatus | None, closed: date | None) -> ActionStatus:
@@ -704,7 +447,7 @@ class _Builder:
             return ActionStatus.COMPLETED
         return self.default_status or ActionStatus.AGREED
 
-    def _new_action(self, row: _Row, recommendation: Recommendation, title: str,
+    def _new_action(self, row: Row, recommendation: Recommendation, title: str,
                     reference: str | None, action_id: str) -> None:
         before = len(self.problems)
         agency = self._agency(row)
@@ -767,7 +510,7 @@ class _Builder:
             if derived in _RAG_ORDER and reported in _RAG_ORDER \
                     and _RAG_ORDER.index(reported) > _RAG_ORDER.index(derived):
                 self.notices.append(
-                    f"{_where(self.tracker.sheet, row.cell('reported_rag') or '')} ({action_id}):"
+                    f"{where(self.tracker.sheet, row.cell('reported_rag') or '')} ({action_id}):"
                     f" the tracker says {reported.value}, but it is {derived.value} on"
                     f" {self.today:%d/%m/%Y} by the partnership's RAG policy"
                     + (" (a RAG is never read as a status: give the action a status or a date"
@@ -777,7 +520,7 @@ class _Builder:
                                     else f"the tracker's RAG: {reported.value}"))
         self.records.extend(children)
 
-    def _children(self, row: _Row, action: Action, *, about: date | None = None,
+    def _children(self, row: Row, action: Action, *, about: date | None = None,
                   ) -> tuple[list[Adopted], list[Evidence]]:
         """The row's progress notes and evidence the action does not have yet; the evidence."""
         children: list[Adopted] = []
@@ -789,13 +532,13 @@ class _Builder:
         known_evidence = {heading_key(e.title) for e in self.plan.evidence_for(action.id)}
         for cell, text in row.notes:
             try:
-                notes = _dated_notes(text)
+                notes = dated_notes(text)
             except ValueError as error:
-                self.problems.append(_problem(self.tracker.sheet, cell, str(error), action.id))
+                self.problems.append(problem_at(self.tracker.sheet, cell, str(error), action.id))
                 continue
             for on, note in notes:
                 if on is not None and on > self.today:
-                    self.problems.append(_problem(
+                    self.problems.append(problem_at(
                         self.tracker.sheet, cell, f"the note {note[:40]!r} is dated"
                         f" {on:%d/%m/%Y}, after today: correct its date", action.id))
                     continue
@@ -838,10 +581,10 @@ def adopt_rows(plan: Plan, tracker: Tracker, header: int, columns: Sequence[Colu
                        today=today, by=by, source=source, policy=policy, used=used,
                        columns=columns)
     builder.problems.extend(builder.missing_columns(header))
-    problems, notices = _not_values(tracker, header, columns)
+    problems, notices = not_values(tracker, header, columns)
     builder.problems.extend(problems)
     builder.notices.extend(notices)
-    rows = list(_rows(tracker, header, columns))
+    rows = list(rows_of(tracker, header, columns))
     belongs = builder.recommendations(rows)
     builder.actions(rows, belongs)
     return Adoption(records=tuple(builder.records), problems=tuple(builder.problems),

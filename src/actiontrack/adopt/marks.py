@@ -13,7 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from actiontrack.adopt.build import Problem
+from actiontrack.adopt.table import Problem
 from actiontrack.adopt.tracker import Tracker
 from actiontrack.excel import merge
 from actiontrack.excel.annotate import annotate_workbook
