@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import attrs
 import pytest
 import sqlalchemy as sa
 from sql_servers import postgres_schemas, postgres_url
+from two_agencies import AT, ICB, POLICE, seed
 
 from actiontrack import (
     Action,
@@ -20,12 +21,7 @@ from actiontrack import (
     AssuranceOutcome,
     EvidenceKind,
     EvidenceTier,
-    Partnership,
-    PartnershipKind,
-    ProgressUpdate,
-    Recommendation,
     Review,
-    ReviewKind,
     service,
 )
 from actiontrack.store import Put, Store, open_store
@@ -35,31 +31,7 @@ from actiontrack.store.sql_scope import (
     grant_agency_role_sql,
 )
 
-AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-POLICE, ICB = "DEMO-POL", "DEMO-ICB"
 APPEND = "SELECT actiontrack_append_history(CAST(:entries AS json))"
-
-
-def _action(action_id: str, agency: str) -> Action:
-    return Action(id=action_id, partnership_id="P", recommendation_ids=("R1",),
-                  lead_agency_id=agency, title=f"action of {agency}", lead_officer="DI Shaw",
-                  original_target_date=date(2027, 3, 31), target_date=date(2027, 3, 31))
-
-
-def _seed(store: Store) -> None:
-    """A small illustrative plan: two agencies, one action each, an update of the ICB's."""
-    store.commit([
-        Put(Partnership(id="P", name="Demo partnership", kind=PartnershipKind.CHILDREN)),
-        Put(Agency(id=POLICE, name="Demo police")),
-        Put(Agency(id=ICB, name="Demo ICB")),
-        Put(Review(id="RV", partnership_id="P", reference="CSPR-1", kind=ReviewKind.LCSPR,
-                   title="Child Alex (illustrative)")),
-        Put(Recommendation(id="R1", review_id="RV", number="1", text="Share information")),
-        Put(_action("A-POL", POLICE)),
-        Put(_action("A-ICB", ICB)),
-        Put(ProgressUpdate(id="U-ICB", action_id="A-ICB", on=date(2026, 11, 1), by="ICB lead",
-                           text="started")),
-    ], by="business unit", at=AT)
 
 
 @attrs.frozen
@@ -88,7 +60,7 @@ def guarded() -> Iterator[Guarded]:
         assert callable(new_schema_url)
         url = new_schema_url()
         owner = open_store(url, create=True)
-        _seed(owner)
+        seed_with_officer(owner)
         owner.close()
         apply_agency_scope(url)
 
@@ -385,7 +357,7 @@ def test_the_grant_sql_without_a_schema_guards_the_owners_current_schema() -> No
         assert callable(new_schema_url)
         url = new_schema_url()
         owner = open_store(url, create=True)
-        _seed(owner)
+        seed_with_officer(owner)
         owner.close()
         apply_agency_scope(url)
         role, password = f"at_test_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
@@ -408,3 +380,7 @@ def test_the_grant_sql_without_a_schema_guards_the_owners_current_schema() -> No
                 connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
                 connection.exec_driver_sql(f'DROP ROLE "{role}"')
             engine.dispose()
+
+
+def seed_with_officer(store: Store) -> None:
+    seed(store, lead_officer="DI Shaw")

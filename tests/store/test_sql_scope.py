@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 from sql_servers import postgres_schemas, postgres_url
+from two_agencies import AT, ICB, POLICE, action_of, seed
 
 from actiontrack import (
     Action,
@@ -19,17 +20,13 @@ from actiontrack import (
     Evidence,
     EvidenceKind,
     EvidenceTier,
-    Partnership,
-    PartnershipKind,
     ProgressUpdate,
-    Recommendation,
     Review,
-    ReviewKind,
     ScopeError,
     StoreError,
     StoreNotAvailableError,
 )
-from actiontrack.store import Delete, Put, Store, open_store
+from actiontrack.store import Delete, Put, open_store
 from actiontrack.store.sql import SQLStore
 from actiontrack.store.sql_scope import (
     agency_scope_sql,
@@ -38,36 +35,11 @@ from actiontrack.store.sql_scope import (
     grant_agency_role_sql,
 )
 
-AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-POLICE, ICB = "DEMO-POL", "DEMO-ICB"
-
-
-def _action(action_id: str, agency: str) -> Action:
-    return Action(id=action_id, partnership_id="P", recommendation_ids=("R1",),
-                  lead_agency_id=agency, title=f"action of {agency}",
-                  original_target_date=date(2027, 3, 31), target_date=date(2027, 3, 31))
-
-
-def _seed(store: Store) -> None:
-    """A small illustrative plan: two agencies, one action each."""
-    store.commit([
-        Put(Partnership(id="P", name="Demo partnership", kind=PartnershipKind.CHILDREN)),
-        Put(Agency(id=POLICE, name="Demo police")),
-        Put(Agency(id=ICB, name="Demo ICB")),
-        Put(Review(id="RV", partnership_id="P", reference="CSPR-1", kind=ReviewKind.LCSPR,
-                   title="Child Alex (illustrative)")),
-        Put(Recommendation(id="R1", review_id="RV", number="1", text="Share information")),
-        Put(_action("A-POL", POLICE)),
-        Put(_action("A-ICB", ICB)),
-        Put(ProgressUpdate(id="U-ICB", action_id="A-ICB", on=date(2026, 11, 1), by="ICB lead",
-                           text="started")),
-    ], by="business unit", at=AT)
-
 
 def _scoped_store_checks(url: str) -> None:
     """What a store scoped to the police may and may not change."""
     owner = open_store(url, create=True)
-    _seed(owner)
+    seed(owner)
     owner.close()
     store = open_store(url, agency=POLICE, create=True)
     assert isinstance(store, SQLStore)
@@ -84,7 +56,7 @@ def _scoped_store_checks(url: str) -> None:
                      kind=EvidenceKind.BRIEFING, title="briefing slides",
                      about_date=date(2026, 11, 19), recorded_on=date(2026, 11, 20),
                      recorded_by="police lead")),
-        Put(_action("A-POL-2", POLICE)),
+        Put(action_of("A-POL-2", POLICE)),
         Put(ProgressUpdate(id="U-POL-2", action_id="A-POL-2", on=date(2026, 11, 20),
                            by="police lead", text="planned")),
     ], by="police lead", at=AT)
@@ -95,7 +67,7 @@ def _scoped_store_checks(url: str) -> None:
         [Put(attrs.evolve(theirs, lead_agency_id=POLICE))],
         [Delete("actions", "A-ICB", theirs.version)],
         [Put(attrs.evolve(store.get(Action, "A-POL"), lead_agency_id=ICB))],
-        [Put(_action("A-NEW", ICB))],
+        [Put(action_of("A-NEW", ICB))],
         [Put(ProgressUpdate(id="U-X", action_id="A-ICB", on=date(2026, 11, 20), by="police",
                             text="not ours"))],
         [Put(attrs.evolve(store.get(ProgressUpdate, "U-ICB"), action_id="A-POL"))],
@@ -168,7 +140,7 @@ def agency_roles() -> Iterator[tuple[str, Callable[[str], tuple[sa.Engine, str]]
         assert callable(new_schema_url)
         url = new_schema_url()
         owner = open_store(url, create=True)
-        _seed(owner)
+        seed(owner)
         owner.close()
         apply_agency_scope(url)
         apply_agency_scope(url)  # running it twice does no harm
