@@ -35,6 +35,15 @@ class Inbox:
     received: list[Received] = attrs.Factory(list)
     #: Drop the connection when given a message after this many.
     drop_after: int | None = None
+    #: Addresses the server refuses, as a server with no such mailbox does (550).
+    refuse: set[str] = attrs.Factory(set)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.drop_after is not None and len(self.received) >= self.drop_after:

@@ -146,6 +146,29 @@ def test_a_connection_dropped_part_way_keeps_what_went_and_only_that(
         "DEMO-CC": Outcome.CHASED_TODAY, "DEMO-CCG": Outcome.SENT, "DEMO-POL": Outcome.SENT}
 
 
+def test_an_address_the_server_refuses_is_that_agencys_problem_alone(
+    demo_store: TinyDBStore, smtp_server: Callable[..., Server],
+) -> None:
+    """A 550 for one lead's address: the others are still chased; only theirs are kept."""
+    server = smtp_server()
+    refused = next(a.email for a in demo_store.snapshot().agencies.values()
+                   if a.id == "DEMO-CCG")
+    assert refused is not None
+    server.inbox.refuse.add(refused)
+    result = _chase(demo_store, server)
+    assert result.exit_code == 1
+    assert result.failure is None
+    outcomes = {o.agency_id: o for o in result.outcomes}
+    assert {agency: o.outcome for agency, o in outcomes.items()} == {
+        "DEMO-CC": Outcome.SENT, "DEMO-CCG": Outcome.REFUSED, "DEMO-POL": Outcome.SENT}
+    assert outcomes["DEMO-CCG"].detail == (
+        f"the mail server {server.where} refused the address {refused}: 550 5.1.1 No such user"
+        " here; check the agency's email address")
+    assert sorted(r.recipients[0] for r in server.inbox.received) == sorted(
+        o.to for o in result.outcomes if o.outcome == Outcome.SENT)
+    assert sorted(c.agency_id for c in _kept(demo_store)) == ["DEMO-CC", "DEMO-POL"]
+
+
 def test_a_server_that_is_not_there_is_a_clear_failure(demo_store: TinyDBStore) -> None:
 
     port = free_port("127.0.0.1")  # nothing listens on it now

@@ -21,11 +21,15 @@ from typing import Protocol
 
 from actiontrack.errors import ActiontrackError
 
-__all__ = ["DeliveryError", "Outbox", "Postbox", "SmtpServer", "is_loopback"]
+__all__ = ["DeliveryError", "Outbox", "Postbox", "RecipientRefused", "SmtpServer", "is_loopback"]
 
 
 class DeliveryError(ActiontrackError):
     """A message could not be handed over (a server refused, dropped, or cannot be reached)."""
+
+
+class RecipientRefused(DeliveryError):
+    """The mail server would not take one message's recipient; the others may still go."""
 
 
 class Postbox(Protocol):
@@ -199,12 +203,21 @@ class SmtpServer:
         assert self._smtp is not None, "send inside a with block"
         try:
             refused = self._smtp.send_message(message, to_addrs=[to])
+        except smtplib.SMTPRecipientsRefused as exc:  # the connection stays good for others
+            said = "; ".join(_said_of(code, text) for code, text in exc.recipients.values())
+            raise RecipientRefused(f"the mail server {self.where} refused the address {to}:"
+                                   f" {said}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"the mail server {self.where} did not take the message to"
                                 f" {message['To']}: {_said(exc)}") from None
         if refused:
-            raise DeliveryError(f"the mail server {self.where} refused "
-                                + ", ".join(sorted(refused)))
+            raise RecipientRefused(f"the mail server {self.where} refused the address"
+                                   f" {', '.join(sorted(refused))}")
+
+
+def _said_of(code: int, text: bytes | str) -> str:
+    """An SMTP reply in one line: ``550 No such user``."""
+    return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
 
 
 def _said(error: BaseException) -> str:

@@ -14,7 +14,7 @@ import attrs
 from actiontrack import service
 from actiontrack.auditing.rules.personal_data import find_personal_data
 from actiontrack.chasing.config import ChaseSettings
-from actiontrack.chasing.delivery import DeliveryError, Postbox
+from actiontrack.chasing.delivery import DeliveryError, Postbox, RecipientRefused
 from actiontrack.chasing.messages import (
     attach,
     compose,
@@ -44,10 +44,11 @@ class Outcome(enum.StrEnum):
     NO_CONTACT = "no contact"  # the agency has no email address: a problem
     HELD = "held"  # its text would carry personal data: a problem
     NOT_SENT = "not sent"  # the postbox failed before its turn: a problem
+    REFUSED = "refused"  # the mail server would not take its address: a problem
 
 
 #: The outcomes that make a chase end with exit code 1.
-PROBLEMS = frozenset({Outcome.NO_CONTACT, Outcome.HELD, Outcome.NOT_SENT})
+PROBLEMS = frozenset({Outcome.NO_CONTACT, Outcome.HELD, Outcome.NOT_SENT, Outcome.REFUSED})
 
 
 @attrs.frozen(kw_only=True)
@@ -183,8 +184,14 @@ def _deliver(store: Store, postbox: Postbox,
                 assert chase.agency.email
                 attach(message, workbook_name(chase.agency, today), _workbook(
                     store, chase, settings=settings, rag=rag, by=by, at=at))
-                postbox.send(message, chase.agency.email,
-                             f"{local_date(at).isoformat()} {file_stem(chase.agency)}")
+                try:
+                    postbox.send(message, chase.agency.email,
+                                 f"{local_date(at).isoformat()} {file_stem(chase.agency)}")
+                except RecipientRefused as exc:  # this agency's address: the others still go
+                    outcomes[chase.agency.id] = attrs.evolve(
+                        outcomes[chase.agency.id], outcome=Outcome.REFUSED,
+                        detail=f"{exc}; check the agency's email address")
+                    continue
                 try:
                     record = service.record_chase(
                         store, chase.agency.id, chase.action_ids, sent_to=chase.agency.email,
