@@ -14,6 +14,8 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── ScopeError (PermissionError)      a store scoped to one agency was asked to change another's
     ├── WorkbookError (ValueError)        a file import cannot read: not a workbook, or not ours
     │   └── UnsafeWorkbookError           refused unparsed: encrypted, macros, zip or XML bombs
+    ├── DeliveryError                     a reminder could not be handed to the outbox or server
+    │   └── RecipientRefused              the mail server would not take one agency's address
     └── StoreError (OSError)              the store cannot be opened or written
         ├── StoreCorruptError             the file is not a readable actiontrack store
         ├── StoreMissingError             there is no store where one was expected
@@ -39,7 +41,9 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConversionError",
+    "DeliveryError",
     "NotFoundError",
+    "RecipientRefused",
     "RuleViolation",
     "ScopeError",
     "StoreCorruptError",
@@ -177,6 +181,14 @@ class UnsafeWorkbookError(WorkbookError):
     large uncompressed, a suspicious compression ratio, too many members),
     XML entity declarations, and sheets with more rows than the limit.
     """
+
+
+class DeliveryError(ActiontrackError):
+    """A message could not be handed over (a server refused, dropped, or cannot be reached)."""
+
+
+class RecipientRefused(DeliveryError):
+    """The mail server would not take one message's recipient; the others may still go."""
 
 
 class StoreError(ActiontrackError, OSError):

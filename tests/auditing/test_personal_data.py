@@ -42,10 +42,10 @@ from audit_plans import (
 
 from actiontrack.auditing import Severity
 from actiontrack.auditing.output import to_json, to_junit, to_text
-from actiontrack.auditing.rules.personal_data import find_personal_data, is_nhs_number
 from actiontrack.demo import build_demo
 from actiontrack.domain.models import ActionStatus, LearningActivity, LearningActivityKind
 from actiontrack.domain.models import TargetRevision as Revision
+from actiontrack.personal_data import find_personal_data, is_nhs_number
 from actiontrack.store import MemoryStore
 
 AS_OF = date(2026, 2, 1)

@@ -19,17 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from actiontrack.errors import ActiontrackError
+from actiontrack.errors import DeliveryError, RecipientRefused
 
 __all__ = ["DeliveryError", "Outbox", "Postbox", "RecipientRefused", "SmtpServer", "is_loopback"]
-
-
-class DeliveryError(ActiontrackError):
-    """A message could not be handed over (a server refused, dropped, or cannot be reached)."""
-
-
-class RecipientRefused(DeliveryError):
-    """The mail server would not take one message's recipient; the others may still go."""
 
 
 class Postbox(Protocol):

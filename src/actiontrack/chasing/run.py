@@ -12,7 +12,6 @@ from pathlib import Path
 import attrs
 
 from actiontrack import service
-from actiontrack.auditing.rules.personal_data import find_personal_data
 from actiontrack.chasing.config import ChaseSettings
 from actiontrack.chasing.delivery import DeliveryError, Postbox, RecipientRefused
 from actiontrack.chasing.messages import (
@@ -26,6 +25,7 @@ from actiontrack.domain.chasing import AgencyChase, ChaseItem, chase_list, chase
 from actiontrack.domain.clocks import local_date
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ActiontrackError, NotFoundError
+from actiontrack.personal_data import find_personal_data
 from actiontrack.store.protocol import Store
 
 __all__ = ["AgencyOutcome", "ChaseResult", "Outcome", "chase_owners"]
