@@ -38,6 +38,7 @@ from actiontrack.typed_dates import read_typed_date
     ("Q3 2022/23", date(2022, 12, 31)),
     ("Q4 2022/23", date(2023, 3, 31)),
     ("q4 2022-2023", date(2023, 3, 31)),
+    ("Q4 2099/00", date(2100, 3, 31)),
 ])
 def test_the_forms_trackers_use(typed: str, expected: date) -> None:
     assert read_typed_date(typed) == expected
@@ -54,6 +55,7 @@ def test_the_forms_trackers_use(typed: str, expected: date) -> None:
     ("Q2 2022", "does not say which year its quarters count from: write the financial year,"
                 " such as Q2 2022/23"),
     ("Q2 2022/24", "it runs from April 2022 to March 2023, written 2022/23"),
+    ("Q3 2022/1923", "it runs from April 2022 to March 2023, written 2022/23"),
 ])
 def test_what_is_not_a_date_says_why(typed: str, message: str) -> None:
     with pytest.raises(ValueError) as caught:

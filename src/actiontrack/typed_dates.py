@@ -88,7 +88,10 @@ def read_typed_date(text: str) -> date:
         return _last_day(_year(year), _month(name, typed))
     if match := _QUARTER.fullmatch(typed):
         quarter, first, second = match.groups()
-        start, end = int(first), _year(second[-2:])
+        start = int(first)
+        end = int(second) if len(second) == 4 else start - start % 100 + int(second)
+        if len(second) == 2 and end <= start:  # 2099/00: the next century's
+            end += 100
         if end != start + 1:
             raise ValueError(f"{typed!r} is not a financial year: it runs from April {start}"
                              f" to March {start + 1}, written {start}/{str(start + 1)[-2:]}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -250,3 +250,57 @@ def test_the_marked_copy_cannot_be_the_workbook_under_another_name(
     with pytest.raises(WorkbookError, match="a name of its own"):
         run_import(store, path, errors_to=link)
     assert path.read_bytes() == original
+
+
+def test_an_entry_whose_recommendation_was_reworded_since_is_a_problem(
+    store: Store, tmp_path: Path
+) -> None:
+    """The list showed R3's words at export; R3 reworded since: the partner must choose again."""
+    from actiontrack.service import edit as edit_record
+
+    path = export(store, tmp_path / "alex.xlsx", review="DEMO-SCP/CSPR-ALEX")
+    entry = next(e for e, r in _entries(path).items() if r == "DEMO-SCP/CSPR-ALEX/R3")
+    edit_record(store, "DEMO-SCP/CSPR-ALEX/R3",
+                {"text": "Managers review every escalation within ten days."},
+                reason="Reworded at the board", by="Business unit",
+                at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": entry, f"E{row}": "DEMO-POL",
+                                      f"F{row}": "Escalation refresher",
+                                      f"L{row}": date(2027, 6, 30)})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == f"C{row}"
+    assert problem.message.startswith("recommendation DEMO-SCP/CSPR-ALEX/R3 now reads"
+                                      " 'Managers review every escalation within ten days.'")
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    (",", "a new action needs Recommendations: pick the recommendation from the list"),
+    ("CSPR-ALEX R9 \N{EN DASH} Something nobody wrote",
+     "no recommendation with id 'CSPR-ALEX R9 \N{EN DASH} Something nobody wrote'"),
+])
+def test_a_recommendation_cell_that_names_none_says_so_once(
+    store: Store, tmp_path: Path, typed: str, message: str
+) -> None:
+    path = export(store, tmp_path / "alex.xlsx", review="DEMO-SCP/CSPR-ALEX")
+    row = first_blank_row(path)
+    set_cells(path, layout.ACTIONS, {f"C{row}": typed, f"E{row}": "DEMO-POL",
+                                      f"F{row}": "Escalation refresher",
+                                      f"L{row}": date(2027, 6, 30)})
+    (problem,) = run_import(store, path).problems
+    assert problem.cell == f"C{row}"
+    assert problem.message.startswith(message)
+
+
+def test_an_exported_row_with_its_id_cleared_is_not_added_again(
+    store: Store, tmp_path: Path
+) -> None:
+    """Clearing an action's id is not a way to copy it: a problem, and no 'deleted' note."""
+    path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
+    cell = cell_of(path, "DEMO-SCP/A006", "Action id")
+    set_cells(path, layout.ACTIONS, {cell: None})
+    result = run_import(store, path)
+    (problem,) = result.problems
+    assert problem.message.startswith("this row is action DEMO-SCP/A006 with its Action id"
+                                      " cleared: put the id back")
+    assert not any("DEMO-SCP/A006" in notice.message for notice in result.notices)

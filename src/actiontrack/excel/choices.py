@@ -38,7 +38,7 @@ def offered_recommendations(plan: Plan, review: str | None = None) -> list[Recom
             if review is None or plan.recommendations[key].review_id == review]
 
 
-def _opening(text: str) -> str:
+def opening(text: str) -> str:
     words = sheet_text(text).split()
     opening = " ".join(words[:OPENING_WORDS])
     if len(opening) > OPENING_CHARACTERS:
@@ -69,10 +69,10 @@ def recommendation_entries(plan: Plan, recommendations: Sequence[Recommendation]
     for recommendation, number in zip(recommendations, heads, strict=True):
         if alike[_key(number)] > 1 or not number.strip():
             number = recommendation.id
-        opening = _opening(recommendation.text)
-        entry = f"{number}{DASH}{opening}" if opening else number
+        words = opening(recommendation.text)
+        entry = f"{number}{DASH}{words}" if words else number
         if entry in entries:  # only text that cleaning made alike; the id is unique
-            entry = f"{recommendation.id}{DASH}{opening}"
+            entry = f"{recommendation.id}{DASH}{words}"
         entries[entry] = recommendation.id
     return entries
 
@@ -117,6 +117,22 @@ class RecommendationLookup:
             one = self._one(part)
             if one is not None:
                 found.append(one)
+            elif DASH.strip() in part:  # an entry no list has: name it as it was typed
+                found.append(part)
             else:
                 found.extend(self._one(word) or word for word in part.split())
         return list(dict.fromkeys(found))
+
+    def outdated(self, text: str, plan: Plan) -> list[str]:
+        """The recommendations a chosen entry names whose text no longer opens as it showed.
+
+        An entry shows a recommendation's opening words when the workbook was
+        exported; a recommendation withdrawn and added again under its number,
+        or reworded since, no longer says what the partner chose.
+        """
+        _, dash, shown = text.strip().partition(DASH.strip())
+        chosen = self._one(text.strip()) if dash else None
+        recommendation = plan.recommendations.get(chosen or "")
+        if recommendation is None or _key(shown.strip()) == _key(opening(recommendation.text)):
+            return []
+        return [recommendation.id]

@@ -227,6 +227,9 @@ class _Merge:
     used: Mapping[str, Collection[str]]
     #: The recommendation ids a Recommendations cell names (entries, numbers or ids).
     recommendations: RecommendationLookup
+    #: The ids of the Actions rows that came back, and of exported rows whose id was cleared.
+    returned_ids: set[str | None] = attrs.field(factory=set)
+    cleared: set[str] = attrs.field(factory=set)
     records: list[Record] = attrs.field(factory=list)
     changes: list[Change] = attrs.field(factory=list)
     problems: list[Problem] = attrs.field(factory=list)
@@ -660,7 +663,16 @@ def _merge_new(merge: _Merge, table: Table, number: int, row: Sequence[CellValue
     typed = values["recommendation_ids"]
     recommendation_ids = merge.recommendations.ids(str(typed)) if typed is not None else []
     unknown = [r for r in recommendation_ids if r not in plan.recommendations]
-    if unknown:
+    outdated = merge.recommendations.outdated(str(typed), plan) if typed is not None else []
+    if typed is not None and not recommendation_ids:
+        merge.problem(table, cells["recommendation_ids"], "a new action needs"
+                      " Recommendations: pick the recommendation from the list, or type its id")
+    elif outdated:
+        merge.problem(table, cells["recommendation_ids"], f"recommendation {outdated[0]} now"
+                      f" reads {shown(plan.recommendations[outdated[0]].text[:80])}, not as the"
+                      " list showed it when the workbook was exported: check with the business"
+                      " manager, then pick it again (or type its id)")
+    elif unknown:
         merge.problem(table, cells["recommendation_ids"],
                       "; ".join(str(NotFoundError("recommendation", r)) for r in unknown)
                       + "; pick the recommendation from the list, or type its id")
@@ -678,11 +690,17 @@ def _merge_new(merge: _Merge, table: Table, number: int, row: Sequence[CellValue
     title = str(values["title"]) if values["title"] else "-"  # a stand-in: already a problem
     target = values["target_date"]
     if clean:
-        for action in plan.actions.values():  # this row imported before?
-            if (action.id not in merge.book.exported and action.lead_agency_id == agency
-                    and sheet_text(action.title) == title
-                    and action.original_target_date == target
+        for action in plan.actions.values():  # this row imported before, or an id cleared?
+            if not (action.lead_agency_id == agency and sheet_text(action.title) == title
                     and set(action.recommendation_ids) == set(recommendation_ids)):
+                continue
+            if action.id in merge.book.exported and action.id not in merge.returned_ids:
+                merge.cleared.add(action.id)
+                merge.problem(table, cells["title"], f"this row is action {action.id} with its"
+                              " Action id cleared: put the id back, or give a new action words"
+                              " of its own")
+                return
+            if action.original_target_date == target:
                 merge.notices.append(Notice(sheet=table.sheet, cell=cells["title"],
                                             message=f"already on the plan as {action.id}; the"
                                             " row is not added again"))
@@ -721,6 +739,7 @@ def _merge_actions(merge: _Merge) -> None:
     table = merge.book.actions
     seen: dict[str, int] = {}
     id_position = table.index["id"]
+    merge.returned_ids = {cell_text(row[id_position]) for _, row in table.rows} - {None}
     for number, row in table.rows:
         action_id = cell_text(row[id_position])
         if action_id is None:
@@ -733,7 +752,7 @@ def _merge_actions(merge: _Merge) -> None:
         seen[action_id] = number
         _merge_existing(merge, table, number, action_id, row)
     for action_id, exported in merge.book.exported.items():
-        if action_id not in seen:
+        if action_id not in seen and action_id not in merge.cleared:
             title = cell_text(exported.values[_POSITION["title"]])
             merge.notices.append(Notice(
                 sheet=table.sheet, cell="",
