@@ -223,3 +223,34 @@ def test_a_commit_never_makes_a_vanished_folder_again(tmp_path: Path) -> None:
         store.commit([Put(Recommendation(id="R1", review_id="REVIEW", number="1", text="x"))],
                      by="test", at=datetime.now(UTC))
     assert not folder.exists()
+
+
+def test_a_digest_that_cannot_be_written_never_makes_a_landed_commit_look_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The digest is written after plan.json's rename, the commit point: its failure is quiet.
+
+    (On Windows a reader can hold the digest file; a full disk can refuse it anywhere.) The
+    stale digest only sends the next read the strict way.
+    """
+    import actiontrack.store.tinydb as tinydb_module
+    from actiontrack.domain.models import Partnership, PartnershipKind
+    from actiontrack.store import Put, TinyDBStore
+
+    store = TinyDBStore(tmp_path / "plan.json", create=True)
+    written = tinydb_module._atomic_write
+
+    def digest_refused(path: Path, payload: bytes, *, durable: bool = True) -> None:
+        if path.name.endswith(".digest"):
+            raise PermissionError(13, "Access is denied")
+        written(path, payload, durable=durable)
+
+    monkeypatch.setattr(tinydb_module, "_atomic_write", digest_refused)
+    receipt = store.commit([Put(Partnership(id="P", name="North",
+                                            kind=PartnershipKind.CHILDREN))],
+                           by="Business unit", at=datetime.now(UTC))
+    assert receipt.changed
+    monkeypatch.undo()
+    reopened = TinyDBStore(tmp_path / "plan.json")
+    assert reopened.get(Partnership, "P").name == "North"
+    assert len(reopened.history()) == 1

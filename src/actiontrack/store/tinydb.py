@@ -427,6 +427,17 @@ class TinyDBStore:
             }
             payload = _dump({_META: {_META_ID: meta}})
             _atomic_write(self.path, payload)
+            self._write_digest(payload)
+
+    def _write_digest(self, payload: bytes) -> None:
+        """Note the digest of ``plan.json`` as written, when the system lets us.
+
+        Written after the commit has landed, and not synced: a digest that
+        could not be written (a full disk, a Windows reader holding the file)
+        or was lost in a crash is stale, and only sends the next read the
+        strict way; it never makes a commit that landed look as if it failed.
+        """
+        with contextlib.suppress(OSError):
             _atomic_write(self.digest_path, hashlib.sha256(payload).hexdigest().encode(),
                           durable=False)
 
@@ -490,10 +501,8 @@ class TinyDBStore:
             for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 leftover.unlink(missing_ok=True)  # from a writer killed mid-write
             payload = _dump(self._storage.data)
-            _atomic_write(self.path, payload)
-            # Not synced: a digest lost in a crash only sends the next read the strict way.
-            _atomic_write(self.digest_path, hashlib.sha256(payload).hexdigest().encode(),
-                          durable=False)
+            _atomic_write(self.path, payload)  # the commit point: the commit has landed
+            self._write_digest(payload)
         except OSError as exc:
             self._stamp = None  # whatever reached the disk, the next read comes from it
             raise StoreError(
@@ -683,7 +692,7 @@ class TinyDBStore:
                 f"(waited {self.lock_timeout:g} s); try again"
             ) from None
         except OSError as exc:
-            if exc.errno == errno.ENOSYS:
+            if exc.errno in _NO_LOCKS:
                 raise StoreError(
                     f"{self.lock_path}: the file system under {self.path.parent} cannot lock"
                     " files; keep the store on a local disk"
@@ -926,6 +935,8 @@ def _replace(source: Path, destination: Path) -> None:
             time.sleep(0.01)
 
 
+#: What a file system that cannot lock files answers (NFS without its lock service: ENOLCK).
+_NO_LOCKS = frozenset({errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
 #: Windows opens files as text unless told otherwise; elsewhere there is no such flag.
 _BINARY = getattr(os, "O_BINARY", 0)
 
