@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -244,6 +244,18 @@ MADE_UP: dict[str, tuple[str | None, str | None, dict[str, Any], str]] = {
         "may not change reviews"),
     "removing a record that is still there": (None, None, REMOVAL,
                                               "but its row is there"),
+    "dated by a word PostgreSQL reads as a moment": (None, RETITLE, {"at": "now"},
+                                                      "is not an ISO 8601"),
+    "dated without a UTC offset": (None, RETITLE, {"at": "2026-11-27T09:00:00"},
+                                   "is not an ISO 8601"),
+    "dated in another spelling": (None, RETITLE, {"at": "2026-11-27 09:00:00+00"},
+                                  "is not an ISO 8601"),
+    "creating a record without all its fields": (
+        None, "INSERT INTO progress_updates (id, action_id, \"on\", by, text, version)"
+        " VALUES ('U-X', 'A-POL', '2026-11-20', 'police', 'never in history', 1)",
+        {"kind": "progress_updates", "record_id": "U-X", "version": 1, "change": "create",
+         "field": None, "old": None, "new": {"id": "U-X", "version": 1}},
+        "a creation holds every field"),
 }
 
 
@@ -278,13 +290,105 @@ def test_the_true_entry_is_taken_and_the_store_stays_whole(guarded: Guarded) -> 
         connection.exec_driver_sql(RETITLE)
         entry = _title_entry(_counters(connection))
         assert connection.execute(sa.text(APPEND), {"entries": json.dumps([entry])}).scalar() == 1
-        for key in ("seq", "commit"):
-            connection.execute(sa.text("UPDATE store_meta SET value = :value WHERE key = :key"),
-                               {"key": f"last_{key}", "value": str(entry[key])})
+        # The function advanced the counters itself.
+        counters = _counters(connection)
+    assert (counters["last_seq"], counters["last_commit"]) == (
+        str(entry["seq"]), str(entry["commit"]))
     owner = open_store(guarded.url)
     assert owner.history()[-1].new == "real"
     _assert_history_rebuilds_the_plan(owner)
     owner.close()
+
+
+def test_the_lower_bound_on_at_comes_from_history_not_store_meta(guarded: Guarded) -> None:
+    """A store_meta whose last_at was set far back does not let an entry be backdated."""
+    with guarded.owner.begin() as connection:  # as an agency role could, before this release
+        connection.exec_driver_sql(
+            "UPDATE store_meta SET value = '1900-01-01T00:00:00+00:00' WHERE key = 'last_at'")
+    before = _history_rows(guarded.owner)
+    with pytest.raises(sa.exc.DBAPIError, match="before the latest commit"):
+        _append(guarded.police, {"at": "2020-01-01T09:00:00+00:00"}, change=RETITLE)
+    assert _history_rows(guarded.owner) == before
+
+
+@pytest.mark.parametrize("key", ["last_at", "last_seq", "last_commit", "ordered_before",
+                                 "identity"])
+def test_an_agency_role_cannot_change_store_meta(guarded: Guarded, key: str) -> None:
+    """No agency role can set the counters back (or change any key): it would stop every
+    writer, or date history back. It can still take the write lock."""
+    with guarded.police.begin() as connection:
+        assert connection.exec_driver_sql(
+            "SELECT count(*) FROM (SELECT 1 FROM store_meta FOR UPDATE) locked").scalar()
+    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"), \
+            guarded.police.begin() as connection:
+        connection.execute(sa.text("UPDATE store_meta SET value = '1' WHERE key = :key"),
+                           {"key": key})
+
+
+def test_an_agency_commit_advances_the_counters_through_the_function(
+    guarded: Guarded,
+) -> None:
+    """The police's commit, its counters written by the function, leaves them as the
+    library would (last_seq, last_commit, last_at), and the next writer commits after it."""
+    police = open_store(guarded.police_url, agency=POLICE)
+    receipt = police.commit([Put(attrs.evolve(police.get(Action, "A-POL"), title="real"))],
+                            by="police lead", at=AT)
+    police.close()
+    with guarded.owner.connect() as connection:
+        counters = _counters(connection)
+    last = receipt.entries[-1]
+    assert (counters["last_seq"], counters["last_commit"], counters["last_at"]) == (
+        str(last.seq), str(receipt.commit), AT.isoformat())
+    assert counters["ordered_before"] == ""
+    owner = open_store(guarded.url)  # the counters agree with history: the next writer's
+    owner.commit([Put(attrs.evolve(owner.get(Action, "A-ICB"), title="next"))],
+                 by="business unit", at=AT)
+    assert [entry.seq for entry in owner.history()] == list(range(1, last.seq + 2))
+    _assert_history_rebuilds_the_plan(owner)
+    owner.close()
+
+
+def test_an_agency_commit_dated_before_last_at_keeps_ordered_before(guarded: Guarded) -> None:
+    """After a commit dated a little ahead of the clock, the police's commit (dated now)
+    is out of time order: the function records where, as the library would."""
+    now = datetime.now(UTC)
+    owner = open_store(guarded.url)
+    owner.commit([Put(attrs.evolve(owner.get(Action, "A-ICB"), title="ahead"))],
+                 by="business unit", at=now + timedelta(minutes=4))
+    owner.close()
+    police = open_store(guarded.police_url, agency=POLICE)
+    receipt = police.commit([Put(attrs.evolve(police.get(Action, "A-POL"), title="real"))],
+                            by="police lead", at=now)
+    police.close()
+    with guarded.owner.connect() as connection:
+        counters = _counters(connection)
+    assert counters["ordered_before"] == str(receipt.entries[0].seq)
+    assert counters["last_at"] == (now + timedelta(minutes=4)).isoformat()
+    assert counters["last_seq"] == str(receipt.entries[-1].seq)
+
+
+def test_an_agency_withdraws_its_action_with_updates_and_evidence(guarded: Guarded) -> None:
+    """Withdrawing its own action removes its update and evidence too, and leaves no
+    orphan rows (children go before their action, while row-level security finds them)."""
+    store = open_store(guarded.police_url, agency=POLICE)
+    kw: dict[str, Any] = {"by": "police lead", "at": AT}
+    service.add_progress_update(store, "A-POL", "briefed all officers", **kw)
+    service.add_evidence(
+        store, "A-POL", tier=EvidenceTier.COMPLETION, kind=EvidenceKind.BRIEFING,
+        title="briefing slides", about_date=date(2026, 11, 20), **kw)
+    withdrawn = service.withdraw(store, "A-POL", kind="actions", reason="made by mistake",
+                                 **kw)
+    assert {type(item).__name__ for item in withdrawn.gone} == {
+        "Action", "ProgressUpdate", "Evidence"}
+    plan = store.snapshot()
+    assert "A-POL" not in plan.actions
+    assert not [u for u in plan.progress_updates.values() if u.action_id == "A-POL"]
+    _assert_history_rebuilds_the_plan(store)
+    store.close()
+    with guarded.owner.connect() as connection:
+        for table in ("progress_updates", "evidence"):
+            assert connection.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE action_id = 'A-POL'").scalar() == 0
 
 
 def test_a_role_cannot_append_as_another_agencys_role(guarded: Guarded) -> None:
@@ -380,6 +484,25 @@ def test_the_grant_sql_without_a_schema_guards_the_owners_current_schema() -> No
                 connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
                 connection.exec_driver_sql(f'DROP ROLE "{role}"')
             engine.dispose()
+
+
+def test_the_grant_sql_without_a_schema_refuses_a_dollar_in_the_current_schema() -> None:
+    """A current schema whose name holds '$' cannot end the function's body early."""
+    (create,) = [statement for statement in grant_agency_role_sql("demo_pol", POLICE)
+                 .split(";\n\n") if statement.startswith("DO $create$")]
+    schema = f"at_test_$actiontrack$_{uuid.uuid4().hex[:8]}"
+    engine = _engine(postgres_url())
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'SET LOCAL search_path = "{schema}"')
+            with pytest.raises(sa.exc.DBAPIError, match="cannot create the history function"):
+                connection.exec_driver_sql(create, execution_options={"no_parameters": True})
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()
 
 
 def seed_with_officer(store: Store) -> None:

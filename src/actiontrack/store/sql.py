@@ -438,16 +438,22 @@ class SQLStore:
                     _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
                 connection.execute(sa.insert(_TOMBSTONES).values(
                     kind=kind, record_id=record_id, version=version))
+            last_seq = prepared.entries[-1]["seq"]
+            advanced = False
             if inserts_history:
                 connection.execute(sa.insert(_HISTORY), prepared.entries)
             else:  # an agency role: the function checks each entry against its rows
                 connection.execute(sa.text(f"SELECT {HISTORY_FUNCTION}(CAST(:entries AS json))"),
                                    {"entries": json.dumps(prepared.entries)})
-            now_ordered = still_ordered_before(_kept_ordered_before(meta), prepared)
-            self._write_meta(connection, last_commit=prepared.commit,
-                             last_seq=prepared.entries[-1]["seq"],
-                             last_at=prepared.last_at.isoformat(),
-                             ordered_before="" if now_ordered is None else now_ordered)
+                # It advances the counters itself (an agency role may not); a function
+                # granted by an earlier release did not, and its role still may.
+                advanced = connection.execute(sa.select(_META.c.value).where(
+                    _META.c.key == "last_seq")).scalar() == str(last_seq)
+            if not advanced:
+                now_ordered = still_ordered_before(_kept_ordered_before(meta), prepared)
+                self._write_meta(connection, last_commit=prepared.commit, last_seq=last_seq,
+                                 last_at=prepared.last_at.isoformat(),
+                                 ordered_before="" if now_ordered is None else now_ordered)
         if self._plan is not None and self._plan_commit == state.last_commit:
             self._plan, self._plan_commit = apply_to_plan(self._plan, prepared), prepared.commit
         return Receipt(
@@ -858,16 +864,20 @@ def _write_records(
     by_kind: dict[str, dict[str, PlainRecord | None]] = defaultdict(dict)
     for (kind, record_id), plain in writes.items():
         by_kind[kind][record_id] = plain
-    for kind in RECORD_KINDS:  # in dependency order
-        if kind not in by_kind:
-            continue
+    kinds = [kind for kind in RECORD_KINDS if kind in by_kind]  # in dependency order
+    # Children before their parents: an agency role's row-level security finds a child
+    # row by its action, so the action's row must still be there when the child goes.
+    for kind in reversed(kinds):
         tables = _KINDS[kind]
         owner = _OWNER_COLUMNS[kind]
-        ids = sorted(by_kind[kind])
-        for chunk in _chunks(ids):
+        for chunk in _chunks(sorted(by_kind[kind])):
             for listed in tables.lists:
                 connection.execute(sa.delete(listed.table).where(listed.table.c[owner].in_(chunk)))
             connection.execute(sa.delete(tables.table).where(tables.table.c.id.in_(chunk)))
+    for kind in kinds:  # then the new rows, parents first
+        tables = _KINDS[kind]
+        owner = _OWNER_COLUMNS[kind]
+        ids = sorted(by_kind[kind])
         rows, list_rows = [], defaultdict(list)
         for record_id in ids:
             plain = by_kind[kind][record_id]

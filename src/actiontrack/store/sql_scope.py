@@ -16,7 +16,9 @@ by whoever runs it: the tables' owner) and lets the role execute. The
 function checks every entry against the store's counters, the record's
 history so far and the rows the role's transaction has just written, and
 raises, rolling the whole commit back, on the first that does not match
-(docs/agency-scope.md lists the checks).
+(docs/agency-scope.md lists the checks); then it advances the counters in
+``store_meta``, which an agency role may lock but, by a row-level security
+policy the grant turns on, not change.
 
 Roles not in ``agency_roles`` (the owner, the business unit's role) are
 unscoped. The owner bypasses row-level security anyway, so FORCE ROW LEVEL
@@ -149,6 +151,7 @@ DECLARE
     counter_seq bigint;
     counter_commit bigint;
     counter_at timestamptz;
+    latest_at text;
     first_at text;
     first_by text;
     entry json;
@@ -161,6 +164,7 @@ DECLARE
     claimed_version bigint;
     last_live jsonb;
     open_fields text[];
+    new_fields text[];
     stored jsonb;
     mismatch text;
     lead text;
@@ -191,6 +195,8 @@ BEGIN
             ' last_commit %) do not match its history', counter_seq, counter_commit
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    -- The moment of the latest entry, from history itself (which no agency role writes).
+    SELECT h."at" INTO latest_at FROM {history} h ORDER BY h.seq DESC LIMIT 1;
 
     -- Each entry on its own: it continues the counters, in one commit, by someone.
     FOR entry IN SELECT x.value FROM json_array_elements(entries) WITH ORDINALITY x (value, n)
@@ -215,7 +221,14 @@ BEGIN
         IF entry_number = 1 THEN
             first_at := entry->>'at';
             first_by := entry->>'by';
-            IF first_at::timestamptz < least(counter_at, now())
+            -- Exactly what the library writes (datetime.isoformat() of an aware moment),
+            -- so every reader can parse it again.
+            IF first_at IS NULL OR first_at !~ '{at_pattern}' THEN
+                RAISE EXCEPTION 'actiontrack history guard: %: its moment (at) % is not an'
+                    ' ISO 8601 date and time with a UTC offset', what, coalesce(first_at, 'null')
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            IF first_at::timestamptz < least(latest_at::timestamptz, now())
                     OR first_at::timestamptz > clock_timestamp() + interval '{ahead}' THEN
                 RAISE EXCEPTION 'actiontrack history guard: %: dated %, before the latest'
                     ' commit or ahead of the store''s clock', what, first_at
@@ -271,6 +284,12 @@ BEGIN
                         OR past.new_value->'version' IS DISTINCT FROM to_jsonb(past.version) THEN
                     RAISE EXCEPTION 'actiontrack history guard: %: a creation is version %, with'
                         ' no field, no old value and the new record', what, claimed_version + 1
+                        USING ERRCODE = 'insufficient_privilege';
+                END IF;
+                new_fields := ARRAY(SELECT jsonb_object_keys(past.new_value));
+                IF NOT (new_fields @> {record_fields} AND {record_fields} @> new_fields) THEN
+                    RAISE EXCEPTION 'actiontrack history guard: %: a creation holds every field'
+                        ' of the record and no other (it holds %)', what, new_fields
                         USING ERRCODE = 'insufficient_privilege';
                 END IF;
             ELSIF past.change = 'update' THEN
@@ -376,6 +395,16 @@ BEGIN
                 what, agency, caller USING ERRCODE = 'insufficient_privilege';
         END IF;
     END LOOP;
+
+    -- The counters, advanced as the library advances them (agency roles may not).
+    UPDATE {store_meta} SET value = (counter_seq + entry_number)::text WHERE key = 'last_seq';
+    UPDATE {store_meta} SET value = (counter_commit + 1)::text WHERE key = 'last_commit';
+    IF counter_at IS NULL OR first_at::timestamptz > counter_at THEN
+        UPDATE {store_meta} SET value = first_at WHERE key = 'last_at';
+    ELSIF first_at::timestamptz < counter_at THEN  -- history is out of time order from here
+        UPDATE {store_meta} SET value = (counter_seq + 1)::text
+            WHERE key = 'ordered_before' AND value = '';
+    END IF;
     RETURN entry_number;
 END
 """
@@ -411,6 +440,25 @@ def _stored_reads(schema: str) -> str:
     return "\n".join(reads) + "\n        END IF;"
 
 
+#: ``datetime.isoformat()`` of a timezone-aware moment: date, time (microseconds when
+#: there are any) and the UTC offset (seconds in it when there are any).
+_AT_PATTERN = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{6})?"
+    "[+-][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{6})?)?$"
+)
+
+
+def _record_fields() -> str:
+    """SQL for the fields (scalars and lists) of a record of kind ``rec_kind``, as text[]."""
+    cases = []
+    for kind in _AGENCY_KINDS:
+        tables = _KINDS[kind]
+        fields = (*tables.scalars, *(listed.field for listed in tables.lists))
+        cases.append(f"WHEN {_literal(kind)} THEN ARRAY["
+                     + ", ".join(_literal(field) for field in fields) + "]")
+    return "(CASE rec_kind " + " ".join(cases) + " END)::text[]"
+
+
 def _history_function_sql(schema: str) -> str:
     """CREATE OR REPLACE of the history function for the store in ``schema``."""
     if "$actiontrack$" in schema:
@@ -424,6 +472,8 @@ def _history_function_sql(schema: str) -> str:
         "agency_kinds": ", ".join(_literal(kind) for kind in _AGENCY_KINDS),
         "ahead": f"{int(AHEAD.total_seconds())} seconds",
         "stored_reads": _stored_reads(schema),
+        "record_fields": _record_fields(),
+        "at_pattern": _AT_PATTERN,
     }
     body = _HISTORY_GUARD_BODY
     for token, value in names.items():
@@ -447,11 +497,39 @@ def _history_function_statements(schema: str | None) -> list[str]:
     if schema:
         create = _history_function_sql(schema)
     else:  # put the owner's current schema in the SQL where the tables are named
+        # A '$' in the name could end the function's dollar-quoted body: refused.
         create = (
-            "DO $create$ BEGIN\n    EXECUTE replace("
+            "DO $create$ BEGIN\n"
+            "    IF current_schema() IS NULL OR strpos(current_schema(), '$') > 0 THEN\n"
+            "        RAISE EXCEPTION 'actiontrack: cannot create the history function in"
+            " schema %: no schema, or a ''$'' in its name', current_schema();\n"
+            "    END IF;\n    EXECUTE replace("
             f"{_literal(_history_function_sql(_SCHEMA_MARK))}, {_literal(_SCHEMA_MARK)},"
             " quote_ident(current_schema()));\nEND $create$")
     return [create, f"REVOKE ALL ON FUNCTION {function}(json, name) FROM PUBLIC"]
+
+
+def _meta_statements(schema: str | None) -> list[str]:
+    """Row-level security on store_meta: an agency role may lock its rows, not change them.
+
+    ``SELECT ... FOR UPDATE`` (the store's write lock) needs UPDATE on the table and
+    passes an UPDATE policy's USING clause only; an UPDATE must also pass its WITH
+    CHECK, which refuses agency roles. The history function (the owner's rights,
+    which row-level security does not bind) advances the counters for them.
+    """
+    meta = _name(schema, _META.name)
+    unscoped = f"{_name(schema, 'actiontrack_agency')}() IS NULL"
+    statements = [f"ALTER TABLE {meta} ENABLE ROW LEVEL SECURITY"]
+    for command, clauses in (
+        ("SELECT", "USING (true)"),
+        ("INSERT", f"WITH CHECK ({unscoped})"),
+        ("UPDATE", f"USING (true)\n    WITH CHECK ({unscoped})"),
+        ("DELETE", f"USING ({unscoped})"),
+    ):
+        policy = _ident(f"agency_{command.lower()}")
+        statements.append(f"DROP POLICY IF EXISTS {policy} ON {meta}")
+        statements.append(f"CREATE POLICY {policy} ON {meta} FOR {command}\n    {clauses}")
+    return statements
 
 
 def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str]:
@@ -473,8 +551,9 @@ def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str
         if table.name in scoped:
             grants += ["INSERT", "UPDATE", "DELETE"]
         elif table.name == _META.name:
-            grants.append("UPDATE")  # the commit counters, and the write lock (FOR UPDATE)
+            grants.append("UPDATE")  # the write lock (FOR UPDATE needs it); no writes, below
         statements.append(f"GRANT {', '.join(grants)} ON {_name(schema, table.name)} TO {who}")
+    statements += _meta_statements(schema)
     # History only through the function; an earlier release granted INSERT, so take it back.
     statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON"
                       f" {_name(schema, _HISTORY.name)} FROM {who}")
@@ -496,7 +575,8 @@ def grant_agency_role_sql(role: str, agency_id: str, schema: str | None = None) 
     It creates ``role`` as a login role (without a password) if it does not
     exist, grants it SELECT on every table of the store, INSERT, UPDATE and
     DELETE on actions and their child tables and on tombstones, UPDATE on
-    store_meta, takes back any INSERT, UPDATE or DELETE on history, creates
+    store_meta (for the write lock: row-level security refuses an agency
+    role's changes there), takes back any INSERT, UPDATE or DELETE on history, creates
     (or replaces) the history function ``actiontrack_append_history`` and
     lets the role execute it, and links it to the agency in
     ``agency_roles``. Run :func:`agency_scope_sql` first, and this again
