@@ -31,6 +31,8 @@ through SQLAlchemy, for tests and the command line. See docs/agency-scope.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import IdentifierPreparer
@@ -114,16 +116,22 @@ def _scope_statements(schema: str | None) -> list[str]:
         allowed = f"{agency} IS NULL OR " + test.format(
             t=name, agency=agency, actions=_name(schema, "actions"),
             decisions=_name(schema, "assurance_decisions"))
-        statements.append(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
-        for command, clauses in (
+        statements += _policies(name, (
             ("SELECT", "USING (true)"),
             ("INSERT", f"WITH CHECK ({allowed})"),
             ("UPDATE", f"USING ({allowed})\n    WITH CHECK ({allowed})"),
             ("DELETE", f"USING ({allowed})"),
-        ):
-            policy = _ident(f"agency_{command.lower()}")
-            statements.append(f"DROP POLICY IF EXISTS {policy} ON {name}")
-            statements.append(f"CREATE POLICY {policy} ON {name} FOR {command}\n    {clauses}")
+        ))
+    return statements
+
+
+def _policies(table: str, clauses: Iterable[tuple[str, str]]) -> list[str]:
+    """Row-level security on ``table`` with one policy per command, replacing any before."""
+    statements = [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"]
+    for command, clause in clauses:
+        policy = _ident(f"agency_{command.lower()}")
+        statements.append(f"DROP POLICY IF EXISTS {policy} ON {table}")
+        statements.append(f"CREATE POLICY {policy} ON {table} FOR {command}\n    {clause}")
     return statements
 
 
@@ -519,17 +527,12 @@ def _meta_statements(schema: str | None) -> list[str]:
     """
     meta = _name(schema, _META.name)
     unscoped = f"{_name(schema, 'actiontrack_agency')}() IS NULL"
-    statements = [f"ALTER TABLE {meta} ENABLE ROW LEVEL SECURITY"]
-    for command, clauses in (
+    return _policies(meta, (
         ("SELECT", "USING (true)"),
         ("INSERT", f"WITH CHECK ({unscoped})"),
         ("UPDATE", f"USING (true)\n    WITH CHECK ({unscoped})"),
         ("DELETE", f"USING ({unscoped})"),
-    ):
-        policy = _ident(f"agency_{command.lower()}")
-        statements.append(f"DROP POLICY IF EXISTS {policy} ON {meta}")
-        statements.append(f"CREATE POLICY {policy} ON {meta} FOR {command}\n    {clauses}")
-    return statements
+    ))
 
 
 def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str]:
