@@ -56,7 +56,7 @@ StoreFactory = Callable[..., Path]
 #: The sources that decide what a cached store holds and how it is laid out.
 _SOURCES = (
     "generate.py", "convert.py", "domain/models.py", "domain/plan.py", "domain/lifecycle.py",
-    "store/core.py", "store/tinydb.py",
+    "domain/chain.py", "store/core.py", "store/tinydb.py",
 )
 
 

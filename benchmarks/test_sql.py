@@ -204,8 +204,14 @@ class Postgres:
             connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
         self.scratch.append(name)
         SQLStore(_in_schema(self.url, name), create=True).close()  # the tables, indexes and keys
-        with self.admin.begin() as connection:
+        # One transaction (the admin engine autocommits), which is a copy of the store, not
+        # a change made outside actiontrack: its triggers log nothing (docs/storage.md,
+        # "SQL stores: changes made outside actiontrack").
+        with self.admin.connect().execution_options(
+                isolation_level="READ COMMITTED") as connection, connection.begin():
+            connection.exec_driver_sql("SELECT set_config('actiontrack.writing', 'on', true)")
             connection.exec_driver_sql(f'DELETE FROM "{name}".store_meta')
+            connection.exec_driver_sql(f'DELETE FROM "{name}".store_secret')
             for table in METADATA.sorted_tables:  # parents first
                 connection.exec_driver_sql(
                     f'INSERT INTO "{name}"."{table.name}" SELECT * FROM "{source}"."{table.name}"')

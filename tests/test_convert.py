@@ -194,6 +194,7 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
         field=_optional(texts),
         old=json_values,
         new=json_values,
+        hash=_optional(st.text("0123456789abcdef", min_size=64, max_size=64)),
     ),
     TargetRevision: target_revisions,
 }

@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         ConflictError,
         ConversionError,
         NotFoundError,
+        OutsideEditError,
         RuleViolation,
         ScopeError,
         StoreCorruptError,
@@ -107,14 +108,27 @@ if TYPE_CHECKING:
         init_store,
         record_assurance_decision,
         record_chase,
+        redact,
         rename_agency,
         respond_to_recommendation,
         revise_target_date,
         set_status,
+        settle_outside_edits,
         withdraw,
     )
     from actiontrack.settings import Settings, find_settings, load_settings
-    from actiontrack.store import Delete, MemoryStore, Put, Receipt, Store, TinyDBStore, open_store
+    from actiontrack.store import (
+        Delete,
+        MemoryStore,
+        OutsideEdit,
+        Put,
+        Receipt,
+        Redact,
+        Store,
+        TinyDBStore,
+        open_store,
+    )
+    from actiontrack.verify import Verification, verify_store
 
 #: The module behind each public name.
 _MODULES: dict[str, tuple[str, ...]] = {
@@ -143,9 +157,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "actiontrack.errors": (
         "ActiontrackError", "AmbiguousIdError", "ConfigError", "ConflictError", "ConversionError",
-        "NotFoundError", "RuleViolation", "ScopeError", "StoreCorruptError", "StoreError",
-        "StoreLockedError", "StoreMissingError", "StoreNotAvailableError", "StoreNotEmptyError",
-        "StoreVersionError", "UnsafeWorkbookError", "WorkbookError",
+        "NotFoundError", "OutsideEditError", "RuleViolation", "ScopeError", "StoreCorruptError",
+        "StoreError", "StoreLockedError", "StoreMissingError", "StoreNotAvailableError",
+        "StoreNotEmptyError", "StoreVersionError", "UnsafeWorkbookError", "WorkbookError",
     ),
     "actiontrack.excel": (
         "ExportResult", "ImportResult", "export_workbook", "import_workbook",
@@ -156,14 +170,19 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "actiontrack.service": (
         "add_action", "add_agency", "add_evidence", "add_learning_activity", "add_partnership",
         "add_progress_update", "add_recommendation", "add_review", "edit", "find_record",
-        "init_store", "record_assurance_decision", "record_chase", "rename_agency",
-        "respond_to_recommendation", "revise_target_date", "set_status", "withdraw",
+        "init_store", "record_assurance_decision", "record_chase", "redact", "rename_agency",
+        "respond_to_recommendation", "revise_target_date", "set_status", "settle_outside_edits",
+        "withdraw",
     ),
     "actiontrack.settings": (
         "Settings", "find_settings", "load_settings",
     ),
     "actiontrack.store": (
-        "Delete", "MemoryStore", "Put", "Receipt", "Store", "TinyDBStore", "open_store",
+        "Delete", "MemoryStore", "OutsideEdit", "Put", "Receipt", "Redact", "Store",
+        "TinyDBStore", "open_store",
+    ),
+    "actiontrack.verify": (
+        "Verification", "verify_store",
     ),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
@@ -223,6 +242,8 @@ __all__ = [
     "MemoryStore",
     "NotFoundError",
     "Outbox",
+    "OutsideEdit",
+    "OutsideEditError",
     "Partnership",
     "PartnershipKind",
     "Plan",
@@ -235,6 +256,7 @@ __all__ = [
     "RecommendationScope",
     "RecommendationStatus",
     "Record",
+    "Redact",
     "Response",
     "Review",
     "ReviewKind",
@@ -256,6 +278,7 @@ __all__ = [
     "TinyDBStore",
     "TrackerMap",
     "UnsafeWorkbookError",
+    "Verification",
     "Waiver",
     "WorkbookError",
     "WorkingDays",
@@ -288,6 +311,7 @@ __all__ = [
     "recommendation_status",
     "record_assurance_decision",
     "record_chase",
+    "redact",
     "rename_agency",
     "respond_to_recommendation",
     "review_deadlines",
@@ -295,8 +319,10 @@ __all__ = [
     "revise_target_date",
     "rule",
     "set_status",
+    "settle_outside_edits",
     "structure",
     "unstructure",
+    "verify_store",
     "withdraw",
     "yearly_report_due",
 ]

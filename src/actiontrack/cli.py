@@ -33,7 +33,7 @@ import attrs
 import click
 
 from actiontrack import convert, service
-from actiontrack.domain.clocks import ENGLAND, local_date
+from actiontrack.domain.clocks import ENGLAND, end_of_day, local_date
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -50,7 +50,7 @@ from actiontrack.domain.models import (
     Response,
     ReviewKind,
 )
-from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
+from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, ChangeKind, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, rag
 from actiontrack.errors import (
     ActiontrackError,
@@ -58,6 +58,7 @@ from actiontrack.errors import (
     ConfigError,
     ConflictError,
     ConversionError,
+    OutsideEditError,
     RuleViolation,
     ScopeError,
     StoreLockedError,
@@ -199,7 +200,7 @@ def _reports_errors(command: Callable[P, T]) -> Callable[P, T]:
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return command(*args, **kwargs)
-        except (RuleViolation, ConflictError, ScopeError) as exc:
+        except (RuleViolation, ConflictError, ScopeError, OutsideEditError) as exc:
             _fail(f"refused: {exc}", EXIT_REFUSED)
         except StoreLockedError as exc:
             _fail(f"nothing written: {exc}", EXIT_REFUSED)
@@ -437,11 +438,13 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             data["chases"] = convert.unstructure(ctx.store.find(Chase, action_ids=record_id))
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    from rich.markup import escape  # text a person typed may hold [brackets]
+
     console = _console()
-    console.print(f"[bold]{RECORD_NOUNS[kind]} {record_id}[/] (version {record.version})")
+    console.print(f"[bold]{RECORD_NOUNS[kind]} {escape(record_id)}[/] (version {record.version})")
     for field, value in convert.unstructure(record).items():
         if field not in ("id", "version") and value not in (None, [], ""):
-            console.print(f"  {field}: {_plain(value)}", highlight=False)
+            console.print(f"  {field}: {escape(_plain(value))}", highlight=False)
     if isinstance(record, Action):
         console.print(f"  rag: {rag(record, ctx.today(), policy).value}")
         for label, kind_of_child in (("evidence", Evidence),
@@ -452,16 +455,20 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
                 console.print(f"  {label}: " + ", ".join(c.id for c in children))
         for chase in sorted(ctx.store.find(Chase, action_ids=record_id),
                             key=lambda c: (c.sent_on, c.id)):
-            console.print(f"  chased: {chase.sent_on.isoformat()} to {chase.sent_to} by"
-                          f" {chase.sent_by} ({chase.id})", highlight=False)
+            console.print(escape(f"  chased: {chase.sent_on.isoformat()} to {chase.sent_to} by"
+                                 f" {chase.sent_by} ({chase.id})"), highlight=False)
     table = _table("History (UK time)", "at", "by", "change", "field", "old", "new", "reason")
     for entry in history:
         old, new = entry.old, entry.new
         if entry.field == "target_revisions":  # the list grows by one: show the new one
             old, new = None, (new or [None])[-1]
-        table.add_row(entry.at.astimezone(ENGLAND).strftime("%Y-%m-%d %H:%M"), entry.by,
-                      entry.change.value, entry.field or "", _plain(old), _plain(new),
-                      entry.reason or "")
+        elif entry.change == ChangeKind.REDACT:
+            old = plural(len(old.get("removed", [])), "value") + " taken out of history"
+        elif entry.change == ChangeKind.ACCEPT:
+            old = f"changed outside actiontrack: {old.get('found')}"
+        table.add_row(*(escape(cell) for cell in (
+            entry.at.astimezone(ENGLAND).strftime("%Y-%m-%d %H:%M"), entry.by,
+            entry.change.value, entry.field or "", _plain(old), _plain(new), entry.reason or "")))
     console.print(table)
 
 
@@ -853,6 +860,126 @@ def withdraw(ctx: _Context, record_id: str, reason: str, kind: str | None,
     for moved in done.moved:
         assert isinstance(moved, Action)
         click.echo(f"{moved.id} is {moved.status.value} again (version {moved.version})")
+
+
+@cli.command("redact")
+@click.argument("record_id")
+@click.argument("field")
+@click.option("--reason", required=True,
+              help="Why it is taken out (kept in the marker and in the history).")
+@kind_option
+@expect_version_option
+@by_option
+@pass_context
+@_reports_errors
+def redact(ctx: _Context, record_id: str, field: str, reason: str, kind: str | None,
+           expected_version: int | None, by: str) -> None:
+    """Take a text field's values out of a record and its history (personal data typed by mistake).
+
+    Every value FIELD has held is replaced, in the record and in each history
+    entry, by a marker naming who redacted it, when and why. The redaction is
+    in history too, and `verify` still passes. To put correct text back, edit
+    the field afterwards.
+    """
+    record = service.redact(ctx.store, record_id, field, kind=kind, reason=reason,
+                            expected_version=expected_version, by=by, at=ctx.now())
+    click.echo(f"redacted {field} of {RECORD_NOUNS[kind_of(record)]} {record.id} (version"
+               f" {record.version}): {getattr(record, field)}")
+
+
+# -- trust ---------------------------------------------------------------------
+
+
+@cli.command("verify")
+@click.option("--as-of", "as_of", type=DATE,
+              help="Check history and the records as they stood at the end of this day.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_context
+@_reports_errors
+def verify(ctx: _Context, as_of: date | None, output_format: str) -> None:
+    """Check that history is unbroken and rebuilds exactly the records held.
+
+    Exit code 0: intact; 1: differences found, each named; 2: the store
+    cannot be read.
+    """
+    from actiontrack.verify import verify_store
+
+    result = verify_store(ctx.store, None if as_of is None else end_of_day(as_of))
+    if output_format == "json":
+        click.echo(json.dumps({
+            "intact": result.intact, "as_of": as_of and as_of.isoformat(),
+            "entries": result.entries, "records": result.records, "head": result.head,
+            "findings": [{"where": f.where, "kind": f.kind, "record_id": f.record_id,
+                          "seq": f.seq, "what": f.what, "text": str(f)}
+                         for f in result.findings],
+        }, indent=2, ensure_ascii=False))
+    else:
+        when = f" as of {as_of.isoformat()}" if as_of else ""
+        for finding in result.findings:
+            click.echo(str(finding))
+        if result.intact:
+            entries = plural(result.entries, "history entry", "history entries")
+            click.echo(f"intact{when}: {entries} form an unbroken chain and rebuild all"
+                       f" {plural(result.records, 'record')}; head {result.head}")
+        else:
+            click.echo(f"{plural(len(result.findings), 'difference')} found{when}. Keep a"
+                       " change made outside actiontrack with `actiontrack accept-edits --reason"
+                       " TEXT`, or put the records back as history has them with `actiontrack"
+                       " revert-edits`.")
+    sys.exit(result.exit_code)
+
+
+@cli.command("accept-edits")
+@click.option("--reason", required=True,
+              help="Why the change made outside actiontrack is kept (kept in the history).")
+@by_option
+@pass_context
+@_reports_errors
+def accept_edits(ctx: _Context, reason: str, by: str) -> None:
+    """Keep changes made outside actiontrack: record them in history, in your name.
+
+    Each record that differs from its history gets the change recorded, with
+    your name and reason; each place history itself was changed gets an
+    entry saying what was found and who accepted it; the chain is linked
+    again over history as it now stands.
+    """
+    edits = ctx.store.outside_edits()
+    receipt = service.settle_outside_edits(ctx.store, accept=True, reason=reason, by=by,
+                                           at=ctx.now())
+    if not edits:
+        click.echo("nothing was changed outside actiontrack; nothing to accept")
+        return
+    if not receipt.changed:  # a rewrite of history cut short by a crash: finished
+        for edit_found in edits:
+            click.echo(f"put back as history has it: {edit_found}")
+        return
+    for entry in receipt.entries:
+        noun = RECORD_NOUNS[entry.kind]
+        if entry.change == ChangeKind.ACCEPT:
+            click.echo(f"accepted: {noun} {entry.record_id}: {entry.old['found']}")
+        else:
+            click.echo(f"recorded: {entry.change.value} {noun} {entry.record_id}"
+                       + (f" {entry.field}" if entry.field else ""))
+
+
+@cli.command("revert-edits")
+@by_option
+@pass_context
+@_reports_errors
+def revert_edits(ctx: _Context, by: str) -> None:
+    """Put back records changed outside actiontrack as their history has them.
+
+    History itself cannot be put back this way: if an entry was changed or
+    removed, restore the store from a backup, or keep it with accept-edits.
+    """
+    edits = ctx.store.outside_edits()
+    service.settle_outside_edits(ctx.store, accept=False, reason="", by=by, at=ctx.now())
+    if not edits:
+        click.echo("nothing was changed outside actiontrack; nothing to revert")
+        return
+    for edit_found in edits:
+        click.echo(f"reverted: {edit_found}")
 
 
 # -- audits --------------------------------------------------------------------

@@ -12,6 +12,7 @@ know Python can catch ``LookupError`` or ``ValueError`` as usual::
     ├── AmbiguousIdError (LookupError)    records of two kinds share the id: name the kind
     ├── ConflictError                     a write named a stale version, or a duplicate id
     ├── ScopeError (PermissionError)      a store scoped to one agency was asked to change another's
+    ├── OutsideEditError                  changed outside actiontrack: accept or revert it first
     ├── WorkbookError (ValueError)        a file import cannot read: not a workbook, or not ours
     │   └── UnsafeWorkbookError           refused unparsed: encrypted, macros, zip or XML bombs
     ├── DeliveryError                     a reminder could not be handed to the outbox or server
@@ -34,6 +35,10 @@ third-party exception. A caller's misuse of the API itself (a naive
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actiontrack.store.protocol import OutsideEdit
 
 __all__ = [
     "ActiontrackError",
@@ -43,6 +48,7 @@ __all__ = [
     "ConversionError",
     "DeliveryError",
     "NotFoundError",
+    "OutsideEditError",
     "RecipientRefused",
     "RuleViolation",
     "ScopeError",
@@ -164,6 +170,26 @@ class ScopeError(ActiontrackError, PermissionError):
         self.kind = kind
         self.record_id = record_id
         self.agency = agency
+
+
+class OutsideEditError(ActiontrackError):
+    """The store holds changes made outside actiontrack; it takes no change until they are settled.
+
+    ``edits`` names what the store's check found (records, history, files).
+    ``actiontrack verify`` says more; ``accept-edits`` or ``revert-edits``
+    settle them. Nothing was written.
+    """
+
+    def __init__(self, where: str, edits: Sequence[OutsideEdit]) -> None:
+        shown = "; ".join(str(edit) for edit in edits[:10])
+        more = f" (and {len(edits) - 10} more)" if len(edits) > 10 else ""
+        super().__init__(
+            f"{where} was changed outside actiontrack: {shown}{more}. Nothing was written;"
+            " run `actiontrack verify`, then `actiontrack accept-edits --reason TEXT` to keep"
+            " the change in the record or `actiontrack revert-edits` to put back what history"
+            " says"
+        )
+        self.edits = list(edits)
 
 
 class WorkbookError(ActiontrackError, ValueError):

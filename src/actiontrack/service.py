@@ -53,6 +53,7 @@ from actiontrack.domain.models import (
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, rag
+from actiontrack.domain.redaction import check_redactable, marker
 from actiontrack.domain.withdrawals import Withdrawal, withdrawal
 from actiontrack.errors import (
     AmbiguousIdError,
@@ -61,7 +62,7 @@ from actiontrack.errors import (
     RuleViolation,
 )
 from actiontrack.store import open_store
-from actiontrack.store.protocol import Before, Condition, Delete, Put, Store
+from actiontrack.store.protocol import Before, Condition, Delete, Put, Receipt, Redact, Store
 
 __all__ = [
     "ActionList",
@@ -79,10 +80,12 @@ __all__ = [
     "list_actions",
     "record_assurance_decision",
     "record_chase",
+    "redact",
     "rename_agency",
     "respond_to_recommendation",
     "revise_target_date",
     "set_status",
+    "settle_outside_edits",
     "withdraw",
 ]
 
@@ -670,3 +673,46 @@ def withdraw(
         [*(Delete(kind_of(item), item.id, item.version) for item in planned.gone),
          *(Put(item) for item in planned.moved)], by=by, at=at, reason=reason)
     return attrs.evolve(planned, moved=tuple(receipt.records))
+
+
+def redact(
+    store: Store,
+    record_id: str,
+    field: str,
+    *,
+    kind: str | None = None,
+    reason: str,
+    expected_version: int | None = None,
+    by: str,
+    at: datetime,
+) -> Record:
+    """Take every value ``field`` of a record has held out of the record and its history.
+
+    The one sanctioned rewrite of history, for personal data typed by
+    mistake: the record and each history entry that held one of the
+    field's values get a marker saying who redacted it, when and why
+    (:mod:`actiontrack.domain.redaction`); the redaction is itself in
+    history, and the hash chain still checks. Returns the record as stored.
+    """
+    record = find_record(store, record_id, kind=kind)
+    _check_version(record, expected_version)
+    reason = _needs_reason(reason, record.id, "redaction")
+    name = kind_of(record)
+    check_redactable(name, field)
+    receipt = store.commit(
+        [Redact(name, record.id, record.version, field, marker(by=by, at=at, reason=reason))],
+        by=by, at=at, reason=reason)
+    (stored,) = receipt.records
+    return stored
+
+
+def settle_outside_edits(store: Store, *, accept: bool, reason: str, by: str,
+                         at: datetime) -> Receipt:
+    """Accept what was changed outside actiontrack into history, or revert the records.
+
+    See :meth:`~actiontrack.store.protocol.Store.settle`. Accepting needs a
+    reason, kept in history with ``by``; the receipt lists what it recorded.
+    """
+    if accept:
+        reason = _needs_reason(reason, "", "acceptance")
+    return store.settle(accept=accept, by=by, at=at, reason=reason)

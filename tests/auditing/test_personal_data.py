@@ -247,7 +247,11 @@ def test_every_free_text_field_is_searched(field: str, subject: str, fact: str) 
     assert finding.facts["field"] == fact
     assert finding.facts["kind"] == "a phone number"
     field_name = fact.split("[")[0]
-    assert finding.message == f"a phone number ({finding.facts['hint']}) in its {field_name}"
+    fix = (f"take it out of the record and its history with `actiontrack redact {subject}"
+           f" {field_name} --reason TEXT`" if "[" not in fact
+           else "a target revision's reason cannot be redacted: ask the store's administrator")
+    assert finding.message == (f"a phone number ({finding.facts['hint']}) in its {field_name};"
+                               f" {fix}")
 
 
 SECRETS = ["943 476 5919", "12/03/2019", "SW1A 1AA", "07700 900123", "jo.bloggs@example.org",

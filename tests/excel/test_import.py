@@ -382,7 +382,7 @@ def test_a_workbook_for_one_agency_cannot_add_another_agencys_action(
 
 
 def test_the_hidden_copy_changed_is_refused(store: Store, tmp_path: Path) -> None:
-    """A workbook whose hidden copy of the export was changed is refused."""
+    """A workbook whose hidden copy of the export was changed is refused as a whole."""
     path = export(store, tmp_path / "plan.xlsx")
     workbook = openpyxl.load_workbook(path)
     hidden = workbook[layout.AS_EXPORTED]
@@ -391,8 +391,10 @@ def test_the_hidden_copy_changed_is_refused(store: Store, tmp_path: Path) -> Non
             row[14].value = "Someone else"  # the lead officer as exported
     workbook.save(path)
     edit(path, {(IN_PROGRESS, "Lead officer"): "DI Jones"})
-    (problem,) = run_import(store, path).problems
-    assert "hidden copy" in problem.message
+    before = store_digest(tmp_path)
+    with pytest.raises(WorkbookError, match="the hidden part of this workbook was changed"):
+        run_import(store, path)
+    assert store_digest(tmp_path) == before
 
 
 def test_a_workbook_from_another_store_is_refused(store: Store, tmp_path: Path) -> None:
@@ -655,12 +657,11 @@ def test_values_outside_the_workbooks_columns_are_noted_and_ignored(
         ("V1", False), ("U3", True)]
 
 
-def test_an_import_limited_to_an_agency_ignores_what_the_workbook_claims(
+def test_an_import_limited_to_an_agency_holds_a_whole_plan_workbook_to_it(
     store: Store, tmp_path: Path
 ) -> None:
-    """An import limited to an agency holds to it, whatever scope the workbook claims."""
-    path = export(store, tmp_path / "police.xlsx", agency="DEMO-POL")
-    set_cells(path, layout.EXPORT, {"B6": None})  # someone widened the workbook's scope
+    """An import limited to an agency holds a workbook exported for every agency to it."""
+    path = export(store, tmp_path / "plan.xlsx")
     recommendation = store.get(Action, HEALTH).recommendation_ids[0]
     row = first_blank_row(path)
     set_cells(path, layout.ACTIONS, {f"C{row}": recommendation, f"E{row}": "DEMO-CCG",
@@ -693,7 +694,7 @@ def test_merged_cells_are_marked_on_their_first_cell(store: Store, tmp_path: Pat
 def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(
     store: Store, tmp_path: Path
 ) -> None:
-    """A hidden copy edited to hide a conflict is refused, and the plan keeps its date."""
+    """A hidden copy edited to hide a conflict is refused outright; the plan keeps its date."""
     path = export(store, tmp_path / "plan.xlsx")
     service.revise_target_date(store, IN_PROGRESS, date(2027, 1, 31), reason="Agreed at board",
                                by=MANAGER, at=EXPORTED_AT + timedelta(days=1))
@@ -704,8 +705,8 @@ def test_the_hidden_copy_changed_after_the_plan_moved_on_is_refused(
     workbook.save(path)
     edit(path, {(IN_PROGRESS, "Target date"): date(2027, 3, 31),
                 (IN_PROGRESS, "Reason for new date"): "Staff shortages"})
-    (problem,) = run_import(store, path).problems
-    assert "hidden copy" in problem.message
+    with pytest.raises(WorkbookError, match="the hidden part of this workbook was changed"):
+        run_import(store, path)
     assert store.get(Action, IN_PROGRESS).target_date == date(2027, 1, 31)
 
 

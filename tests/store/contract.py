@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from actiontrack import convert
+from actiontrack.domain.chain import GENESIS, check_chain, entry_hash, redaction_digests
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -37,7 +38,7 @@ from actiontrack.errors import (
     StoreError,
     StoreNotEmptyError,
 )
-from actiontrack.store import Change, Delete, MemoryStore, Put, Receipt, Store
+from actiontrack.store import Change, Delete, MemoryStore, Put, Receipt, Redact, Store
 from actiontrack.store.protocol import Before
 
 __all__ = ["StoreContract"]
@@ -312,11 +313,13 @@ class StoreContract:
         created = action(lead_officer="Designated nurse")
         receipt = self.commit(store, [Put(created)], reason="Agreed at March board")
         (entry,) = store.history()
-        assert entry == HistoryEntry(
+        assert attrs.evolve(entry, hash=None) == HistoryEntry(
             seq=1, commit=1, at=at(0), by=BY, reason="Agreed at March board",
             kind="actions", record_id="A1", version=1, change=ChangeKind.CREATE,
             field=None, old=None, new=plain(attrs.evolve(created, version=1)),
         )
+        # The first link of the chain: its content after the genesis hash, kept as the head.
+        assert entry.hash == entry_hash(plain(entry), GENESIS) == store.head
         assert receipt.entries == (entry,)
         assert self.reopen(store).history() == [entry]
 
@@ -900,3 +903,93 @@ class StoreContract:
         assert self.reopen(store).identity == identity
         assert other.identity != identity
 
+
+    # -- trust: the chain, redaction, signing -------------------------------------------
+
+    def chain_breaks(self, store: Store) -> list[Any]:
+        entries = [convert.unstructure(entry) for entry in store.history()]
+        return check_chain(entries, store.head, redaction_digests(entries))
+
+    def test_every_entry_is_linked_and_the_store_keeps_the_head(self, store: Store) -> None:
+        """Each entry's hash follows the one before; the head is the last, also when reopened."""
+        assert store.head == GENESIS
+        self.commit(store, [Put(recommendation()), Put(action())])
+        self.commit(store, [Put(attrs.evolve(store.get(Action, "A1"), title="New"))], hour=1)
+        history = store.history()
+        previous = GENESIS
+        for entry in history:
+            assert entry.hash == entry_hash(convert.unstructure(entry), previous)
+            previous = entry.hash
+        assert store.head == previous == self.reopen(store).head
+        assert self.chain_breaks(store) == []
+        assert store.outside_edits() == []
+
+    def test_a_redaction_takes_every_value_out_and_the_chain_still_checks(
+            self, store: Store) -> None:
+        """Every value the field held becomes the marker, in the record and its history."""
+        self.commit(store, [Put(action(title="Call Jo Bloggs"))])
+        self.commit(store, [Put(attrs.evolve(store.get(Action, "A1"), title="Call the school"))],
+                    hour=1)
+        self.commit(store, [Put(attrs.evolve(store.get(Action, "A1"), deliverable="A guide"))],
+                    hour=2)
+        version = store.get(Action, "A1").version
+        receipt = self.commit(store, [Redact("actions", "A1", version, "title", "[gone]")],
+                              hour=3, reason="a name")
+        (redacted,) = receipt.records
+        assert redacted.title == "[gone]"
+        assert redacted.version == version + 1
+        for reader in (store, self.reopen(store)):
+            history = reader.history(record_id="A1")
+            assert [e.change for e in history] == [ChangeKind.CREATE, ChangeKind.UPDATE,
+                                                   ChangeKind.UPDATE, ChangeKind.REDACT]
+            assert history[0].new["title"] == "[gone]"
+            assert (history[1].old, history[1].new) == ("[gone]", "[gone]")
+            assert history[2].new == "A guide"  # another field: untouched
+            assert history[3].reason == "a name"
+            assert len(history[3].old["removed"]) == 3
+            assert "Jo Bloggs" not in repr(reader.history())
+            assert reader.get(Action, "A1").title == "[gone]"
+            assert reader.snapshot(as_of=at(0)).actions["A1"].title == "[gone]"
+            assert self.chain_breaks(reader) == []
+        # The record carries on: the next change is based on the redacted version.
+        self.commit(store, [Put(attrs.evolve(store.get(Action, "A1"), title="Call the school"))],
+                    hour=4)
+        assert self.chain_breaks(store) == []
+
+    def test_a_redaction_is_refused_for_a_stale_version_or_a_field_that_is_not_text(
+            self, store: Store) -> None:
+        self.commit(store, [Put(action())])
+        before = state(store)
+        with pytest.raises(ConflictError):
+            self.commit(store, [Redact("actions", "A1", 7, "title", "[gone]")], hour=1)
+        with pytest.raises(RuleViolation, match=r"redact\.field"):
+            self.commit(store, [Redact("actions", "A1", 1, "target_date", "[gone]")], hour=1)
+        self.assert_unchanged(store, before)
+
+    def test_restore_keeps_the_chain_and_its_redactions(self, store: Store,
+                                                        make_store: StoreFactory) -> None:
+        """A copy has the same hashes and head, redactions and all, and still checks."""
+        self.commit(store, [Put(action(title="Call Jo Bloggs"))])
+        self.commit(store, [Redact("actions", "A1", 1, "title", "[gone]")], hour=1)
+        copied = make_store()
+        copied.restore(store.snapshot(), store.history())
+        assert copied.history() == store.history()
+        assert copied.head == store.head
+        assert self.chain_breaks(self.reopen(copied)) == []
+
+    def test_settling_a_store_nobody_changed_does_nothing(self, store: Store) -> None:
+        self.commit(store, [Put(action())])
+        before = state(store)
+        for accept in (True, False):
+            receipt = store.settle(accept=accept, by=BY, at=at(1), reason="checked")
+            assert not receipt.changed
+        self.assert_unchanged(store, before)
+
+    def test_signatures_are_the_stores_own(self, store: Store, make_store: StoreFactory) -> None:
+        """The same payload signs the same on one store, reopened; another store differs."""
+        signature = store.sign(b"export 1")
+        assert len(signature) == 64
+        assert signature == store.sign(b"export 1")
+        assert self.reopen(store).sign(b"export 1") == signature
+        assert store.sign(b"export 2") != signature
+        assert make_store().sign(b"export 1") != signature

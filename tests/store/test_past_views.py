@@ -19,7 +19,7 @@ import pytest
 
 from actiontrack import convert
 from actiontrack.domain.models import Recommendation
-from actiontrack.errors import StoreCorruptError
+from actiontrack.errors import OutsideEditError, StoreCorruptError
 from actiontrack.generate import Size, generate_plan
 from actiontrack.store import MemoryStore, Put, TinyDBStore, tinydb
 from actiontrack.store.core import (
@@ -199,7 +199,7 @@ def test_the_file_store_reads_its_history_backwards_across_blocks(
 
 
 def test_a_commit_does_not_vouch_for_records_changed_by_hand(tmp_path: Path) -> None:
-    """A plan.json edited outside actiontrack stays under the full check after a commit."""
+    """A plan.json edited outside actiontrack takes no commit, and stays under the full check."""
     path = tmp_path / "plan.json"
     store = TinyDBStore(path, create=True)
     for number in ("1", "2"):
@@ -209,7 +209,7 @@ def test_a_commit_does_not_vouch_for_records_changed_by_hand(tmp_path: Path) -> 
     data["recommendations"]["R1"]["text"] = 12345
     path.write_text(json.dumps(data))
     edited = TinyDBStore(path)
-    with pytest.raises(StoreCorruptError, match="R1"):
+    with pytest.raises(OutsideEditError, match="R1"):
         edited.commit([Put(attrs.evolve(edited.get(Recommendation, "R2"), text="b"))], by=BY,
                       at=datetime.now(UTC))
     with pytest.raises(StoreCorruptError, match="R1"):

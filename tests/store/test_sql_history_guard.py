@@ -22,9 +22,13 @@ from actiontrack import (
     EvidenceKind,
     EvidenceTier,
     Review,
+    convert,
     service,
 )
-from actiontrack.store import Put, Store, open_store
+from actiontrack.domain.chain import check_chain, redaction_digests
+from actiontrack.domain.redaction import marker
+from actiontrack.errors import OutsideEditError, ScopeError, StoreError
+from actiontrack.store import Put, Redact, Store, open_store
 from actiontrack.store.sql_scope import (
     apply_agency_scope,
     grant_agency_role,
@@ -193,7 +197,9 @@ def _title_entry(counters: dict[str, str], **overrides: Any) -> dict[str, Any]:
     return {"seq": int(counters["last_seq"]) + 1, "commit": int(counters["last_commit"]) + 1,
             "at": AT.isoformat(), "by": "police lead", "reason": None, "kind": "actions",
             "record_id": "A-POL", "version": 2, "change": "update", "field": "title",
-            "old": "action of DEMO-POL", "new": "real"} | overrides
+            "old": "action of DEMO-POL", "new": "real",
+            # Its link in the chain, as the function checks it (the form, not the value).
+            "hash": "ab" * 32} | overrides
 
 
 def _append(engine: sa.Engine, differences: dict[str, Any], *, change: str | None = None,
@@ -250,6 +256,8 @@ MADE_UP: dict[str, tuple[str | None, str | None, dict[str, Any], str]] = {
                                    "is not an ISO 8601"),
     "dated in another spelling": (None, RETITLE, {"at": "2026-11-27 09:00:00+00"},
                                   "is not an ISO 8601"),
+    "without its hash in the chain": (None, RETITLE, {"hash": None}, "needs its hash"),
+    "with a hash that is not one": (None, RETITLE, {"hash": "forged"}, "needs its hash"),
     "creating a record without all its fields": (
         None, "INSERT INTO progress_updates (id, action_id, \"on\", by, text, version)"
         " VALUES ('U-X', 'A-POL', '2026-11-20', 'police', 'never in history', 1)",
@@ -503,6 +511,169 @@ def test_the_grant_sql_without_a_schema_refuses_a_dollar_in_the_current_schema()
         with engine.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
+
+
+# -- (5) trust: the chain, the secret, outside edits, redaction -----------------------
+
+
+def _police_role(guarded: Guarded) -> str:
+    with guarded.police.connect() as connection:
+        role = connection.exec_driver_sql("SELECT current_user").scalar()
+    assert isinstance(role, str)
+    return role
+
+
+def _chain_checks(store: Store) -> None:
+    history = [convert.unstructure(entry) for entry in store.history()]
+    assert check_chain(history, store.head, redaction_digests(history)) == []
+    assert store.outside_edits() == []
+
+
+def test_an_agency_role_cannot_read_the_secret_and_signs_as_the_owner_does(
+    guarded: Guarded,
+) -> None:
+    """SELECT on store_secret is refused; sign() goes through the function, same signature."""
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied for table"
+                       " store_secret"), guarded.police.connect() as connection:
+        connection.exec_driver_sql("SELECT secret FROM store_secret")
+    payload = b"export 7 of DEMO-POL"
+    owner = open_store(guarded.url)
+    expected = owner.sign(payload)
+    owner.close()
+    for agency in (POLICE, None):
+        police = open_store(guarded.police_url, agency=agency)
+        assert police.sign(payload) == expected
+        police.close()
+    with guarded.police.connect() as connection:
+        signed = connection.execute(sa.text("SELECT actiontrack_sign(:payload)"),
+                                    {"payload": payload}).scalar()
+    assert signed == expected
+
+
+def test_an_agency_role_s_commits_keep_the_chain(guarded: Guarded) -> None:
+    """The function stores each entry's hash and moves the head; nothing is logged."""
+    police = open_store(guarded.police_url, agency=POLICE)
+    service.add_progress_update(police, "A-POL", "briefed all officers", by="police lead",
+                                at=AT)
+    service.edit(police, "A-POL", {"title": "Brief every officer"}, reason="clearer",
+                 by="police lead", at=AT)
+    history = police.history()
+    assert all(entry.hash for entry in history)
+    assert police.head == history[-1].hash
+    _chain_checks(police)
+    with guarded.owner.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM outside_edits").scalar() == 0
+    police.close()
+
+
+def test_a_raw_update_by_an_agency_role_is_logged_with_the_role(guarded: Guarded) -> None:
+    """Its own action changed with raw SQL: named, with the role; every commit refused."""
+    with guarded.police.begin() as connection:
+        connection.exec_driver_sql("UPDATE actions SET title = 'by hand' WHERE id = 'A-POL'")
+    police = open_store(guarded.police_url, agency=POLICE)
+    (edit,) = police.outside_edits()
+    assert (edit.kind, edit.record_id) == ("actions", "A-POL")
+    assert f"by database role {_police_role(guarded)}" in edit.what
+    with pytest.raises(OutsideEditError, match="A-POL"):
+        service.add_progress_update(police, "A-POL", "x", by="police lead", at=AT)
+    with pytest.raises(ScopeError, match="only the business unit"):
+        police.settle(accept=False, by="police lead", at=AT, reason="mine")
+    owner = open_store(guarded.url)
+    owner.settle(accept=False, by="business unit", at=AT, reason="not agreed")
+    assert police.get(Action, "A-POL").title == "action of DEMO-POL"
+    service.add_progress_update(police, "A-POL", "x", by="police lead", at=AT)
+    _chain_checks(owner)
+    police.close()
+    owner.close()
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM outside_edits",
+    "INSERT INTO outside_edits (table_name, row_key, change, noticed_at)"
+    " VALUES ('actions', '[\"A-ICB\"]', 'UPDATE', 'now')",
+    "UPDATE store_meta SET value = 'x' WHERE key = 'head'",
+])
+def test_an_agency_role_cannot_clear_the_log_or_move_the_head(
+    guarded: Guarded, statement: str
+) -> None:
+    """The log is written by triggers only; the head by the owner's code only."""
+    with guarded.police.begin() as connection:
+        connection.exec_driver_sql("UPDATE actions SET title = 'by hand' WHERE id = 'A-POL'")
+    with pytest.raises(sa.exc.ProgrammingError, match=r"permission denied|row-level security"), \
+            guarded.police.begin() as connection:
+        connection.exec_driver_sql(statement)
+    owner = open_store(guarded.url)
+    assert [edit.record_id for edit in owner.outside_edits()] == ["A-POL"]
+    owner.close()
+
+
+def test_an_agency_role_may_not_redact(guarded: Guarded) -> None:
+    """Redact from an agency role, scoped in the library or not: ScopeError, nothing written."""
+    for agency in (POLICE, None):
+        police = open_store(guarded.police_url, agency=agency)
+        mine = police.get(Action, "A-POL")
+        with pytest.raises(ScopeError, match="only the business unit may redact"):
+            police.commit([Redact("actions", "A-POL", mine.version, "lead_officer", "x")],
+                          by="police lead", at=AT)
+        assert police.get(Action, "A-POL") == mine
+        police.close()
+
+
+def test_an_agency_role_commits_after_a_redaction_and_an_accepted_edit(
+    guarded: Guarded,
+) -> None:
+    """The function rebuilds a record through past redact entries, and skips accept entries."""
+    owner = open_store(guarded.url)
+    mine = owner.get(Action, "A-POL")
+    owner.commit([Redact("actions", "A-POL", mine.version, "lead_officer",
+                         marker(by="business unit", at=AT, reason="a name"))],
+                 by="business unit", at=AT)
+    with guarded.owner.begin() as connection:
+        connection.exec_driver_sql("UPDATE actions SET deliverable = 'slides' WHERE id = 'A-POL'")
+        connection.exec_driver_sql("UPDATE history SET reason = 'reworded by hand'"
+                                   " WHERE record_id = 'A-POL' AND change = 'create'")
+    owner.settle(accept=True, by="business unit", at=AT, reason="agreed at the board")
+    assert {entry.change.value for entry in owner.history(record_id="A-POL")} >= {
+        "redact", "update", "accept"}
+    police = open_store(guarded.police_url, agency=POLICE)
+    service.edit(police, "A-POL", {"title": "Brief every officer"}, reason="clearer",
+                 by="police lead", at=AT)
+    assert str(police.get(Action, "A-POL").lead_officer).startswith("[redacted")
+    _chain_checks(police)
+    police.close()
+    owner.close()
+
+
+def test_an_old_history_function_that_keeps_no_chain_is_refused(guarded: Guarded) -> None:
+    """A function from before the chain (no head) rolls the commit back, asking for grants."""
+    with guarded.owner.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION actiontrack_append_history(entries json, caller name"
+            " DEFAULT current_user) RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+            " BEGIN INSERT INTO history (seq, \"commit\", \"at\", \"by\", reason, kind,"
+            " record_id, version, change, field, old, new) SELECT (x->>'seq')::int,"
+            " (x->>'commit')::int, x->>'at', x->>'by', x->>'reason', x->>'kind',"
+            " x->>'record_id', (x->>'version')::int, x->>'change', x->>'field', x->'old',"
+            " x->'new' FROM json_array_elements(entries) x;"
+            " UPDATE store_meta SET value = (SELECT max(seq) FROM history)::text"
+            " WHERE key = 'last_seq'; RETURN 1; END $f$",
+            execution_options={"no_parameters": True})
+    before = _history_rows(guarded.owner)
+    police = open_store(guarded.police_url, agency=POLICE)
+    with pytest.raises(StoreError, match="run the agency grants again"):
+        service.edit(police, "A-POL", {"title": "x"}, reason="r", by="police lead", at=AT)
+    police.close()
+    assert _history_rows(guarded.owner) == before
+
+
+def test_the_grant_sql_keeps_the_secret_from_the_role() -> None:
+    """No privilege on store_secret, SELECT only on outside_edits, EXECUTE on the sign function."""
+    text = grant_agency_role_sql("demo_pol", POLICE, "plans")
+    assert "REVOKE ALL ON plans.store_secret FROM demo_pol" in text
+    assert "store_secret TO demo_pol" not in text
+    assert "GRANT SELECT ON plans.outside_edits TO demo_pol" in text
+    assert "GRANT EXECUTE ON FUNCTION plans.actiontrack_sign(bytea) TO demo_pol" in text
+    assert "REVOKE ALL ON FUNCTION plans.actiontrack_sign(bytea) FROM PUBLIC" in text
 
 
 def seed_with_officer(store: Store) -> None:

@@ -20,6 +20,7 @@ from actiontrack.domain.models import Action, Recommendation
 from actiontrack.domain.plan import Plan
 from actiontrack.errors import (
     ConflictError,
+    OutsideEditError,
     StoreCorruptError,
     StoreError,
     StoreNotAvailableError,
@@ -228,18 +229,18 @@ def test_hand_edited_record_with_a_different_id_is_refused(path: Path) -> None:
     assert files(path.parent) == before
 
 
-def test_history_shorter_than_the_store_says_is_corrupt(path: Path) -> None:
-    """A history file cut short raises StoreCorruptError on read and on commit, writing nothing."""
+def test_history_cut_short_is_read_as_it_stands_and_takes_no_commit(path: Path) -> None:
+    """A history file cut short: reads give what is left, a commit is refused, writes nothing."""
     filled(path).close()
     history_path = path.with_name("plan.history.jsonl")
+    whole = TinyDBStore(path).history()
     history_path.write_bytes(history_path.read_bytes()[:-40])
     before = files(path.parent)
     store = TinyDBStore(path, create=True)
-    for read in (store.history, lambda: store.snapshot(as_of=at(1))):
-        with pytest.raises(StoreCorruptError, match="shorter") as caught:
-            read()
-        assert str(history_path) in str(caught.value)
-    with pytest.raises(StoreCorruptError, match="shorter"):
+    assert store.history() == whole[:-1]  # the last line, cut, is not read
+    assert next(str(edit) for edit in store.outside_edits()).endswith(
+        "says: history was lost or cut")
+    with pytest.raises(OutsideEditError, match="shorter"):
         store.commit([Put(recommendation("R3"))], by=BY, at=at(3))
     assert files(path.parent) == before
 
@@ -261,7 +262,7 @@ def test_commit_with_a_missing_history_file_is_refused_and_creates_nothing(path:
     history_path = path.with_name("plan.history.jsonl")
     history_path.unlink()
     before = files(path.parent)
-    with pytest.raises(StoreCorruptError, match="missing"):
+    with pytest.raises(OutsideEditError, match="missing"):
         store.commit([Put(recommendation("R9"))], by=BY, at=at(5))
     assert files(path.parent) == before
 

@@ -4,8 +4,11 @@ tests/store/data holds the demo as release 0.1.0 wrote it (store layout 1,
 before agencies had contacts), loaded at 2026-11-26T09:00:00+00:00 into a
 SQLite file and into the JSON file store; ``layout-2.db``, the demo as the
 release before chases wrote it (layout 2), loaded at 2026-12-04T09:00:00+00:00;
-and ``layout-3.db``, the demo as the release before adopt wrote it (layout 3),
-loaded at 2026-12-06T01:00:00+00:00, with its first chases at 01:05.
+``layout-3.db``, the demo as the release before adopt wrote it (layout 3),
+loaded at 2026-12-06T01:00:00+00:00, with its first chases at 01:05; and
+``layout-4.db``, the demo as the release before the hash chain wrote it (layout
+4), loaded at 2026-12-06T04:00:00+00:00, with an update naming someone and an
+edit at 04:05: ``data/make_layout_4.py``, run on a worktree of that release.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from sql_servers import postgres_schemas, postgres_url
 
 from actiontrack import convert, service
 from actiontrack.domain import additions
-from actiontrack.domain.models import Action, Agency, Chase, PartnershipKind
+from actiontrack.domain.chain import GENESIS, check_chain, link, redaction_digests
+from actiontrack.domain.models import Action, Agency, Chase, PartnershipKind, ProgressUpdate
+from actiontrack.domain.redaction import marker
 from actiontrack.errors import StoreVersionError
-from actiontrack.store import Put, Store, TinyDBStore, open_store
+from actiontrack.store import Put, Redact, Store, TinyDBStore, open_store
 from actiontrack.store.copy import contents_of
 from actiontrack.store.core import plan_from_tables, replay
 from actiontrack.store.sql import SCHEMA_VERSION as SQL_LAYOUT
@@ -130,24 +135,81 @@ def test_a_layout_3_sqlite_store_is_upgraded_and_keeps_action_references(
     assert (entry.field, entry.old, entry.new) == ("reference", None, "2.1a")
 
 
-def _schema(url: str) -> dict[str, object]:
-    """Each table's columns and indexes, as the database describes them."""
+def test_a_layout_4_sqlite_store_is_upgraded_and_chained(tmp_path: Path) -> None:
+    """The store the release before the chain wrote: its head links its history, as it was.
+
+    Its rows keep no hash (they are linked as they are read), its first
+    commit goes on from the head, a redaction reaches its old rows, and raw
+    SQL on it is caught from then on.
+    """
+    shutil.copy(DATA / "layout-4.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "4"
+    store = open_store(url)
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT)
+    history = [convert.unstructure(entry) for entry in store.history()]
+    assert len(history) == 84
+    assert {entry["hash"] for entry in history} == {None}  # not rewritten
+    assert store.head == _meta(url, "head") == link([dict(e) for e in history], GENESIS)
+    assert check_chain(history, store.head, redaction_digests(history)) == []
+    assert store.outside_edits() == []
+    _past_views_are_the_replayed_ones(store)
+    at = datetime(2026, 12, 6, 4, 30, tzinfo=UTC)  # after its history, before today
+    service.edit(store, "DEMO-SCP/A001", {"reference": "2.1a"}, reason="Tracker reference",
+                 by=BY, at=at)
+    update = store.get(ProgressUpdate, "DEMO-SCP/A002/U1")
+    assert "Jayden Smith" in update.text
+    store.commit([Redact("progress_updates", update.id, update.version, "text",
+                         marker(by=BY, at=at, reason="a child's name"))], by=BY, at=at)
+    history = [convert.unstructure(entry) for entry in store.history()]
+    assert store.head == history[-1]["hash"]
+    assert check_chain(history, store.head, redaction_digests(history)) == []
+    assert "Jayden Smith" not in str(history)
+    assert len(store.sign(b"workbook")) == 64  # the upgrade gave it a secret
+    store.close()
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE actions SET title = 'x' WHERE id = 'DEMO-SCP/A001'")
+    engine.dispose()
+    store = open_store(url)
+    assert [(edit.kind, edit.record_id) for edit in store.outside_edits()] == [
+        ("actions", "DEMO-SCP/A001")]
+    store.close()
+
+
+def _schema(url: str) -> dict[str, object]:
+    """Each table's columns and indexes, and the triggers, as the database describes them."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     inspector = sa.inspect(engine)
     schema: dict[str, object] = {
         table: (sorted((c["name"], str(c["type"]), c["nullable"])
                        for c in inspector.get_columns(table)),
                 sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)))
         for table in inspector.get_table_names()}
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            found = connection.exec_driver_sql(
+                "SELECT t.tgname, c.relname, replace(pg_get_triggerdef(t.oid),"
+                " current_schema() || '.', '') FROM pg_trigger t JOIN pg_class c"
+                " ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+                " AND c.relnamespace = current_schema()::regnamespace").all()
+        else:
+            found = connection.exec_driver_sql(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").all()
+    schema["triggers"] = sorted(tuple(row) for row in found)
     engine.dispose()
     return schema
 
 
-@pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db", "layout-3.db"])
+@pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db", "layout-3.db",
+                                    "layout-4.db"])
 def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path, layout: str) -> None:
-    """An older release's SQLite store, upgraded, has the tables, columns, indexes of a new one."""
+    """An older release's SQLite store, upgraded, has the tables, columns, indexes, triggers of a
+    new one."""
     shutil.copy(DATA / layout, tmp_path / "old.db")
     open_store(f"sqlite:///{tmp_path / 'old.db'}").close()
     open_store(f"sqlite:///{tmp_path / 'new.db'}", create=True).close()
@@ -180,6 +242,12 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         # Take back what layout 2 added, as a layout 1 store was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with engine.begin() as connection:
+            # layout 5 (the triggers go with their function)
+            connection.exec_driver_sql("DROP FUNCTION actiontrack_outside_edit() CASCADE")
+            connection.exec_driver_sql("DROP TABLE outside_edits")
+            connection.exec_driver_sql("DROP TABLE store_secret")
+            connection.exec_driver_sql("ALTER TABLE history DROP COLUMN hash")
+            connection.exec_driver_sql("DELETE FROM store_meta WHERE key = 'head'")
             connection.exec_driver_sql("ALTER TABLE actions DROP COLUMN reference")  # layout 4
             connection.exec_driver_sql("DROP TABLE chases_action_ids")  # what layout 3 added
             connection.exec_driver_sql("DROP TABLE chases")
@@ -197,11 +265,16 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         store = open_store(url)
         assert _meta(url, "schema_version") == str(SQL_LAYOUT)
         assert _meta(url, "ordered_before") == ""
+        assert _meta(url, "head") == GENESIS
         service.add_partnership(store, id="NSCP", name="North", kind=PartnershipKind.CHILDREN,
                                 by=BY, at=AFTER)
         service.add_agency(store, id="POL", name="Police", email="lead@police.example.org",
                            aliases=["Police"], by=BY, at=AFTER)
         assert open_store(url).get(Agency, "POL").aliases == ("Police",)
+        assert store.head == store.history()[-1].hash
+        new = new_schema_url()
+        open_store(new, create=True).close()
+        assert _schema(url) == _schema(new)  # the triggers and all
 
 
 def test_this_release_refuses_a_store_marked_by_a_newer_one(tmp_path: Path) -> None:

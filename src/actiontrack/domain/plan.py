@@ -98,6 +98,10 @@ class ChangeKind(enum.StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    #: A text field's value taken out of the record and of every entry that held it.
+    REDACT = "redact"
+    #: A change made outside actiontrack, accepted into the record by someone.
+    ACCEPT = "accept"
 
 
 @attrs.frozen(kw_only=True)
@@ -110,6 +114,14 @@ class HistoryEntry:
     whose ``old`` is the record. ``version`` is the record's version after
     the change; ``commit`` groups the entries of one unit of work and
     ``seq`` orders every entry of the store.
+
+    A ``redact`` entry replaces ``field`` with the marker ``new``; its
+    ``old`` lists the values taken out (see :mod:`actiontrack.domain.chain`).
+    An ``accept`` entry records that someone accepted a change made outside
+    actiontrack (``old`` says what was found); it changes no record.
+    ``hash`` links the entry into the store's hash chain
+    (:mod:`actiontrack.domain.chain`); entries written before the chain
+    existed have none.
     """
 
     seq: int
@@ -124,6 +136,7 @@ class HistoryEntry:
     field: str | None = None
     old: Any = None
     new: Any = None
+    hash: str | None = None
 
 
 def _records() -> Any:

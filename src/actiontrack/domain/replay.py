@@ -25,7 +25,8 @@ from typing import Any, TypeAlias
 
 from actiontrack.domain.plan import RECORD_KINDS, ChangeKind
 
-__all__ = ["PlainRecord", "PlainTables", "empty_tables", "moment", "replay", "rewind"]
+__all__ = ["PlainRecord", "PlainTables", "differences", "empty_tables", "moment", "replay",
+           "rewind"]
 
 PlainRecord: TypeAlias = dict[str, Any]
 #: kind -> record id -> plain record
@@ -62,7 +63,9 @@ def replay(entries: Iterable[Mapping[str, Any]], until: datetime | None = None) 
             table[item["record_id"]] = dict(item["new"])
         elif change == ChangeKind.DELETE:
             table.pop(item["record_id"], None)
-        else:
+        elif change == ChangeKind.ACCEPT:
+            continue  # who accepted an outside change: the changes are entries of their own
+        else:  # an update, or a redaction (the field becomes its marker)
             record = table.get(item["record_id"])
             if record is None:
                 continue  # dated before the record's creation: it did not stand yet
@@ -93,6 +96,8 @@ def rewind(current: Mapping[str, Mapping[str, PlainRecord]],
         table = tables.setdefault(kind, {})
         record = table.get(record_id)
         change = item["change"]
+        if change == ChangeKind.ACCEPT:
+            continue
         if change == ChangeKind.DELETE:
             if record is not None:
                 return None
@@ -110,6 +115,35 @@ def rewind(current: Mapping[str, Mapping[str, PlainRecord]],
         if (kind, record_id) not in copied:
             record = table[record_id] = dict(record)
             copied.add((kind, record_id))
-        record[item["field"]] = item["old"]
+        if change != ChangeKind.REDACT:  # before a redaction its history held the marker too
+            record[item["field"]] = item["old"]
         record["version"] = version - 1
     return tables
+
+
+def differences(expected: Mapping[str, Mapping[str, PlainRecord]],
+                found: Mapping[str, Mapping[str, PlainRecord]]) -> list[tuple[str, str, str]]:
+    """Where the records ``found`` are not the ``expected`` ones (history's), as (kind, id, what).
+
+    Kind by kind in dependency order, ids sorted; ``what`` names the fields
+    that differ, or says the record is missing or not in history.
+    """
+    found_differences: list[tuple[str, str, str]] = []
+    for kind in RECORD_KINDS:
+        wanted, there = expected.get(kind, {}), found.get(kind, {})
+        for record_id in sorted(wanted.keys() | there.keys()):
+            record, stored = wanted.get(record_id), there.get(record_id)
+            if record == stored:
+                continue
+            if stored is None:
+                what = "history says it exists, but the store has no such record"
+            elif record is None:
+                what = "the store holds it, but no history entry made it"
+            else:
+                fields = sorted(name for name in record.keys() | stored.keys()
+                                if record.get(name) != stored.get(name))
+                if not fields:
+                    continue  # a field one side leaves out and the other holds as None
+                what = "differs from its history in " + ", ".join(fields)
+            found_differences.append((kind, record_id, what))
+    return found_differences

@@ -9,11 +9,13 @@
     result = import_workbook(store, Path("police.xlsx"), by="Business unit", at=now)
     result.exit_code  # 0 applied (or nothing to apply), 1 problems: nothing was written
 
-Import checks the file before anything parses it (:mod:`.safety`), reads the
-cells (:mod:`.reading`), merges them three ways with the plan as it is now
+Export signs the workbook's hidden part (its scope and every row as
+exported) with the store's key (:mod:`.signing`). Import checks the file
+before anything parses it (:mod:`.safety`), reads the cells (:mod:`.reading`),
+checks the signature, merges the cells three ways with the plan as it is now
 (:mod:`.merge`), and commits every change in one unit of work, or none. A
-workbook that cannot be read, is unsafe or was not exported by actiontrack
-raises :class:`~actiontrack.errors.WorkbookError`.
+workbook that cannot be read, is unsafe, was not exported by actiontrack or
+whose hidden part was changed raises :class:`~actiontrack.errors.WorkbookError`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from actiontrack.excel.layout import ExportInfo
 from actiontrack.excel.merge import Change, MergeResult, Notice, Problem, merge_workbook
 from actiontrack.excel.reading import read_workbook
 from actiontrack.excel.safety import Limits, check_workbook_file
+from actiontrack.excel.signing import check_signature
 from actiontrack.store.protocol import Put, Store
 
 __all__ = [
@@ -97,7 +100,8 @@ def export_workbook(
 
     The file appears whole or not at all. An empty plan gives the blank
     template a partnership can paste an existing tracker into. The RAG column
-    follows ``policy``, the partnership's RAG policy (``Settings.rag``).
+    follows ``policy``, the partnership's RAG policy (``Settings.rag``). The
+    hidden part is signed with ``store.sign`` (:mod:`.signing`).
     """
     _check_suffix(path)
     plan = store.snapshot()
@@ -109,7 +113,8 @@ def export_workbook(
                       store=store.identity, agency=agency, review=review, return_to=return_to)
     with replace_atomically(path) as temporary:
         actions, evidence = write_workbook(plan, temporary, info, today=local_date(at),
-                                           policy=policy, progress=progress)
+                                           policy=policy, progress=progress,
+                                           sign=store.sign)
     return ExportResult(path=path, export_id=info.export_id, actions=actions,
                         evidence=evidence)
 
@@ -177,10 +182,12 @@ def import_workbook(
 
     With ``errors_to``, problems are also written as an annotated copy of the
     workbook. ``agency`` refuses any change to another agency's actions,
-    whatever scope the workbook itself claims (its hidden sheets can be
-    edited). Raises :class:`~actiontrack.errors.WorkbookError` (nothing
-    written) for a file that is unsafe, unreadable or not an actiontrack
-    workbook, or that was exported from another store.
+    whatever scope the workbook was exported with (a workbook for every
+    agency, handed to one). Raises :class:`~actiontrack.errors.WorkbookError`
+    (nothing written) for a file that is unsafe, unreadable or not an
+    actiontrack workbook, that was exported from another store, or whose
+    hidden part does not carry this store's signature (:mod:`.signing`):
+    changed since export, or exported before workbooks were signed.
     """
     if errors_to is not None:
         _check_suffix(errors_to)
@@ -209,6 +216,9 @@ def import_workbook(
             f"{path.name} was exported from another plan (store {book.info.store!r});"
             " import it into the store it came from"
         )
+    # After the store's identity, so that a workbook from another store is told so,
+    # rather than that its hidden part was changed; before anything trusts the scope.
+    check_signature(store.sign, book.hidden, book.signature, path)
     step("Comparing with the plan", 2)
     if agency is not None and book.info.agency not in (None, agency):
         raise WorkbookError(f"{path.name} was exported for agency {book.info.agency},"

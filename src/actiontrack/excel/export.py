@@ -1,7 +1,9 @@
 """Write a plan, or one agency's slice of it, as the partner workbook (see :mod:`.layout`).
 
 The workbook is written by openpyxl in write-only mode, row by row, so a
-national plan streams to disk without being held as cells in memory. Each
+national plan streams to disk without being held as cells in memory. Its
+hidden part (Lists, Export, As exported) is signed with the store's key
+(:mod:`.signing`), the signature going into the Export sheet. Each
 column has one prepared cell per style (locked and shaded, or open to edit;
 a date; text that starts like a formula), reused for every row, and a style
 of its own that its empty cells take, so an empty cell is not written at all.
@@ -33,6 +35,7 @@ from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.choices import offered_recommendations, recommendation_entries
 from actiontrack.excel.layout import RECOMMENDATION_IDS, Column, ExportInfo, ValueKind
 from actiontrack.excel.rows import action_values, evidence_values
+from actiontrack.excel.signing import Sign, as_read, hidden_part
 from actiontrack.formatting import RAG_COLOURS, long_date
 from actiontrack.labels import label
 
@@ -335,11 +338,15 @@ def write_workbook(
     today: date,
     policy: RagPolicy,
     progress: Progress | None = None,
+    sign: Sign | None = None,
 ) -> tuple[int, int]:
     """Write the workbook for ``info``'s scope; return (actions, evidence items) written.
 
     The RAG column shows each action's RAG on ``today`` under ``policy``, and
-    its header note says what the colours mean under it.
+    its header note says what the colours mean under it. ``sign`` (the
+    store's ``sign``) signs the hidden part, as every workbook a partner is
+    given must be: without it the workbook has no signature, and import
+    refuses it (a layout to look at, or to measure writing, only).
     """
     actions = [
         action for action in (plan.actions[key] for key in sorted(plan.actions))
@@ -386,23 +393,34 @@ def write_workbook(
                  blank_rows=BLANK_EVIDENCE_ROWS, lists=lists)
 
     # Lists, then what import needs to merge: who exported what, and the rows as exported.
+    longest = max(len(values) for values in lists.values())
+    list_rows: list[Sequence[object]] = [
+        list(lists),
+        *([values[index] if index < len(values) else None for values in lists.values()]
+          for index in range(longest))]
+    headings: list[object] = ["Action id", "Version",
+                              *(c.header for c in layout.ACTION_COLUMNS[1:])]
+    export_rows = info.rows()
+    if sign is not None:  # the cells as written: import signs them again as it reads them
+        hidden = hidden_part([(layout.LISTS, map(as_read, list_rows)),
+                              (layout.EXPORT, map(as_read, export_rows)),
+                              (layout.AS_EXPORTED, map(as_read, [headings, *mirror]))])
+        export_rows.append([layout.SIGNATURE, sign(hidden)])
+
     sheet = _new_sheet(workbook, layout.LISTS)
     sheet.sheet_state = "hidden"
-    sheet.append(list(lists))
+    sheet.append(list_rows[0])
     makers = [_hidden_maker(sheet) for _ in lists]
-    longest = max(len(values) for values in lists.values())
-    for index in range(longest):
-        sheet.append([make(values[index]) if index < len(values) else None
-                      for make, values in zip(makers, lists.values(), strict=True)])
+    for row in list_rows[1:]:
+        sheet.append([make(value) for make, value in zip(makers, row, strict=True)])
 
     sheet = _new_sheet(workbook, layout.EXPORT)
     sheet.sheet_state = "veryHidden"
-    for pair in info.rows():
+    for pair in export_rows:
         sheet.append(pair)
 
     sheet = _new_sheet(workbook, layout.AS_EXPORTED)
     sheet.sheet_state = "veryHidden"
-    headings = ["Action id", "Version", *(c.header for c in layout.ACTION_COLUMNS[1:])]
     sheet.append(headings)
     makers = [_hidden_maker(sheet) for _ in headings]
     for row in mirror:

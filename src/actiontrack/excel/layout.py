@@ -7,7 +7,9 @@ A workbook has these sheets:
 - **Evidence**: the evidence already recorded, then blank rows for new items;
 - **Lists** (hidden): the values the drop-down lists offer, and beside the
   recommendations offered (their numbers and opening words) the id each one stands for;
-- **Export** (very hidden): who exported what, when, from which store;
+- **Export** (very hidden): who exported what, when, from which store, and
+  the signature over the hidden part (the Lists, Export and As exported
+  sheets: :mod:`.signing`), so that import can trust them;
 - **As exported** (very hidden): every action row as it was exported, with
   its record id and version: the base of the three-way merge on import.
 
@@ -39,6 +41,7 @@ __all__ = [
     "INSTRUCTIONS",
     "LISTS",
     "RECOMMENDATION_IDS",
+    "SIGNATURE",
     "Column",
     "ExportInfo",
     "ValueKind",
@@ -56,6 +59,8 @@ EXPORT = "Export"
 AS_EXPORTED = "As exported"
 #: The Lists sheet column holding the id of each recommendation the drop-down offers.
 RECOMMENDATION_IDS = "recommendation ids"
+#: The Export sheet's key for the signature over the hidden part (:mod:`.signing`).
+SIGNATURE = "signature"
 
 
 class ValueKind(enum.Enum):
@@ -172,7 +177,10 @@ class ExportInfo:
     return_to: str | None = None
 
     def rows(self) -> list[list[str]]:
-        """The Export sheet's rows: a key and its value, starting with the format."""
+        """The Export sheet's rows: a key and its value, starting with the format.
+
+        Export adds the :data:`SIGNATURE` row after them.
+        """
         return [
             ["format", FORMAT],
             ["export_id", self.export_id],

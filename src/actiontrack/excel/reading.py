@@ -1,7 +1,10 @@
 """Read a returned workbook's cells with python-calamine, and find our columns by their headers.
 
 Only values are read here; :mod:`.safety` has already looked at the file's
-structure (size, zip, entities, formulas) before any parser saw it.
+structure (size, zip, entities, formulas) before any parser saw it. The
+hidden sheets are read as they are, and their cells made into the form
+the store signs (:attr:`ReturnedWorkbook.hidden`), so that import can check
+them against the signature export wrote (:mod:`.signing`) before trusting them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from actiontrack.errors import WorkbookError
 from actiontrack.excel import layout
 from actiontrack.excel.cells import CellValue, cell_text
 from actiontrack.excel.layout import Column, ExportInfo
+from actiontrack.excel.signing import hidden_part
 
 __all__ = ["ExportedRow", "ReturnedWorkbook", "Table", "read_workbook"]
 
@@ -61,6 +65,11 @@ class ReturnedWorkbook:
     recommendation_entries: Mapping[str, str] = attrs.field(factory=dict)
     #: Where each exported action's row was on the Actions sheet as exported.
     exported_rows: Mapping[str, int] = attrs.field(factory=dict)
+    #: The hidden sheets' cells as read, in the form the store signs
+    #: (:func:`~actiontrack.excel.signing.hidden_part`), and the signature export
+    #: wrote over them (``None``: the workbook has none).
+    hidden: bytes = b""
+    signature: str | None = None
 
 
 #: How many cells in columns without a heading import names, at most.
@@ -127,8 +136,9 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         if layout.EXPORT not in names:
             raise _not_ours(path, f"it has no hidden {layout.EXPORT!r} sheet")
         export_rows = book.get_sheet_by_name(layout.EXPORT).to_python(skip_empty_area=False)
+        signature, signed_export_rows = _signature(export_rows)
         export = {cell_text(row[0]) or "": cell_text(row[1]) or ""
-                  for row in export_rows if len(row) >= 2}
+                  for row in signed_export_rows if len(row) >= 2}
         if export.get("format") != layout.FORMAT:
             raise _not_ours(path, f"its format is {export.get('format')!r}, not"
                             f" {layout.FORMAT!r}")
@@ -158,10 +168,27 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
     except CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
     exported = _exported(path, mirror)
+    hidden = hidden_part([(layout.LISTS, lists), (layout.EXPORT, signed_export_rows),
+                          (layout.AS_EXPORTED, mirror)])
     return ReturnedWorkbook(info=info, actions=actions, evidence=evidence,
                             exported=exported, recommendation_entries=_entries(lists),
                             exported_rows={record_id: number for number, record_id
-                                           in enumerate(exported, start=2)})
+                                           in enumerate(exported, start=2)},
+                            hidden=hidden, signature=signature)
+
+
+def _signature(rows: Sequence[Sequence[CellValue]]
+               ) -> tuple[str | None, list[Sequence[CellValue]]]:
+    """The Export sheet's signature, and its other rows (what is signed).
+
+    A second ``signature`` row is not the signature: it stays with the signed
+    rows, where it makes the signature fail.
+    """
+    for number, row in enumerate(rows):
+        if row and cell_text(row[0]) == layout.SIGNATURE:
+            value = cell_text(row[1]) if len(row) > 1 else None
+            return value, [*rows[:number], *rows[number + 1:]]
+    return None, list(rows)
 
 
 def _entries(rows: Sequence[Sequence[CellValue]]) -> dict[str, str]:

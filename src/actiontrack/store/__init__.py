@@ -20,7 +20,17 @@ from __future__ import annotations
 
 from actiontrack.errors import StoreNotAvailableError
 from actiontrack.store.memory import MemoryStore
-from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt, Store
+from actiontrack.store.protocol import (
+    Before,
+    Change,
+    Condition,
+    Delete,
+    OutsideEdit,
+    Put,
+    Receipt,
+    Redact,
+    Store,
+)
 from actiontrack.store.tinydb import TinyDBStore
 
 __all__ = [
@@ -29,8 +39,10 @@ __all__ = [
     "Condition",
     "Delete",
     "MemoryStore",
+    "OutsideEdit",
     "Put",
     "Receipt",
+    "Redact",
     "Store",
     "TinyDBStore",
     "open_store",

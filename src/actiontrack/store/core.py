@@ -22,6 +22,14 @@ from typing import Any
 import attrs
 
 from actiontrack import convert
+from actiontrack.domain.chain import (
+    GENESIS,
+    Break,
+    check_chain,
+    link,
+    redaction,
+    redaction_digests,
+)
 from actiontrack.domain.plan import (
     RECORD_KINDS,
     RECORD_NOUNS,
@@ -31,22 +39,40 @@ from actiontrack.domain.plan import (
     Record,
     kind_of,
 )
+from actiontrack.domain.redaction import check_redactable
 from actiontrack.domain.replay import (
     PlainRecord,
     PlainTables,
+    differences,
     empty_tables,
     moment,
     replay,
     rewind,
 )
-from actiontrack.errors import ConflictError, NotFoundError, RuleViolation, StoreError
-from actiontrack.store.protocol import Before, Change, Condition, Delete, Put
+from actiontrack.errors import (
+    ConflictError,
+    ConversionError,
+    NotFoundError,
+    RuleViolation,
+    StoreError,
+)
+from actiontrack.store.protocol import (
+    Before,
+    Change,
+    Condition,
+    Delete,
+    OutsideEdit,
+    Put,
+    Redact,
+)
 from actiontrack.store.trusted import builder
 
 __all__ = [
     "AHEAD",
     "SIMULTANEOUS",
     "UNKNOWN_ORDER",
+    "AcceptNote",
+    "Findings",
     "PastView",
     "PlainRecord",
     "PlainTables",
@@ -54,6 +80,7 @@ __all__ = [
     "StoreState",
     "apply_to_plan",
     "empty_tables",
+    "find_outside_edits",
     "first_created",
     "first_out_of_order",
     "is_now",
@@ -64,6 +91,7 @@ __all__ = [
     "restored_state",
     "select",
     "select_history",
+    "settlement",
     "still_ordered_before",
     "structure_record",
     "trusted_record",
@@ -81,6 +109,16 @@ SIMULTANEOUS = timedelta(minutes=1)
 #: How far ahead of the store's own clock a change may be dated: clocks of
 #: the machines sharing a store drift apart by seconds, not by more.
 AHEAD = timedelta(minutes=5)
+
+
+@attrs.frozen
+class AcceptNote:
+    """A change only :func:`settlement` makes: an ``accept`` entry for a place history changed."""
+
+    kind: str
+    record_id: str
+    seq: int
+    found: str
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +143,10 @@ class PreparedCommit:
     tombstones: dict[tuple[str, str], int]
     entries: list[dict[str, Any]]
     records: list[Record]
+    #: The hash of the last entry once this commit lands (the store keeps it).
+    head: str
+    #: Entries a redaction rewrites: seq -> the sides (``old``, ``new``) it replaces.
+    history_edits: dict[int, dict[str, Any]] = attrs.field(factory=dict)
 
     @property
     def history(self) -> tuple[HistoryEntry, ...]:
@@ -137,11 +179,15 @@ class StoreState:
     last_at: datetime | None
     #: The store's own reading of the clock: this machine's, or the database server's.
     clock: datetime
+    #: The hash of the store's last history entry (:mod:`actiontrack.domain.chain`).
+    head: str = GENESIS
+    #: One record's plain history in seq order: what a redaction rewrites.
+    record_history: Callable[[str, str], Sequence[Mapping[str, Any]]] | None = None
 
 
 def prepare_commit(
     state: StoreState,
-    changes: Sequence[Change],
+    changes: Sequence[Change | AcceptNote],
     *,
     by: str,
     at: datetime,
@@ -218,7 +264,19 @@ def prepare_commit(
             "change": change.value, "field": field, "old": old, "new": new,
         })
 
+    history_edits: dict[int, dict[str, Any]] = {}
     for change in changes:
+        if isinstance(change, AcceptNote):
+            noted = state.current(change.kind, change.record_id)
+            entry(change.kind, change.record_id,
+                  0 if noted is None else noted["version"], ChangeKind.ACCEPT, None,
+                  {"seq": change.seq, "found": change.found}, None)
+            continue
+        if isinstance(change, Redact):
+            if state.record_history is None:
+                raise ValueError("this store cannot redact")
+            _redact(change, state, working, history_edits, entry)
+            continue
         if isinstance(change, Put):
             kind, record_id = kind_of(change.record), change.record.id
             base = change.record.version
@@ -271,18 +329,57 @@ def prepare_commit(
                                          path=f'$.{kind}["{record_id}"]'))
         tombstones.pop(key, None)
         working[key] = new
+    records += [structure_record(kind, working[kind, record_id])  # type: ignore[arg-type]
+                for kind, record_id in _redacted(changes)]
     return PreparedCommit(
         commit=commit, at=at, last_at=last_at,
         in_order=state.last_at is None or at >= state.last_at, writes=working,
         tombstones=tombstones, entries=entries, records=records,
+        head=link(entries, state.head), history_edits=history_edits,
     )
+
+
+def _redacted(changes: Sequence[Change | AcceptNote]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys((change.kind, change.record_id) for change in changes
+                              if isinstance(change, Redact)))
+
+
+def _redact(change: Redact, state: StoreState,
+            working: dict[tuple[str, str], PlainRecord | None],
+            history_edits: dict[int, dict[str, Any]], entry: Callable[..., None]) -> None:
+    """Work out one redaction: the record's new field, the entries it rewrites, its own entry."""
+    kind, record_id = change.kind, change.record_id
+    if kind not in RECORD_KINDS:
+        raise ValueError(f"unknown record kind {kind!r}")
+    check_redactable(kind, change.field)
+    key = (kind, record_id)
+    stored = working[key] if key in working else state.current(kind, record_id)
+    if stored is None:
+        raise NotFoundError(RECORD_NOUNS[kind], record_id)
+    if stored["version"] != change.version:
+        raise ConflictError(RECORD_NOUNS[kind], record_id, expected=change.version,
+                            actual=stored["version"])
+    assert state.record_history is not None
+    past = state.record_history(kind, record_id)
+    replaced, removed = redaction(past, change.field, change.marker, redaction_digests(past))
+    if not removed and stored.get(change.field) in (None, change.marker):
+        raise RuleViolation(
+            "redact.nothing",
+            f"{RECORD_NOUNS[kind]} {record_id!r} holds no {change.field} to redact")
+    for seq, sides in replaced.items():
+        history_edits.setdefault(seq, {}).update(sides)
+    version = change.version + 1
+    working[key] = {**stored, change.field: change.marker, "version": version}
+    entry(kind, record_id, version, ChangeKind.REDACT, change.field, {"removed": removed},
+          change.marker)
 
 
 def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Check that ``history`` rebuilds ``plan`` and work out what a restored store keeps.
 
-    Returns ``last_commit``, ``last_seq``, ``last_at``, ``ordered_before``
-    (see :func:`first_out_of_order`) and ``tombstones``;
+    Returns ``head`` (entries without a hash get theirs: see
+    :func:`~actiontrack.domain.chain.link`), ``last_commit``, ``last_seq``,
+    ``last_at``, ``ordered_before`` (see :func:`first_out_of_order`) and ``tombstones``;
     raises :class:`~actiontrack.errors.StoreError` when the history does not
     rebuild the plan (a store restored from it would answer ``as_of`` wrongly).
     """
@@ -298,6 +395,7 @@ def restored_state(plan: Plan, history: Sequence[Mapping[str, Any]]) -> dict[str
             tombstones.pop(key, None)
     moments = [moment(item["at"]) for item in history]
     return {
+        "head": link(history, GENESIS),  # type: ignore[arg-type]
         "last_commit": max((item["commit"] for item in history), default=0),
         "last_seq": max((item["seq"] for item in history), default=0),
         "last_at": max(moments, default=None),
@@ -541,3 +639,70 @@ def plan_from_tables(tables: Mapping[str, Mapping[str, Mapping[str, Any]]], *,
             for record_id, plain in tables.get(kind, {}).items()
         }
     return Plan(**by_kind)  # type: ignore[arg-type]
+
+
+@attrs.frozen(kw_only=True)
+class Findings:
+    """What differs between a store's history, its chain and its records (plain data)."""
+
+    breaks: list[Break]
+    #: The records as history rebuilds them.
+    replayed: PlainTables
+    #: (kind, id, what) for each record that is not what history rebuilds.
+    records: list[tuple[str, str, str]]
+
+    @property
+    def edits(self) -> list[OutsideEdit]:
+        return ([OutsideEdit(b.kind, b.record_id, f"history entry {b.seq}: {b.what}")
+                 for b in self.breaks]
+                + [OutsideEdit(kind, record_id, what) for kind, record_id, what in self.records])
+
+
+def _normal(kind: str, plain: Mapping[str, Any]) -> PlainRecord:
+    """A plain record as today's model writes it (fields added since filled in), or as it is."""
+    try:
+        return convert.unstructure(structure_record(kind, plain))  # type: ignore[no-any-return]
+    except ConversionError:
+        return dict(plain)
+
+
+def find_outside_edits(entries: Sequence[Mapping[str, Any]], head: str | None,
+                       tables: Mapping[str, Mapping[str, PlainRecord]] | None) -> Findings:
+    """Check history's chain against ``head`` and, given ``tables``, the records against history.
+
+    Records are compared as today's models write them, so a record written
+    by an older release, without fields added since, is not a difference.
+    """
+    breaks = check_chain(entries, head, redaction_digests(entries))
+    replayed = replay(entries)
+    found: list[tuple[str, str, str]] = []
+    if tables is not None:
+        found = differences(
+            {kind: {rid: _normal(kind, plain) for rid, plain in records.items()}
+             for kind, records in replayed.items()},
+            {kind: {rid: _normal(kind, plain) for rid, plain in records.items()}
+             for kind, records in tables.items()})
+    return Findings(breaks=breaks, replayed=replayed, records=found)
+
+
+def settlement(findings: Findings, tables: Mapping[str, Mapping[str, PlainRecord]]
+               ) -> list[Change | AcceptNote]:
+    """The changes that accept what ``findings`` found into history, applied to its records.
+
+    An ``accept`` note for each place history itself was changed, then each
+    record as it stands: made, changed or removed, against the records as
+    history rebuilds them (the :class:`StoreState` of the commit).
+    """
+    changes: list[Change | AcceptNote] = [
+        AcceptNote(b.kind, b.record_id, b.seq, b.what) for b in findings.breaks if b.record_id]
+    for kind, record_id, _ in findings.records:
+        stored = tables.get(kind, {}).get(record_id)
+        replayed = findings.replayed.get(kind, {}).get(record_id)
+        if stored is None:
+            assert replayed is not None
+            changes.append(Delete(kind, record_id, replayed["version"]))
+            continue
+        version = 0 if replayed is None else replayed["version"]
+        changes.append(Put(structure_record(kind, {**stored, "version": version})))
+    return changes
+

@@ -6,20 +6,26 @@ that passes here exercises the same conversion and versioning rules.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from actiontrack import convert
+from actiontrack.domain.chain import GENESIS, relink
 from actiontrack.domain.plan import RECORD_NOUNS, HistoryEntry, Plan, Record, kind_of
 from actiontrack.errors import NotFoundError, StoreError, StoreNotEmptyError
 from actiontrack.store.core import (
+    AcceptNote,
     PastView,
     PlainTables,
     StoreState,
     apply_to_plan,
     empty_tables,
+    find_outside_edits,
     first_created,
     is_now,
     plan_from_tables,
@@ -29,12 +35,13 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    settlement,
     still_ordered_before,
     trusted_record,
     used_ids,
     view_as_of,
 )
-from actiontrack.store.protocol import Change, Condition, Receipt
+from actiontrack.store.protocol import Change, Condition, OutsideEdit, Receipt
 
 __all__ = ["MemoryStore"]
 
@@ -56,6 +63,7 @@ class MemoryStore:
     def __init__(self, *, clock: Callable[[], datetime] = _machine_clock) -> None:
         self._clock = clock
         self._identity = str(uuid.uuid4())
+        self._secret = secrets.token_bytes(32)
         self._tables: PlainTables = empty_tables()
         self._tombstones: dict[tuple[str, str], int] = {}
         self._history: list[dict[str, Any]] = []
@@ -63,6 +71,7 @@ class MemoryStore:
         self._last_seq = 0
         self._last_at: datetime | None = None
         self._ordered_before: int | None = None
+        self._head = GENESIS
         self._plan: Plan | None = None
         self._past: PastView | None = None
         self._closed = False
@@ -152,18 +161,32 @@ class MemoryStore:
         at: datetime,
         reason: str | None = None,
     ) -> Receipt:
+        # Nothing outside this process can change the records, so no check comes first.
         self._check_open()
+        return self._commit(changes, by=by, at=at, reason=reason)
+
+    def _commit(self, changes: Sequence[Change | AcceptNote], *, by: str, at: datetime,
+                reason: str | None, current: PlainTables | None = None) -> Receipt:
+        tables = self._tables if current is None else current
         state = StoreState(
-            current=lambda kind, record_id: self._tables[kind].get(record_id),
+            current=lambda kind, record_id: tables[kind].get(record_id),
             tombstone=lambda kind, record_id: self._tombstones.get((kind, record_id)),
             last_commit=self._last_commit,
             last_seq=self._last_seq,
             last_at=self._last_at,
             clock=self._clock(),
+            head=self._head,
+            record_history=lambda kind, record_id: [
+                e for e in self._history if e["kind"] == kind and e["record_id"] == record_id],
         )
         prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
         if not prepared.entries:
             return Receipt(commit=self._last_commit, records=(), entries=())
+        if prepared.history_edits:  # a redaction's markers, in the entries it rewrites
+            self._history = [entry | prepared.history_edits[entry["seq"]]
+                             if entry["seq"] in prepared.history_edits else entry
+                             for entry in self._history]
+        self._head = prepared.head
         for (kind, record_id), plain in prepared.writes.items():
             if plain is None:
                 self._tables[kind].pop(record_id, None)
@@ -196,7 +219,46 @@ class MemoryStore:
         self._last_seq = restored["last_seq"]
         self._last_at = restored["last_at"]
         self._ordered_before = restored["ordered_before"]
+        self._head = restored["head"]
         self._plan = None
+
+    @property
+    def head(self) -> str:
+        self._check_open()
+        return self._head
+
+    def outside_edits(self) -> list[OutsideEdit]:
+        # Nothing outside this process can reach the records; code inside it can.
+        self._check_open()
+        return find_outside_edits(self._history, self._head, self._tables).edits
+
+    def settle(self, *, accept: bool, by: str, at: datetime, reason: str) -> Receipt:
+        self._check_open()
+        findings = find_outside_edits(self._history, self._head, self._tables)
+        if not findings.breaks and not findings.records:
+            return Receipt(commit=self._last_commit, records=(), entries=())
+        if not accept:
+            if findings.breaks:
+                raise StoreError("history itself was changed: revert cannot put it back")
+            for kind, record_id, _ in findings.records:
+                replayed = findings.replayed[kind].get(record_id)
+                if replayed is None:
+                    self._tables[kind].pop(record_id, None)
+                else:
+                    self._tables[kind][record_id] = replayed
+            self._plan = self._past = None
+            return Receipt(commit=self._last_commit, records=(), entries=())
+        self._head = relink(self._history)
+        self._last_seq = max((e["seq"] for e in self._history), default=0)
+        self._last_commit = max((e["commit"] for e in self._history), default=0)
+        self._plan = self._past = None
+        return self._commit(settlement(findings, self._tables), by=by, at=at,
+                            current=findings.replayed,
+                            reason=f"change made outside actiontrack accepted: {reason}")
+
+    def sign(self, payload: bytes) -> str:
+        self._check_open()
+        return hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
 
     def close(self) -> None:
         self._tables = empty_tables()

@@ -22,7 +22,8 @@ import attrs
 
 from actiontrack.domain.plan import HistoryEntry, Plan, Record
 
-__all__ = ["Before", "Change", "Condition", "Delete", "Put", "Receipt", "Store"]
+__all__ = ["Before", "Change", "Condition", "Delete", "OutsideEdit", "Put", "Receipt", "Redact",
+           "Store"]
 
 R = TypeVar("R", bound=Record)
 
@@ -48,7 +49,41 @@ class Delete:
     version: int
 
 
-Change: TypeAlias = Put | Delete
+@attrs.frozen
+class Redact:
+    """Take every value ``field`` of a record (still at ``version``) has held out of the store.
+
+    The record's field and each history entry that held one of its values
+    get ``marker`` instead (:mod:`actiontrack.domain.redaction`); the
+    redaction is itself a history entry. The one sanctioned rewrite of history.
+    """
+
+    kind: str
+    record_id: str
+    version: int
+    field: str
+    marker: str
+
+
+Change: TypeAlias = Put | Delete | Redact
+
+
+@attrs.frozen
+class OutsideEdit:
+    """Something in the store changed outside actiontrack, found by the store's own check.
+
+    ``where`` names it: a record (``kind`` and ``record_id``), a history
+    entry, or the store's files or tables.
+    """
+
+    kind: str
+    record_id: str
+    what: str
+
+    def __str__(self) -> str:
+        if self.record_id:
+            return f"{self.kind} {self.record_id}: {self.what}"
+        return self.what
 
 
 @attrs.frozen
@@ -171,7 +206,49 @@ class Store(Protocol):
         ...
 
     def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
-        """Fill an empty store with a plan and its history (copies, generated data)."""
+        """Fill an empty store with a plan and its history (copies, generated data).
+
+        Entries keep the hashes they have (a copy keeps its chain, redactions
+        and all); entries without one are linked into the chain here.
+        """
+        ...
+
+    # -- trust -------------------------------------------------------------
+
+    @property
+    def head(self) -> str:
+        """The hash of the last history entry, as the store keeps it.
+
+        See :mod:`~actiontrack.domain.chain`.
+        """
+        ...
+
+    def outside_edits(self) -> list[OutsideEdit]:
+        """What the store's own cheap check finds changed outside actiontrack; empty if nothing.
+
+        While it finds something, :meth:`commit` refuses every change
+        (:class:`~actiontrack.errors.OutsideEditError`) until :meth:`settle`
+        accepts or reverts it. ``actiontrack verify`` checks everything.
+        """
+        ...
+
+    def settle(self, *, accept: bool, by: str, at: datetime, reason: str) -> Receipt:
+        """Accept the outside changes into history, or revert the records to what history says.
+
+        Accepting re-links the chain over history as it now is, records each
+        record that differs from its history as a change by ``by`` with
+        ``reason``, and an ``accept`` entry for each place history itself was
+        changed. Reverting puts back the records as history has them; it
+        cannot put back history itself (:class:`~actiontrack.errors.StoreError`).
+        """
+        ...
+
+    def sign(self, payload: bytes) -> str:
+        """HMAC-SHA256 of ``payload`` under this store's own secret, as hex.
+
+        The secret is made with the store and never leaves it: on PostgreSQL
+        an agency role signs through a function and cannot read it.
+        """
         ...
 
     def close(self) -> None:

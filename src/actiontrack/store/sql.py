@@ -3,9 +3,18 @@
 One implementation on SQLAlchemy Core. The schema is one a person (or a BI
 tool) can query: a table per kind of record with a column per field, a
 table per list field (``actions_recommendation_ids``, ``target_revisions``)
-with the owner's id and the item's position, a ``history`` table, a
-``tombstones`` table and a ``store_meta`` table (layout version, identity,
-commit counters). See docs/storage.md.
+with the owner's id and the item's position, a ``history`` table (each entry
+with its ``hash`` in the chain, :mod:`actiontrack.domain.chain`), a
+``tombstones`` table, a ``store_meta`` table (layout version, identity,
+commit counters, the chain's ``head``), ``store_secret`` (the store's own
+HMAC secret) and ``outside_edits``. See docs/storage.md.
+
+Triggers on every table of records, lists, history and tombstones log, in
+``outside_edits``, each row inserted, changed or removed by anyone but
+actiontrack (:func:`~actiontrack.store.sql_migrations.log_outside_edits`).
+A commit checks that log and the head first, cheaply, and refuses with
+:class:`~actiontrack.errors.OutsideEditError` naming each record until
+:meth:`SQLStore.settle` accepts or reverts what was found.
 
 A commit is one database transaction. It first takes the store's write lock
 (``SELECT ... FOR UPDATE`` on the meta row in PostgreSQL, ``BEGIN
@@ -26,6 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import hashlib
+import hmac
 import json
 import uuid
 from collections import defaultdict
@@ -39,6 +50,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from actiontrack import convert
+from actiontrack.domain.chain import GENESIS, relink
 from actiontrack.domain.models import TargetRevision
 from actiontrack.domain.plan import (
     RECORD_KINDS,
@@ -51,6 +63,7 @@ from actiontrack.domain.plan import (
 )
 from actiontrack.errors import (
     NotFoundError,
+    OutsideEditError,
     ScopeError,
     StoreError,
     StoreLockedError,
@@ -64,8 +77,11 @@ from actiontrack.store.core import (
     PastView,
     PlainRecord,
     PlainTables,
+    PreparedCommit,
     StoreState,
     apply_to_plan,
+    find_outside_edits,
+    first_out_of_order,
     is_now,
     plan_from_tables,
     prepare_commit,
@@ -74,23 +90,43 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    settlement,
     still_ordered_before,
     trusted_record,
     view_as_of,
 )
-from actiontrack.store.protocol import Before, Change, Condition, Delete, Put, Receipt
-from actiontrack.store.sql_migrations import upgrade
+from actiontrack.store.protocol import (
+    Before,
+    Change,
+    Condition,
+    Delete,
+    OutsideEdit,
+    Put,
+    Receipt,
+    Redact,
+)
+from actiontrack.store.sql_migrations import (
+    OUTSIDE_EDIT_FUNCTION,
+    WRITING_FLAG,
+    keep_secret,
+    log_outside_edits,
+    new_secret,
+    upgrade,
+)
 from actiontrack.store.trusted import row_builder
 
-__all__ = ["HISTORY_FUNCTION", "SCHEMA_VERSION", "SQLStore"]
+__all__ = ["HISTORY_FUNCTION", "SCHEMA_VERSION", "SIGN_FUNCTION", "SQLStore"]
 
 #: The PostgreSQL function through which an agency role appends history (it may not
 #: insert into ``history`` itself): created by :mod:`actiontrack.store.sql_scope`.
 HISTORY_FUNCTION = "actiontrack_append_history"
+#: The PostgreSQL function through which an agency role signs (it may not read
+#: ``store_secret``): created by :mod:`actiontrack.store.sql_scope`.
+SIGN_FUNCTION = "actiontrack_sign"
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 R = TypeVar("R", bound=Record)
 
@@ -193,6 +229,7 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
         sa.Column("field", sa.Text),
         sa.Column("old", sa.JSON),
         sa.Column("new", sa.JSON),
+        sa.Column("hash", sa.Text),  # NULL in entries written before layout 5
         sa.Index("history_record", "kind", "record_id"),
     )
     tombstones = sa.Table(
@@ -205,6 +242,25 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
         "store_meta", metadata,
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
+    )
+    # One row: the store's HMAC secret, and its pads for PostgreSQL's own sha256
+    # (see :func:`~actiontrack.store.sql_migrations.new_secret`).
+    sa.Table(
+        "store_secret", metadata,
+        sa.Column("id", sa.Integer, sa.CheckConstraint("id = 1"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("secret", sa.LargeBinary, nullable=False),
+        sa.Column("inner_pad", sa.LargeBinary, nullable=False),
+        sa.Column("outer_pad", sa.LargeBinary, nullable=False),
+    )
+    sa.Table(
+        "outside_edits", metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("table_name", sa.Text, nullable=False),
+        sa.Column("row_key", sa.Text, nullable=False),  # a JSON array: see _LOGGED
+        sa.Column("change", sa.Text, nullable=False),
+        sa.Column("noticed_at", sa.Text, nullable=False),
+        sa.Column("database_user", sa.Text),
     )
     sa.Index("actions_lead_agency", kinds["actions"].table.c.lead_agency_id)
     # The lookups features make (an action's children, a review's recommendations, what
@@ -221,6 +277,23 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
 
 
 METADATA, _KINDS, _HISTORY, _TOMBSTONES, _META = _schema()
+_SECRET = METADATA.tables["store_secret"]
+_META_UPDATE = sa.update(_META).where(_META.c.key == sa.bindparam("meta_key")).values(
+    value=sa.bindparam("meta_value"))
+_OUTSIDE_EDITS = METADATA.tables["outside_edits"]
+
+#: The tables whose rows are logged when changed outside actiontrack, with the columns
+#: that name a row in the log: every table but the store's own bookkeeping (store_meta
+#: is guarded by the head it keeps).
+_LOGGED: dict[str, tuple[str, ...]] = {
+    table.name: ("seq", "kind", "record_id") if table is _HISTORY
+    else tuple(column.name for column in table.primary_key.columns)
+    for table in METADATA.sorted_tables
+    if table.name not in (_META.name, _SECRET.name, _OUTSIDE_EDITS.name)
+}
+#: A list table's owner kind and field.
+_LIST_OWNERS = {listed.table.name: (kind, listed.field)
+                for kind, tables in _KINDS.items() for listed in tables.lists}
 
 
 class SQLStore:
@@ -266,7 +339,11 @@ class SQLStore:
                         {"key": "last_seq", "value": "0"},
                         {"key": "last_at", "value": ""},
                         {"key": "ordered_before", "value": ""},
+                        {"key": "head", "value": GENESIS},
                     ])
+                    connection.execute(sa.insert(_SECRET), {"id": 1, **new_secret()})
+                    keep_secret(connection)
+                    log_outside_edits(connection, _LOGGED)
                 meta = self._read_meta(connection)
                 upgrade(connection, _META, int(meta.get("schema_version", "0")),
                         SCHEMA_VERSION, _safe(url))
@@ -406,6 +483,9 @@ class SQLStore:
     ) -> Receipt:
         with self._writing() as connection:
             meta = self._lock_meta(connection)
+            edits = _outside_edits_found(connection, meta)
+            if edits:
+                raise OutsideEditError(_safe(self.url), edits)
             touched: dict[str, set[str]] = defaultdict(set)
             for change in changes:
                 if isinstance(change, Put):
@@ -414,9 +494,9 @@ class SQLStore:
                     touched[change.kind].add(change.record_id)
             stored = {kind: _read_records(connection, kind, sorted(ids))
                       for kind, ids in touched.items() if kind in RECORD_KINDS}
-            self._check_scope(connection, changes, stored)
+            clock, agency_role = _clock_and_role(connection)
+            self._check_scope(connection, changes, stored, agency_role)
             tombstones = _read_tombstones(connection, touched)
-            clock, inserts_history = _clock_and_history_right(connection)
             state = StoreState(
                 current=lambda kind, record_id: stored.get(kind, {}).get(record_id),
                 tombstone=lambda kind, record_id: tombstones.get((kind, record_id)),
@@ -424,41 +504,63 @@ class SQLStore:
                 last_seq=int(meta["last_seq"]),
                 last_at=datetime.fromisoformat(meta["last_at"]) if meta["last_at"] else None,
                 clock=clock,
+                head=meta["head"],
+                record_history=lambda kind, record_id: list(
+                    _history_rows(connection, kind=kind, record_ids=[record_id])),
             )
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
                 return Receipt(commit=state.last_commit, records=(), entries=())
-            _write_records(connection, prepared.writes)
-            for (kind, record_id), plain in prepared.writes.items():
-                if plain is not None and (kind, record_id) in tombstones:  # made again
-                    connection.execute(sa.delete(_TOMBSTONES).where(
-                        _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
-            for (kind, record_id), version in prepared.tombstones.items():
-                connection.execute(sa.delete(_TOMBSTONES).where(
-                    _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
-                connection.execute(sa.insert(_TOMBSTONES).values(
-                    kind=kind, record_id=record_id, version=version))
-            last_seq = prepared.entries[-1]["seq"]
-            advanced = False
-            if inserts_history:
-                connection.execute(sa.insert(_HISTORY), prepared.entries)
-            else:  # an agency role: the function checks each entry against its rows
-                connection.execute(sa.text(f"SELECT {HISTORY_FUNCTION}(CAST(:entries AS json))"),
-                                   {"entries": json.dumps(prepared.entries)})
-                # It advances the counters itself (an agency role may not); a function
-                # granted by an earlier release did not, and its role still may.
-                advanced = connection.execute(sa.select(_META.c.value).where(
-                    _META.c.key == "last_seq")).scalar() == str(last_seq)
-            if not advanced:
-                now_ordered = still_ordered_before(_kept_ordered_before(meta), prepared)
-                self._write_meta(connection, last_commit=prepared.commit, last_seq=last_seq,
-                                 last_at=prepared.last_at.isoformat(),
-                                 ordered_before="" if now_ordered is None else now_ordered)
+            self._land(connection, prepared, tombstones, agency_role,
+                       still_ordered_before(_kept_ordered_before(meta), prepared))
         if self._plan is not None and self._plan_commit == state.last_commit:
             self._plan, self._plan_commit = apply_to_plan(self._plan, prepared), prepared.commit
         return Receipt(
             commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
         )
+
+    def _land(self, connection: Connection, prepared: PreparedCommit,
+              tombstones: Mapping[tuple[str, str], int], agency_role: str | None,
+              ordered_before: int | None) -> None:
+        """Write a prepared commit: records, tombstones, history (rewritten and new), counters.
+
+        ``ordered_before`` is what the store keeps once it lands (see
+        :func:`~actiontrack.store.core.first_out_of_order`).
+        """
+        _write_records(connection, prepared.writes)
+        for (kind, record_id), plain in prepared.writes.items():
+            if plain is not None and (kind, record_id) in tombstones:  # made again
+                connection.execute(sa.delete(_TOMBSTONES).where(
+                    _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
+        for (kind, record_id), version in prepared.tombstones.items():
+            connection.execute(sa.delete(_TOMBSTONES).where(
+                _TOMBSTONES.c.kind == kind, _TOMBSTONES.c.record_id == record_id))
+            connection.execute(sa.insert(_TOMBSTONES).values(
+                kind=kind, record_id=record_id, version=version))
+        # A redaction's rewrite of the entries that held the value (the one rewrite).
+        for seq, sides in sorted(prepared.history_edits.items()):
+            connection.execute(sa.update(_HISTORY).where(_HISTORY.c.seq == seq).values(**sides))
+        last_seq = prepared.entries[-1]["seq"]
+        advanced = False
+        if agency_role is None:
+            connection.execute(sa.insert(_HISTORY), prepared.entries)
+        else:  # an agency role: the function checks each entry against its rows
+            connection.execute(sa.text(f"SELECT {HISTORY_FUNCTION}(CAST(:entries AS json))"),
+                               {"entries": json.dumps(prepared.entries)})
+            # It advances the counters and the head itself (an agency role may not); a
+            # function granted by an earlier release did not, and its role still may.
+            kept = {row.key: row.value for row in connection.execute(
+                sa.select(_META).where(_META.c.key.in_(("last_seq", "head"))))}
+            advanced = kept.get("last_seq") == str(last_seq)
+            if advanced and kept.get("head") != prepared.head:
+                raise StoreError(
+                    f"{_safe(self.url)}: the history function {HISTORY_FUNCTION} was created"
+                    " by an earlier release and keeps no hash chain; ask the store's owner to"
+                    " run the agency grants again (docs/agency-scope.md); nothing was written")
+        if not advanced:
+            self._write_meta(connection, last_commit=prepared.commit, last_seq=last_seq,
+                             last_at=prepared.last_at.isoformat(), head=prepared.head,
+                             ordered_before="" if ordered_before is None else ordered_before)
 
     def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
         entries = [convert.unstructure(entry) for entry in history]
@@ -472,6 +574,7 @@ class SQLStore:
                 raise StoreNotEmptyError(
                     f"{_safe(self.url)} already holds a plan; restore needs an empty store")
             self._check_scope(connection, [Put(record) for record in plan.records()], {})
+            # Entries keep the hashes they have; those without one are linked here.
             restored = restored_state(plan, entries)
             writes = {(kind_of(r), r.id): convert.unstructure(r) for r in plan.records()}
             _write_records(connection, writes)
@@ -486,18 +589,130 @@ class SQLStore:
             self._write_meta(connection, last_commit=restored["last_commit"],
                              last_seq=restored["last_seq"],
                              last_at=last_at.isoformat() if last_at else "",
-                             ordered_before=restored["ordered_before"] or "")
+                             ordered_before=restored["ordered_before"] or "",
+                             head=restored["head"])
         self._plan = None
 
+    # -- trust ---------------------------------------------------------------
+
+    @property
+    def head(self) -> str:
+        with self._reading() as connection:
+            return self._read_meta(connection).get("head", GENESIS)
+
+    def outside_edits(self) -> list[OutsideEdit]:
+        """The store's own cheap check: the log the triggers keep, and the head.
+
+        Read-only. Rows changed outside actiontrack with the triggers off (a
+        table owner can disable them) show only to ``actiontrack verify``.
+        """
+        with self._reading() as connection:
+            return _outside_edits_found(connection, self._read_meta(connection))
+
+    def settle(self, *, accept: bool, by: str, at: datetime, reason: str) -> Receipt:
+        with self._writing() as connection:
+            meta = self._lock_meta(connection)
+            clock, agency_role = _clock_and_role(connection)
+            scope = self.agency if self.agency is not None else agency_role
+            if scope is not None:
+                raise ScopeError("store", _safe(self.url), scope, "only the business unit may"
+                                 " accept or revert changes made outside actiontrack")
+            entries = list(_history_rows(connection))
+            tables = {kind: _plain_rows(connection, kind) for kind in RECORD_KINDS}
+            findings = find_outside_edits(entries, meta.get("head"), tables)
+            last_commit = int(meta["last_commit"])
+            nothing = Receipt(commit=last_commit, records=(), entries=())
+            if not findings.breaks and not findings.records:
+                # Logged, but nothing differs (a value changed and changed back).
+                connection.execute(sa.delete(_OUTSIDE_EDITS))
+                return nothing
+            self._plan = self._past = None
+            if not accept:
+                if findings.breaks:
+                    raise StoreError(
+                        f"{_safe(self.url)}: history itself was changed outside actiontrack ("
+                        + "; ".join(str(b) for b in findings.breaks[:5]) + "): revert cannot"
+                        " put it back; restore the store from a backup, or keep it with"
+                        " accept-edits")
+                _write_records(connection, {
+                    (kind, record_id): findings.replayed[kind].get(record_id)
+                    for kind, record_id, _ in findings.records})
+                _reset_tombstones(connection, entries, findings.replayed)
+                connection.execute(sa.delete(_OUTSIDE_EDITS))
+                return nothing
+            # Accept: the chain over history as it now stands, then the records' changes.
+            written = {entry["seq"]: entry["hash"] for entry in entries}
+            head = relink(entries)
+            rehashed = [{"entry_seq": entry["seq"], "entry_hash": entry["hash"]}
+                        for entry in entries if entry["hash"] != written[entry["seq"]]]
+            for chunk in _chunks(rehashed):
+                connection.execute(
+                    sa.update(_HISTORY).where(_HISTORY.c.seq == sa.bindparam("entry_seq"))
+                    .values(hash=sa.bindparam("entry_hash")), list(chunk))
+            tombstones = _reset_tombstones(connection, entries, findings.replayed)
+            current = findings.replayed
+            # Numbering goes on from the last entry there is: entries removed from the end
+            # are accepted as gone, and the chain has no gap.
+            state = StoreState(
+                current=lambda kind, record_id: current.get(kind, {}).get(record_id),
+                tombstone=lambda kind, record_id: tombstones.get((kind, record_id)),
+                last_commit=max([last_commit, *(entry["commit"] for entry in entries)]),
+                last_seq=max((entry["seq"] for entry in entries), default=0),
+                last_at=datetime.fromisoformat(meta["last_at"]) if meta["last_at"] else None,
+                clock=clock,
+                head=head,
+                record_history=lambda kind, record_id: [
+                    entry for entry in entries
+                    if entry["kind"] == kind and entry["record_id"] == record_id],
+            )
+            prepared = prepare_commit(state, settlement(findings, tables), by=by, at=at,
+                                      reason=f"change made outside actiontrack accepted: {reason}")
+            connection.execute(sa.delete(_OUTSIDE_EDITS))
+            if not prepared.entries:
+                self._write_meta(connection, head=head, last_seq=state.last_seq,
+                                 ordered_before=first_out_of_order(entries) or "")
+                return nothing
+            self._land(connection, prepared, tombstones, None,
+                       first_out_of_order([*entries, *prepared.entries]))
+        return Receipt(
+            commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
+        )
+
+    def sign(self, payload: bytes) -> str:
+        with self._reading() as connection:
+            if connection.dialect.name == "postgresql" and not connection.exec_driver_sql(
+                    f"SELECT has_table_privilege('{_SECRET.name}', 'SELECT')").scalar():
+                # An agency role: the secret is not for it to read; the function signs.
+                signed = connection.execute(sa.text(f"SELECT {SIGN_FUNCTION}(:payload)"),
+                                            {"payload": payload}).scalar()
+                if not isinstance(signed, str):
+                    raise StoreError(f"{_safe(self.url)}: the store has no secret to sign with")
+                return signed
+            secret = connection.execute(sa.select(_SECRET.c.secret)).scalar()
+        if secret is None:
+            raise StoreError(f"{_safe(self.url)}: the store has no secret to sign with"
+                             " (its store_secret row was removed)")
+        return hmac.new(bytes(secret), payload, hashlib.sha256).hexdigest()
+
     def erase(self) -> None:
-        """Drop every table of the store and close it: ``copy --replace``'s first step.
+        """Drop every table and function of the store and close it: ``copy --replace``'s first step.
 
         Not part of the Store port: no code holding a store can erase a plan
         and its history; this is an administrator's act on the database.
         """
         try:
             with self._engine.begin() as connection:
+                postgres = connection.dialect.name == "postgresql"
+                if postgres:  # its body names store_secret, so it goes first
+                    connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {SIGN_FUNCTION}(bytea)")
                 METADATA.drop_all(connection)
+                if postgres:
+                    connection.exec_driver_sql(
+                        f"DROP FUNCTION IF EXISTS {OUTSIDE_EDIT_FUNCTION}()")
+                    connection.exec_driver_sql(
+                        f"DROP FUNCTION IF EXISTS {HISTORY_FUNCTION}(json, name)")
+                else:
+                    connection.exec_driver_sql("DROP TABLE IF EXISTS store_writing")
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(
                 f"{_safe(self.url)}: cannot drop the store's tables ({_reason(exc)})") from None
@@ -516,13 +731,21 @@ class SQLStore:
         connection: Connection,
         changes: Sequence[Change],
         stored: Mapping[str, Mapping[str, PlainRecord]],
+        agency_role: str | None = None,
     ) -> None:
         """Raise ScopeError unless every change stays inside this store's agency.
 
         An action must be led by the agency both as stored and as written; a
         progress update, evidence item or assurance decision must belong to
         such an action, both as stored and as written. Other kinds are read-only.
+        Redaction is the business unit's alone: neither a store scoped to an
+        agency nor an ``agency_role`` (PostgreSQL) may redact.
         """
+        scope = self.agency if self.agency is not None else agency_role
+        for change in changes:
+            if isinstance(change, Redact) and scope is not None:
+                raise ScopeError(RECORD_NOUNS.get(change.kind, change.kind), change.record_id,
+                                 scope, "only the business unit may redact")
         agency = self.agency
         if agency is None:
             return
@@ -536,7 +759,8 @@ class SQLStore:
             return ScopeError(RECORD_NOUNS.get(kind, kind), record_id, agency, why)
 
         for change in changes:
-            if isinstance(change, Delete):
+            new: Record | None
+            if isinstance(change, Delete | Redact):
                 kind, record_id, new = change.kind, change.record_id, None
             else:
                 kind, record_id, new = kind_of(change.record), change.record.id, change.record
@@ -571,13 +795,24 @@ class SQLStore:
         return {row.key: row.value for row in connection.execute(sa.select(_META))}
 
     def _lock_meta(self, connection: Connection) -> dict[str, str]:
-        """Take the store's write lock inside this transaction; return the counters."""
+        """Take the store's write lock inside this transaction; return the counters.
+
+        It also marks the transaction as actiontrack's own, so the triggers
+        do not log its writes as outside edits (see :func:`log_outside_edits`).
+        """
         query = sa.select(_META)
         if connection.dialect.name == "postgresql":
-            # Wait for another writer no longer than the store's lock timeout.
+            # Wait for another writer no longer than the store's lock timeout. Both
+            # settings are local: they end with the transaction.
             milliseconds = max(1, int(self._lock_timeout * 1000))
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+            connection.exec_driver_sql(
+                f"SELECT set_config('lock_timeout', '{milliseconds}', true),"
+                f" set_config('{WRITING_FLAG}', 'on', true)")
             query = query.with_for_update()
+        else:  # back to 0 before the transaction commits (_Translated)
+            connection.exec_driver_sql(
+                "INSERT OR REPLACE INTO store_writing (id, writing) VALUES (1, 1)")
+            connection.info["actiontrack_flagged"] = True
         try:
             return {row.key: row.value for row in connection.execute(query)}
         except sa.exc.OperationalError as exc:
@@ -590,8 +825,9 @@ class SQLStore:
 
     @staticmethod
     def _write_meta(connection: Connection, **values: Any) -> None:
-        for key, value in values.items():
-            connection.execute(sa.update(_META).where(_META.c.key == key).values(value=str(value)))
+        # One statement, run for each key: a commit writes five or six of them.
+        connection.execute(_META_UPDATE, [{"meta_key": key, "meta_value": str(value)}
+                                          for key, value in values.items()])
 
 
 class _Translated:
@@ -614,6 +850,7 @@ class _Translated:
             if not self._write and connection.dialect.name == "postgresql":
                 connection = connection.execution_options(isolation_level="REPEATABLE READ")
             connection.info["actiontrack_write"] = self._write
+            connection.info["actiontrack_flagged"] = False
             self._connection = connection
             self._transaction = connection.begin()
             return connection
@@ -628,6 +865,10 @@ class _Translated:
         failure = error if isinstance(error, sa.exc.SQLAlchemyError) else None
         try:
             if error is None:
+                if self._connection.info.get("actiontrack_flagged"):
+                    # SQLite's flag is a row: take it down before anyone else can see it.
+                    self._connection.exec_driver_sql(
+                        "UPDATE store_writing SET writing = 0 WHERE id = 1")
                 self._transaction.commit()
             else:
                 self._transaction.rollback()
@@ -644,20 +885,133 @@ class _Translated:
                              + ("; nothing was written" if self._write else "")) from None
 
 
-def _clock_and_history_right(connection: Connection) -> tuple[datetime, bool]:
-    """The store's clock, and whether this connection may insert history rows itself.
+def _clock_and_role(connection: Connection) -> tuple[datetime, str | None]:
+    """The store's clock, and the agency role this connection is, if it is one.
 
     The clock is the database server's for PostgreSQL, this machine's for
-    SQLite. An agency role on PostgreSQL may not insert history
-    (docs/agency-scope.md): it appends through :data:`HISTORY_FUNCTION`.
-    Asked in the query that reads the clock, so a commit pays no extra round trip.
+    SQLite. A role that may not insert history rows itself is an agency role on
+    PostgreSQL (docs/agency-scope.md): it appends through :data:`HISTORY_FUNCTION`,
+    and may neither redact nor settle outside edits. Asked in the query that
+    reads the clock, so a commit pays no extra round trip.
     """
     if connection.dialect.name == "postgresql":
-        moment, inserts = connection.exec_driver_sql(
-            "SELECT clock_timestamp(), has_table_privilege('history', 'INSERT')").one()
+        moment, inserts, role = connection.exec_driver_sql(
+            "SELECT clock_timestamp(), has_table_privilege('history', 'INSERT'),"
+            " current_user").one()
         assert isinstance(moment, datetime)
-        return moment, bool(inserts)
-    return datetime.now(UTC), True
+        return moment, None if inserts else str(role)
+    return datetime.now(UTC), None
+
+
+#: How the log names a change.
+_CHANGED = {"INSERT": "added", "UPDATE": "changed", "DELETE": "removed",
+            "TRUNCATE": "emptied (TRUNCATE)"}
+
+
+def _outside_edits_found(connection: Connection, meta: Mapping[str, str]) -> list[OutsideEdit]:
+    """The cheap check: what the triggers logged, and the head against the last entry.
+
+    One query while nothing was changed: the log's size and the last entry
+    (by the history's primary key). An entry written before the chain (no
+    hash) is not compared: the triggers guard it.
+    """
+    logged, seq, kind, record_id, last_hash = connection.execute(sa.text(
+        "SELECT (SELECT count(*) FROM outside_edits), h.seq, h.kind, h.record_id, h.hash"
+        " FROM (SELECT 1 AS one) o LEFT JOIN (SELECT seq, kind, record_id, hash FROM history"
+        " ORDER BY seq DESC LIMIT 1) h ON 1 = 1")).one()
+    edits = _logged_edits(connection) if logged else []
+    head = meta.get("head", GENESIS)
+    if seq is None and head != GENESIS:
+        edits.append(OutsideEdit("", "", "history is empty, but the store's head says entries"
+                                         " were written: history was removed"))
+    elif last_hash is not None and last_hash != head:
+        edits.append(OutsideEdit(kind, record_id, f"history entry {seq}: the store's head does"
+                                                  " not match it (entries after it were"
+                                                  " removed, or it was changed)"))
+    return edits
+
+
+def _logged_edits(connection: Connection) -> list[OutsideEdit]:
+    """The rows of ``outside_edits`` as the records (or entries, or tables) they changed.
+
+    One edit per place, in the order first logged: a list table's row names
+    its owner record and field, a history row its entry and record.
+    """
+    found: dict[tuple[str, str, str], tuple[list[str], set[str]]] = {}
+    query = sa.select(_OUTSIDE_EDITS.c.table_name, _OUTSIDE_EDITS.c.row_key,
+                      _OUTSIDE_EDITS.c.change, _OUTSIDE_EDITS.c.database_user
+                      ).order_by(_OUTSIDE_EDITS.c.id)
+    for table, row_key, change, user in connection.execute(query):
+        try:
+            key = json.loads(row_key)
+        except ValueError:
+            key = []
+        key = [str(part) for part in key] if isinstance(key, list) else []
+        if change == "TRUNCATE" or not key:
+            place = ("", "", f"table {table}: rows")
+        elif table in RECORD_KINDS:
+            place = (table, key[0], "its row")
+        elif table in _LIST_OWNERS:
+            owner, field = _LIST_OWNERS[table]
+            place = (owner, key[0], f"its {field} (a row of {table})")
+        elif table == _HISTORY.name and len(key) == 3:
+            place = (key[1], key[2], f"history entry {key[0]}")
+        elif table == _TOMBSTONES.name and len(key) == 2:
+            place = (key[0], key[1], "its tombstone")
+        else:
+            place = ("", "", f"table {table}: a row")
+        changes, users = found.setdefault(place, ([], set()))
+        word = _CHANGED.get(change, change)
+        if word not in changes:
+            changes.append(word)
+        if user:
+            users.add(str(user))
+    return [
+        OutsideEdit(kind, record_id, f"{what} {' and '.join(changes)} outside actiontrack"
+                    + (f" (by database role {', '.join(sorted(users))})" if users else ""))
+        for (kind, record_id, what), (changes, users) in found.items()
+    ]
+
+
+def _plain_rows(connection: Connection, kind: str) -> dict[str, PlainRecord]:
+    """Every row of a kind as plain data, as it is (dates as ISO text), unchecked.
+
+    What settling compares with history: a row changed outside actiontrack
+    may hold what no model accepts, and is reported, not refused.
+    """
+    table = _KINDS[kind].table
+    ids = sorted(connection.execute(sa.select(table.c.id)).scalars())
+    return {record_id: _plain_value(row)
+            for record_id, row in _read_rows(connection, kind, ids).items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_value(item) for item in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _reset_tombstones(connection: Connection, entries: Sequence[Mapping[str, Any]],
+                      replayed: Mapping[str, Mapping[str, PlainRecord]]
+                      ) -> dict[tuple[str, str], int]:
+    """Write the tombstones history makes (a tombstone changed outside goes back); return them."""
+    tombstones: dict[tuple[str, str], int] = {}
+    for entry in entries:
+        key = (entry["kind"], entry["record_id"])
+        if entry["change"] == ChangeKind.DELETE and key[1] not in replayed.get(key[0], {}):
+            tombstones[key] = entry["version"]
+        elif entry["change"] == ChangeKind.CREATE:
+            tombstones.pop(key, None)
+    connection.execute(sa.delete(_TOMBSTONES))
+    rows = [{"kind": kind, "record_id": record_id, "version": version}
+            for (kind, record_id), version in sorted(tombstones.items())]
+    for chunk in _chunks(rows):
+        connection.execute(sa.insert(_TOMBSTONES), list(chunk))
+    return tombstones
 
 
 def _refuse_missing_file(url: str) -> None:

@@ -16,9 +16,15 @@ by whoever runs it: the tables' owner) and lets the role execute. The
 function checks every entry against the store's counters, the record's
 history so far and the rows the role's transaction has just written, and
 raises, rolling the whole commit back, on the first that does not match
-(docs/agency-scope.md lists the checks); then it advances the counters in
-``store_meta``, which an agency role may lock but, by a row-level security
-policy the grant turns on, not change.
+(docs/agency-scope.md lists the checks); then it advances the counters and
+the hash chain's head in ``store_meta``, which an agency role may lock but,
+by a row-level security policy the grant turns on, not change.
+
+An agency role cannot read ``store_secret`` either: it signs (a workbook's
+hidden part) through ``actiontrack_sign(payload bytea)``, another SECURITY
+DEFINER function the grant creates, which gives the HMAC and never the
+secret. It may read ``outside_edits`` (a commit checks it first) but never
+write it: the triggers that do run with their owner's rights.
 
 Roles not in ``agency_roles`` (the owner, the business unit's role) are
 unscoped. The owner bypasses row-level security anyway, so FORCE ROW LEVEL
@@ -44,10 +50,13 @@ from actiontrack.store.sql import (
     _HISTORY,
     _KINDS,
     _META,
+    _OUTSIDE_EDITS,
     _OWNER_COLUMNS,
+    _SECRET,
     _TOMBSTONES,
     HISTORY_FUNCTION,
     METADATA,
+    SIGN_FUNCTION,
     _engine,
     _reason,
     _safe,
@@ -176,6 +185,7 @@ DECLARE
     stored jsonb;
     mismatch text;
     lead text;
+    last_hash text;
 BEGIN
     IF NOT pg_has_role(session_user, caller, 'MEMBER') THEN
         RAISE EXCEPTION 'actiontrack history guard: % may not append history as %',
@@ -256,13 +266,19 @@ BEGIN
             RAISE EXCEPTION 'actiontrack history guard: %: needs a record id, a version and a'
                 ' change (create, update or delete)', what USING ERRCODE = 'insufficient_privilege';
         END IF;
+        -- Its link in the chain; whether it is the right one is verify's to check.
+        IF entry->>'hash' IS NULL OR entry->>'hash' !~ '^[0-9a-f]{64}$' THEN
+            RAISE EXCEPTION 'actiontrack history guard: %: needs its hash in the chain (64'
+                ' hexadecimal digits)', what USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        last_hash := entry->>'hash';
     END LOOP;
     INSERT INTO {history} (seq, "commit", "at", "by", reason, kind, record_id, version, change,
-                           field, old, new)
+                           field, old, new, hash)
         SELECT (x.value->>'seq')::integer, (x.value->>'commit')::integer, x.value->>'at',
                x.value->>'by', x.value->>'reason', x.value->>'kind', x.value->>'record_id',
                (x.value->>'version')::integer, x.value->>'change', x.value->>'field',
-               x.value->'old', x.value->'new'
+               x.value->'old', x.value->'new', x.value->>'hash'
         FROM json_array_elements(entries) x;
 
     -- Each record: its new entries continue its history, and its row is what they say.
@@ -279,6 +295,8 @@ BEGIN
                 ORDER BY h.seq LOOP
             what := format('history entry %s (%s %s, version %s)', past.seq, rec_kind, rec_id,
                            past.version);
+            -- Someone accepting a change made outside actiontrack: the record is as it was.
+            CONTINUE WHEN past.change = 'accept';
             IF past.seq <= counter_seq THEN
                 NULL;  -- already in the history: only rebuilds the record as it stood
             ELSIF past.change = 'create' THEN
@@ -339,7 +357,8 @@ BEGIN
             -- The record as history now has it.
             IF past.change = 'create' THEN
                 claimed := past.new_value;
-            ELSIF past.change = 'update' AND jsonb_typeof(claimed) = 'object' THEN
+            ELSIF past.change IN ('update', 'redact') AND jsonb_typeof(claimed) = 'object' THEN
+                -- A redaction, like an update, gives the field its new value (the marker).
                 claimed := jsonb_set(claimed, ARRAY[past.field], past.new_value)
                     || jsonb_build_object('version', past.version);
             ELSIF past.change = 'delete' THEN
@@ -404,8 +423,10 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- The counters, advanced as the library advances them (agency roles may not).
+    -- The counters and the chain's head, advanced as the library advances them (agency
+    -- roles may not).
     UPDATE {store_meta} SET value = (counter_seq + entry_number)::text WHERE key = 'last_seq';
+    UPDATE {store_meta} SET value = last_hash WHERE key = 'head';
     UPDATE {store_meta} SET value = (counter_commit + 1)::text WHERE key = 'last_commit';
     IF counter_at IS NULL OR first_at::timestamptz > counter_at THEN
         UPDATE {store_meta} SET value = first_at WHERE key = 'last_at';
@@ -517,6 +538,26 @@ def _history_function_statements(schema: str | None) -> list[str]:
     return [create, f"REVOKE ALL ON FUNCTION {function}(json, name) FROM PUBLIC"]
 
 
+def _sign_function_statements(schema: str | None) -> list[str]:
+    """Create (or replace) the function an agency role signs with; only granted roles may call it.
+
+    HMAC-SHA256 (RFC 2104) from the pads ``store_secret`` keeps, with
+    PostgreSQL's own ``sha256``: the role gets the signature, never the secret.
+    A body in SQL-standard form is bound when it is created, so no search path
+    can redirect it (and ``store_secret`` cannot be dropped while it exists).
+    """
+    function = _name(schema, SIGN_FUNCTION)
+    secret = _name(schema, _SECRET.name)
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}(payload bytea)\n"
+        "    RETURNS text LANGUAGE sql STABLE SECURITY DEFINER\n"
+        "    SET search_path = pg_catalog, pg_temp\n"
+        "    RETURN (SELECT encode(sha256(s.outer_pad || sha256(s.inner_pad || payload)),"
+        f" 'hex') FROM {secret} s WHERE s.id = 1)",
+        f"REVOKE ALL ON FUNCTION {function}(bytea) FROM PUBLIC",
+    ]
+
+
 def _meta_statements(schema: str | None) -> list[str]:
     """Row-level security on store_meta: an agency role may lock its rows, not change them.
 
@@ -550,7 +591,11 @@ def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str
     if schema:
         statements.append(f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {who}")
     for table in METADATA.sorted_tables:
-        grants = ["SELECT"]
+        if table.name == _SECRET.name:
+            # Not even SELECT: the role signs through the function, below.
+            statements.append(f"REVOKE ALL ON {_name(schema, table.name)} FROM {who}")
+            continue
+        grants = ["SELECT"]  # outside_edits: read (a commit's check), written by triggers
         if table.name in scoped:
             grants += ["INSERT", "UPDATE", "DELETE"]
         elif table.name == _META.name:
@@ -560,9 +605,14 @@ def _grant_statements(role: str, agency_id: str, schema: str | None) -> list[str
     # History only through the function; an earlier release granted INSERT, so take it back.
     statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON"
                       f" {_name(schema, _HISTORY.name)} FROM {who}")
+    statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON"
+                      f" {_name(schema, _OUTSIDE_EDITS.name)} FROM {who}")
     statements += _history_function_statements(schema)
     statements.append(
         f"GRANT EXECUTE ON FUNCTION {_name(schema, HISTORY_FUNCTION)}(json, name) TO {who}")
+    statements += _sign_function_statements(schema)
+    statements.append(
+        f"GRANT EXECUTE ON FUNCTION {_name(schema, SIGN_FUNCTION)}(bytea) TO {who}")
     roles = _name(schema, "agency_roles")
     statements.append(
         f"INSERT INTO {roles} (role_name, agency_id) VALUES ({_literal(role)},"
@@ -576,15 +626,17 @@ def grant_agency_role_sql(role: str, agency_id: str, schema: str | None = None) 
     """The SQL that makes ``role`` an agency role for ``agency_id``, run by the owner.
 
     It creates ``role`` as a login role (without a password) if it does not
-    exist, grants it SELECT on every table of the store, INSERT, UPDATE and
+    exist, grants it SELECT on every table of the store but ``store_secret``
+    (nothing at all there), INSERT, UPDATE and
     DELETE on actions and their child tables and on tombstones, UPDATE on
     store_meta (for the write lock: row-level security refuses an agency
     role's changes there), takes back any INSERT, UPDATE or DELETE on history, creates
     (or replaces) the history function ``actiontrack_append_history`` and
-    lets the role execute it, and links it to the agency in
-    ``agency_roles``. Run :func:`agency_scope_sql` first, and this again
-    after every upgrade of the store's layout. ``schema`` ``None``: the
-    tables are on the owner's search path, and the function is created in
+    the signing function ``actiontrack_sign`` and lets the role execute
+    them, and links it to the agency in ``agency_roles``. Run
+    :func:`agency_scope_sql` first, and this again after every upgrade of the
+    store's layout. ``schema`` ``None``: the tables are on the owner's search
+    path, and the functions are created in
     the owner's current schema.
     """
     return ";\n\n".join(_grant_statements(role, agency_id, schema)) + ";\n"

@@ -37,9 +37,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
@@ -47,11 +49,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+import attrs
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from actiontrack import convert
+from actiontrack.domain.chain import GENESIS, check_chain, link, redaction_digests, relink
 from actiontrack.domain.plan import (
     RECORD_KINDS,
     RECORD_NOUNS,
@@ -64,6 +68,7 @@ from actiontrack.domain.plan import (
 from actiontrack.errors import (
     ConversionError,
     NotFoundError,
+    OutsideEditError,
     StoreCorruptError,
     StoreError,
     StoreLockedError,
@@ -73,11 +78,14 @@ from actiontrack.errors import (
 )
 from actiontrack.store.core import (
     UNKNOWN_ORDER,
+    Findings,
     PastView,
     PlainRecord,
     PlainTables,
+    PreparedCommit,
     StoreState,
     apply_to_plan,
+    find_outside_edits,
     first_created,
     first_out_of_order,
     is_now,
@@ -88,21 +96,24 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    settlement,
     still_ordered_before,
     structure_record,
     trusted_record,
     used_ids,
     view_as_of,
 )
-from actiontrack.store.protocol import Change, Condition, Receipt
+from actiontrack.store.protocol import Change, Condition, OutsideEdit, Receipt
 
 __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 
 #: The layout version this release writes. A file with a higher one is refused.
-#: 2: agencies have ``email`` and ``aliases``; 3: a ``chases`` table. An older file
-#: reads as it is (new fields take their defaults, a missing table is empty) and is
-#: marked with this layout by its first commit.
-SCHEMA_VERSION = 4
+#: 2: agencies have ``email`` and ``aliases``; 3: a ``chases`` table; 4: an action's
+#: ``reference``; 5: the hash chain (``head``, ``history_digest``, each entry's
+#: ``hash``) and the store's ``secret``. An older file reads as it is (new fields take
+#: their defaults, a missing table is empty) and is marked with this layout by its
+#: first commit; its older entries are linked into the chain as they are read.
+SCHEMA_VERSION = 5
 
 _META = "_meta"
 _META_ID = "store"
@@ -111,6 +122,9 @@ _ENTRY_KEYS = frozenset(
     {"seq", "commit", "at", "by", "reason", "kind", "record_id", "version", "change",
      "field", "old", "new"}
 )
+#: An entry written since the chain exists has its hash too.
+_CHAINED_KEYS = _ENTRY_KEYS | {"hash"}
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 R = TypeVar("R", bound=Record)
 
@@ -297,49 +311,72 @@ class TinyDBStore:
         with self._locked():
             self._refresh(force=self._history_size() != self._meta["history_bytes"])
             meta = dict(self._meta)
-            tombstones: dict[str, dict[str, int]] = meta.get("tombstones", {})
+            history = self._committed_history(meta)
+            edits = self._outside_edits(meta, history)
+            if edits:
+                raise OutsideEditError(str(self.path), edits)
             last_at = meta.get("last_at")
             state = StoreState(
                 current=lambda kind, record_id: self._storage.data.get(kind, {}).get(record_id),
-                tombstone=lambda kind, record_id: tombstones.get(kind, {}).get(record_id),
+                tombstone=lambda kind, record_id: meta.get("tombstones", {}).get(
+                    kind, {}).get(record_id),
                 last_commit=meta["last_commit"],
                 last_seq=meta["last_seq"],
                 last_at=None if last_at is None else datetime.fromisoformat(last_at),
                 clock=datetime.now(UTC),
+                head=self._head(meta, history),
+                record_history=lambda kind, record_id: list(
+                    self._read_history(kind=kind, record_ids={record_id})),
             )
             prepared = prepare_commit(state, changes, by=by, at=at, reason=reason)
             if not prepared.entries:
                 return Receipt(commit=meta["last_commit"], records=(), entries=())
             if not self._trusted and self._plan is None:
-                # The file was changed outside actiontrack, and this commit signs it
-                # (plan.json.digest): every record passes the full check first, not
+                # The digest of plan.json was lost (a crash, a copy without it) and this
+                # commit signs it again: every record passes the full check first, not
                 # only those this commit changes.
                 with self._checked():
                     self._plan = plan_from_tables(self._tables())
-            history_bytes = self._append_history(meta, prepared.entries)
-            writes: dict[str, dict[str, dict[str, Any] | None]] = {}
-            kept = {kind: dict(ids) for kind, ids in tombstones.items()}
-            for (kind, record_id), plain in prepared.writes.items():
-                writes.setdefault(kind, {})[record_id] = plain
-                kept.get(kind, {}).pop(record_id, None)
-            for (kind, record_id), version in prepared.tombstones.items():
-                kept.setdefault(kind, {})[record_id] = version
-            meta |= {
-                "schema_version": SCHEMA_VERSION,
-                "last_commit": prepared.commit,
-                "last_seq": prepared.entries[-1]["seq"],
-                "last_at": prepared.last_at.isoformat(),
-                "ordered_before": still_ordered_before(self._kept_ordered_before(meta), prepared),
-                "history_bytes": history_bytes,
-                "tombstones": {kind: ids for kind, ids in kept.items() if ids},
-            }
+            if prepared.history_edits:
+                written = self._rewrite_history(
+                    self._entries_of(history.raw), prepared.entries, prepared.history_edits)
+            else:
+                written = self._append_history(meta, prepared.entries, history.digest)
             plan_before = self._plan
-            self._write(writes, meta)
+            self._write(self._writes(prepared), self._meta_after(meta, prepared, written))
             if plan_before is not None:
                 self._plan = apply_to_plan(plan_before, prepared)
         return Receipt(
             commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
         )
+
+    @staticmethod
+    def _writes(prepared: PreparedCommit) -> dict[str, dict[str, dict[str, Any] | None]]:
+        writes: dict[str, dict[str, dict[str, Any] | None]] = {}
+        for (kind, record_id), plain in prepared.writes.items():
+            writes.setdefault(kind, {})[record_id] = plain
+        return writes
+
+    def _meta_after(self, meta: dict[str, Any], prepared: PreparedCommit,
+                    written: _Written) -> dict[str, Any]:
+        """The _meta record once ``prepared`` lands with its history ``written``."""
+        tombstones: dict[str, dict[str, int]] = meta.get("tombstones", {})
+        kept = {kind: dict(ids) for kind, ids in tombstones.items()}
+        for kind, record_id in prepared.writes:
+            kept.get(kind, {}).pop(record_id, None)
+        for (kind, record_id), version in prepared.tombstones.items():
+            kept.setdefault(kind, {})[record_id] = version
+        return meta | {
+            "schema_version": SCHEMA_VERSION,
+            "last_commit": prepared.commit,
+            "last_seq": prepared.entries[-1]["seq"],
+            "last_at": prepared.last_at.isoformat(),
+            "ordered_before": still_ordered_before(self._kept_ordered_before(meta), prepared),
+            "history_bytes": written.length,
+            "history_digest": written.digest,
+            "head": prepared.head,
+            "tombstones": {kind: ids for kind, ids in kept.items() if ids},
+        }
 
     def restore(self, plan: Plan, history: Iterable[HistoryEntry]) -> None:
         with self._locked():
@@ -348,7 +385,7 @@ class TinyDBStore:
                 raise StoreNotEmptyError(
                     f"{self.path} already holds a plan; restore needs an empty store"
                 )
-            entries = [convert.unstructure(entry) for entry in history]
+            entries = [_without_empty_hash(convert.unstructure(entry)) for entry in history]
             restored = restored_state(plan, entries)
             writes: dict[str, dict[str, dict[str, Any] | None]] = {}
             for record in plan.records():
@@ -356,6 +393,8 @@ class TinyDBStore:
             tombstones: dict[str, dict[str, int]] = {}
             for (kind, record_id), version in restored["tombstones"].items():
                 tombstones.setdefault(kind, {})[record_id] = version
+            written = (self._append_history(self._meta, entries, hashlib.sha256()) if entries
+                       else _Written(0, hashlib.sha256().hexdigest()))
             meta = dict(self._meta)
             meta |= {
                 "schema_version": SCHEMA_VERSION,
@@ -364,9 +403,103 @@ class TinyDBStore:
                 "last_at": restored["last_at"] and restored["last_at"].isoformat(),
                 "ordered_before": restored["ordered_before"],
                 "tombstones": tombstones,
-                "history_bytes": self._append_history(meta, entries) if entries else 0,
+                "history_bytes": written.length,
+                "history_digest": written.digest,
+                "head": restored["head"],
             }
             self._write(writes, meta)
+
+    # -- trust -------------------------------------------------------------
+
+    @property
+    def head(self) -> str:
+        self._refresh()
+        return self._head(self._meta, self._committed_history(self._meta))
+
+    def outside_edits(self) -> list[OutsideEdit]:
+        self._refresh()
+        return self._outside_edits(self._meta, self._committed_history(self._meta))
+
+    def settle(self, *, accept: bool, by: str, at: datetime, reason: str) -> Receipt:
+        with self._locked():
+            self._refresh(force=True)
+            meta = dict(self._meta)
+            history = self._committed_history(meta)
+            entries = self._entries_of(history.raw)
+            findings = find_outside_edits(entries, meta.get("head"), self._tables())
+            if not findings.breaks and not findings.records:
+                if history.changed or not self._trusted:  # bytes only, or a digest lost
+                    self._write({}, meta | self._rewrite_history(entries, [], {}).meta())
+                return Receipt(commit=meta["last_commit"], records=(), entries=())
+            if not accept or _carries_on(meta, entries):
+                # History that carries on past the head is this store's own rewrite: accepting
+                # the records as they stand would write back what a redaction took out.
+                return self._revert(meta, findings, entries, history)
+            head = relink(entries)
+            current = findings.replayed
+            state = StoreState(
+                current=lambda kind, record_id: current.get(kind, {}).get(record_id),
+                tombstone=lambda kind, record_id: meta.get("tombstones", {}).get(
+                    kind, {}).get(record_id),
+                # Numbered on from history as it stands: entries cut from its end leave
+                # no gap that would read as a further change.
+                last_commit=max((e["commit"] for e in entries), default=0),
+                last_seq=max((e["seq"] for e in entries), default=0),
+                last_at=datetime.fromisoformat(meta["last_at"]) if meta.get("last_at") else None,
+                clock=datetime.now(UTC),
+                head=head,
+            )
+            prepared = prepare_commit(state, settlement(findings, self._tables()), by=by, at=at,
+                                      reason=f"change made outside actiontrack accepted: {reason}")
+            written = self._rewrite_history(entries, prepared.entries, {})
+            self._write(self._writes(prepared), self._meta_after(meta, prepared, written))
+        return Receipt(
+            commit=prepared.commit, records=tuple(prepared.records), entries=prepared.history
+        )
+
+    def _revert(self, meta: dict[str, Any], findings: Findings,
+                entries: list[dict[str, Any]], history: _History) -> Receipt:
+        """Put back the records as history has them; history itself cannot be put back.
+
+        History that only goes on past the head ``plan.json`` keeps, its chain
+        whole, is a rewrite of history this store made (a redaction) whose
+        ``plan.json`` a crash kept from landing: it is finished here.
+        """
+        if findings.breaks and not _carries_on(meta, entries):
+            raise StoreError(
+                f"{self.history_path}: history itself was changed outside actiontrack ("
+                + "; ".join(str(b) for b in findings.breaks[:5]) + "): revert cannot put it"
+                " back; restore the store from a backup, or keep it with accept-edits"
+            )
+        writes: dict[str, dict[str, dict[str, Any] | None]] = {}
+        for kind, record_id, _ in findings.records:
+            writes.setdefault(kind, {})[record_id] = findings.replayed[kind].get(record_id)
+        if history.changed:
+            kept = restored_state(plan_from_tables(findings.replayed), entries)
+            tombstones: dict[str, dict[str, int]] = {}
+            for (kind, record_id), version in kept["tombstones"].items():
+                tombstones.setdefault(kind, {})[record_id] = version
+            meta = meta | _Written(len(history.raw), history.digest.hexdigest()).meta() | {
+                "head": kept["head"], "last_commit": kept["last_commit"],
+                "last_seq": kept["last_seq"], "tombstones": tombstones,
+                "last_at": kept["last_at"] and kept["last_at"].isoformat(),
+                "ordered_before": kept["ordered_before"]}
+        self._write(writes, meta)
+        return Receipt(commit=meta["last_commit"], records=(), entries=())
+
+    def sign(self, payload: bytes) -> str:
+        self._refresh()
+        secret = self._meta.get("secret")
+        if secret is None:  # a store made before stores had one
+            with self._locked():
+                self._refresh(force=True)
+                meta = dict(self._meta)
+                edits = self._outside_edits(meta, self._committed_history(meta))
+                if edits:
+                    raise OutsideEditError(str(self.path), edits)
+                secret = meta.setdefault("secret", secrets.token_hex(32))
+                self._write({}, meta)
+        return hmac.new(bytes.fromhex(secret), payload, hashlib.sha256).hexdigest()
 
     def erase(self) -> None:
         """Remove the store's files and close it: ``copy --replace``'s first step.
@@ -424,6 +557,9 @@ class TinyDBStore:
                 "last_seq": 0,
                 "ordered_before": None,
                 "history_bytes": 0,
+                "history_digest": hashlib.sha256().hexdigest(),
+                "head": GENESIS,
+                "secret": secrets.token_hex(32),
             }
             payload = _dump({_META: {_META_ID: meta}})
             _atomic_write(self.path, payload)
@@ -516,13 +652,16 @@ class TinyDBStore:
         self._trusted = True
         self._plan = None
 
-    def _append_history(self, meta: Mapping[str, Any], entries: list[dict[str, Any]]) -> int:
-        """Append ``entries`` after the committed history; return the new committed length."""
+    def _append_history(self, meta: Mapping[str, Any], entries: list[dict[str, Any]],
+                        digest: Any) -> _Written:
+        """Append ``entries`` after the committed history; return its new length and digest.
+
+        ``digest`` is a SHA-256 of the committed history so far; it takes the new lines.
+        """
         committed: int = meta["history_bytes"]
-        payload = b"".join(
-            json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-            for entry in entries
-        )
+        payload = _lines(entries)
+        digest = digest.copy()
+        digest.update(payload)
         # Create the history file only with the first entries: a missing file
         # after that is lost history, to report rather than paper over.
         create = os.O_CREAT if committed == 0 else 0
@@ -550,7 +689,108 @@ class TinyDBStore:
             ) from None
         finally:
             os.close(fd)
-        return committed + len(payload)
+        return _Written(committed + len(payload), digest.hexdigest())
+
+    def _rewrite_history(self, entries: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]],
+                         edits: Mapping[int, Mapping[str, Any]]) -> _Written:
+        """Write the history file again: ``entries`` (sides replaced by ``edits``), then ``new``.
+
+        What a redaction or an accepted outside change does, and nothing
+        else: history is otherwise only appended to. The new file replaces the
+        old one atomically before ``plan.json`` does. A crash between the two
+        leaves history rewritten under the old ``plan.json``: the store then
+        reports its history as changed outside actiontrack, and
+        ``revert-edits``, which puts the records back as history has them,
+        finishes the work.
+        """
+        rewritten = [entry | dict(edits[entry["seq"]]) if entry["seq"] in edits else entry
+                     for entry in entries]
+        payload = _lines([*rewritten, *new])
+        try:
+            _atomic_write(self.history_path, payload)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.history_path}: cannot write history ({exc.strerror}); nothing written"
+            ) from None
+        return _Written(len(payload), hashlib.sha256(payload).hexdigest())
+
+    def _committed_history(self, meta: Mapping[str, Any]) -> _History:
+        """The history as this store wrote it, or as it now stands if it was changed since.
+
+        The committed part of the file, while its bytes have the digest
+        ``plan.json`` keeps for them (a longer file holds the leftovers of a
+        commit that never landed after it). Otherwise, history was changed
+        outside actiontrack: the file as it now is, to its last whole line,
+        so that the check and ``verify`` can say what changed.
+        """
+        committed = meta["history_bytes"]
+        try:
+            with open(self.history_path, "rb") as file:
+                raw = file.read(committed)
+        except FileNotFoundError:
+            return _History(raw=b"", digest=hashlib.sha256(), changed=committed > 0,
+                            missing=committed > 0, short=committed > 0)
+        except OSError as exc:
+            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
+        digest = hashlib.sha256(raw)
+        kept = meta.get("history_digest")
+        short = len(raw) < committed
+        if not short and (kept is None or digest.hexdigest() == kept):
+            return _History(raw=raw, digest=digest, changed=False, missing=False, short=False)
+        whole = self._whole_history()
+        return _History(raw=whole, digest=hashlib.sha256(whole), changed=True, missing=False,
+                        short=short)
+
+    def _whole_history(self) -> bytes:
+        """The history file to its last whole line, whatever ``plan.json`` says of its length."""
+        try:
+            raw = self.history_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
+        return raw[:raw.rfind(b"\n") + 1]
+
+    def _entries_of(self, raw: bytes) -> list[dict[str, Any]]:
+        """Every entry of the committed history, parsed and checked."""
+        return [self._entry(line, lambda: number)  # noqa: B023  (called at once)
+                for number, line in enumerate(raw.splitlines(), start=1) if line]
+
+    def _outside_edits(self, meta: Mapping[str, Any], history: _History) -> list[OutsideEdit]:
+        """The store's own check (see :meth:`outside_edits`): cheap while nothing changed.
+
+        The committed history's bytes against the digest ``plan.json`` keeps
+        for them, and ``plan.json`` against the digest this store wrote of it.
+        Only when one differs is the history read and the chain checked (and,
+        for a changed ``plan.json``, every record against its history), to
+        name what changed.
+        """
+        if not history.changed and self._trusted:
+            return []
+        edits: list[OutsideEdit] = []
+        if history.missing:
+            return [OutsideEdit("", "", f"{self.history_path} is missing: history was lost")]
+        if history.short:
+            edits.append(OutsideEdit("", "", f"{self.history_path} is shorter than {self.path}"
+                                             " says: history was lost or cut"))
+        try:
+            entries = self._entries_of(history.raw)
+        except StoreCorruptError as exc:
+            return [*edits, OutsideEdit("", "", str(exc))]
+        findings = find_outside_edits(entries, meta.get("head") if history.changed else None,
+                                      None if self._trusted else self._tables())
+        edits += findings.edits
+        if history.changed and not edits:
+            edits.append(OutsideEdit("", "", f"{self.history_path} was changed outside"
+                                             " actiontrack (its bytes are not those written)"))
+        return edits
+
+    def _head(self, meta: Mapping[str, Any], history: _History) -> str:
+        """The head ``plan.json`` keeps; for a file from before the chain, its history's."""
+        head = meta.get("head")
+        if head is None:
+            return link(self._entries_of(history.raw), GENESIS)
+        return str(head)
 
     def _check_stray_tail(self, tail: bytes, meta: Mapping[str, Any]) -> None:
         """Allow only the leftovers of one commit that never landed; refuse to cut more.
@@ -571,20 +811,16 @@ class TinyDBStore:
                 )
 
     def _history_bytes(self) -> bytes:
-        """The committed part of the history file."""
-        committed = self._meta["history_bytes"]
-        if not committed:
-            return b""
-        try:
-            with open(self.history_path, "rb") as file:
-                raw = file.read(committed)
-        except FileNotFoundError:
-            raise StoreCorruptError(f"{self.history_path} is missing") from None
-        except OSError as exc:
-            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
-        if len(raw) < committed:
-            raise StoreCorruptError(f"{self.history_path} is shorter than {self.path} says it is")
-        return raw
+        """The history to read: what was committed, or the file as it now stands if changed.
+
+        A history file changed outside actiontrack is still read (``verify``
+        names what changed, and no change is taken until it is settled); a
+        missing one cannot be.
+        """
+        history = self._committed_history(self._meta)
+        if history.missing:
+            raise StoreCorruptError(f"{self.history_path} is missing")
+        return history.raw
 
     def _read_history(
         self, *, kind: str | None = None, record_ids: Collection[str] | None = None,
@@ -705,6 +941,53 @@ class TinyDBStore:
             yield
         finally:
             lock.release()
+
+
+@attrs.frozen
+class _History:
+    """The committed history as read for a commit or a check."""
+
+    raw: bytes
+    #: SHA-256 of ``raw`` so far: a commit that appends goes on from it.
+    digest: Any
+    #: Whether it is not what this store last wrote (missing, cut, or other bytes).
+    changed: bool
+    missing: bool
+    short: bool
+
+
+@attrs.frozen
+class _Written:
+    """The history file's committed length and digest after a write."""
+
+    length: int
+    digest: str
+
+    def meta(self) -> dict[str, Any]:
+        return {"history_bytes": self.length, "history_digest": self.digest}
+
+
+def _lines(entries: Iterable[Mapping[str, Any]]) -> bytes:
+    """History entries as the file holds them: one compact JSON object per line."""
+    return b"".join(
+        json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        for entry in entries
+    )
+
+
+def _carries_on(meta: Mapping[str, Any], entries: list[dict[str, Any]]) -> bool:
+    """Whether history goes on, its chain whole, past the head ``plan.json`` keeps."""
+    head = meta.get("head")
+    return (head is not None and bool(entries) and entries[-1].get("hash") != head
+            and any(entry.get("hash") == head for entry in entries)
+            and not check_chain(entries, None, redaction_digests(entries)))
+
+
+def _without_empty_hash(entry: dict[str, Any]) -> dict[str, Any]:
+    """A copied entry with no hash leaves the key out, as a line written before the chain."""
+    if entry.get("hash") is None:
+        entry.pop("hash", None)
+    return entry
 
 
 def _doc_id(record_id: str) -> int:
@@ -864,7 +1147,8 @@ def _is_entry(entry: object) -> bool:
     """Whether a history line has what rebuilding the plan relies on (the rest converts later)."""
     return (
         isinstance(entry, dict)
-        and entry.keys() == _ENTRY_KEYS
+        and ((entry.keys() == _CHAINED_KEYS and isinstance(entry["hash"], str)
+             and _HASH.fullmatch(entry["hash"]) is not None) or entry.keys() == _ENTRY_KEYS)
         and entry["kind"] in RECORD_KINDS
         and entry["change"] in _CHANGES
         and isinstance(entry["record_id"], str)
@@ -872,7 +1156,10 @@ def _is_entry(entry: object) -> bool:
         and type(entry["version"]) is int
         and _is_moment(entry["at"])
         and (entry["change"] != ChangeKind.CREATE or isinstance(entry["new"], dict))
-        and (entry["change"] != ChangeKind.UPDATE or isinstance(entry["field"], str))
+        and (entry["change"] not in (ChangeKind.UPDATE, ChangeKind.REDACT)
+             or isinstance(entry["field"], str))
+        and (entry["change"] not in (ChangeKind.REDACT, ChangeKind.ACCEPT)
+             or isinstance(entry["old"], dict))
     )
 
 

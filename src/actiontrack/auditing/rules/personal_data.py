@@ -59,5 +59,9 @@ def personal_data(context: AuditContext) -> Iterator[Flag]:
         hits += [(record_id, field, kind, hint) for kind, hint in found]
     hits.sort()
     for record_id, field, kind, hint in hits:
-        yield Flag(subject=record_id, message=f"{kind} ({hint}) in its {field.split('[')[0]}",
+        name = field.split("[")[0]
+        fix = (f"; take it out of the record and its history with `actiontrack redact"
+               f" {record_id} {name} --reason TEXT`" if "[" not in field else
+               "; a target revision's reason cannot be redacted: ask the store's administrator")
+        yield Flag(subject=record_id, message=f"{kind} ({hint}) in its {name}{fix}",
                    facts={"field": field, "kind": kind, "hint": hint})
