@@ -16,40 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from test_corrections import digest as files
+from test_corrections import run, shown
 
 from actiontrack.cli import cli
 from actiontrack.domain.chain import check_chain, redaction_digests
 from actiontrack.store import TinyDBStore, open_store
 from actiontrack.verify import verify_store
 
-NOW = "2026-11-26T09:00:00+00:00"
 LATER = "2026-11-27T09:00:00+00:00"
-ACTION = "DEMO-SCP/CSPR-ALEX/A001"
 DATA = Path(__file__).parents[1] / "store" / "data"
-
-
-def run(store: Path, *args: str, now: str = NOW) -> Result:
-    return CliRunner().invoke(cli, ["--store", str(store), *args],
-                              env={"ACTIONTRACK_NOW": now, "ACTIONTRACK_USER": "Business manager"})
-
-
-def files(store: Path) -> bytes:
-    """Every file of the store but its lock, as bytes: equal means nothing was written."""
-    return b"\0".join(path.name.encode() + path.read_bytes()
-                      for path in sorted(store.parent.glob(store.stem + "*"))
-                      if not path.name.endswith(".lock"))
 
 
 def history_path(store: Path) -> Path:
     return store.with_name(store.stem + ".history.jsonl")
-
-
-def shown(store: Path, record_id: str) -> dict[str, Any]:
-    result = run(store, "show", record_id, "--format", "json")
-    assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
-    return data
 
 
 @pytest.fixture
