@@ -56,7 +56,7 @@ from actiontrack.excel.export import drop_down_lists, write_workbook
 from actiontrack.excel.layout import ExportInfo
 from actiontrack.excel.merge import MergeResult, merge_workbook
 from actiontrack.excel.reading import ReturnedWorkbook, read_workbook
-from actiontrack.excel.rows import action_values, evidence_values
+from actiontrack.excel.rows import action_values, evidence_values, measure_values
 from actiontrack.excel.safety import check_workbook_file
 from test_audit import cached_plan, fresh
 
@@ -134,6 +134,10 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
     for action in actions:
         for item in plan.evidence_for(action.id):
             evidence_rows.append(evidence_values(item))
+    measure_rows: list[list[object]] = [[c.header for c in layout.MEASURE_COLUMNS]]
+    for action in actions:
+        for measure in plan.measures_for(action.id):
+            measure_rows.append(measure_values(plan, measure))
     lists = drop_down_lists(plan, actions)
     longest = max(len(values) for values in lists.values())
     list_rows: list[list[object]] = [list(lists)]
@@ -143,6 +147,7 @@ def plain_rows(plan: Plan, instructions: list[list[object]]) -> Rows:
         layout.INSTRUCTIONS: instructions,
         layout.ACTIONS: action_rows,
         layout.EVIDENCE: evidence_rows,
+        layout.MEASURES: measure_rows,
         layout.LISTS: list_rows,
         layout.EXPORT: [list(pair) for pair in INFO.rows()],
         layout.AS_EXPORTED: mirror,
@@ -261,8 +266,8 @@ def test_excel_import_baseline_calamine(benchmark: Any, exported: Path) -> None:
     benchmark.extra_info["role"] = "baseline"
     sheets = benchmark.pedantic(read_with_calamine, args=(exported,), rounds=IMPORT_ROUNDS,
                                 iterations=1)
-    assert set(sheets) == {layout.INSTRUCTIONS, *VALUE_SHEETS, layout.LISTS, layout.EXPORT,
-                           layout.AS_EXPORTED}
+    assert set(sheets) == {layout.INSTRUCTIONS, *VALUE_SHEETS, layout.MEASURES, layout.LISTS,
+                           layout.EXPORT, layout.AS_EXPORTED}
 
 
 def test_excel_import_dry_run(benchmark: Any, changed_plan: Plan, exported: Path) -> None:

@@ -24,6 +24,8 @@ from actiontrack.domain.models import (
     EvidenceTier,
     LearningActivity,
     LearningActivityKind,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -33,6 +35,7 @@ from actiontrack.domain.models import (
     Review,
     ReviewKind,
     TargetRevision,
+    Want,
 )
 from actiontrack.domain.plan import RECORD_KINDS, ChangeKind, HistoryEntry
 from actiontrack.errors import ActiontrackError, ConversionError
@@ -45,6 +48,7 @@ ids = st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), min_siz
               max_size=30)
 id_tuples = st.lists(ids, max_size=4).map(tuple)
 dates = st.dates()
+figures = st.floats(allow_nan=False, allow_infinity=False)
 versions = st.integers(min_value=0, max_value=2**40)
 # Fixed UTC offsets (whole minutes, as ISO 8601 writes them): a zone with DST
 # makes some wall times ambiguous, and those never compare equal across zones.
@@ -179,6 +183,15 @@ STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     Chase: _every_field(
         Chase, id=ids, agency_id=ids, sent_on=dates, sent_by=texts, sent_to=texts,
         action_ids=id_tuples, message_id=texts, version=versions,
+    ),
+    Measure: _every_field(
+        Measure, id=ids, action_id=ids, name=texts, unit=texts, baseline=figures,
+        baseline_on=dates, target=figures, target_on=dates, want=st.sampled_from(Want),
+        source=_optional(texts), version=versions,
+    ),
+    Measurement: _every_field(
+        Measurement, id=ids, action_id=ids, measure_id=ids, on=dates, value=figures, by=texts,
+        note=_optional(texts), version=versions,
     ),
     HistoryEntry: _every_field(
         HistoryEntry,

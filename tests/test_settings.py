@@ -56,12 +56,13 @@ def test_no_file_means_the_default_policy(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "body", "message"), [
-    ("actiontrack.toml", "", "no [rag], [audit] or [chase] table to read the configuration from"),
+    ("actiontrack.toml", "",
+     "no [rag], [audit], [chase] or [paper] table to read the configuration from"),
     ("pyproject.toml", "[tool.actiontrack]\n",
-     "no [tool.actiontrack.rag], [tool.actiontrack.audit] or [tool.actiontrack.chase] table"
-     " to read the configuration from"),
+     "no [tool.actiontrack.rag], [tool.actiontrack.audit], [tool.actiontrack.chase] or"
+     " [tool.actiontrack.paper] table to read the configuration from"),
     ("actiontrack.toml", "[rags]\ndue_soon_days = 60\n",
-     "unknown table(s) rags; expected [rag], [audit] and [chase]"),
+     "unknown table(s) rags; expected [rag], [audit], [chase] and [paper]"),
 ])
 def test_a_file_without_our_tables_is_refused(tmp_path: Path, name: str, body: str,
                                               message: str) -> None:

@@ -33,6 +33,7 @@ import attrs
 import click
 
 from actiontrack import convert, service
+from actiontrack.domain import impact
 from actiontrack.domain.clocks import ENGLAND, end_of_day, local_date
 from actiontrack.domain.models import (
     Action,
@@ -44,11 +45,14 @@ from actiontrack.domain.models import (
     EvidenceKind,
     EvidenceTier,
     LearningActivityKind,
+    Measure,
+    Measurement,
     PartnershipKind,
     ProgressUpdate,
     RecommendationScope,
     Response,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, ChangeKind, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, rag
@@ -64,7 +68,7 @@ from actiontrack.errors import (
     StoreLockedError,
     StoreMissingError,
 )
-from actiontrack.formatting import long_date, plural, safe_url
+from actiontrack.formatting import long_date, plural, reading_summary, safe_url
 from actiontrack.settings import Settings, find_settings, load_settings
 from actiontrack.store import Store, open_store
 
@@ -333,7 +337,8 @@ def _print_summary(plan: Plan, today: date, policy: RagPolicy) -> None:
     console.print(
         f"{len(plan.reviews)} reviews, {len(plan.recommendations)} recommendations,"
         f" {len(plan.actions)} actions, {len(plan.evidence)} evidence items,"
-        f" {len(plan.learning_activities)} learning activities."
+        f" {len(plan.measures)} impact measures, {len(plan.learning_activities)} learning"
+        " activities."
     )
     console.print(
         "Actions by RAG on " + today.isoformat() + ": "
@@ -436,6 +441,12 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
         if isinstance(record, Action):
             shown["rag"] = rag(record, ctx.today(), policy).value
             data["chases"] = convert.unstructure(ctx.store.find(Chase, action_ids=record_id))
+            figures = ctx.store.find(Measurement, action_id=record_id)
+            data["measures"] = [_reading_data(impact.read(measure, figures))
+                                for measure in ctx.store.find(Measure, action_id=record_id)]
+        if isinstance(record, Measure):
+            data["reading"] = _reading_data(impact.read(
+                record, ctx.store.find(Measurement, measure_id=record_id)))
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     from rich.markup import escape  # text a person typed may hold [brackets]
@@ -453,10 +464,22 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             children = ctx.store.find(kind_of_child, action_id=record_id)
             if children:
                 console.print(f"  {label}: " + ", ".join(c.id for c in children))
+        figures = ctx.store.find(Measurement, action_id=record_id)
+        for measure in ctx.store.find(Measure, action_id=record_id):
+            console.print(escape(f"  measure {measure.id}, {measure.name}: "
+                                 + reading_summary(impact.read(measure, figures))),
+                          highlight=False)
         for chase in sorted(ctx.store.find(Chase, action_ids=record_id),
                             key=lambda c: (c.sent_on, c.id)):
             console.print(escape(f"  chased: {chase.sent_on.isoformat()} to {chase.sent_to} by"
                                  f" {chase.sent_by} ({chase.id})"), highlight=False)
+    if isinstance(record, Measure):
+        reading = impact.read(record, ctx.store.find(Measurement, measure_id=record_id))
+        console.print(escape(f"  reading: {reading_summary(reading)}"), highlight=False)
+        for figure in reading.figures:
+            console.print(escape(f"  measured: {figure.value:g} on {figure.on.isoformat()} by"
+                                 f" {figure.by}" + (f" ({figure.note})" if figure.note else "")
+                                 + f" ({figure.id})"), highlight=False)
     table = _table("History (UK time)", "at", "by", "change", "field", "old", "new", "reason")
     for entry in history:
         old, new = entry.old, entry.new
@@ -470,6 +493,15 @@ def show(ctx: _Context, record_id: str, kind: str | None, output: str,
             entry.at.astimezone(ENGLAND).strftime("%Y-%m-%d %H:%M"), entry.by,
             entry.change.value, entry.field or "", _plain(old), _plain(new), entry.reason or "")))
     console.print(table)
+
+
+def _reading_data(reading: impact.Reading) -> dict[str, Any]:
+    """What a measure's figures say, for ``show --format json``."""
+    latest = reading.latest
+    return {"measure_id": reading.measure.id, "name": reading.measure.name,
+            "latest": None if latest is None else {"on": latest.on.isoformat(),
+                                                   "value": latest.value},
+            "progress": reading.progress, "met": reading.met, "worsened": reading.worsened}
 
 
 def _plain(value: Any) -> str:
@@ -743,6 +775,50 @@ def add_evidence(ctx: _Context, action_id: str, tier: str, kind: str, title: str
                                   kind=EvidenceKind(kind), title=title, about_date=about_date,
                                   link=link, by=by, at=ctx.now())
     _done(record, "added evidence")
+
+
+@cli.command("add-measure")
+@click.argument("action_id")
+@click.option("--name", required=True, help="What is counted, e.g. 'Referrals with a"
+              " chronology'.")
+@click.option("--unit", required=True, help="%, days, referrals, ...")
+@click.option("--baseline", type=float, required=True, help="The figure before the action.")
+@click.option("--baseline-on", type=DATE, required=True, help="When the baseline was taken.")
+@click.option("--target", type=float, required=True, help="The figure the action aims for.")
+@click.option("--target-on", type=DATE, required=True, help="When the target should be met.")
+@click.option("--want", type=_choice(Want), required=True,
+              help="higher: a higher figure is better; lower: a lower one is.")
+@click.option("--source", help="Where the figure comes from, e.g. 'Quarterly case-file audit'.")
+@by_option
+@pass_context
+@_reports_errors
+def add_measure(ctx: _Context, action_id: str, name: str, unit: str, baseline: float,
+                baseline_on: date, target: float, target_on: date, want: str,
+                source: str | None, by: str) -> None:
+    """Say how an action's impact will be shown in figures."""
+    record = service.add_measure(ctx.store, action_id, name=name, unit=unit, baseline=baseline,
+                                 baseline_on=baseline_on, target=target, target_on=target_on,
+                                 want=Want(want), source=source, by=by, at=ctx.now())
+    _done(record, "added measure")
+
+
+@cli.command("record-measurement")
+@click.argument("measure_id")
+@click.argument("value", type=float)
+@click.option("--on", "on_date", type=DATE, help="When the figure was taken (default today).")
+@click.option("--note", help="What the figure covers, e.g. '20 cases sampled'.")
+@by_option
+@pass_context
+@_reports_errors
+def record_measurement(ctx: _Context, measure_id: str, value: float, on_date: date | None,
+                       note: str | None, by: str) -> None:
+    """Record a measure's figure; earlier figures are kept."""
+    record = service.record_measurement(ctx.store, measure_id, value, on=on_date, note=note,
+                                        by=by, at=ctx.now())
+    _done(record, "recorded measurement")
+    measure = ctx.store.get(Measure, measure_id)
+    reading = impact.read(measure, ctx.store.find(Measurement, measure_id=measure_id))
+    click.echo(f"{measure.name}: {reading_summary(reading)}")
 
 
 @cli.command("assure")
@@ -1064,27 +1140,54 @@ def audit_command(ctx: _Context, as_of: date | None, output_format: str, output:
 @click.option("--as-of", "as_of", type=DATE,
               help="Report the plan as it stood at the end of this day (default today).")
 @click.option("--review", "review_id", help="Only this review.")
+@click.option("--meeting-date", type=DATE,
+              help="The paper (.docx, .pdf): the date of the meeting it goes to.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False),
+              help="The paper (.docx, .pdf): fill this Word template (docxtpl tags; see"
+              " docs/report.md) instead of the built-in layout.")
 @config_option
 @pass_context
 @_reports_errors
 def report_command(ctx: _Context, path: str, as_of: date | None, review_id: str | None,
+                   meeting_date: date | None, template: str | None,
                    config_path: str | None) -> None:
-    """Write the committee progress report: FILE.md or FILE.xlsx (with a dashboard)."""
+    """Write the committee report: FILE.md, FILE.xlsx (a dashboard), FILE.docx or FILE.pdf.
+
+    .docx is a committee paper in Word (the partnership's own template with
+    --template); .pdf is that paper converted by LibreOffice, which must be
+    installed. Text that looks like personal data is reported on standard
+    error, masked, with where it is: correct it before the report goes out.
+    """
     from actiontrack import report
 
     target = Path(path)
-    if target.suffix.lower() not in report.FORMATS:
+    suffix = target.suffix.lower()
+    if suffix not in report.FORMATS:
         raise click.BadParameter(
-            f"{path!r}: write the report to a .md (Markdown) or .xlsx (Excel) file",
+            f"{path!r}: write the report to a .md (Markdown), .xlsx (Excel), .docx (Word"
+            " paper) or .pdf (PDF paper) file",
             param_hint="PATH",
         )
-    policy = _settings(config_path).rag
+    if template is not None and suffix not in (".docx", ".pdf"):
+        raise click.BadParameter("a template is for the paper: write a .docx or .pdf file",
+                                 param_hint="--template")
+    settings = _settings(config_path)
     day = as_of or ctx.today()
-    content = report.read_report(ctx.store, as_of=day, review_id=review_id, policy=policy)
+    content = report.read_report(ctx.store, as_of=day, review_id=review_id, policy=settings.rag)
+    details = report.PaperDetails(title=settings.paper.title, meeting=settings.paper.meeting,
+                                  meeting_date=meeting_date, author=settings.paper.author)
     with _writing(path):
-        report.write_report(content, target)
+        report.write_report(content, target, details=details,
+                            template=Path(template) if template else None)
     click.echo(f"Wrote the progress report as of {long_date(day)} to {path}"
-               f" ({report.FORMATS[target.suffix.lower()]}).")
+               f" ({report.FORMATS[suffix]}).")
+    found = report.personal_data_in(content)
+    if found:
+        click.echo(f"actiontrack: warning: the report carries what looks like personal data"
+                   f" ({plural(len(found), 'place')}); correct the records (edit, or redact"
+                   " for history) before it is sent:", err=True)
+        for finding in found:
+            click.echo(f"  {finding}", err=True)
 
 
 # -- the partner workbook ----------------------------------------------------------

@@ -22,6 +22,7 @@ A failure raises :class:`~actiontrack.errors.ConversionError` whose
 from __future__ import annotations
 
 import enum
+import math
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -85,6 +86,14 @@ def _structure_int(value: object, cls: type) -> Any:
     if type(value) is int:
         return value
     raise _Expected(f"expected a whole number, got {_describe(value)}")
+
+
+def _structure_float(value: object, _: type) -> float:
+    # A figure: a whole number or a decimal, never true or false, never NaN or infinity
+    # (JSON has neither, and no partnership counts them).
+    if type(value) in (int, float) and math.isfinite(value):  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]
+    raise _Expected(f"expected a number, got {_describe(value)}")
 
 
 def impossible_day(value: object) -> str | None:
@@ -162,6 +171,7 @@ def _make_converter() -> cattrs.Converter:
     # StrEnum is a str, bool is an int), and the hooks pass those on.
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook(date, _structure_date)
     converter.register_structure_hook(datetime, _structure_datetime)
     # Optional text and dates are most fields of most records: one direct hook
@@ -278,6 +288,7 @@ def _problems(exc: Exception, path: str) -> list[str]:
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def _from_text(text: str, field_type: Any) -> Any:
@@ -293,6 +304,8 @@ def _from_text(text: str, field_type: Any) -> Any:
         return [item.strip() for item in text.split(",") if item.strip()]
     if base is int:
         return int(text) if _WHOLE_NUMBER.fullmatch(text.strip()) else text
+    if base is float:
+        return float(text) if _NUMBER.fullmatch(text.strip()) else text
     return text.strip()
 
 

@@ -33,6 +33,7 @@ from actiontrack.domain.models import (
     RecommendationScope,
     Response,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import HistoryEntry, Plan, kind_of
 from actiontrack.errors import RuleViolation
@@ -224,6 +225,18 @@ def _actions(story: _Story) -> None:
         story.on(days_ago, lambda at: service.revise_target_date(
             store, action_id, day(target_in), reason=reason, by=by, at=at))
 
+    def measure(action_id: str, days_ago: int, name: str, unit: str, want: Want,
+                baseline: float, target: float, target_in: int, source: str,
+                figures: tuple[tuple[int, float], ...], owner: str) -> None:
+        measure_id = f"{action_id}/M1"
+        story.on(days_ago, lambda at: service.add_measure(
+            store, action_id, name=name, unit=unit, baseline=baseline,
+            baseline_on=day(-days_ago - 10), target=target, target_on=day(target_in),
+            want=want, source=source, by=owner, at=at))
+        for taken_ago, value in figures:
+            story.on(taken_ago, lambda at, value=value: service.record_measurement(
+                store, measure_id, value, note=source, by=owner, at=at))
+
     def assure(action_id: str, seen: str, days_ago: int) -> None:
         story.on(days_ago, lambda at: service.record_assurance_decision(
             store, action_id, outcome=AssuranceOutcome.ACCEPTED, decided_by=SUBGROUP,
@@ -233,6 +246,9 @@ def _actions(story: _Story) -> None:
                      "Relaunch the threshold document with multi-agency briefings",
                      -300, 470, COUNCIL, "Referrals judged appropriate rise to 85%")
     move(thresholds, ActionStatus.IN_PROGRESS, 460)
+    measure(thresholds, 455, "Referrals judged appropriate", "%", Want.HIGHER, 62, 85, -120,
+            "Quarterly multi-agency audit of 40 referrals",
+            ((300, 71), (200, 80), (125, 87), (20, 86)), COUNCIL)
     evidence(thresholds, EvidenceTier.COMPLETION, EvidenceKind.POLICY,
              "Threshold document v3 published", 330, COUNCIL)
     move(thresholds, ActionStatus.COMPLETED, 325)
@@ -271,6 +287,8 @@ def _actions(story: _Story) -> None:
     move(domestic, ActionStatus.IN_PROGRESS, 350)
     revise(domestic, -200, "Partner systems not linked", 260)
     revise(domestic, -120, "Staffing gap in the hub", 190)
+    measure(domestic, 340, "Notifications sent within 24 hours", "%", Want.HIGHER, 55, 95, -120,
+            "Police notifications log", ((260, 63), (200, 58)), POLICE)
     update(domestic, "Pilot live in the north of the county.", 150, POLICE)
 
     sharing = act(7, ("CSPR-CHARLIE/R4", "CSPR-ALEX/R2"), "DEMO-CCG",
@@ -287,6 +305,8 @@ def _actions(story: _Story) -> None:
                    200, 360, HEALTH, "Father's details recorded at 80% of contacts")
     move(visitors, ActionStatus.IN_PROGRESS, 300)
     update(visitors, "Recording template changed.", 200, HEALTH)
+    measure(visitors, 290, "Days from birth to father's details recorded", "days", Want.LOWER,
+            30, 10, 200, "Health visiting records system", ((100, 24), (15, 18)), HEALTH)
     update(visitors, "Training for 120 health visitors booked.", 20, HEALTH)
 
     forum = act(9, ("NATIONAL-MEN-NAI/R1",), "DEMO-CC",

@@ -14,9 +14,11 @@ import re
 from datetime import MAXYEAR, MINYEAR, date
 from functools import lru_cache
 
+from actiontrack.domain.impact import Reading
 from actiontrack.domain.rag import Rag
 
-__all__ = ["RAG_COLOURS", "long_date", "month_label", "no_such_day", "plural", "safe_url"]
+__all__ = ["RAG_COLOURS", "figure", "long_date", "month_label", "no_such_day", "plural",
+           "reading_summary", "safe_url"]
 
 #: Fill colours (RGB hex) for RAG cells and chart series.
 RAG_COLOURS: dict[Rag, str] = {
@@ -26,6 +28,34 @@ RAG_COLOURS: dict[Rag, str] = {
     Rag.BLUE: "9DC3E6",
     Rag.GREY: "BFBFBF",
 }
+
+def figure(value: float, unit: str) -> str:
+    """A measure's figure with its unit: ``62%``, ``12 days``, ``3.5 days``."""
+    number = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{number}{unit}" if unit in ("%", "‰") else f"{number} {unit}".rstrip()
+
+
+def reading_summary(reading: Reading) -> str:
+    """What a measure's figures say, in one line, as ``show`` and the reports give it.
+
+    ``62% on 1 March 2027 (baseline 40% on 1 June 2026, target 80% by 31 March
+    2027, higher is better): 55% of the way, not met yet``.
+    """
+    measure = reading.measure
+    where = (f"baseline {figure(measure.baseline, measure.unit)} on"
+             f" {long_date(measure.baseline_on)}, target {figure(measure.target, measure.unit)}"
+             f" by {long_date(measure.target_on)}, {measure.want.value} is better")
+    latest = reading.latest
+    if latest is None or reading.progress is None:
+        return f"not measured yet ({where})"
+    way = (f"{reading.progress:.0%} of the way" if reading.progress >= 0
+           else "further from the target than the baseline was")
+    state = "target met" if reading.met else "not met yet"
+    if reading.worsened:
+        state += f", worse than the figure before ({figure(reading.previous, measure.unit)})"
+    return (f"{figure(latest.value, measure.unit)} on {long_date(latest.on)} ({where}):"
+            f" {way}, {state}")
+
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August",

@@ -20,6 +20,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from actiontrack.domain.impact import Reading, read
 from actiontrack.domain.lifecycle import change_status, revise_target
 from actiontrack.domain.models import (
     Action,
@@ -30,6 +31,8 @@ from actiontrack.domain.models import (
     Evidence,
     EvidenceKind,
     EvidenceTier,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -37,6 +40,7 @@ from actiontrack.domain.models import (
     Response,
     Review,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import HistoryEntry, Plan, Record, kind_of
 from actiontrack.store import Put, open_store
@@ -81,7 +85,7 @@ def generate_plan(
         events.append((at, counter, record))
 
     for p in range(shape.partnerships):
-        _partnership(rng, p, shape.actions // shape.partnerships, emit)
+        _partnership(rng, p, shape.actions // shape.partnerships, emit, seed)
     events.sort(key=lambda event: (event[0], event[1]))
     return _build(events)
 
@@ -90,7 +94,8 @@ def _moment(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=UTC)
 
 
-def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit) -> None:
+def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit,
+                 seed: int) -> None:
     pid = f"P{number:03d}"
     opened = _START + timedelta(days=rng.randrange(60))
     emit(_moment(opened, rng), Partnership(
@@ -122,12 +127,18 @@ def _partnership(rng: random.Random, number: int, action_count: int, emit: _Emit
         # An action comes after the recommendations it answers.
         created = max(recommendations[r] for r in rec_ids) + timedelta(
             days=1 + rng.randrange(400))
-        _action_story(rng, f"{pid}/A{a:05d}", pid, rec_ids, rng.choice(agencies), created, emit)
+        _action_story(rng, f"{pid}/A{a:05d}", pid, rec_ids, rng.choice(agencies), created, emit,
+                      seed)
 
 
 def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[str, ...],
-                  agency: str, created: date, emit: _Emit) -> None:
-    """About ten history entries: creation, moves, slips, updates, evidence, assurance."""
+                  agency: str, created: date, emit: _Emit, seed: int) -> None:
+    """About ten history entries: creation, moves, slips, updates, evidence, assurance.
+
+    Three actions in ten have an impact measure with a few figures
+    (:func:`_measure_story`); an assured one whose measure met its target is
+    embedded.
+    """
     target = created + timedelta(days=rng.randrange(90, 400))
     officer = f"Lead officer {rng.randrange(500)}"
     action = Action(
@@ -184,6 +195,38 @@ def _action_story(rng: random.Random, action_id: str, pid: str, rec_ids: tuple[s
             emit_next(decision)
             action = change_status(action, ActionStatus.ASSURED, decisions=decisions)
             emit_next(action)
+    # Measures draw on their own generator, so the plans before measures stay as they were.
+    measures = random.Random(f"{seed}:{action_id}")
+    if measures.random() < 0.3:
+        reading, at = _measure_story(measures, action_id, officer, created, target, emit)
+        if action.status == ActionStatus.ASSURED and reading.met:
+            emit(max(at, last) + timedelta(minutes=1), change_status(
+                action, ActionStatus.EMBEDDED, measures=[reading]))
+
+
+def _measure_story(rng: random.Random, action_id: str, officer: str, created: date,
+                   target_on: date, emit: _Emit) -> tuple[Reading, datetime]:
+    """A measure taken when the action was created, and figures every two to four months."""
+    want = rng.choice(list(Want))
+    baseline = float(rng.randrange(20, 60))
+    target = baseline + rng.randrange(10, 30) * (1 if want == Want.HIGHER else -0.5)
+    measure = Measure(
+        id=f"{action_id}/M1", action_id=action_id, name="Practice audited", unit="%",
+        baseline=baseline, baseline_on=created, target=target, target_on=target_on, want=want,
+        source="Case-file audit")
+    at = _moment(created + timedelta(days=1), rng)
+    emit(at, measure)
+    figures = []
+    day, value = created, baseline
+    for v in range(1, rng.randrange(1, 5) + 1):
+        day += timedelta(days=rng.randrange(60, 120))
+        value = round(value + (target - baseline) * rng.uniform(-0.2, 0.6), 1)
+        figure = Measurement(id=f"{measure.id}/V{v}", action_id=action_id, measure_id=measure.id,
+                             on=day, value=value, by=officer)
+        at = max(_moment(day, rng), at + timedelta(minutes=1))
+        emit(at, figure)
+        figures.append(figure)
+    return read(measure, figures), at
 
 
 def _build(events: list[tuple[datetime, int, Record]]) -> tuple[Plan, list[HistoryEntry]]:

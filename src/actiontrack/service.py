@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import attrs
 
 from actiontrack import convert
-from actiontrack.domain import additions, edits, lifecycle
+from actiontrack.domain import additions, edits, impact, lifecycle
 from actiontrack.domain.checks import check_record
 from actiontrack.domain.clocks import end_of_day, local_date
 from actiontrack.domain.models import (
@@ -42,6 +42,8 @@ from actiontrack.domain.models import (
     EvidenceTier,
     LearningActivity,
     LearningActivityKind,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -50,6 +52,7 @@ from actiontrack.domain.models import (
     Response,
     Review,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, rag
@@ -143,7 +146,8 @@ def _plan_with(
 
     Every partnership and agency (a handful), the recommendations named and
     the reviews they and ``review_ids`` name, the actions named, and the
-    progress updates, evidence and decisions of the actions in ``children_of``.
+    progress updates, evidence, decisions, measures and measurements of the
+    actions in ``children_of``.
     """
     recommendations = store.get_many(Recommendation, recommendation_ids)
     reviews = {*review_ids, *(r.review_id for r in recommendations.values())}
@@ -154,14 +158,14 @@ def _plan_with(
         *store.get_many(Action, {*action_ids, *children}).values(),
     ]
     if children:
-        for kind in (ProgressUpdate, Evidence, AssuranceDecision):
+        for kind in (ProgressUpdate, Evidence, AssuranceDecision, Measure, Measurement):
             records += store.find(kind, action_id=children)
     return Plan.from_records(records)
 
 
 def _plan_around(store: Store, record: Record) -> Plan:
     """What the rules of ``record``'s kind look at: the records it names, and for one
-    belonging to an action, that action with its updates, evidence and decisions."""
+    belonging to an action, that action with its updates, evidence, decisions and measures."""
     own_action = record.id if isinstance(record, Action) else getattr(record, "action_id", None)
     return _plan_with(
         store,
@@ -465,6 +469,7 @@ def set_status(
         status,
         evidence=plan.evidence_for(action_id),
         decisions=plan.decisions_for(action_id),
+        measures=impact.readings(plan, action_id),
         hold_reason=hold_reason,
         hold_review_date=hold_review_date,
         successor_id=successor_id,
@@ -528,6 +533,47 @@ def add_evidence(
     return _commit_new(store, Evidence, f"{action_id}/E", lambda used: additions.new_evidence(
         plan, action_id, tier=tier, kind=kind, title=title, about_date=about_date, link=link,
         today=local_date(at), by=by, used=used), by=by, at=at)
+
+
+def add_measure(
+    store: Store,
+    action_id: str,
+    *,
+    name: str,
+    unit: str,
+    baseline: float,
+    baseline_on: date,
+    target: float,
+    target_on: date,
+    want: Want,
+    source: str | None = None,
+    by: str,
+    at: datetime,
+) -> Measure:
+    """Say how an action's impact will be shown in figures: baseline, target, which way."""
+    plan = _plan_with(store, action_ids=[action_id])
+    return _commit_new(store, Measure, f"{action_id}/M", lambda used: additions.new_measure(
+        plan, action_id, name=name, unit=unit, baseline=baseline, baseline_on=baseline_on,
+        target=target, target_on=target_on, want=want, source=source, today=local_date(at),
+        used=used), by=by, at=at)
+
+
+def record_measurement(
+    store: Store,
+    measure_id: str,
+    value: float,
+    *,
+    on: date | None = None,
+    note: str | None = None,
+    by: str,
+    at: datetime,
+) -> Measurement:
+    """Record a measure's figure taken ``on`` (today by default); earlier ones are kept."""
+    measure = store.get(Measure, measure_id)
+    plan = Plan.from_records([measure, *store.find(Measurement, measure_id=measure_id)])
+    return _commit_new(store, Measurement, f"{measure_id}/V", lambda used: (
+        additions.new_measurement(plan, measure_id, value=value, on=on or local_date(at), by=by,
+                                  note=note, today=local_date(at), used=used)), by=by, at=at)
 
 
 def record_assurance_decision(

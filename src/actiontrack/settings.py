@@ -13,6 +13,11 @@ Read from ``actiontrack.toml`` in the current folder, else from
     [chase]                     # see actiontrack.chasing.config
     sender = "Business Unit <business.unit@example.org>"
 
+    [paper]                     # the committee paper (report FILE.docx or FILE.pdf)
+    author = "Business Manager, Demoshire Safeguarding Children Partnership"
+    meeting = "Children's Scrutiny Committee"
+    title = "Progress on the actions from safeguarding case reviews"
+
 Any table may be left out (its defaults apply), but a file named as the
 configuration that has none of them is refused: naming a file and getting the
 defaults would hide a mistake. So is any other table (a typo such as
@@ -34,11 +39,20 @@ from actiontrack.chasing.config import ChaseSettings
 from actiontrack.domain.rag import RagPolicy
 from actiontrack.errors import ConfigError, ConversionError
 
-__all__ = ["Settings", "find_settings", "load_settings"]
+__all__ = ["PaperSettings", "Settings", "find_settings", "load_settings"]
 
 T = TypeVar("T")
 
-_TABLES = ("rag", "audit", "chase")
+_TABLES = ("rag", "audit", "chase", "paper")
+
+
+@attrs.frozen(kw_only=True)
+class PaperSettings:
+    """Who writes the committee paper and for which meeting; ``None``: a general wording."""
+
+    author: str | None = None
+    meeting: str | None = None
+    title: str = "Progress on the actions from safeguarding case reviews"
 
 
 @attrs.frozen(kw_only=True)
@@ -48,6 +62,7 @@ class Settings:
     rag: RagPolicy = attrs.field(factory=RagPolicy)
     audit: AuditConfig = attrs.field(factory=AuditConfig)
     chase: ChaseSettings = attrs.field(factory=ChaseSettings)
+    paper: PaperSettings = attrs.field(factory=PaperSettings)
     #: Where it was read from, for messages ("defaults" when from nowhere).
     source: str = "defaults"
 
@@ -95,10 +110,11 @@ def load_settings(path: Path | None) -> Settings:
                     " report and audit all use")
     audit = _structure(audit_table, AuditConfig, f"{root}.audit", problems)
     chase = _structure(table.get("chase", {}), ChaseSettings, f"{root}.chase", problems)
-    if problems or rag is None or audit is None or chase is None:
+    paper = _structure(table.get("paper", {}), PaperSettings, f"{root}.paper", problems)
+    if problems or rag is None or audit is None or chase is None or paper is None:
         raise ConfigError(f"{path}: " + "; ".join(problems))
     return Settings(rag=rag, audit=attrs.evolve(audit, source=str(path)), chase=chase,
-                    source=str(path))
+                    paper=paper, source=str(path))
 
 
 def _structure(data: object, cls: type[T], where: str, problems: list[str]) -> T | None:

@@ -24,6 +24,8 @@ from actiontrack.domain.models import (
     Evidence,
     EvidenceKind,
     EvidenceTier,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -31,6 +33,7 @@ from actiontrack.domain.models import (
     Response,
     Review,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import Record
 from actiontrack.domain.rag import RagPolicy
@@ -95,6 +98,22 @@ def update(**changes: Any) -> ProgressUpdate:
     return ProgressUpdate(**{
         "id": f"{ACTION}/U1", "action_id": ACTION, "on": STORED_ON, "by": LEAD_OFFICER,
         "text": "Template drafted.",
+    } | changes)
+
+
+def measure(**changes: Any) -> Measure:
+    """Fathers recorded at 40% of contacts on 1 December 2025; the aim 80% by 30 June 2026."""
+    return Measure(**{
+        "id": f"{ACTION}/M1", "action_id": ACTION, "name": "Contacts with the father recorded",
+        "unit": "%", "baseline": 40.0, "baseline_on": date(2025, 12, 1), "target": 80.0,
+        "target_on": date(2026, 6, 30), "want": Want.HIGHER,
+    } | changes)
+
+
+def measurement(number: int, on: date, value: float, **changes: Any) -> Measurement:
+    return Measurement(**{
+        "id": f"{ACTION}/M1/V{number}", "action_id": ACTION, "measure_id": f"{ACTION}/M1",
+        "on": on, "value": value, "by": LEAD_OFFICER,
     } | changes)
 
 

@@ -33,6 +33,8 @@ from audit_plans import (
     decision,
     evidence,
     found,
+    measure,
+    measurement,
     plan_store,
     recommendation,
     review,
@@ -218,6 +220,10 @@ def _in_field(field: str, text: str) -> MemoryStore:
         "learning.title": [LearningActivity(
             id="TEST-SCP/L1", partnership_id="TEST-SCP", kind=LearningActivityKind.BRIEFING,
             title=text, held_on=date(2026, 1, 5))],
+        "measure.name": [action(), measure(name=text)],
+        "measure.source": [action(), measure(source=text)],
+        "measurement.note": [action(), measure(), measurement(1, date(2026, 1, 2), 50,
+                                                              note=text)],
     }[field]
     return plan_store(*records)
 
@@ -237,6 +243,9 @@ def _in_field(field: str, text: str) -> MemoryStore:
     ("evidence.link", f"{ACTION}/E1", "link"),
     ("decision.seen", f"{ACTION}/D1", "seen"),
     ("learning.title", "TEST-SCP/L1", "title"),
+    ("measure.name", f"{ACTION}/M1", "name"),
+    ("measure.source", f"{ACTION}/M1", "source"),
+    ("measurement.note", f"{ACTION}/M1/V1", "note"),
 ])
 def test_every_free_text_field_is_searched(field: str, subject: str, fact: str) -> None:
     """Personal data in any field a person types into is found, naming record and field."""

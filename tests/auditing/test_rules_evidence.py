@@ -151,7 +151,7 @@ def test_no_impact_evidence_six_months_after_assurance() -> None:
     assert finding.severity == Severity.WARNING
     assert finding.facts == {"assured_on": "2026-01-05", "impact_evidence_due": "2026-07-05"}
     assert finding.message == ("assured on 5 January 2026 and still no impact evidence"
-                               " 6 months on")
+                               " nor a measure at its target 6 months on")
 
 
 def test_impact_evidence_satisfies_the_rule() -> None:

@@ -54,7 +54,7 @@ def test_demo_loads_once_and_is_idempotent(store_path: Path) -> None:
     """Running demo twice loads the data once and then changes nothing."""
     first = run(store_path, "demo")
     assert first.exit_code == 0, first.output
-    assert "Loaded 46 illustrative demo records" in first.output
+    assert "Loaded 57 illustrative demo records" in first.output
     before = digest(store_path)
     second = run(store_path, "demo")
     assert second.exit_code == 0
@@ -422,13 +422,13 @@ def test_the_first_and_last_days_of_the_calendar_are_answered(
 
 @pytest.mark.parametrize(
     ("name", "extra", "message"),
-    [("committee.pdf", (), "a .md (Markdown) or .xlsx (Excel) file"),
+    [("committee.odt", (), "a .md (Markdown), .xlsx (Excel), .docx (Word paper) or .pdf"),
      ("committee.md", ("--review", "DEMO-SCP/NOPE"), "no review with id 'DEMO-SCP/NOPE'")],
 )
 def test_report_refuses_bad_input_and_writes_nothing(
     demo_store: Path, tmp_path: Path, name: str, extra: tuple[str, ...], message: str
 ) -> None:
-    """A file ending other than .md/.xlsx, or an unknown review, exits 2 and writes no file."""
+    """A file ending report cannot write, or an unknown review, exits 2 and writes no file."""
     target = tmp_path / name
     result = run(demo_store, "report", str(target), *extra)
     assert result.exit_code == 2
@@ -481,7 +481,7 @@ def test_copy_moves_a_plan_between_stores_and_refuses_a_full_one(
     target = f"sqlite:///{tmp_path / 'plan.db'}"
     first = CliRunner().invoke(cli, ["copy", str(demo_store), target])
     assert first.exit_code == 0, first.output
-    assert "Copied 46 records and 82 history entries" in first.output
+    assert "Copied 57 records and 93 history entries" in first.output
     again = CliRunner().invoke(cli, ["copy", str(demo_store), target])
     assert again.exit_code == 2
     assert "already holds a plan" in again.output

@@ -51,6 +51,7 @@ def demo(tmp_path: Path) -> Path:
     return store
 
 
+MEASURE = "DEMO-SCP/A008/M1"
 ALEX = "DEMO-SCP/CSPR-ALEX"  # aware 2025-01-05, notified 2025-01-08, sent 2025-01-27,
 #                             decided 2025-02-04, published 2025-07-24 (demo loaded at NOW)
 
@@ -124,7 +125,26 @@ FIELDS: list[tuple[str, str, str, Any, str | None, int, str]] = [
     ("DEMO-SCP/L1", "reach", "40", 40, "-3", 1, "learning.reach"),
     ("DEMO-SCP/L1", "recommendation_ids", f"{ALEX}/R1, {ALEX}/R2", [f"{ALEX}/R1", f"{ALEX}/R2"],
      "DEMO-SCP/NOPE/R1", 2, "no recommendation with id"),
+    # Days to record the father, lower is better: 30 on 30 January 2026, 10 by 14 June 2027;
+    # its first figure (V1) taken on 18 August 2026.
+    (MEASURE, "name", "Days to record the father", "Days to record the father", " ", 1,
+     "measure.needs-name"),
+    (MEASURE, "unit", "working days", "working days", "", 1, "measure.needs-unit"),
+    (MEASURE, "baseline", "32.5", 32.5, "many", 2, "expected a number"),
+    (MEASURE, "baseline_on", "2026-01-15", "2026-01-15", "2026-09-01", 1,
+     "measure.baseline-after-figures"),
+    (MEASURE, "target", "5", 5.0, "40", 1, "measure.target-better-than-baseline"),
+    (MEASURE, "target_on", "2027-03-31", "2027-03-31", "2025-12-31", 1,
+     "measure.target-after-baseline"),
+    (MEASURE, "source", "Records audit", "Records audit", None, 0, ""),
+    (f"{MEASURE}/V1", "on", "2026-08-19", "2026-08-19", "2026-12-25", 1,
+     "measurement.future-date"),
+    (f"{MEASURE}/V1", "value", "22.5", 22.5, "twenty", 2, "expected a number"),
+    (f"{MEASURE}/V1", "by", "Audit lead", "Audit lead", " ", 1, "measurement.needs-by"),
+    (f"{MEASURE}/V1", "note", "Sample of 30", "Sample of 30", None, 0, ""),
 ]
+#: Editable fields that change only together with another (``want`` turns the target round).
+TOGETHER = {("measures", "want")}
 
 
 def _kind(record_id: str) -> str:
@@ -133,13 +153,28 @@ def _kind(record_id: str) -> str:
         f"{ALEX}/R1": "recommendations", "DEMO-SCP/A008": "actions",
         "DEMO-SCP/A008/U1": "progress_updates", "DEMO-SCP/A008/E1": "evidence",
         "DEMO-SCP/A007/D1": "assurance_decisions", "DEMO-SCP/L1": "learning_activities",
+        MEASURE: "measures", f"{MEASURE}/V1": "measurements",
     }[record_id]
 
 
 def test_the_table_covers_every_field_edit_may_change() -> None:
     """Each kind's editable fields, and only those, are in the table below."""
-    assert {(_kind(row[0]), row[1]) for row in FIELDS} == {
+    assert {(_kind(row[0]), row[1]) for row in FIELDS} | TOGETHER == {
         (kind, field) for kind, fields in EDITABLE.items() for field in fields}
+
+
+def test_which_way_is_better_turns_round_with_the_target(demo: Path) -> None:
+    """want alone would leave the target behind the baseline; with the target it changes."""
+    unchanged = digest(demo)
+    alone = run(demo, "edit", MEASURE, "--set", "want=higher", "--reason", REASON)
+    assert alone.exit_code == 1
+    assert "higher is better, so the target must be above the baseline (30)" in alone.output
+    assert digest(demo) == unchanged
+    both = run(demo, "edit", MEASURE, "--set", "want=higher", "--set", "target=60",
+               "--reason", REASON)
+    assert both.exit_code == 0, both.output
+    record = shown(demo, MEASURE)["record"]
+    assert (record["want"], record["target"]) == ("higher", 60.0)
 
 
 @pytest.mark.parametrize(("record_id", "field", "typed", "stored", "bad", "code", "message"),
@@ -288,7 +323,8 @@ def test_a_review_s_notification_clock_clears_once_its_date_is_set(tmp_path: Pat
 
 
 @pytest.mark.parametrize("record_id", [
-    "DEMO-SCP/A008/U1", "DEMO-SCP/A008/E1", "DEMO-SCP/L1", "DEMO-SCP/THEMATIC-NEGLECT"])
+    "DEMO-SCP/A008/U1", "DEMO-SCP/A008/E1", "DEMO-SCP/L1", "DEMO-SCP/THEMATIC-NEGLECT",
+    f"{MEASURE}/V2", MEASURE])
 def test_a_record_added_by_mistake_is_withdrawn_and_kept_in_history(
     demo: Path, record_id: str
 ) -> None:
@@ -313,7 +349,9 @@ def test_an_action_is_withdrawn_with_its_updates_and_evidence(demo: Path) -> Non
     assert result.exit_code == 0, result.output
     assert ("withdrew action DEMO-SCP/A008 and with it DEMO-SCP/A008/U1, DEMO-SCP/A008/U2,"
             " DEMO-SCP/A008/E1") in " ".join(result.output.split())
-    for gone in ("DEMO-SCP/A008", "DEMO-SCP/A008/U1", "DEMO-SCP/A008/E1"):
+    assert f"{MEASURE}, {MEASURE}/V1, {MEASURE}/V2" in " ".join(result.output.split())
+    for gone in ("DEMO-SCP/A008", "DEMO-SCP/A008/U1", "DEMO-SCP/A008/E1", MEASURE,
+                 f"{MEASURE}/V1"):
         assert run(demo, "show", gone).exit_code == 2
     as_before = json.loads(run(demo, "list", "--as-of", "2026-11-25", "--format", "json").output)
     assert "DEMO-SCP/A008" in {row["id"] for row in as_before}  # the past is as it was

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from actiontrack.excel.cells import cell_date, cell_text, escaped, sheet_text
+from actiontrack.excel.cells import cell_date, cell_number, cell_text, escaped, sheet_text
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -45,6 +45,29 @@ def test_what_is_not_a_date_says_what_was_found(value: object, message: str) -> 
 
 
 @pytest.mark.parametrize(("value", "expected"), [
+    (62, 62.0),
+    (3.5, 3.5),
+    ("62", 62.0),  # typed into a cell formatted as text
+    (" -3.5 ", -3.5),
+    ("1,250", 1250.0),
+    ("", None),
+    (None, None),
+])
+def test_figures_as_partners_type_them(value: object, expected: float | None) -> None:
+    """Numbers, and numbers typed as text, read as numbers; an empty cell as none."""
+    assert cell_number(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["62%", "about 70", "1,2", "n/a", True,
+                                   date(2026, 12, 1)])
+def test_what_is_not_a_figure_says_what_was_found(value: object) -> None:
+    """Words, a unit typed with the number, a date or TRUE are refused, quoting what was found."""
+    with pytest.raises(ValueError, match=r"expected a number such as 62 or 3\.5") as caught:
+        cell_number(value)  # type: ignore[arg-type]
+    assert repr(cell_text(value)) in str(caught.value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
     ("  DI Jones ", "DI Jones"),
     ("line one\r\nline two\rthree", "line one\nline two\nthree"),
     ("bell\x07 and \x1b escape", "bell and  escape"),
@@ -72,11 +95,11 @@ def test_text_that_looks_escaped_is_escaped_once_more() -> None:
 
 
 def test_a_column_key_means_one_kind_of_value_on_every_sheet() -> None:
-    """A column key holds the same kind of value on the Actions and the Evidence sheet."""
+    """A column key holds the same kind of value on the Actions, Evidence and Measures sheets."""
     from actiontrack.excel import layout
 
     kinds: dict[str, set[layout.ValueKind]] = {}
-    for column in (*layout.ACTION_COLUMNS, *layout.EVIDENCE_COLUMNS):
+    for column in (*layout.ACTION_COLUMNS, *layout.EVIDENCE_COLUMNS, *layout.MEASURE_COLUMNS):
         kinds.setdefault(column.key, set()).add(column.kind)
     assert {key: found for key, found in kinds.items() if len(found) > 1} == {}
 

@@ -26,13 +26,14 @@ def workbook_path(store: Store, tmp_path: Path) -> Path:
 
 
 def test_sheets_and_who_sees_them(workbook_path: Path) -> None:
-    """Partners see three sheets; the Lists sheet is hidden and the export's own very hidden."""
+    """Partners see four sheets; the Lists sheet is hidden and the export's own very hidden."""
     book = CalamineWorkbook.from_path(str(workbook_path))
     visibility = {sheet.name: sheet.visible for sheet in book.sheets_metadata}
     assert visibility == {
         layout.INSTRUCTIONS: SheetVisibleEnum.Visible,
         layout.ACTIONS: SheetVisibleEnum.Visible,
         layout.EVIDENCE: SheetVisibleEnum.Visible,
+        layout.MEASURES: SheetVisibleEnum.Visible,
         layout.LISTS: SheetVisibleEnum.Hidden,
         layout.EXPORT: SheetVisibleEnum.VeryHidden,
         layout.AS_EXPORTED: SheetVisibleEnum.VeryHidden,

@@ -61,7 +61,7 @@ REFUSED_FIRST = {"format": NOT_OURS, "store": OTHER_PLAN, "exported_at": UNREADA
                  layout.SIGNATURE: UNSIGNED}
 MIRROR_HEADINGS = ("Action id", "Version", *(c.header for c in layout.ACTION_COLUMNS[1:]))
 LIST_COLUMNS = ("statuses", "agencies", "tiers", "kinds", "recommendations",
-                layout.RECOMMENDATION_IDS, "actions")
+                layout.RECOMMENDATION_IDS, "actions", layout.MEASURE_IDS)
 
 
 # -- the corpus ----------------------------------------------------------------------------

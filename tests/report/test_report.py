@@ -305,9 +305,9 @@ def test_markdown_twice_gives_identical_bytes(
 
 
 def test_other_file_endings_are_refused(report: Report, tmp_path: Path) -> None:
-    """A file name that is neither .md nor .xlsx is refused and nothing is written."""
-    path = tmp_path / "committee.pdf"
-    with pytest.raises(ValueError, match=r"\.md .*or \.xlsx"):
+    """A file name that is not .md, .xlsx, .docx or .pdf is refused and nothing is written."""
+    path = tmp_path / "committee.odt"
+    with pytest.raises(ValueError, match=r"\.md .*\.xlsx.* or \.pdf"):
         write_report(report, path)
     assert not path.exists()
 

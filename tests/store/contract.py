@@ -24,9 +24,12 @@ from actiontrack.domain.chain import GENESIS, check_chain, entry_hash, redaction
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
+    Measure,
+    Measurement,
     Recommendation,
     Response,
     TargetRevision,
+    Want,
 )
 from actiontrack.domain.plan import ChangeKind, HistoryEntry, Plan, Record
 from actiontrack.errors import (
@@ -74,6 +77,29 @@ def action(record_id: str = "A1", title: str = "Refresh the neglect toolkit", **
         "target_date": date(2026, 3, 31),
     }
     return Action(**(fields | changes))
+
+
+def measure(record_id: str = "A1/M1", action_id: str = "A1", **changes: Any) -> Measure:
+    fields: dict[str, Any] = {
+        "id": record_id, "action_id": action_id, "name": "Referrals with a chronology",
+        "unit": "%", "baseline": 62.5, "baseline_on": date(2026, 1, 5), "target": 85.0,
+        "target_on": date(2026, 9, 30), "want": Want.HIGHER, "source": "Case-file audit",
+    }
+    return Measure(**(fields | changes))
+
+
+def figure(record_id: str = "A1/M1/V1", value: float = 71.0, measure_id: str = "A1/M1",
+           **changes: Any) -> Measurement:
+    fields: dict[str, Any] = {
+        "id": record_id, "action_id": measure_id.rpartition("/M")[0], "measure_id": measure_id,
+        "on": date(2026, 2, 1), "value": value, "by": "Audit lead",
+    }
+    return Measurement(**(fields | changes))
+
+
+#: Figures a store must keep exactly: a sum no decimal writes, a whole number, a tiny
+#: one, a large one, a negative one.
+FIGURES = (0.1 + 0.2, 40.0, 1e-9, 12345678.9, -3.25)
 
 
 def plain(record: Record) -> dict[str, Any]:
@@ -798,6 +824,84 @@ class StoreContract:
                 assert view.snapshot(as_of=moment) == Plan.from_records(then.values())
                 assert view.find(Action, as_of=moment) == sorted(
                     (r for r in then.values() if isinstance(r, Action)), key=lambda r: r.id)
+
+    # -- measures (issue 12) ------------------------------------------------------------
+
+    def test_measures_and_their_figures_come_back_exactly(self, store: Store) -> None:
+        """A measure and its measurements keep every figure to the last bit, and are found
+        by their action and their measure."""
+        figures = [figure(f"A1/M1/V{n}", value, on=date(2026, 2, n))
+                   for n, value in enumerate(FIGURES, start=1)]
+        other = measure("A2/M1", "A2", baseline=30, target=10, want=Want.LOWER, source=None,
+                        unit="days")
+        self.commit(store, [Put(action()), Put(action("A2")), Put(measure()), Put(other),
+                            *(Put(f) for f in figures),
+                            Put(figure("A2/M1/V1", 24, measure_id="A2/M1"))])
+        for view in (store, self.reopen(store)):
+            stored = view.get(Measure, "A1/M1")
+            assert stored == attrs.evolve(measure(), version=1)
+            assert view.get(Measure, "A2/M1").baseline == 30.0
+            assert type(view.get(Measure, "A2/M1").baseline) is float
+            assert [m.value for m in view.find(Measurement, measure_id="A1/M1")] == list(FIGURES)
+            assert all(type(m.value) is float for m in view.find(Measurement))
+            assert [m.id for m in view.find(Measure, action_id="A2")] == ["A2/M1"]
+            assert [m.id for m in view.find(Measurement, action_id="A2")] == ["A2/M1/V1"]
+            assert [m.id for m in view.find(Measurement, action_id=frozenset({"A1", "A2"}),
+                                            measure_id="A2/M1")] == ["A2/M1/V1"]
+            assert view.get_many(Measurement, ["A1/M1/V1", "A2/M1/V9"]) == {
+                "A1/M1/V1": attrs.evolve(figures[0], version=1)}
+            plan = view.snapshot()
+            assert [m.id for m in plan.measures_for("A1")] == ["A1/M1"]
+            assert [m.value for m in plan.measurements_for("A1/M1")] == list(FIGURES)
+            assert (view.count("measures"), view.count("measurements")) == (2, 6)
+            created = {e.record_id: e.new for e in view.history(kind="measurements")}
+            assert created["A1/M1/V1"]["value"] == 0.1 + 0.2
+            assert created["A2/M1/V1"]["value"] == 24
+
+    def test_measures_as_of_a_past_moment(self, store: Store) -> None:
+        """Views of the past hold a measure's target and figures as they stood then."""
+        self.commit(store, [Put(action()), Put(measure())])
+        self.commit(store, [Put(figure("A1/M1/V1", 0.1 + 0.2))], hour=1)
+        self.commit(store, [Put(attrs.evolve(store.get(Measure, "A1/M1"), target=90.5))],
+                    hour=2)
+        self.commit(store, [Put(figure("A1/M1/V2", 88.0, on=date(2026, 3, 1)))], hour=3)
+        for view in (store, self.reopen(store)):
+            then = view.snapshot(as_of=at(1))
+            assert then.measures["A1/M1"].target == 85.0
+            assert [m.value for m in then.measurements_for("A1/M1")] == [0.1 + 0.2]
+            assert view.snapshot(as_of=at(2)).measures["A1/M1"].target == 90.5
+            assert [m.id for m in view.find(Measurement, as_of=at(2), measure_id="A1/M1")] == [
+                "A1/M1/V1"]
+            assert view.get_many(Measure, ["A1/M1"], as_of=at(0)) == {
+                "A1/M1": attrs.evolve(measure(), version=1)}
+            assert view.get(Measure, "A1/M1").target == 90.5
+            (edit,) = [e for e in view.history(record_id="A1/M1") if e.change == "update"]
+            assert (edit.field, edit.old, edit.new) == ("target", 85.0, 90.5)
+
+    def test_withdrawing_an_action_takes_its_measures_and_figures(self, store: Store) -> None:
+        """An action withdrawn takes its measures and their measurements with it, in one
+        commit; history keeps them, and their ids stay used."""
+        from actiontrack import service
+
+        self.commit(store, [Put(action()), Put(action("A2")), Put(measure()),
+                            Put(figure()), Put(figure("A1/M1/V2", 40.0)),
+                            Put(measure("A2/M1", "A2")), Put(figure("A2/M1/V1", 1.5,
+                                                                    measure_id="A2/M1"))])
+        withdrawn = service.withdraw(store, "A1", kind="actions", reason="made by mistake",
+                                     by=BY, at=at(1))
+        assert sorted(item.id for item in withdrawn.gone) == [
+            "A1", "A1/M1", "A1/M1/V1", "A1/M1/V2"]
+        for view in (store, self.reopen(store)):
+            plan = view.snapshot()
+            assert set(plan.measures) == {"A2/M1"}
+            assert set(plan.measurements) == {"A2/M1/V1"}
+            assert view.find(Measurement, action_id="A1") == []
+            assert view.used_ids("measurements", "A1/M1/V") == frozenset(
+                {"A1/M1/V1", "A1/M1/V2"})
+            assert view.snapshot(as_of=at(0)).measurements_for("A1/M1")[1].value == 40.0
+            (last,) = {e.commit for e in view.history(record_ids={"A1", "A1/M1", "A1/M1/V1"})
+                       if e.change == "delete"}
+            assert last == view.history()[-1].commit
 
     # -- restore ---------------------------------------------------------------------
 

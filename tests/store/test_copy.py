@@ -103,6 +103,49 @@ def test_tinydb_to_sqlite_and_back_gives_the_same_plan_and_history(
     _round_trip(tmp_path, source, f"sqlite:///{tmp_path / 'middle.db'}")
 
 
+def test_measures_and_their_figures_go_through_every_backend_exactly(
+    tmp_path: Path, new_postgres_url: Callable[[], str]
+) -> None:
+    """A measure and figures no decimal writes (0.1 + 0.2), whole (40) or tiny (1e-9) go
+    TinyDB -> SQLite -> PostgreSQL -> TinyDB and come back equal, checksum and all."""
+    from actiontrack.domain.models import Action, Measure, Measurement, Want
+    from actiontrack.store import Put
+
+    first = str(tmp_path / "first.json")
+    store = open_store(first, create=True)
+    store.commit([
+        Put(Action(id="A1", partnership_id="P", recommendation_ids=("R1",),
+                   lead_agency_id="POL", title="Audit chronologies",
+                   original_target_date=date(2027, 3, 31), target_date=date(2027, 3, 31))),
+        Put(Measure(id="A1/M1", action_id="A1", name="Referrals with a chronology", unit="%",
+                    baseline=40, baseline_on=date(2026, 1, 5), target=85.5,
+                    target_on=date(2027, 3, 31), want=Want.HIGHER)),
+        *(Put(Measurement(id=f"A1/M1/V{n}", action_id="A1", measure_id="A1/M1",
+                          on=date(2026, 2, n), value=value, by="Audit lead"))
+          for n, value in enumerate((0.1 + 0.2, 40, 1e-9), start=1)),
+    ], by="Business unit", at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    store.close()
+    sqlite, postgres, back = (f"sqlite:///{tmp_path / 'middle.db'}", new_postgres_url(),
+                              str(tmp_path / "back.json"))
+    reports = [copy_store(first, sqlite), copy_store(sqlite, postgres),
+               copy_store(postgres, back)]
+    assert {report.checksum for report in reports} == {contents_of_url(first).checksum}
+    assert reports[-1].counts["measurements"] == 3
+    original, copied = _read(first), _read(back)
+    assert copied[:2] == original[:2]
+    assert [m.value for m in copied[0].measurements_for("A1/M1")] == [0.1 + 0.2, 40.0, 1e-9]
+
+
+def test_the_demo_copies_its_measures(tmp_path: Path) -> None:
+    """The demo's measures and figures are counted and copied like every other kind."""
+    plan, history = _demo()
+    first = _filled(str(tmp_path / "first.json"), plan, history)
+    report = copy_store(first, f"sqlite:///{tmp_path / 'copy.db'}")
+    assert report.counts["measures"] == len(plan.measures) > 0
+    assert report.counts["measurements"] == len(plan.measurements) > 0
+    assert _read(f"sqlite:///{tmp_path / 'copy.db'}")[0] == plan
+
+
 def test_the_report_counts_every_kind_and_the_history(tmp_path: Path) -> None:
     """The report has a count per kind, the history length, a sha256 and the time taken."""
     plan, history = _demo()

@@ -26,6 +26,7 @@ from actiontrack import (
     service,
 )
 from actiontrack.domain.chain import check_chain, redaction_digests
+from actiontrack.domain.models import Measure, Measurement, Want
 from actiontrack.domain.redaction import marker
 from actiontrack.errors import OutsideEditError, ScopeError, StoreError
 from actiontrack.store import Put, Redact, Store, open_store
@@ -395,6 +396,81 @@ def test_an_agency_withdraws_its_action_with_updates_and_evidence(guarded: Guard
     store.close()
     with guarded.owner.connect() as connection:
         for table in ("progress_updates", "evidence"):
+            assert connection.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE action_id = 'A-POL'").scalar() == 0
+
+
+def _add_measure(store: Store, action_id: str, by: str) -> Measure:
+    """A measure whose figures are given as whole numbers (history holds 40, the row 40.0)."""
+    return service.add_measure(
+        store, action_id, name="Referrals with a chronology", unit="%", baseline=40,
+        baseline_on=date(2026, 1, 5), target=85, target_on=date(2027, 3, 31),
+        want=Want.HIGHER, by=by, at=AT)
+
+
+def test_an_agency_role_records_figures_of_its_own_actions_only(guarded: Guarded) -> None:
+    """The police role adds a measure and figures to its action (the guard compares the
+    rows' double precision with history's numbers: 40 and 40.0 alike); the ICB's measure
+    is refused by the database, the library not scoped."""
+    theirs = _add_measure(open_store(guarded.url), "A-ICB", "business unit")
+    store = open_store(guarded.police_url)  # unscoped in the library: only the database stops it
+    kw: dict[str, Any] = {"by": "police lead", "at": AT}
+    measure = _add_measure(store, "A-POL", "police lead")
+    whole = service.record_measurement(store, measure.id, 40, on=date(2026, 11, 2), **kw)
+    summed = service.record_measurement(store, measure.id, 0.1 + 0.2, on=date(2026, 11, 3),
+                                        **kw)
+    edited = attrs.evolve(store.get(Measure, measure.id), target=90.5)
+    store.commit([Put(edited)], **kw)
+    assert store.get(Measurement, whole.id).value == 40.0
+    assert store.get(Measurement, summed.id).value == 0.1 + 0.2
+    assert [e.new["value"] for e in store.history(kind="measurements")] == [40, 0.1 + 0.2]
+    assert {e.by for e in store.history()[-4:]} == {"police lead"}
+    _assert_history_rebuilds_the_plan(store)
+    before = store.history()
+    with pytest.raises(StoreError, match="row-level security"):
+        service.record_measurement(store, theirs.id, 12, on=date(2026, 11, 2), **kw)
+    with pytest.raises(StoreError, match="row-level security"):
+        store.commit([Put(attrs.evolve(theirs, target=1))], **kw)
+    with pytest.raises(ScopeError, match="not led by this agency"):  # the library, scoped
+        service.record_measurement(open_store(guarded.police_url, agency=POLICE), theirs.id,
+                                   12, on=date(2026, 11, 2), **kw)
+    assert store.history() == before
+    assert store.find(Measurement, measure_id=theirs.id) == []
+    store.close()
+
+
+def test_figures_pass_the_guard_whatever_the_sessions_float_digits(guarded: Guarded) -> None:
+    """A session with extra_float_digits 0 (figures shown to 15 digits) still records
+    0.1 + 0.2 exactly: the guard reads the row at full precision."""
+    measure = _add_measure(open_store(guarded.url), "A-POL", "business unit")
+    url = guarded.police_url + "%20-cextra_float_digits%3D0"  # options is the URL's last part
+    with _engine(url).connect() as connection:
+        assert connection.exec_driver_sql("SHOW extra_float_digits").scalar() == "0"
+    store = open_store(url)
+    figure = service.record_measurement(store, measure.id, 0.1 + 0.2, on=date(2026, 11, 3),
+                                        by="police lead", at=AT)
+    store.close()
+    owner = open_store(guarded.url)
+    assert owner.get(Measurement, figure.id).value == 0.1 + 0.2
+    _assert_history_rebuilds_the_plan(owner)
+    owner.close()
+
+
+def test_an_agency_withdraws_its_action_with_its_measures(guarded: Guarded) -> None:
+    """Withdrawing its own action removes its measures and figures (figures first, while
+    row-level security still finds their measure and action)."""
+    store = open_store(guarded.police_url, agency=POLICE)
+    measure = _add_measure(store, "A-POL", "police lead")
+    service.record_measurement(store, measure.id, 55.5, on=date(2026, 11, 2),
+                               by="police lead", at=AT)
+    withdrawn = service.withdraw(store, "A-POL", kind="actions", reason="made by mistake",
+                                 by="police lead", at=AT)
+    assert {type(item).__name__ for item in withdrawn.gone} == {
+        "Action", "Measure", "Measurement"}
+    _assert_history_rebuilds_the_plan(store)
+    store.close()
+    with guarded.owner.connect() as connection:
+        for table in ("measures", "measurements"):
             assert connection.exec_driver_sql(
                 f"SELECT count(*) FROM {table} WHERE action_id = 'A-POL'").scalar() == 0
 

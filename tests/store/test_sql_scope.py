@@ -26,6 +26,7 @@ from actiontrack import (
     StoreError,
     StoreNotAvailableError,
 )
+from actiontrack.domain.models import Measure, Measurement, Want
 from actiontrack.store import Delete, Put, open_store
 from actiontrack.store.sql import SQLStore
 from actiontrack.store.sql_scope import (
@@ -200,6 +201,52 @@ def test_an_agency_role_writes_only_its_agencys_rows(
     with police.connect() as connection:
         titles = dict(connection.exec_driver_sql("SELECT id, title FROM actions").all())
     assert titles == {"A-POL": "ours", "A-ICB": "action of DEMO-ICB"}
+
+
+def test_an_agency_role_writes_only_its_agencys_measures_and_figures(
+    agency_roles: tuple[str, Callable[[str], tuple[sa.Engine, str]]],
+) -> None:
+    """With raw SQL, the police role keeps its own action's measures and figures, and no
+    figure of another agency's measure, even filed under its own action."""
+    url, make = agency_roles
+    owner = open_store(url)
+    owner.commit([Put(Measure(id="A-ICB/M1", action_id="A-ICB", name="x", unit="%",
+                              baseline=1, baseline_on=date(2026, 1, 1), target=2,
+                              target_on=date(2027, 1, 1), want=Want.HIGHER)),
+                  Put(Measurement(id="A-ICB/M1/V1", action_id="A-ICB", measure_id="A-ICB/M1",
+                                  on=date(2026, 2, 1), value=1.5, by="ICB"))],
+                 by="business unit", at=AT)
+    owner.close()
+    police, _ = make(POLICE)
+    measure = ("INSERT INTO measures (id, action_id, name, unit, baseline, baseline_on, target,"
+               " target_on, want, version) VALUES ('{id}', '{action}', 'x', 'days', 1.5,"
+               " '2026-01-01', 2, '2027-01-01', 'higher', 1)")
+    figure = ("INSERT INTO measurements (id, action_id, measure_id, \"on\", value, by, version)"
+              " VALUES ('{id}', '{action}', '{measure}', '2026-02-01', 0.25, 'police', 1)")
+    with police.begin() as connection:
+        connection.exec_driver_sql(measure.format(id="A-POL/M1", action="A-POL"))
+        connection.exec_driver_sql(figure.format(id="A-POL/M1/V1", action="A-POL",
+                                                 measure="A-POL/M1"))
+        assert connection.exec_driver_sql(
+            "UPDATE measurements SET value = 0.5 WHERE id = 'A-POL/M1/V1'").rowcount == 1
+        assert connection.exec_driver_sql(
+            "UPDATE measures SET target = 9 WHERE id = 'A-ICB/M1'").rowcount == 0
+        assert connection.exec_driver_sql(
+            "DELETE FROM measurements WHERE id = 'A-ICB/M1/V1'").rowcount == 0
+    refused = [
+        measure.format(id="A-ICB/M2", action="A-ICB"),
+        figure.format(id="A-ICB/M1/V2", action="A-ICB", measure="A-ICB/M1"),
+        figure.format(id="A-POL/M1/V9", action="A-POL", measure="A-ICB/M1"),  # not its measure
+        figure.format(id="A-POL/M1/V8", action="A-POL", measure="A-POL/M9"),  # no such measure
+        "UPDATE measurements SET action_id = 'A-ICB' WHERE id = 'A-POL/M1/V1'",
+    ]
+    for statement in refused:
+        refusal = pytest.raises(sa.exc.DBAPIError, match="row-level security")
+        with refusal, police.begin() as connection:
+            connection.exec_driver_sql(statement)
+    with police.connect() as connection:
+        figures = dict(connection.exec_driver_sql("SELECT id, value FROM measurements").all())
+    assert figures == {"A-POL/M1/V1": 0.5, "A-ICB/M1/V1": 1.5}
 
 
 def test_a_store_opened_as_an_agency_role_can_commit_its_own_changes(

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from two_agencies import AT, seed
 
 from actiontrack import Action, ProgressUpdate, convert
 from actiontrack.domain.chain import GENESIS, check_chain, redaction_digests
+from actiontrack.domain.models import Measure, Measurement, Want
 from actiontrack.domain.redaction import marker
 from actiontrack.errors import ConflictError, OutsideEditError, ScopeError, StoreError
 from actiontrack.store import Put, Redact, Store, open_store
@@ -283,6 +284,58 @@ def test_an_agency_scoped_store_may_not_settle(seeded: Seeded) -> None:
     with pytest.raises(ScopeError, match="only the business unit"):
         scoped.settle(accept=True, by=BY, at=LATER, reason="mine")
     scoped.close()
+
+
+# -- measures (layout 6) ---------------------------------------------------------------
+
+
+def _measured(store: SQLStore) -> None:
+    """A measure of the police action (figures given as whole numbers) and one figure."""
+    store.commit([
+        Put(Measure(id="A-POL/M1", action_id="A-POL", name="Referrals with a chronology",
+                    unit="%", baseline=40, baseline_on=date(2026, 1, 5), target=85,
+                    target_on=date(2027, 3, 1), want=Want.HIGHER)),
+        Put(Measurement(id="A-POL/M1/V1", action_id="A-POL", measure_id="A-POL/M1",
+                        on=date(2026, 11, 1), value=0.1 + 0.2, by="Audit lead")),
+    ], by=BY, at=AT)
+
+
+def test_raw_sql_on_measures_is_named_and_reverted(seeded: Seeded) -> None:
+    """A measure changed and a figure removed by hand: both named, commits refused, and
+    reverting puts back the figures history holds, exactly."""
+    _measured(seeded.store)
+    before = seeded.store.snapshot()
+    seeded.run("UPDATE measures SET target = 99 WHERE id = 'A-POL/M1'")
+    seeded.run("DELETE FROM measurements WHERE id = 'A-POL/M1/V1'")
+    edits = {(edit.kind, edit.record_id): edit.what for edit in seeded.store.outside_edits()}
+    assert "its row changed" in edits["measures", "A-POL/M1"]
+    assert "its row removed" in edits["measurements", "A-POL/M1/V1"]
+    with pytest.raises(OutsideEditError, match="A-POL/M1"):
+        _retitle(seeded.store)
+    seeded.store.settle(accept=False, by=BY, at=LATER, reason="not agreed")
+    assert seeded.store.snapshot() == before
+    assert seeded.store.get(Measurement, "A-POL/M1/V1").value == 0.1 + 0.2
+    _assert_intact(seeded.store)
+    _retitle(seeded.store)
+
+
+def test_an_accepted_figure_is_recorded_in_history(seeded: Seeded) -> None:
+    """A figure changed by hand and accepted: an update entry from the old figure to the new."""
+    _measured(seeded.store)
+    seeded.run("UPDATE measurements SET value = 0.5 WHERE id = 'A-POL/M1/V1'")
+    (entry,) = seeded.store.settle(accept=True, by=BY, at=LATER, reason="audit re-run").entries
+    assert (entry.kind, entry.field, entry.old, entry.new) == (
+        "measurements", "value", 0.1 + 0.2, 0.5)
+    _assert_intact(seeded.store)
+
+
+def test_a_figure_written_again_by_hand_settles_to_nothing(seeded: Seeded) -> None:
+    """The same figure written by hand (40, stored 40.0, history 40) is no difference."""
+    _measured(seeded.store)
+    seeded.run("UPDATE measures SET baseline = 40, target = 85.0 WHERE id = 'A-POL/M1'")
+    assert seeded.store.outside_edits() != []
+    assert not seeded.store.settle(accept=True, by=BY, at=LATER, reason="none").changed
+    _assert_intact(seeded.store)
 
 
 # -- redaction -----------------------------------------------------------------------

@@ -8,13 +8,18 @@ release before chases wrote it (layout 2), loaded at 2026-12-04T09:00:00+00:00;
 loaded at 2026-12-06T01:00:00+00:00, with its first chases at 01:05; and
 ``layout-4.db``, the demo as the release before the hash chain wrote it (layout
 4), loaded at 2026-12-06T04:00:00+00:00, with an update naming someone and an
-edit at 04:05: ``data/make_layout_4.py``, run on a worktree of that release.
+edit at 04:05: ``data/make_layout_4.py``, run on a worktree of that release; and
+``layout-5.db`` and ``layout-5.json`` (with its history and digest), the demo as
+the release before measures wrote it (layout 5, the hash chain), loaded at
+2026-12-06T08:00:00+00:00, with a progress update added to DEMO-SCP/A001 and its
+success measure reworded at 08:05: ``data/make_layout_5.py``.
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +28,16 @@ from sql_servers import postgres_schemas, postgres_url
 from actiontrack import convert, service
 from actiontrack.domain import additions
 from actiontrack.domain.chain import GENESIS, check_chain, link, redaction_digests
-from actiontrack.domain.models import Action, Agency, Chase, PartnershipKind, ProgressUpdate
+from actiontrack.domain.models import (
+    Action,
+    Agency,
+    Chase,
+    Measure,
+    Measurement,
+    PartnershipKind,
+    ProgressUpdate,
+    Want,
+)
 from actiontrack.domain.redaction import marker
 from actiontrack.errors import StoreVersionError
 from actiontrack.store import Put, Redact, Store, TinyDBStore, open_store
@@ -31,6 +45,7 @@ from actiontrack.store.copy import contents_of
 from actiontrack.store.core import plan_from_tables, replay
 from actiontrack.store.sql import SCHEMA_VERSION as SQL_LAYOUT
 from actiontrack.store.tinydb import SCHEMA_VERSION as FILE_LAYOUT
+from actiontrack.verify import verify_store
 
 DATA = Path(__file__).parent / "data"
 BY = "Business unit"
@@ -179,6 +194,104 @@ def test_a_layout_4_sqlite_store_is_upgraded_and_chained(tmp_path: Path) -> None
     store.close()
 
 
+#: After the layout 5 fixtures' history (08:05), before today.
+AFTER_5 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def _layout_5_json(tmp_path: Path) -> TinyDBStore:
+    for name in ("layout-5.json", "layout-5.history.jsonl", "layout-5.json.digest"):
+        shutil.copy(DATA / name, tmp_path / name)
+    return TinyDBStore(tmp_path / "layout-5.json")
+
+
+def _raw_history(url: str) -> list[dict[str, object]]:
+    """The history rows as the database holds them, read with plain SQL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            'SELECT seq, "commit", "at", "by", reason, kind, record_id, version, change, field,'
+            " old, new, hash FROM history ORDER BY seq").columns(old=sa.JSON, new=sa.JSON))
+        found = [dict(row._mapping) for row in rows]
+    engine.dispose()
+    return found
+
+
+def _measures_can_be_kept(store: Store, reopen: Callable[[], Store]) -> None:
+    """The upgraded store takes a measure and its figures, reads them back, and verifies."""
+    measure = service.add_measure(
+        store, "DEMO-SCP/A001", name="Referrals with a chronology", unit="%", baseline=40,
+        baseline_on=date(2026, 9, 1), target=85.5, target_on=date(2027, 9, 1),
+        want=Want.HIGHER, source="Case-file audit", by=BY, at=AFTER_5)
+    figure = service.record_measurement(store, measure.id, 0.1 + 0.2, on=date(2026, 12, 1),
+                                        by=BY, at=AFTER_5)
+    for view in (store, reopen()):
+        assert view.get(Measure, measure.id) == measure
+        assert view.find(Measurement, measure_id=measure.id) == [figure]
+        assert view.get(Measurement, figure.id).value == 0.1 + 0.2
+        assert view.head == view.history()[-1].hash
+        assert verify_store(view).intact, verify_store(view).findings
+        assert view.outside_edits() == []
+
+
+def test_a_layout_5_sqlite_store_is_upgraded_and_takes_measures(tmp_path: Path) -> None:
+    """The store the release before measures wrote opens at layout 6 with the plan and the
+    history it held, row for row; it then keeps measures, and raw SQL on them is caught."""
+    shutil.copy(DATA / "layout-5.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "5"
+    held, head = _raw_history(url), _meta(url, "head")
+    expected = contents_of(_layout_5_json(tmp_path))  # the same demo, the same release
+    store = open_store(url)
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT) == "6"
+    assert _raw_history(url) == held
+    assert (store.head, _meta(url, "head")) == (head, head)
+    assert contents_of(store) == expected
+    assert (store.count("measures"), store.count("measurements")) == (0, 0)
+    action = store.get(Action, "DEMO-SCP/A001")
+    assert action.success_measure == "Share of referrals with a chronology"
+    assert "Audit of 20 cases booked for January" in [
+        update.text for update in store.find(ProgressUpdate, action_id=action.id)]
+    assert verify_store(store).intact
+    assert store.outside_edits() == []
+    _past_views_are_the_replayed_ones(store)
+    _measures_can_be_kept(store, lambda: open_store(url))
+    store.close()
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE measures SET target = 99 WHERE id = 'DEMO-SCP/A001/M1'")
+        connection.exec_driver_sql("DELETE FROM measurements")
+    engine.dispose()
+    store = open_store(url)
+    assert sorted((edit.kind, edit.record_id) for edit in store.outside_edits()) == [
+        ("measurements", "DEMO-SCP/A001/M1/V1"), ("measures", "DEMO-SCP/A001/M1")]
+    store.close()
+
+
+def test_a_layout_5_json_store_is_read_as_it_is_and_marked_by_its_first_commit(
+    tmp_path: Path,
+) -> None:
+    """The JSON store the release before measures wrote reads unchanged (and intact); its
+    first commit, a measure, marks layout 6."""
+    store = _layout_5_json(tmp_path)
+    path = tmp_path / "layout-5.json"
+    before = path.read_bytes()
+    assert b'"schema_version":5' in before
+    assert store.get(Action, "DEMO-SCP/A001").success_measure == (
+        "Share of referrals with a chronology")
+    assert verify_store(store).intact
+    assert store.snapshot().measures == {}
+    assert path.read_bytes() == before  # reading changed nothing
+    _past_views_are_the_replayed_ones(store)
+    _measures_can_be_kept(store, lambda: TinyDBStore(path))
+    assert f'"schema_version":{FILE_LAYOUT}'.encode() in path.read_bytes()
+    assert FILE_LAYOUT == 6
+    store.close()
+
+
 def _schema(url: str) -> dict[str, object]:
     """Each table's columns and indexes, and the triggers, as the database describes them."""
     import sqlalchemy as sa
@@ -206,7 +319,7 @@ def _schema(url: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db", "layout-3.db",
-                                    "layout-4.db"])
+                                    "layout-4.db", "layout-5.db"])
 def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path, layout: str) -> None:
     """An older release's SQLite store, upgraded, has the tables, columns, indexes, triggers of a
     new one."""
@@ -242,6 +355,8 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         # Take back what layout 2 added, as a layout 1 store was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE measurements")  # layout 6
+            connection.exec_driver_sql("DROP TABLE measures")
             # layout 5 (the triggers go with their function)
             connection.exec_driver_sql("DROP FUNCTION actiontrack_outside_edit() CASCADE")
             connection.exec_driver_sql("DROP TABLE outside_edits")
@@ -275,6 +390,63 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         new = new_schema_url()
         open_store(new, create=True).close()
         assert _schema(url) == _schema(new)  # the triggers and all
+
+
+def test_a_layout_5_postgresql_store_is_upgraded_with_logged_measures(tmp_path: Path) -> None:
+    """The layout 5 fixture's plan and history in PostgreSQL, upgraded: kept row for row,
+    the new tables as a new store has them (outside-edit triggers and all), and once the
+    agency grants are run again, an agency role records a figure of its own action."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from actiontrack.store.copy import copy_store
+    from actiontrack.store.sql_scope import apply_agency_scope, grant_agency_role
+
+    shutil.copy(DATA / "layout-5.db", tmp_path / "plan.db")
+    expected = contents_of(_layout_5_json(tmp_path))
+    admin = postgres_url()
+    with postgres_schemas(admin) as new_schema_url:
+        assert callable(new_schema_url)
+        url = new_schema_url()
+        copy_store(f"sqlite:///{tmp_path / 'plan.db'}", url)
+        # Take back what layout 6 added (its triggers go with its tables), as layout 5 was.
+        engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1],
+                                  poolclass=sa.pool.NullPool)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE measurements")
+            connection.exec_driver_sql("DROP TABLE measures")
+            connection.exec_driver_sql(
+                "UPDATE store_meta SET value = '5' WHERE key = 'schema_version'")
+        held, head = _raw_history(url), _meta(url, "head")
+        store = open_store(url)
+        assert _meta(url, "schema_version") == str(SQL_LAYOUT)
+        assert (_raw_history(url), store.head) == (held, head)
+        assert contents_of(store) == expected
+        assert verify_store(store).intact
+        new = new_schema_url()
+        open_store(new, create=True).close()
+        assert _schema(url) == _schema(new)  # the triggers and all
+        store.close()
+
+        apply_agency_scope(url)
+        role, password = f"at_test_{uuid.uuid4().hex[:10]}", uuid.uuid4().hex
+        try:
+            grant_agency_role(url, role, "DEMO-CC", password)
+            council = open_store(url.replace("actiontrack:actiontrack@", f"{role}:{password}@"))
+            _measures_can_be_kept(council, lambda: open_store(url))
+            council.close()
+        finally:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+                connection.exec_driver_sql(f'DROP ROLE "{role}"')
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE measures SET unit = 'per cent'")
+        engine.dispose()
+        store = open_store(url)
+        assert [(edit.kind, edit.record_id) for edit in store.outside_edits()] == [
+            ("measures", "DEMO-SCP/A001/M1")]
+        store.close()
 
 
 def test_this_release_refuses_a_store_marked_by_a_newer_one(tmp_path: Path) -> None:

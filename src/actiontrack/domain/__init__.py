@@ -33,6 +33,8 @@ from actiontrack.domain.models import (
     EvidenceTier,
     LearningActivity,
     LearningActivityKind,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -42,6 +44,7 @@ from actiontrack.domain.models import (
     Review,
     ReviewKind,
     TargetRevision,
+    Want,
 )
 from actiontrack.domain.plan import RECORD_KINDS, ChangeKind, HistoryEntry, Plan, Record, kind_of
 from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
@@ -67,6 +70,8 @@ __all__ = [
     "HistoryEntry",
     "LearningActivity",
     "LearningActivityKind",
+    "Measure",
+    "Measurement",
     "Partnership",
     "PartnershipKind",
     "Plan",
@@ -82,6 +87,7 @@ __all__ = [
     "ReviewKind",
     "StatutoryClock",
     "TargetRevision",
+    "Want",
     "WorkingDays",
     "add_months",
     "change_status",

@@ -21,9 +21,10 @@ Two collections of ids come in from outside the plan:
 
 New records get readable ids unless one is given: a review is
 ``<partnership>/<reference>``, a recommendation ``<review>/R<n>``, an action
-``<partnership>/A<nnn>``, a learning activity ``<partnership>/L<n>``, and an
-action's updates, evidence and decisions ``<action>/U<n>``, ``/E<n>`` and
-``/D<n>``.
+``<partnership>/A<nnn>``, a learning activity ``<partnership>/L<n>``, an
+action's updates, evidence, decisions and measures ``<action>/U<n>``,
+``/E<n>``, ``/D<n>`` and ``/M<n>``, and a measure's measurements
+``<measure>/V<n>``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from actiontrack.domain.models import (
     EvidenceTier,
     LearningActivity,
     LearningActivityKind,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -53,6 +56,7 @@ from actiontrack.domain.models import (
     Response,
     Review,
     ReviewKind,
+    Want,
 )
 from actiontrack.domain.plan import Plan
 from actiontrack.errors import ConversionError, RuleViolation
@@ -67,6 +71,8 @@ __all__ = [
     "new_decision",
     "new_evidence",
     "new_learning_activity",
+    "new_measure",
+    "new_measurement",
     "new_partnership",
     "new_progress_update",
     "new_recommendation",
@@ -378,3 +384,65 @@ def new_chase(
     )
     check_record(plan, chase, today=sent_on)
     return chase
+
+
+def new_measure(
+    plan: Plan,
+    action_id: str,
+    *,
+    name: str,
+    unit: str,
+    baseline: float,
+    baseline_on: date,
+    target: float,
+    target_on: date,
+    want: Want,
+    source: str | None = None,
+    today: date,
+    taken: Collection[str] = (),
+    used: Collection[str] = (),
+) -> Measure:
+    """A measure of an action's impact: a baseline, a target, and which way is better."""
+    prefix = f"{action_id}/M"
+    measure = Measure(
+        id=_next_id(prefix, (m.id for m in plan.measures_for(action_id)), taken, used),
+        action_id=action_id,
+        name=name.strip(),
+        unit=unit.strip(),
+        baseline=baseline,
+        baseline_on=baseline_on,
+        target=target,
+        target_on=target_on,
+        want=want,
+        source=(source.strip() or None) if source else None,
+    )
+    check_record(plan, measure, today=today, taken=taken)
+    return measure
+
+
+def new_measurement(
+    plan: Plan,
+    measure_id: str,
+    *,
+    value: float,
+    on: date,
+    by: str,
+    note: str | None = None,
+    today: date,
+    taken: Collection[str] = (),
+    used: Collection[str] = (),
+) -> Measurement:
+    """A figure of a measure, taken on ``on``; the measure is in ``plan`` (or new, ``taken``)."""
+    measure = plan.measures.get(measure_id)
+    prefix = f"{measure_id}/V"
+    figure = Measurement(
+        id=_next_id(prefix, (m.id for m in plan.measurements_for(measure_id)), taken, used),
+        action_id=measure.action_id if measure else measure_id.rpartition("/M")[0],
+        measure_id=measure_id,
+        on=on,
+        value=value,
+        by=by.strip(),
+        note=(note.strip() or None) if note else None,
+    )
+    check_record(plan, figure, today=today, taken=taken)
+    return figure

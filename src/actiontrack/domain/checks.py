@@ -14,12 +14,14 @@ a link to a record that does not exist raises
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from typing import Any
 
 from actiontrack.domain.agencies import name_key
+from actiontrack.domain.impact import better
 from actiontrack.domain.models import (
     Action,
     Agency,
@@ -27,11 +29,14 @@ from actiontrack.domain.models import (
     Chase,
     Evidence,
     LearningActivity,
+    Measure,
+    Measurement,
     Partnership,
     ProgressUpdate,
     Recommendation,
     Response,
     Review,
+    Want,
 )
 from actiontrack.domain.plan import Plan, Record
 from actiontrack.errors import NotFoundError, RuleViolation
@@ -258,6 +263,69 @@ def _chase(plan: Plan, chase: Chase, today: date, taken: Collection[str]) -> Non
                 " only the actions its agency leads", record_id=chase.id or None)
 
 
+def _figure(record: Measure | Measurement, value: object, rule: str, what: str) -> None:
+    # NaN and infinity are no figure a partnership measures; true and false are not numbers.
+    if isinstance(value, bool) or (isinstance(value, float | int) and not math.isfinite(value)):
+        raise RuleViolation(rule, f"{what} must be a number, not {value!r}",
+                            record_id=record.id or None)
+
+
+def _measure(plan: Plan, measure: Measure, today: date, taken: Collection[str]) -> None:
+    _needs_action(plan, measure.action_id, taken)
+    _needs_text(measure, measure.name, "measure.needs-name",
+                "a measure needs a name saying what is counted")
+    _needs_text(measure, measure.unit, "measure.needs-unit",
+                "a measure needs a unit (%, days, referrals)")
+    _figure(measure, measure.baseline, "measure.number", "the baseline")
+    _figure(measure, measure.target, "measure.number", "the target")
+    _not_after(measure, measure.baseline_on, today, "measure.future-baseline",
+               "a baseline cannot be taken on")
+    if isinstance(measure.target_on, date) and isinstance(measure.baseline_on, date) \
+            and measure.target_on <= measure.baseline_on:
+        raise RuleViolation(
+            "measure.target-after-baseline",
+            f"the target date ({measure.target_on.isoformat()}) must come after the baseline's"
+            f" ({measure.baseline_on.isoformat()})", record_id=measure.id or None)
+    earlier = [f for f in plan.measurements_for(measure.id)
+               if isinstance(measure.baseline_on, date) and f.on < measure.baseline_on]
+    if earlier:
+        raise RuleViolation(
+            "measure.baseline-after-figures",
+            f"figures were taken before {measure.baseline_on.isoformat()} ({earlier[0].id} on"
+            f" {earlier[0].on.isoformat()}): the baseline comes before every figure",
+            record_id=measure.id or None)
+    if isinstance(measure.baseline, float | int) and isinstance(measure.target, float | int) \
+            and not better(measure.want, measure.target, measure.baseline):
+        way = "above" if measure.want == Want.HIGHER else "below"
+        raise RuleViolation(
+            "measure.target-better-than-baseline",
+            f"{measure.want.value} is better, so the target must be {way} the baseline"
+            f" ({measure.baseline:g}), not {measure.target:g}; if a lower figure is better, say"
+            f" so with want {'lower' if measure.want == Want.HIGHER else 'higher'}",
+            record_id=measure.id or None)
+
+
+def _measurement(plan: Plan, figure: Measurement, today: date, taken: Collection[str]) -> None:
+    measure = plan.measures.get(figure.measure_id)
+    if measure is None and figure.measure_id not in taken:
+        raise NotFoundError("measure", figure.measure_id)
+    if measure is not None and figure.action_id != measure.action_id:
+        raise RuleViolation(
+            "measurement.action", f"measure {measure.id} is of action {measure.action_id},"
+            f" not {figure.action_id}", record_id=figure.id or None)
+    _figure(figure, figure.value, "measurement.number", "a measurement")
+    _not_after(figure, figure.on, today, "measurement.future-date",
+               "a figure cannot be taken on")
+    if measure is not None and isinstance(figure.on, date) and figure.on < measure.baseline_on:
+        raise RuleViolation(
+            "measurement.before-baseline",
+            f"a figure taken on {figure.on.isoformat()} comes before the measure's baseline"
+            f" ({measure.baseline_on.isoformat()}); correct the baseline first",
+            record_id=figure.id or None)
+    _needs_text(figure, figure.by, "measurement.needs-by",
+                "a measurement needs who took the figure")
+
+
 _CHECKS: dict[type[Any], Callable[[Plan, Any, date, Collection[str]], None]] = {
     Partnership: _partnership,
     Agency: _agency,
@@ -269,6 +337,8 @@ _CHECKS: dict[type[Any], Callable[[Plan, Any, date, Collection[str]], None]] = {
     AssuranceDecision: _assurance_decision,
     LearningActivity: _learning_activity,
     Chase: _chase,
+    Measure: _measure,
+    Measurement: _measurement,
 }
 
 

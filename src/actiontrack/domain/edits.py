@@ -30,15 +30,24 @@ record), and an action's status keeps standing on its gates
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
 import attrs
 
 from actiontrack.domain.checks import check_record, clean_list, normalise_themes
+from actiontrack.domain.impact import Reading, read, readings
 from actiontrack.domain.lifecycle import unmet_gates
-from actiontrack.domain.models import Action, ActionStatus, AssuranceDecision, Chase, Evidence
+from actiontrack.domain.models import (
+    Action,
+    ActionStatus,
+    AssuranceDecision,
+    Chase,
+    Evidence,
+    Measure,
+    Measurement,
+)
 from actiontrack.domain.plan import RECORD_KINDS, RECORD_NOUNS, Plan, Record, kind_of
 from actiontrack.errors import ConversionError, RuleViolation
 
@@ -59,6 +68,9 @@ EDITABLE: Mapping[str, tuple[str, ...]] = {
     "assurance_decisions": ("decided_on", "decided_by", "body", "seen", "evidence_ids"),
     "learning_activities": ("kind", "title", "held_on", "reach", "recommendation_ids"),
     "chases": (),
+    "measures": ("name", "unit", "baseline", "baseline_on", "target", "target_on", "want",
+                 "source"),
+    "measurements": ("on", "value", "by", "note"),
 }
 
 _ID = "an id never changes; withdraw the record and add it again"
@@ -105,6 +117,10 @@ OWNED: Mapping[str, Mapping[str, str]] = {
     "learning_activities": {"id": _ID, "partnership_id": _PART_OF_ID},
     "chases": {field.name: "a chase records a reminder as it was sent; it is never changed"
                for field in attrs.fields(Chase) if field.name != "version"},
+    "measures": {"id": _ID, "action_id": _BELONGS},
+    "measurements": {"id": _ID, "action_id": _BELONGS,
+                     "measure_id": "it says which measure the figure is of; withdraw it and"
+                     " record it against the right measure"},
 }
 
 
@@ -143,15 +159,18 @@ def check_lead_officer_change(action: Action) -> None:
 
 
 def still_standing(plan: Plan, action: Action, *, evidence: list[Evidence],
-                   decisions: list[AssuranceDecision]) -> None:
+                   decisions: list[AssuranceDecision],
+                   measures: list[Reading] | None = None) -> None:
     """Refuse a change that leaves ``action``'s status standing on a gate it no longer meets.
 
-    ``evidence`` and ``decisions`` are the action's, as they would be after
-    the change; gates already unmet before it (old data) do not block it.
+    ``evidence``, ``decisions`` and ``measures`` (its measures' readings;
+    unchanged when not given) are the action's, as they would be after the
+    change; gates already unmet before it (old data) do not block it.
     """
+    now = readings(plan, action.id)
     before = {unmet.rule for unmet in unmet_gates(
-        action, plan.evidence_for(action.id), plan.decisions_for(action.id))}
-    for unmet in unmet_gates(action, evidence, decisions):
+        action, plan.evidence_for(action.id), plan.decisions_for(action.id), now)}
+    for unmet in unmet_gates(action, evidence, decisions, now if measures is None else measures):
         if unmet.rule not in before:
             raise RuleViolation(
                 unmet.rule, f"the action is {action.status.value}, and without this its gate"
@@ -185,7 +204,7 @@ def edit_record(plan: Plan, record: Record, changes: Mapping[str, Any], *, today
     if isinstance(record, Action) and "lead_officer" in changes \
             and changes["lead_officer"] != record.lead_officer:
         check_lead_officer_change(record)
-    if isinstance(edited, Evidence | AssuranceDecision):
+    if isinstance(edited, Evidence | AssuranceDecision | Measure | Measurement):
         _keeps_its_action_standing(plan, edited)
     return edited
 
@@ -201,12 +220,24 @@ def _shown(value: object) -> str:
     return repr(str(value))
 
 
-def _keeps_its_action_standing(plan: Plan, edited: Evidence | AssuranceDecision) -> None:
+def _keeps_its_action_standing(
+    plan: Plan, edited: Evidence | AssuranceDecision | Measure | Measurement,
+) -> None:
     action = plan.actions[edited.action_id]
     evidence = plan.evidence_for(action.id)
     decisions = plan.decisions_for(action.id)
+    measures = readings(plan, action.id)
+
+    def swapped(items: Iterable[Any]) -> list[Any]:
+        return [edited if item.id == edited.id else item for item in items]
+
     if isinstance(edited, Evidence):
-        evidence = [edited if item.id == edited.id else item for item in evidence]
+        evidence = swapped(evidence)
+    elif isinstance(edited, AssuranceDecision):
+        decisions = swapped(decisions)
+    elif isinstance(edited, Measure):
+        measures = [read(edited, r.figures) if r.measure.id == edited.id else r for r in measures]
     else:
-        decisions = [edited if item.id == edited.id else item for item in decisions]
-    still_standing(plan, action, evidence=evidence, decisions=decisions)
+        measures = [read(r.measure, swapped(r.figures)) if r.measure.id == edited.measure_id
+                    else r for r in measures]
+    still_standing(plan, action, evidence=evidence, decisions=decisions, measures=measures)

@@ -15,7 +15,8 @@ Gates:
 - ``completed`` needs at least one completion-tier evidence item;
 - ``assured`` needs a named lead officer and an accepted assurance
   decision made by someone other than them;
-- ``embedded`` needs impact-tier evidence;
+- ``embedded`` needs impact-tier evidence, or a measure whose latest figure
+  met its target (:mod:`actiontrack.domain.impact`);
 - ``on_hold`` needs a reason and a review date; ``superseded`` a successor;
   ``reopened`` the day and a reason;
 - after a reopen, only evidence recorded and decisions made on or after the
@@ -44,6 +45,7 @@ from datetime import date
 
 import attrs
 
+from actiontrack.domain.impact import Reading
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -66,6 +68,7 @@ __all__ = [
     "revise_hold",
     "revise_target",
     "same_person",
+    "shows_impact",
     "status_path",
     "unmet_gates",
 ]
@@ -96,6 +99,7 @@ def change_status(
     *,
     evidence: Iterable[Evidence] = (),
     decisions: Iterable[AssuranceDecision] = (),
+    measures: Iterable[Reading] = (),
     hold_reason: str | None = None,
     hold_review_date: date | None = None,
     successor_id: str | None = None,
@@ -104,9 +108,10 @@ def change_status(
 ) -> Action:
     """Return ``action`` moved to status ``to``, or raise :class:`RuleViolation`.
 
-    ``evidence`` and ``decisions`` are the action's evidence items and
-    assurance decisions: the gates look at them. Items for other actions, and
-    after a reopen items older than the reopen, are ignored. ``on`` is the
+    ``evidence``, ``decisions`` and ``measures`` are the action's evidence
+    items, assurance decisions and measures' readings: the gates look at
+    them. Items for other actions, and after a reopen items older than the
+    reopen, are ignored. ``on`` is the
     day of the change; reopening needs it, and a ``reason`` (what showed
     the change did not stick).
     """
@@ -124,7 +129,7 @@ def change_status(
             record_id=action.id,
         )
     unmet = _unmet_gate(action, to, counting_evidence(action, evidence),
-                        counting_decisions(action, decisions))
+                        counting_decisions(action, decisions), measures)
     if unmet is not None:
         raise unmet
     changes: dict[str, object] = {"status": to}
@@ -179,6 +184,7 @@ def _unmet_gate(
     to: ActionStatus,
     evidence: list[Evidence],
     decisions: list[AssuranceDecision],
+    measures: Iterable[Reading],
 ) -> RuleViolation | None:
     """The gate into ``to`` that the counted evidence and decisions do not meet, if any."""
     again = " recorded since it was reopened" if action.reopened_on else ""
@@ -215,11 +221,11 @@ def _unmet_gate(
                 f" ({action.lead_officer})",
                 record_id=action.id,
             )
-    if to == S.EMBEDDED and not any(e.tier == EvidenceTier.IMPACT for e in evidence):
+    if to == S.EMBEDDED and not shows_impact(action, evidence, measures):
         return RuleViolation(
             "gate.embedded-needs-impact-evidence",
-            "an action can be embedded only with at least one impact-tier evidence item"
-            + again,
+            "an action can be embedded only with at least one impact-tier evidence item or a"
+            " measure whose latest figure met its target" + again,
             record_id=action.id,
         )
     return None
@@ -233,10 +239,19 @@ _STANDS_ON: dict[ActionStatus, tuple[ActionStatus, ...]] = {
 }
 
 
+def shows_impact(action: Action, evidence: Iterable[Evidence],
+                 measures: Iterable[Reading]) -> bool:
+    """Impact shown: counted impact-tier evidence, or a measure met on a counted figure."""
+    since = action.reopened_on or date.min
+    return (any(e.tier == EvidenceTier.IMPACT for e in counting_evidence(action, evidence))
+            or any(r.measure.action_id == action.id and r.met_since(since) for r in measures))
+
+
 def unmet_gates(
     action: Action,
     evidence: Iterable[Evidence],
     decisions: Iterable[AssuranceDecision],
+    measures: Iterable[Reading] = (),
 ) -> list[RuleViolation]:
     """The gates the action's present status stands on that its proof does not meet.
 
@@ -246,8 +261,10 @@ def unmet_gates(
     """
     counted_evidence = counting_evidence(action, evidence)
     counted_decisions = counting_decisions(action, decisions)
+    measures = list(measures)
     return [unmet for status in _STANDS_ON.get(action.status, ())
-            if (unmet := _unmet_gate(action, status, counted_evidence, counted_decisions))]
+            if (unmet := _unmet_gate(action, status, counted_evidence, counted_decisions,
+                                     measures))]
 
 
 def counting_evidence(action: Action, evidence: Iterable[Evidence]) -> list[Evidence]:
@@ -335,6 +352,7 @@ def move_to(
     *,
     evidence: Iterable[Evidence] = (),
     decisions: Iterable[AssuranceDecision] = (),
+    measures: Iterable[Reading] = (),
     hold_reason: str | None = None,
     hold_review_date: date | None = None,
     successor_id: str | None = None,
@@ -368,11 +386,12 @@ def move_to(
         revised = _revised(action, hold_reason, hold_review_date, successor_id)
         if revised is not None:
             return revised
-    evidence, decisions = list(evidence), list(decisions)
+    evidence, decisions, measures = list(evidence), list(decisions), list(measures)
     *waypoints, last = status_path(action.status, goal)
     for step in waypoints:
-        action = change_status(action, step, evidence=evidence, decisions=decisions, on=on)
-    return change_status(action, last, evidence=evidence, decisions=decisions,
+        action = change_status(action, step, evidence=evidence, decisions=decisions,
+                               measures=measures, on=on)
+    return change_status(action, last, evidence=evidence, decisions=decisions, measures=measures,
                          hold_reason=hold_reason, hold_review_date=hold_review_date,
                          successor_id=successor_id, on=on, reason=reason)
 

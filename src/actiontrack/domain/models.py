@@ -30,6 +30,8 @@ __all__ = [
     "EvidenceTier",
     "LearningActivity",
     "LearningActivityKind",
+    "Measure",
+    "Measurement",
     "Partnership",
     "PartnershipKind",
     "ProgressUpdate",
@@ -39,6 +41,7 @@ __all__ = [
     "Review",
     "ReviewKind",
     "TargetRevision",
+    "Want",
 ]
 
 
@@ -124,6 +127,13 @@ class LearningActivityKind(enum.StrEnum):
     FORUM_WEEK = "forum_week"
     TRAINING = "training"
     NEWSLETTER = "newsletter"
+
+
+class Want(enum.StrEnum):
+    """Which way a measure should move: its figure going up is better, or going down."""
+
+    HIGHER = "higher"  # e.g. the share of referrals with a chronology
+    LOWER = "lower"  # e.g. days from referral to strategy discussion
 
 
 def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
@@ -320,4 +330,46 @@ class Chase:
     sent_to: str
     action_ids: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
     message_id: str
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Measure:
+    """How an action's impact is shown in figures: a baseline, a target, and which way is better.
+
+    ``baseline`` is the figure before the action, as it stood on
+    ``baseline_on``; ``target`` the figure it aims for by ``target_on``;
+    ``want`` whether a higher or a lower figure is better; ``source`` where
+    the figure comes from (a case-file audit, the police system). Its
+    figures over time are its :class:`Measurement` records.
+    """
+
+    id: str
+    action_id: str
+    name: str
+    unit: str  # "%", "days", "referrals"
+    baseline: float
+    baseline_on: date
+    target: float
+    target_on: date
+    want: Want
+    source: str | None = None
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Measurement:
+    """One figure of a measure, on the day it was taken; added, never overwritten.
+
+    ``action_id`` is the measure's action, so that a measurement belongs to
+    an action as its updates and evidence do.
+    """
+
+    id: str
+    action_id: str
+    measure_id: str
+    on: date
+    value: float
+    by: str
+    note: str | None = None
     version: int = 0

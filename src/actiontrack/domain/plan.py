@@ -25,6 +25,8 @@ from actiontrack.domain.models import (
     Chase,
     Evidence,
     LearningActivity,
+    Measure,
+    Measurement,
     Partnership,
     ProgressUpdate,
     Recommendation,
@@ -52,6 +54,8 @@ Record: TypeAlias = (
     | AssuranceDecision
     | LearningActivity
     | Chase
+    | Measure
+    | Measurement
 )
 
 #: Every kind of record by its plural name, in the order records depend on each other.
@@ -66,6 +70,8 @@ RECORD_KINDS: dict[str, type[Record]] = {
     "assurance_decisions": AssuranceDecision,
     "learning_activities": LearningActivity,
     "chases": Chase,
+    "measures": Measure,
+    "measurements": Measurement,
 }
 #: How a message names one record of each kind.
 RECORD_NOUNS: dict[str, str] = {
@@ -79,6 +85,8 @@ RECORD_NOUNS: dict[str, str] = {
     "assurance_decisions": "assurance decision",
     "learning_activities": "learning activity",
     "chases": "chase",
+    "measures": "measure",
+    "measurements": "measurement",
 }
 R = TypeVar("R")
 
@@ -167,6 +175,8 @@ class Plan:
     assurance_decisions: Mapping[str, AssuranceDecision] = _records()
     learning_activities: Mapping[str, LearningActivity] = _records()
     chases: Mapping[str, Chase] = _records()
+    measures: Mapping[str, Measure] = _records()
+    measurements: Mapping[str, Measurement] = _records()
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Plan:
@@ -217,6 +227,10 @@ class Plan:
         for chase in sorted(self.chases.values(), key=attrgetter("sent_on", "id")):
             for action_id in chase.action_ids:
                 index["chases", action_id].append(chase)
+        for measure in _in_id_order(self.measures):
+            index["measures", measure.action_id].append(measure)
+        for measurement in sorted(self.measurements.values(), key=attrgetter("on", "id")):
+            index["measurements", measurement.measure_id].append(measurement)
         return index
 
     def evidence_for(self, action_id: str) -> list[Evidence]:
@@ -241,6 +255,13 @@ class Plan:
     def chases_for(self, action_id: str) -> list[Chase]:
         """The reminders that listed an action, oldest first."""
         return list(self._children.get(("chases", action_id), ()))
+
+    def measures_for(self, action_id: str) -> list[Measure]:
+        return list(self._children.get(("measures", action_id), ()))
+
+    def measurements_for(self, measure_id: str) -> list[Measurement]:
+        """The figures of a measure, oldest first."""
+        return list(self._children.get(("measurements", measure_id), ()))
 
     def reviews_of(self, action: Action) -> list[Review]:
         """The reviews whose recommendations an action answers, sorted by id."""

@@ -6,8 +6,9 @@ stood before still shows it. Its id is never given to a new record.
 
 What may be withdrawn:
 
-- a progress update, evidence item, assurance decision or learning activity;
-- an action not completed, with its updates, evidence and decisions;
+- a progress update, evidence item, assurance decision, learning activity
+  or measurement; a measure, with its measurements;
+- an action not completed, with its updates, evidence, decisions and measures;
 - a recommendation with no actions, a review with no recommendations, an
   agency that leads no actions.
 
@@ -16,7 +17,8 @@ rule): a completed action (it is the record of what was done), a record
 others link to (a successor, an earlier recommendation repeated, evidence
 a decision relied on), and proof whose loss would leave an action's status
 standing on a gate it no longer meets (the only completion evidence of a
-completed action). A chase is never withdrawn: it records a reminder as it
+completed action, the figure that met the target of an embedded action with
+no impact evidence). A chase is never withdrawn: it records a reminder as it
 was sent, and stays even when an action it listed is withdrawn.
 
 One withdrawal moves a record as well: the decision that assured an action,
@@ -31,6 +33,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from actiontrack.domain.edits import still_standing
+from actiontrack.domain.impact import read, readings
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES, unmet_gates
 from actiontrack.domain.models import (
     Action,
@@ -39,6 +42,8 @@ from actiontrack.domain.models import (
     AssuranceDecision,
     Chase,
     Evidence,
+    Measure,
+    Measurement,
     Partnership,
     Recommendation,
     Review,
@@ -125,7 +130,24 @@ def _gone(plan: Plan, record: Record) -> tuple[Record, ...]:
                                  if e.id != record.id],
                        decisions=plan.decisions_for(record.action_id))
         return (record,)
+    if isinstance(record, Measure | Measurement):
+        return _measured(plan, record)
     return (record,)  # a progress update or a learning activity: nothing depends on it
+
+
+def _measured(plan: Plan, record: Measure | Measurement) -> tuple[Record, ...]:
+    """A measure goes with its figures, a figure alone; neither may leave a gate unmet."""
+    if isinstance(record, Measure):
+        gone: tuple[Record, ...] = (record, *plan.measurements_for(record.id))
+        measures = [r for r in readings(plan, record.action_id) if r.measure.id != record.id]
+    else:
+        gone = (record,)
+        measures = [read(r.measure, (f for f in r.figures if f.id != record.id))
+                    for r in readings(plan, record.action_id)]
+    still_standing(plan, plan.actions[record.action_id],
+                   evidence=plan.evidence_for(record.action_id),
+                   decisions=plan.decisions_for(record.action_id), measures=measures)
+    return gone
 
 
 def _recommendation(plan: Plan, recommendation: Recommendation,
@@ -157,5 +179,7 @@ def _action(plan: Plan, action: Action,
                       key=lambda a: a.id)
     if replaced:
         raise refuse("withdraw.action-is-successor", f"it replaces {_ids(replaced)}")
+    measures = plan.measures_for(action.id)
     return (action, *plan.updates_for(action.id), *plan.evidence_for(action.id),
-            *plan.decisions_for(action.id))
+            *plan.decisions_for(action.id), *measures,
+            *(figure for measure in measures for figure in plan.measurements_for(measure.id)))

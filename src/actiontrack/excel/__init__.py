@@ -227,7 +227,8 @@ def import_workbook(
                             record_at=_history_lookup(store), formula_cells=scan.formula_cells,
                             error_cells=scan.error_cells,
                             used={kind: store.used_ids(kind)
-                                  for kind in ("actions", "progress_updates", "evidence")})
+                                  for kind in ("actions", "progress_updates", "evidence",
+                                               "measurements")})
     export_id = book.info.export_id
     if merged.problems:
         if errors_to is not None:

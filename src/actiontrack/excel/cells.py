@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TEXT",
     "CellValue",
     "cell_date",
+    "cell_number",
     "cell_text",
     "sheet_text",
 ]
@@ -39,6 +40,8 @@ _LINE_BREAKS = re.compile(r"\r\n?")
 _SERIALS = (3654, 73050)
 #: Text that Excel and its readers take for an escaped character (``_x0020_`` is a space).
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+#: A number typed as text: digits, maybe a sign, a decimal point and thousands commas.
+_TYPED_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?")
 
 
 def sheet_text(value: str) -> str:
@@ -106,3 +109,24 @@ def cell_date(value: CellValue) -> date | None:
         text = value.strip()
         return read_typed_date(text) if text else None
     raise ValueError(f"expected a date such as {FORMS}, got {cell_text(value)!r}")
+
+
+def cell_number(value: CellValue) -> float | None:
+    """The number in a cell; ``None`` for an empty one.
+
+    A number typed into a cell formatted as text (``62``, ``1,250``,
+    ``-3.5``) reads as the number. Raises :class:`ValueError` saying what was
+    found for anything else: words, a unit typed with the number, a date.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _TYPED_NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
+            return float(text.replace(",", ""))
+    raise ValueError("expected a number such as 62 or 3.5 (the figure only, without its"
+                     f" unit), got {cell_text(value)!r}")

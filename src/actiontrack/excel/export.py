@@ -34,7 +34,7 @@ from actiontrack.excel import layout
 from actiontrack.excel.cells import FORMULA_STARTS, escaped, sheet_text
 from actiontrack.excel.choices import offered_recommendations, recommendation_entries
 from actiontrack.excel.layout import RECOMMENDATION_IDS, Column, ExportInfo, ValueKind
-from actiontrack.excel.rows import action_values, evidence_values
+from actiontrack.excel.rows import action_values, evidence_values, measure_values
 from actiontrack.excel.signing import Sign, as_read, hidden_part
 from actiontrack.formatting import RAG_COLOURS, long_date
 from actiontrack.labels import label
@@ -53,9 +53,10 @@ _Sheet: TypeAlias = Any
 #: Called now and then with (what is being done, how far, out of how much).
 Progress = Callable[[str, int, int], None]
 
-#: Blank rows left under the existing ones for new actions and new evidence.
+#: Blank rows left under the existing ones for new actions, new evidence and more figures.
 BLANK_ACTION_ROWS = 100
 BLANK_EVIDENCE_ROWS = 200
+BLANK_MEASURE_ROWS = 50
 DATE_FORMAT = "dd/mm/yyyy"
 #: The statuses the drop-down offers: the ones a partner lead sets. Assured, embedded
 #: and reopened are the assurance group's to set (import still checks any status typed).
@@ -96,6 +97,8 @@ def _style(target: Cell | Any, column: Column, *, locked: bool, dated: bool = Fa
     target.alignment = Alignment(wrap_text=column.wrap or None, vertical="top")
     if dated:
         target.number_format = DATE_FORMAT
+    elif column.number_format is not None:
+        target.number_format = column.number_format
     if quoted:
         target.quotePrefix = True
 
@@ -243,7 +246,8 @@ def drop_down_lists(plan: Plan, actions: Sequence[Action], agency: str | None = 
     Enumerations are offered by label (``In progress``), recommendations by
     number and opening words (:mod:`.choices`), with their ids in the column
     after them for import. A workbook for one agency offers only that agency
-    for new actions; one for a review offers only its recommendations.
+    for new actions; one for a review offers only its recommendations. The
+    measures of ``actions`` are the only ones a figure may be recorded for.
     """
     recommendations = recommendation_entries(plan, offered_recommendations(plan, review))
     return {
@@ -254,6 +258,8 @@ def drop_down_lists(plan: Plan, actions: Sequence[Action], agency: str | None = 
         "recommendations": list(recommendations),
         RECOMMENDATION_IDS: list(recommendations.values()),
         "actions": [action.id for action in actions],
+        layout.MEASURE_IDS: [measure.id for action in actions
+                             for measure in plan.measures_for(action.id)],
     }
 
 
@@ -277,11 +283,25 @@ def _validate(sheet: _Sheet, columns: Sequence[Column], lists: dict[str, list[st
                 errorTitle=column.header,
             )
         elif column.kind is ValueKind.DATE and (column.editable or column.new):
+            earliest, error = "1", "Type a date, such as 31/03/2027"
+            if column.not_before is not None:  # relative: each row's own earlier date
+                keys = [c.key for c in columns]
+                earliest = f"{get_column_letter(keys.index(column.not_before) + 1)}{first_row}"
+                error += (", not before the "
+                          + layout.column_named(tuple(columns), column.not_before).header.lower())
             validation = DataValidation(
-                type="date", operator="between", formula1="1", formula2="73050",
+                type="date", operator="between", formula1=earliest,
+                formula2="TODAY()" if column.past else "73050",
                 allow_blank=True, showErrorMessage=True, errorStyle="stop",
                 errorTitle=column.header,
-                error="Type a date, such as 31/03/2027.",
+                error=error + (", and not after today." if column.past else "."),
+            )
+        elif column.kind is ValueKind.NUMBER and (column.editable or column.new):
+            validation = DataValidation(
+                type="decimal", operator="between", formula1="-1E+15", formula2="1E+15",
+                allow_blank=True, showErrorMessage=True, errorStyle="stop",
+                errorTitle=column.header,
+                error="Type a number only, such as 62 or 3.5, without its unit.",
             )
         else:
             continue
@@ -342,6 +362,8 @@ def write_workbook(
 ) -> tuple[int, int]:
     """Write the workbook for ``info``'s scope; return (actions, evidence items) written.
 
+    The Measures sheet lists the measures of the actions written.
+
     The RAG column shows each action's RAG on ``today`` under ``policy``, and
     its header note says what the colours mean under it. ``sign`` (the
     store's ``sign``) signs the hidden part, as every workbook a partner is
@@ -355,7 +377,8 @@ def write_workbook(
              or any(review.id == info.review for review in plan.reviews_of(action)))
     ]
     evidence = [item for action in actions for item in plan.evidence_for(action.id)]
-    total = len(actions) * 2 + len(evidence)
+    measures = [measure for action in actions for measure in plan.measures_for(action.id)]
+    total = len(actions) * 2 + len(evidence) + len(measures)
     done = 0
 
     def tick(count: int = 1) -> None:
@@ -383,6 +406,11 @@ def write_workbook(
             yield evidence_values(item)
             tick()
 
+    def measure_rows() -> Iterator[list[object]]:
+        for measure in measures:
+            yield measure_values(plan, measure)
+            tick()
+
     action_columns = [attrs.evolve(column, help=layout.rag_help(policy))
                       if column.key == "rag" else column for column in layout.ACTION_COLUMNS]
     _table_sheet(_new_sheet(workbook, layout.ACTIONS), action_columns, action_rows(),
@@ -391,6 +419,9 @@ def write_workbook(
     _table_sheet(_new_sheet(workbook, layout.EVIDENCE), layout.EVIDENCE_COLUMNS,
                  evidence_rows(), editable=lambda column: False,
                  blank_rows=BLANK_EVIDENCE_ROWS, lists=lists)
+    _table_sheet(_new_sheet(workbook, layout.MEASURES), layout.MEASURE_COLUMNS,
+                 measure_rows(), editable=lambda column: column.editable,
+                 blank_rows=BLANK_MEASURE_ROWS, lists=lists)
 
     # Lists, then what import needs to merge: who exported what, and the rows as exported.
     longest = max(len(values) for values in lists.values())
@@ -463,6 +494,10 @@ def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> N
          " the action id empty; fill in the recommendation (pick it from the list, which"
          " shows its number and opening words), lead agency, action, target date and"
          " status.", False),
+        ("8. Measures: for a measure with a new figure, type it in 'New figure' (the"
+         " number only, in the measure's unit), the day it was taken in 'Taken on' and,"
+         " if you like, a note. For more figures of one measure, use the empty rows"
+         " below and pick the measure from the list.", False),
         ("Please do not", True),
         ("Change the action ids, rename the column headings or delete the hidden sheets."
          " You may sort and filter rows, and add columns of your own: they are ignored."

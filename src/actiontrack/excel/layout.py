@@ -5,8 +5,11 @@ A workbook has these sheets:
 - **Instructions**: plain English for the partner lead;
 - **Actions**: one row per action, then blank rows for new actions;
 - **Evidence**: the evidence already recorded, then blank rows for new items;
+- **Measures**: each measure of the actions, with its baseline, target and
+  latest figure, and cells for a new figure; then blank rows for more figures;
 - **Lists** (hidden): the values the drop-down lists offer, and beside the
-  recommendations offered (their numbers and opening words) the id each one stands for;
+  recommendations offered (their numbers and opening words) the id each one stands for,
+  and the ids of the measures exported (the only ones a figure may be recorded for);
 - **Export** (very hidden): who exported what, when, from which store, and
   the signature over the hidden part (the Lists, Export and As exported
   sheets: :mod:`.signing`), so that import can trust them;
@@ -27,7 +30,7 @@ from datetime import datetime
 
 import attrs
 
-from actiontrack.domain.models import ActionStatus, EvidenceKind, EvidenceTier
+from actiontrack.domain.models import ActionStatus, EvidenceKind, EvidenceTier, Want
 from actiontrack.domain.rag import Rag, RagPolicy
 
 __all__ = [
@@ -40,6 +43,9 @@ __all__ = [
     "FORMAT",
     "INSTRUCTIONS",
     "LISTS",
+    "MEASURES",
+    "MEASURE_COLUMNS",
+    "MEASURE_IDS",
     "RECOMMENDATION_IDS",
     "SIGNATURE",
     "Column",
@@ -54,11 +60,14 @@ FORMAT = "actiontrack-workbook/1"
 INSTRUCTIONS = "Instructions"
 ACTIONS = "Actions"
 EVIDENCE = "Evidence"
+MEASURES = "Measures"
 LISTS = "Lists"
 EXPORT = "Export"
 AS_EXPORTED = "As exported"
 #: The Lists sheet column holding the id of each recommendation the drop-down offers.
 RECOMMENDATION_IDS = "recommendation ids"
+#: The Lists sheet column holding the ids of the measures exported (signed with the rest).
+MEASURE_IDS = "measures"
 #: The Export sheet's key for the signature over the hidden part (:mod:`.signing`).
 SIGNATURE = "signature"
 
@@ -66,6 +75,7 @@ SIGNATURE = "signature"
 class ValueKind(enum.Enum):
     TEXT = "text"  # free text, kept as typed (trimmed)
     DATE = "date"  # a real Excel date
+    NUMBER = "number"  # a real number
     LIST = "list"  # one of a drop-down list's values
 
 
@@ -92,6 +102,12 @@ class Column:
     labels: type[enum.Enum] | None = None
     #: What the Instructions sheet says of it.
     help: str = ""
+    #: How a number is shown (``0%``); dates are always shown as 31/03/2027.
+    number_format: str | None = None
+    #: For a date a partner types: not after today, and not before the date in the
+    #: column with this key on the same row (``None``: no such column).
+    past: bool = False
+    not_before: str | None = None
 
 
 def rag_help(policy: RagPolicy) -> str:
@@ -161,6 +177,44 @@ EVIDENCE_COLUMNS: tuple[Column, ...] = (
     Column("recorded_on", "Recorded on", 13, kind=ValueKind.DATE,
            help="When it was put on the plan."),
     Column("recorded_by", "Recorded by", 16, help="Who put it on the plan."),
+)
+
+
+MEASURE_COLUMNS: tuple[Column, ...] = (
+    Column("action_id", "Action id", 16, help="The action the measure belongs to."),
+    Column("action_title", "Action", 32, wrap=True, help="What the action does."),
+    Column("measure_id", "Measure id", 20, kind=ValueKind.LIST, new=True, choices=MEASURE_IDS,
+           help="The measure's reference. Leave it as it is; on an empty row, pick the"
+           " measure a further figure is for."),
+    Column("name", "Measure", 32, wrap=True, help="What is counted."),
+    Column("unit", "Unit", 10, help="What the figures count in (%, days, referrals)."),
+    Column("baseline", "Baseline", 10, kind=ValueKind.NUMBER,
+           help="The figure before the action."),
+    Column("baseline_on", "Baseline date", 13, kind=ValueKind.DATE,
+           help="When the baseline was taken; a new figure cannot be taken before it."),
+    Column("target", "Target", 10, kind=ValueKind.NUMBER, help="The figure aimed for."),
+    Column("target_on", "Target date", 13, kind=ValueKind.DATE,
+           help="When the target should be met."),
+    Column("want", "Better if", 10, labels=Want,
+           help="Higher: a higher figure is better. Lower: a lower figure is better."),
+    Column("source", "Source", 24, wrap=True, help="Where the figure comes from."),
+    Column("latest", "Latest figure", 11, kind=ValueKind.NUMBER,
+           help="The most recent figure already on the plan."),
+    Column("latest_on", "Latest taken on", 13, kind=ValueKind.DATE,
+           help="When the latest figure was taken."),
+    Column("progress", "Progress", 10, kind=ValueKind.NUMBER, number_format="0%",
+           help="How far the latest figure has come from the baseline to the target: 0% at"
+           " the baseline, 100% at the target."),
+    Column("met", "Target met", 9, help="Yes when the latest figure is at the target or"
+           " better."),
+    Column("new_figure", "New figure", 11, kind=ValueKind.NUMBER, editable=True, new=True,
+           help="A new figure: the number only, in the measure's unit (62, not 62%)."),
+    Column("taken_on", "Taken on", 13, kind=ValueKind.DATE, editable=True, new=True,
+           past=True, not_before="baseline_on",
+           help="The day the new figure was taken (empty: the day it is imported). Not a"
+           " day to come, nor before the baseline."),
+    Column("note", "Note", 30, wrap=True, editable=True, new=True,
+           help="Anything to know about the new figure, such as the sample it is from."),
 )
 
 

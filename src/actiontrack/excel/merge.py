@@ -8,6 +8,9 @@ different values: a conflict, reported with its cell and the three values.
 
 Every change goes through the domain's rules (lifecycle gates, new-record
 checks); what they refuse becomes a problem on the cell that asked for it.
+Each filled New figure on the Measures sheet adds a measurement, through
+the domain's checks in the same way.
+
 The result is a :class:`MergeResult`: the records to commit together, the
 changes in words, and the problems. Nothing here writes anything.
 """
@@ -26,8 +29,14 @@ import attrs
 from openpyxl.utils import column_index_from_string
 
 from actiontrack.domain import lifecycle
-from actiontrack.domain.additions import new_action, new_evidence, new_progress_update
+from actiontrack.domain.additions import (
+    new_action,
+    new_evidence,
+    new_measurement,
+    new_progress_update,
+)
 from actiontrack.domain.edits import check_lead_officer_change
+from actiontrack.domain.impact import readings
 from actiontrack.domain.models import (
     Action,
     ActionStatus,
@@ -38,7 +47,7 @@ from actiontrack.domain.models import (
 from actiontrack.domain.plan import Plan, Record
 from actiontrack.errors import ActiontrackError, NotFoundError, RuleViolation
 from actiontrack.excel import layout
-from actiontrack.excel.cells import CellValue, cell_date, cell_text, sheet_text
+from actiontrack.excel.cells import CellValue, cell_date, cell_number, cell_text, sheet_text
 from actiontrack.excel.choices import (
     RecommendationLookup,
     offered_recommendations,
@@ -47,6 +56,7 @@ from actiontrack.excel.choices import (
 from actiontrack.excel.layout import ValueKind
 from actiontrack.excel.reading import ReturnedWorkbook, Table
 from actiontrack.excel.rows import evidence_values
+from actiontrack.formatting import figure
 from actiontrack.labels import from_label, label
 
 __all__ = ["Change", "MergeResult", "Notice", "Problem", "merge_workbook"]
@@ -195,14 +205,16 @@ def _shown(key: str, value: Value) -> str:
 _RULE_CELLS = {"action.needs-recommendation": "recommendation_ids",
                "action.one-partnership": "recommendation_ids",
                "action.new-status": "status", "action.needs-title": "title",
-               "evidence.future-date": "about_date", "evidence.needs-title": "title"}
+               "evidence.future-date": "about_date", "evidence.needs-title": "title",
+               "measurement.future-date": "taken_on", "measurement.before-baseline": "taken_on",
+               "measurement.number": "new_figure", "measurement.action": "measure_id"}
 
 
 def _problem_cell(exc: ActiontrackError, cells: dict[str, str], default: str) -> str:
     """The cell a refused change is best shown on: the one holding the value it refused."""
     if isinstance(exc, NotFoundError):
         by_kind = {"agency": "lead_agency_id", "recommendation": "recommendation_ids",
-                   "action": "action_id"}
+                   "action": "action_id", "measure": "measure_id"}
         return cells.get(by_kind.get(exc.kind, ""), default)
     if isinstance(exc, RuleViolation):
         return cells.get(_RULE_CELLS.get(exc.rule, ""), default)
@@ -380,6 +392,97 @@ def _new_evidence(merge: _Merge, table: Table, number: int, row: Sequence[CellVa
         return
     merge.add(item, f"{tier.value} evidence {title!r} for {action.id}")
     merge.new_evidence[action.id].append(item)
+
+
+# -- measurements --------------------------------------------------------------------------
+
+_MEASUREMENT_KEYS = ("measure_id", "new_figure", "taken_on", "note")
+
+
+def _merge_measurements(merge: _Merge) -> None:
+    table, exported = merge.book.measures, merge.book.exported_measures
+    if table is None or exported is None:
+        return  # exported before workbooks listed measures
+    seen: dict[tuple[str, date, float], int] = {}
+    for number, row in table.rows:
+        _new_measurement(merge, table, number, row, exported, seen)
+
+
+def _new_measurement(merge: _Merge, table: Table, number: int, row: Sequence[CellValue],
+                     exported: Collection[str], seen: dict[tuple[str, date, float], int]
+                     ) -> None:
+    """A Measures row with a new figure: every problem with it, or the measurement it adds.
+
+    A figure already on the plan (the same value, on the same day: on or since
+    the export's day when Taken on is empty) is not added again, so importing
+    a workbook twice adds it once.
+    """
+    problems_before = len(merge.problems)
+    cells = {key: table.cell(number, key) for key in _MEASUREMENT_KEYS}
+    measure_id = cell_text(row[table.index["measure_id"]])
+    note = cell_text(row[table.index["note"]])
+
+    def read(key: str, reader: Callable[[CellValue], object]) -> object:
+        try:
+            return reader(row[table.index[key]])
+        except ValueError as exc:
+            merge.problem(table, cells[key], str(exc), measure_id)
+            return None
+
+    value = read("new_figure", cell_number)
+    taken_on = read("taken_on", cell_date)
+    unreadable = merge.reported_since(problems_before)
+    if not unreadable and value is None and taken_on is None and note is None:
+        return  # nothing typed: the row as exported, or a measure picked and left
+    if value is None and cells["new_figure"] not in unreadable:
+        merge.problem(table, cells["new_figure"], "type the new figure here, or clear"
+                      " 'Taken on' and 'Note' on this row", measure_id)
+    measure = merge.plan.measures.get(measure_id) if measure_id else None
+    if measure_id is None:
+        merge.problem(table, cells["measure_id"], "a new figure needs its measure: pick it"
+                      " from the list")
+        return
+    if measure_id not in exported:
+        merge.problem(table, cells["measure_id"], f"measure {measure_id} was not in this"
+                      " workbook when it was exported; pick the measure from the list",
+                      measure_id)
+        return
+    if measure is None:
+        merge.problem(table, cells["measure_id"], f"measure {measure_id} has been removed"
+                      " from the plan since this workbook was exported; its figure cannot be"
+                      " recorded", measure_id, conflict=True)
+        return
+    action = merge.plan.actions.get(measure.action_id)
+    if action is not None and not merge.in_scope(table, cells["measure_id"], action,
+                                                 measure_id):
+        return
+    on = taken_on if isinstance(taken_on, date) else merge.today
+    number_typed = value if isinstance(value, float) else measure.baseline  # a stand-in
+    clean = len(merge.problems) == problems_before
+    since = merge.book.info.exported_at.date()
+    if clean and any(f.value == number_typed and (f.on == on if taken_on else f.on >= since)
+                     for f in merge.plan.measurements_for(measure_id)):
+        return  # imported before: this workbook was imported already
+    key = (measure_id, on, number_typed)
+    if clean and key in seen:
+        merge.notices.append(Notice(sheet=table.sheet, cell=cells["new_figure"],
+                                    message=f"the same figure as row {seen[key]}; it is"
+                                    " recorded once"))
+        return
+    try:
+        measurement = new_measurement(
+            merge.plan, measure_id, value=number_typed, on=on, by=merge.by, note=note,
+            today=merge.today, taken=merge.new_ids, used=merge.used.get("measurements", ()))
+    except (RuleViolation, NotFoundError) as exc:
+        cell = _problem_cell(exc, cells, cells["new_figure"])
+        if cell not in merge.reported_since(problems_before):
+            merge.problem(table, cell, _message(exc), measure_id)
+        return
+    if not clean:
+        return
+    seen[key] = number
+    merge.add(measurement, f"figure {figure(number_typed, measure.unit)} taken on"
+              f" {shown(on)} for measure {measure_id} ({_short(measure.name)!r})")
 
 
 # -- actions -------------------------------------------------------------------------------
@@ -606,6 +709,7 @@ def _updated(merge: _Merge, table: Table, number: int, stored: Action,
                 action, goal,
                 evidence=[*merge.plan.evidence_for(stored.id), *merge.new_evidence[stored.id]],
                 decisions=merge.plan.decisions_for(stored.id),
+                measures=readings(merge.plan, stored.id),
                 hold_reason=hold_reason if hold else None,
                 hold_review_date=hold_review_date if hold else None,
                 successor_id=successor if goal == ActionStatus.SUPERSEDED or successor_edited
@@ -794,7 +898,7 @@ def merge_workbook(
     merge = _Merge(plan=plan, book=book, today=today, by=by, agency=agency or book.info.agency,
                    record_at=record_at, used=used or {}, recommendations=lookup)
     merge.notices.extend(_ignored_cells(book))
-    for table in (book.actions, book.evidence):
+    for table in _tables(book):
         ours = set(table.letters.values())
         for reference in (formula_cells or {}).get(table.sheet, ()):
             if _letters(reference) in ours:
@@ -806,9 +910,15 @@ def merge_workbook(
                               " value itself")
     _merge_evidence(merge)
     _merge_actions(merge)
+    _merge_measurements(merge)
     return MergeResult(records=tuple(merge.records), changes=tuple(merge.changes),
                       problems=tuple(sorted(merge.problems, key=_where)),
                       notices=tuple(sorted(merge.notices, key=_where)))
+
+
+def _tables(book: ReturnedWorkbook) -> tuple[Table, ...]:
+    """The sheets import reads, of those the workbook has."""
+    return (book.actions, book.evidence) + ((book.measures,) if book.measures else ())
 
 
 def _letters(reference: str) -> str:
@@ -817,7 +927,7 @@ def _letters(reference: str) -> str:
 
 def _ignored_cells(book: ReturnedWorkbook) -> Iterator[Notice]:
     """What import does not read: columns a partner added, and values with no heading."""
-    for table in (book.actions, book.evidence):
+    for table in _tables(book):
         for letter, header in table.extra_headers:
             yield Notice(sheet=table.sheet, cell=f"{letter}1",
                          message=f"column {header!r} is not one of the workbook's columns; it"
@@ -827,7 +937,7 @@ def _ignored_cells(book: ReturnedWorkbook) -> Iterator[Notice]:
                          message="this cell is in a column without a heading; it is ignored")
 
 
-_SHEET_ORDER = {layout.ACTIONS: 0, layout.EVIDENCE: 1}
+_SHEET_ORDER = {layout.ACTIONS: 0, layout.EVIDENCE: 1, layout.MEASURES: 2}
 _REFERENCE = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -837,9 +947,9 @@ def _where(item: Problem | Notice) -> tuple[int, int, int, str]:
     What is about a sheet rather than a cell (a row deleted) comes after its rows.
     """
     if not item.cell:
-        return (_SHEET_ORDER.get(item.sheet, 2), sys.maxsize, 0, "")
+        return (_SHEET_ORDER.get(item.sheet, 3), sys.maxsize, 0, "")
     match = _REFERENCE.fullmatch(item.cell)
     if match is None:
-        return (_SHEET_ORDER.get(item.sheet, 2), 0, 0, item.cell)
-    return (_SHEET_ORDER.get(item.sheet, 2), int(match.group(2)),
+        return (_SHEET_ORDER.get(item.sheet, 3), 0, 0, item.cell)
+    return (_SHEET_ORDER.get(item.sheet, 3), int(match.group(2)),
             column_index_from_string(match.group(1)), "")

@@ -65,6 +65,10 @@ class ReturnedWorkbook:
     recommendation_entries: Mapping[str, str] = attrs.field(factory=dict)
     #: Where each exported action's row was on the Actions sheet as exported.
     exported_rows: Mapping[str, int] = attrs.field(factory=dict)
+    #: The Measures sheet, and the ids of the measures exported, from the signed Lists
+    #: sheet (both ``None`` for a workbook exported before workbooks listed measures).
+    measures: Table | None = None
+    exported_measures: frozenset[str] | None = None
     #: The hidden sheets' cells as read, in the form the store signs
     #: (:func:`~actiontrack.excel.signing.hidden_part`), and the signature export
     #: wrote over them (``None``: the workbook has none).
@@ -165,6 +169,18 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
         mirror = book.get_sheet_by_name(layout.AS_EXPORTED).to_python(skip_empty_area=False)
         lists = (book.get_sheet_by_name(layout.LISTS).to_python(skip_empty_area=False)
                  if layout.LISTS in names else [])
+        exported_measures = _list_column(lists, layout.MEASURE_IDS)
+        measures = None
+        if exported_measures is not None:
+            if layout.MEASURES not in names:
+                raise WorkbookError(
+                    f"{path.name} has no sheet {layout.MEASURES!r}: it may have been renamed or"
+                    " deleted; export a fresh workbook"
+                )
+            measures = _table(
+                path, layout.MEASURES,
+                book.get_sheet_by_name(layout.MEASURES).to_python(skip_empty_area=False),
+                layout.MEASURE_COLUMNS)
     except CalamineError as exc:
         raise WorkbookError(f"{path.name} cannot be read as a workbook: {exc}") from exc
     exported = _exported(path, mirror)
@@ -174,6 +190,9 @@ def read_workbook(path: Path) -> ReturnedWorkbook:
                             exported=exported, recommendation_entries=_entries(lists),
                             exported_rows={record_id: number for number, record_id
                                            in enumerate(exported, start=2)},
+                            measures=measures,
+                            exported_measures=None if exported_measures is None
+                            else frozenset(exported_measures),
                             hidden=hidden, signature=signature)
 
 
@@ -189,6 +208,15 @@ def _signature(rows: Sequence[Sequence[CellValue]]
             value = cell_text(row[1]) if len(row) > 1 else None
             return value, [*rows[:number], *rows[number + 1:]]
     return None, list(rows)
+
+
+def _list_column(rows: Sequence[Sequence[CellValue]], name: str) -> list[str] | None:
+    """The values of one Lists sheet column; ``None`` if the sheet has no such column."""
+    headers = [cell_text(value) for value in rows[0]] if rows else []
+    if name not in headers:
+        return None
+    at = headers.index(name)
+    return [text for row in rows[1:] if len(row) > at and (text := cell_text(row[at]))]
 
 
 def _entries(rows: Sequence[Sequence[CellValue]]) -> dict[str, str]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from actiontrack.domain.models import Action, Evidence
+from actiontrack.domain.impact import read
+from actiontrack.domain.models import Action, Evidence, Measure
 from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import RagPolicy, rag
 from actiontrack.excel.cells import sheet_text
 from actiontrack.formatting import long_date
 from actiontrack.labels import label
 
-__all__ = ["action_values", "evidence_values"]
+__all__ = ["action_values", "evidence_values", "measure_values"]
 
 
 def action_values(plan: Plan, action: Action, today: date, policy: RagPolicy) -> list[object]:
@@ -66,3 +67,21 @@ def evidence_values(item: Evidence) -> list[object]:
     """The cells of one evidence row, in :data:`layout.EVIDENCE_COLUMNS` order, as written."""
     return _clean((item.id, item.action_id, label(item.tier), label(item.kind), item.title,
                    item.about_date, item.link, item.recorded_on, item.recorded_by))
+
+
+def measure_values(plan: Plan, measure: Measure) -> list[object]:
+    """The cells of one measure's row, in :data:`layout.MEASURE_COLUMNS` order, as written.
+
+    What its figures say is :func:`~actiontrack.domain.impact.read`'s; the
+    cells for a new figure are empty.
+    """
+    reading = read(measure, plan.measurements_for(measure.id))
+    action = plan.actions.get(measure.action_id)
+    latest = reading.latest
+    return _clean((
+        measure.action_id, action.title if action else None, measure.id, measure.name,
+        measure.unit, measure.baseline, measure.baseline_on, measure.target, measure.target_on,
+        label(measure.want), measure.source, latest.value if latest else None,
+        latest.on if latest else None, reading.progress,
+        None if latest is None else "Yes" if reading.met else "No",
+        None, None, None))

@@ -22,6 +22,7 @@ from datetime import date
 import attrs
 
 from actiontrack.domain.clocks import add_months
+from actiontrack.domain.impact import Reading, readings
 from actiontrack.domain.lifecycle import OPEN_STATUSES
 from actiontrack.domain.models import (
     Action,
@@ -33,10 +34,12 @@ from actiontrack.domain.models import (
     Response,
     ReviewKind,
     TargetRevision,
+    Want,
 )
 from actiontrack.domain.plan import Plan
 from actiontrack.domain.rag import Rag, RagPolicy, RecommendationStatus, rag, recommendation_status
 from actiontrack.errors import NotFoundError
+from actiontrack.formatting import long_date, plural, reading_summary
 
 __all__ = [
     "TREND_MONTHS",
@@ -44,6 +47,9 @@ __all__ = [
     "AgencyPosition",
     "EvidenceLine",
     "LearningLine",
+    "MeasureLine",
+    "MeasurePoint",
+    "PaperDetails",
     "RecommendationLine",
     "Report",
     "ReviewSection",
@@ -54,6 +60,8 @@ __all__ = [
     "count_by_rag",
     "count_by_status",
     "describe",
+    "headline",
+    "recommendations_to_committee",
     "sort_key",
     "trend_days",
 ]
@@ -169,6 +177,93 @@ class RecommendationLine:
     status: RecommendationStatus
     action_ids: tuple[str, ...]
     repeats: tuple[str, ...]
+    #: Whether any of its actions has got under way (in progress, or further).
+    progressed: bool = False
+    #: Why its actions on hold are held, as their owners gave it.
+    hold_reasons: tuple[str, ...] = ()
+
+    @property
+    def implemented(self) -> bool:
+        """Every action is complete (completed, assured or embedded)."""
+        return self.status in _IMPLEMENTED
+
+    @property
+    def not_progressed(self) -> bool:
+        """Accepted (or awaiting a response) but nothing under way: no action has started."""
+        return self.status in _NOT_STARTED or (
+            self.status == RecommendationStatus.OPEN and not self.progressed)
+
+    @property
+    def not_implemented_reason(self) -> str | None:
+        """Why it is not (fully) being implemented, for the Care Act's question; else None.
+
+        Not accepted or partly accepted: the partnership's reason. Accepted
+        but stalled (no action under way, or actions on hold): the hold
+        reasons, or what is missing.
+        """
+        if self.response in (Response.NOT_ACCEPTED, Response.PARTLY_ACCEPTED):
+            return self.response_reason or "No reason recorded."
+        if self.implemented:
+            return None
+        if self.hold_reasons:
+            return "On hold: " + "; ".join(self.hold_reasons)
+        if self.status == RecommendationStatus.NO_ACTIONS:
+            return "No action planned yet."
+        if self.status == RecommendationStatus.AWAITING_RESPONSE:
+            return None  # not decided yet, so not "not implemented"
+        return None
+
+
+_IMPLEMENTED = frozenset({RecommendationStatus.COMPLETED, RecommendationStatus.ASSURED,
+                          RecommendationStatus.EMBEDDED})
+_NOT_STARTED = frozenset({RecommendationStatus.NO_ACTIONS,
+                          RecommendationStatus.AWAITING_RESPONSE})
+_UNDER_WAY = frozenset({ActionStatus.IN_PROGRESS, ActionStatus.COMPLETED, ActionStatus.ASSURED,
+                        ActionStatus.EMBEDDED, ActionStatus.REOPENED})
+
+
+@attrs.frozen(kw_only=True)
+class MeasurePoint:
+    """One figure of a measure: its value on the day it was taken."""
+
+    on: date
+    value: float
+
+
+@attrs.frozen(kw_only=True)
+class MeasureLine:
+    """An impact measure as the report shows it: baseline, target, its figures and what they say.
+
+    ``latest_value`` and ``latest_on`` are ``None`` before any figure;
+    ``progress`` is the fraction of the way from baseline (0) to target (1),
+    ``None`` before any figure (see :class:`~actiontrack.domain.impact.Reading`).
+    ``summary`` is the one line ``show`` gives.
+    """
+
+    id: str
+    action_id: str
+    action_title: str
+    name: str
+    unit: str
+    baseline: float
+    baseline_on: date
+    target: float
+    target_on: date
+    want: Want
+    source: str | None
+    figures: tuple[MeasurePoint, ...]
+    progress: float | None
+    met: bool
+    worsened: bool
+    summary: str
+
+    @property
+    def latest_value(self) -> float | None:
+        return self.figures[-1].value if self.figures else None
+
+    @property
+    def latest_on(self) -> date | None:
+        return self.figures[-1].on if self.figures else None
 
 
 @attrs.frozen(kw_only=True)
@@ -206,6 +301,7 @@ class ReviewSection(_ActionCounts):
     completion_evidence: tuple[EvidenceLine, ...]
     impact_evidence: tuple[EvidenceLine, ...]
     learning: tuple[LearningLine, ...]
+    measures: tuple[MeasureLine, ...] = ()
 
     @property
     def total_reach(self) -> int:
@@ -288,6 +384,30 @@ class Report(_ActionCounts):
     @property
     def open_actions(self) -> int:
         return sum(1 for action in self.actions if action.is_open)
+
+    @property
+    def recommendations(self) -> tuple[RecommendationLine, ...]:
+        """Every recommendation of the reviews reported on, review by review."""
+        return tuple(line for section in self.reviews for line in section.recommendations)
+
+    @property
+    def measures(self) -> tuple[MeasureLine, ...]:
+        """The impact measures of the actions reported on, by id, each once."""
+        found = {m.id: m for section in self.reviews for m in section.measures}
+        return tuple(found[mid] for mid in sorted(found, key=sort_key))
+
+    @property
+    def learning(self) -> tuple[LearningLine, ...]:
+        """The learning activities linked to the reviews reported on, by id, each once."""
+        found = {a.id: a for section in self.reviews for a in section.learning}
+        return tuple(found[aid] for aid in sorted(found, key=sort_key))
+
+    @property
+    def not_implemented(self) -> tuple[tuple[ReviewSection, RecommendationLine], ...]:
+        """The recommendations not accepted, partly accepted or stalled, each with its review."""
+        return tuple((section, line) for section in self.reviews
+                     for line in section.recommendations
+                     if line.not_implemented_reason is not None)
 
     @property
     def recurring_themes(self) -> tuple[ThemeLine, ...]:
@@ -386,6 +506,10 @@ def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine])
             status=recommendation_status(recommendation, actions),
             action_ids=tuple(sorted((action.id for action in actions), key=sort_key)),
             repeats=recommendation.repeats,
+            progressed=any(action.status in _UNDER_WAY for action in actions),
+            hold_reasons=tuple(dict.fromkeys(
+                action.hold_reason for action in sorted(actions, key=lambda a: sort_key(a.id))
+                if action.status == ActionStatus.ON_HOLD and action.hold_reason)),
         ))
     ordered_actions = sorted(action_ids, key=sort_key)
     evidence = [
@@ -409,6 +533,30 @@ def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine])
             LearningLine(id=a.id, kind=a.kind, title=a.title, held_on=a.held_on, reach=a.reach)
             for a in learning
         ),
+        measures=tuple(_measure_line(reading, lines[aid].title)
+                       for aid in ordered_actions for reading in readings(plan, aid)),
+    )
+
+
+def _measure_line(reading: Reading, action_title: str) -> MeasureLine:
+    measure = reading.measure
+    return MeasureLine(
+        id=measure.id,
+        action_id=measure.action_id,
+        action_title=action_title,
+        name=measure.name,
+        unit=measure.unit,
+        baseline=measure.baseline,
+        baseline_on=measure.baseline_on,
+        target=measure.target,
+        target_on=measure.target_on,
+        want=measure.want,
+        source=measure.source,
+        figures=tuple(MeasurePoint(on=m.on, value=m.value) for m in reading.figures),
+        progress=reading.progress,
+        met=reading.met,
+        worsened=reading.worsened,
+        summary=reading_summary(reading),
     )
 
 
@@ -466,3 +614,60 @@ def trend_days(as_of: date, months: int = TREND_MONTHS) -> tuple[date, ...]:
         end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
         days.append(min(end, as_of))
     return tuple(days)
+
+
+@attrs.frozen(kw_only=True)
+class PaperDetails:
+    """What the committee paper says about itself: its title, meeting and author.
+
+    From the ``[paper]`` table of the configuration and the command's
+    ``--meeting-date``; ``None`` shows as "to be confirmed" or a general
+    wording, never as today.
+    """
+
+    title: str = "Progress on the actions from safeguarding case reviews"
+    meeting: str | None = None
+    meeting_date: date | None = None
+    author: str | None = None
+
+
+def headline(report: Report) -> str:
+    """The paper's first sentence: ``Of the 12 recommendations, 3 are implemented and ...``."""
+    lines = report.recommendations
+    implemented = sum(1 for line in lines if line.implemented)
+    stalled = sum(1 for line in lines if line.not_progressed)
+    not_accepted = sum(1 for line in lines if line.response == Response.NOT_ACCEPTED)
+    if not lines:
+        return "There are no recommendations in the plan yet."
+    text = (f"Of the {plural(len(lines), 'recommendation')}, {implemented}"
+            f" {'is' if implemented == 1 else 'are'} implemented and {stalled}"
+            f" {'has' if stalled == 1 else 'have'} not progressed")
+    if not_accepted:
+        text += f"; {not_accepted} {'was' if not_accepted == 1 else 'were'} not accepted"
+    return text + "."
+
+
+def recommendations_to_committee(report: Report) -> tuple[str, ...]:
+    """What the committee is asked to do, one line each, from what the report found."""
+    asks = [f"The committee is asked to note the progress made on the actions from"
+            f" {plural(len(report.reviews), 'case review')} as of {long_date(report.as_of)}."]
+    if report.overdue:
+        asks.append(f"The committee is asked to note the {plural(len(report.overdue), 'action')}"
+                    " past their target date, and the reasons given, and to seek assurance"
+                    " from the lead agencies that they will be completed.")
+    measures = report.measures
+    if measures:
+        met = sum(1 for m in measures if m.met)
+        asks.append(f"The committee is asked to note the evidence of impact: {met} of the"
+                    f" {plural(len(measures), 'impact measure')} met"
+                    f" {'its' if len(measures) == 1 else 'their'} target.")
+    else:
+        asks.append("The committee is asked to note that no action has an impact measure yet,"
+                    " so there is no figure to show the change in practice.")
+    if report.not_implemented:
+        asks.append(f"The committee is asked to consider the"
+                    f" {plural(len(report.not_implemented), 'recommendation')} not accepted or"
+                    " not being implemented, and the reasons given.")
+    if report.recurring_themes:
+        asks.append("The committee is asked to note the themes that recur across reviews.")
+    return tuple(asks)

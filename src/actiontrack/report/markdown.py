@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from actiontrack.domain.rag import Rag
-from actiontrack.formatting import long_date, plural
+from actiontrack.formatting import figure, long_date, plural
 from actiontrack.report.content import (
     ActionLine,
     EvidenceLine,
+    MeasureLine,
     Report,
     ReviewSection,
     ThemeLine,
@@ -145,7 +146,7 @@ def _review(section: ReviewSection) -> list[str]:
         lines.append("")
     else:
         lines += ["Nothing is overdue.", ""]
-    return lines + _evidence(section) + _learning(section)
+    return lines + _evidence(section) + _measures(section) + _learning(section)
 
 
 def _overdue(action: ActionLine) -> list[str]:
@@ -182,6 +183,41 @@ def _evidence(section: ReviewSection) -> list[str]:
 def _evidence_item(item: EvidenceLine) -> str:
     return (f"{_text(item.title)} ({_text(item.action_id)}, {describe(item.kind)},"
             f" about {long_date(item.about_date)})")
+
+
+def _measures(section: ReviewSection) -> list[str]:
+    lines = ["### Impact measures", ""]
+    if not section.measures:
+        return [*lines, "No impact measures set yet.", ""]
+    lines += _table(
+        ["Measure", "Action", "Baseline", "Target", "Latest", "Progress", "Target met"],
+        [[_text(m.name), _text(m.action_id), _baseline(m), _target(m), _latest(m),
+          _progress(m), "yes" if m.met else "no"] for m in section.measures],
+    )
+    worse = [m for m in section.measures if m.worsened]
+    lines += [f"- {_text(m.name)} ({_text(m.action_id)}) is worse than the figure before."
+              for m in worse]
+    return [*lines, ""] if worse else lines
+
+
+def _baseline(measure: MeasureLine) -> str:
+    return (f"{_text(figure(measure.baseline, measure.unit))}"
+            f" on {long_date(measure.baseline_on)}")
+
+
+def _target(measure: MeasureLine) -> str:
+    return (f"{_text(figure(measure.target, measure.unit))} by {long_date(measure.target_on)}"
+            f" ({measure.want.value} is better)")
+
+
+def _latest(measure: MeasureLine) -> str:
+    if measure.latest_value is None or measure.latest_on is None:
+        return "not measured yet"
+    return f"{_text(figure(measure.latest_value, measure.unit))} on {long_date(measure.latest_on)}"
+
+
+def _progress(measure: MeasureLine) -> str:
+    return "" if measure.progress is None else f"{measure.progress:.0%}"
 
 
 def _learning(section: ReviewSection) -> list[str]:

@@ -2,7 +2,8 @@
 
 Sheets: **Dashboard** (key figures and three charts), **Reviews**,
 **Recommendations**, **Actions** (one row per action), **Themes**,
-**Agencies**, and **Chart data** (the tables the charts are drawn from).
+**Agencies**, **Measures** (each impact measure: baseline, target, latest figure,
+progress), and **Chart data** (the tables the charts are drawn from).
 Every table has a frozen header row and a filter; dates are real dates;
 RAG cells are coloured.
 
@@ -35,7 +36,7 @@ from actiontrack.report.content import ActionLine, Report, describe
 
 __all__ = ["DATE_FORMAT", "RAG_COLOURS", "build_workbook", "write_workbook"]
 
-Value: TypeAlias = str | int | date | None
+Value: TypeAlias = str | int | float | date | None
 
 DATE_FORMAT = "d mmm yyyy"
 _STATUS_COLOURS: dict[ActionStatus, str] = {
@@ -71,6 +72,7 @@ def build_workbook(report: Report) -> Workbook:
     _actions(workbook.create_sheet("Actions"), report)
     _themes(workbook.create_sheet("Themes"), report)
     _agencies(workbook.create_sheet("Agencies"), report)
+    _measures(workbook.create_sheet("Measures"), report)
     _dashboard(dashboard, workbook.create_sheet("Chart data"), report)
     return workbook
 
@@ -226,6 +228,21 @@ def _agencies(sheet: Worksheet, report: Report) -> None:
         for p in report.agencies
     ]
     _table(sheet, header, rows)
+
+
+def _measures(sheet: Worksheet, report: Report) -> None:
+    header = ["Measure", "Action", "Name", "Unit", "Baseline", "Baseline on", "Target",
+              "Target by", "Better", "Latest", "Latest on", "Progress", "Target met",
+              "Worsened", "Source"]
+    rows: list[list[Value]] = [
+        [m.id, m.action_id, m.name, m.unit, m.baseline, m.baseline_on, m.target, m.target_on,
+         f"{m.want.value}", m.latest_value, m.latest_on, m.progress,
+         "yes" if m.met else "no", "yes" if m.worsened else "no", m.source]
+        for m in report.measures
+    ]
+    last = _table(sheet, header, rows)
+    for row in range(2, last + 1):
+        sheet.cell(row=row, column=header.index("Progress") + 1).number_format = "0%"
 
 
 def _dashboard(sheet: Worksheet, data: Worksheet, report: Report) -> None:

@@ -22,10 +22,11 @@ IMMEDIATE`` in SQLite), so versions are checked and history numbered inside
 the transaction that writes them: two writers never both pass the check.
 
 A store opened with ``agency="DEMO-POL"`` reads the whole plan but changes
-only that agency's actions and their progress updates, evidence and
-assurance decisions; anything else raises :class:`ScopeError` before a row
-is written. On PostgreSQL the database can enforce the same scope for each
-agency's own login role (:mod:`actiontrack.store.sql_scope`, docs/agency-scope.md).
+only that agency's actions and their progress updates, evidence,
+assurance decisions, measures and measurements; anything else raises
+:class:`ScopeError` before a row is written. On PostgreSQL the database can
+enforce the same scope for each agency's own login role
+(:mod:`actiontrack.store.sql_scope`, docs/agency-scope.md).
 
 SQLAlchemy is an optional extra: ``pip install 'actiontrack[sql]'`` (and
 ``actiontrack[postgres]`` for psycopg).
@@ -126,7 +127,7 @@ SIGN_FUNCTION = "actiontrack_sign"
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 R = TypeVar("R", bound=Record)
 
@@ -142,7 +143,8 @@ _ITEM_COLUMNS = {
 }
 _OWNER_COLUMNS = {kind: noun.replace(" ", "_") + "_id" for kind, noun in RECORD_NOUNS.items()}
 #: The kinds an agency-scoped store may change, besides its own actions: those of its actions.
-_ACTION_CHILDREN = ("progress_updates", "evidence", "assurance_decisions")
+_ACTION_CHILDREN = ("progress_updates", "evidence", "assurance_decisions", "measures",
+                    "measurements")
 
 
 @attrs.frozen
@@ -174,6 +176,8 @@ def _column_type(annotation: Any) -> tuple[sa.types.TypeEngine[Any], bool]:
         return sa.Date(), nullable
     if annotation is int:
         return sa.Integer(), nullable
+    if annotation is float:  # a measure's figures: double precision, never text
+        return sa.Float(), nullable
     return sa.Text(), nullable  # text, and enumerations by their value
 
 
@@ -266,7 +270,9 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
     # The lookups features make (an action's children, a review's recommendations, what
     # answers a recommendation) come by index, not by reading a whole table.
     for kind, column in (("progress_updates", "action_id"), ("evidence", "action_id"),
-                         ("assurance_decisions", "action_id"), ("recommendations", "review_id")):
+                         ("assurance_decisions", "action_id"), ("recommendations", "review_id"),
+                         ("measures", "action_id"), ("measurements", "action_id"),
+                         ("measurements", "measure_id")):
         sa.Index(f"{kind}_{column}", kinds[kind].table.c[column])
     for listed in ("actions_recommendation_ids", "learning_activities_recommendation_ids"):
         sa.Index(f"{listed}_item", metadata.tables[listed].c.recommendation_id)
@@ -736,8 +742,9 @@ class SQLStore:
         """Raise ScopeError unless every change stays inside this store's agency.
 
         An action must be led by the agency both as stored and as written; a
-        progress update, evidence item or assurance decision must belong to
-        such an action, both as stored and as written. Other kinds are read-only.
+        progress update, evidence item, assurance decision, measure or
+        measurement must belong to such an action, both as stored and as
+        written. Other kinds are read-only.
         Redaction is the business unit's alone: neither a store scoped to an
         agency nor an ``agency_role`` (PostgreSQL) may redact.
         """

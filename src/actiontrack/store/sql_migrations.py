@@ -11,7 +11,8 @@ of changes made outside actiontrack (:func:`log_outside_edits`): its
 triggers must cover every table of the layout in place, and be the same in
 a new store as in an upgraded one, so a new store and the step that brings
 a store to layout 5 both create them with that one function, each naming
-its own tables. A later layout that adds a table calls it for that table.
+its own tables; the step to layout 6 calls it for the two tables it adds
+(measures, measurements), as any later layout that adds a table must.
 Likewise :func:`keep_secret`, which both run once ``store_secret`` exists.
 """
 
@@ -155,9 +156,44 @@ def _layout_5(connection: Connection) -> None:
     log_outside_edits(connection, _LAYOUT_5_LOGGED)
 
 
+def _layout_6(connection: Connection) -> None:
+    """Layout 6: an action's measures (baseline, target, which way) and their measurements."""
+    # FLOAT is double precision on PostgreSQL and a REAL column in SQLite.
+    connection.exec_driver_sql(
+        "CREATE TABLE measures ("
+        " id TEXT NOT NULL PRIMARY KEY,"
+        " action_id TEXT NOT NULL,"
+        " name TEXT NOT NULL,"
+        " unit TEXT NOT NULL,"
+        " baseline FLOAT NOT NULL,"
+        " baseline_on DATE NOT NULL,"
+        " target FLOAT NOT NULL,"
+        " target_on DATE NOT NULL,"
+        " want TEXT NOT NULL,"
+        " source TEXT,"
+        " version INTEGER NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        "CREATE TABLE measurements ("
+        " id TEXT NOT NULL PRIMARY KEY,"
+        " action_id TEXT NOT NULL,"
+        " measure_id TEXT NOT NULL,"
+        ' "on" DATE NOT NULL,'
+        " value FLOAT NOT NULL,"
+        ' "by" TEXT NOT NULL,'
+        " note TEXT,"
+        " version INTEGER NOT NULL)"
+    )
+    # An action's children, as for its updates and evidence; a measure's figures.
+    for table, column in (("measures", "action_id"), ("measurements", "action_id"),
+                          ("measurements", "measure_id")):
+        connection.exec_driver_sql(f"CREATE INDEX {table}_{column} ON {table} ({column})")
+    log_outside_edits(connection, {"measures": ("id",), "measurements": ("id",)})
+
+
 #: STEPS[n] upgrades a store from layout n to layout n + 1.
 STEPS: dict[int, Callable[[Connection], None]] = {
-    1: _layout_2, 2: _layout_3, 3: _layout_4, 4: _layout_5}
+    1: _layout_2, 2: _layout_3, 3: _layout_4, 4: _layout_5, 5: _layout_6}
 
 
 def new_secret() -> dict[str, bytes]:

@@ -5,9 +5,9 @@ of its own. :func:`agency_scope_sql` is the SQL its DBA runs once, as the
 owner of the store's tables, to turn on row-level security;
 :func:`grant_agency_role_sql` links one role to one agency and grants what
 it needs. An agency role can then read the whole plan but insert, change or
-delete only the actions its agency leads and the progress updates, evidence
-and assurance decisions (and their list rows) of those actions, whatever
-program it connects with. Other entity tables stay read-only for it.
+delete only the actions its agency leads and the progress updates, evidence,
+assurance decisions, measures and measurements (and their list rows) of those
+actions, whatever program it connects with. Other entity tables stay read-only for it.
 
 An agency role cannot insert into ``history`` at all. Its commits append
 their entries through ``actiontrack_append_history(entries json)``, a
@@ -65,13 +65,20 @@ from actiontrack.store.sql import (
 __all__ = ["agency_scope_sql", "apply_agency_scope", "grant_agency_role", "grant_agency_role_sql"]
 
 #: Tables whose rows belong to one action, and the SQL test that a row's action is led
-#: by the current agency (``{t}`` is the row's table, ``{actions}`` and
-#: ``{decisions}`` the tables of actions and of assurance decisions).
+#: by the current agency (``{t}`` is the row's table, ``{actions}``, ``{decisions}`` and
+#: ``{measures}`` the tables of actions, assurance decisions and measures).
 _BY_ACTION = "EXISTS (SELECT 1 FROM {actions} a WHERE a.id = {t}.action_id" \
     " AND a.lead_agency_id = {agency})"
 _BY_DECISION = (
     "EXISTS (SELECT 1 FROM {decisions} d JOIN {actions} a ON a.id = d.action_id"
     " WHERE d.id = {t}.assurance_decision_id AND a.lead_agency_id = {agency})"
+)
+#: A measurement's measure must be of the action it names, so no agency records a figure
+#: of another agency's measure under an action of its own.
+_BY_MEASURE = (
+    "EXISTS (SELECT 1 FROM {measures} m JOIN {actions} a ON a.id = m.action_id"
+    " WHERE m.id = {t}.measure_id AND m.action_id = {t}.action_id"
+    " AND a.lead_agency_id = {agency})"
 )
 _SCOPED_TABLES = {
     "actions": "{t}.lead_agency_id = {agency}",
@@ -81,6 +88,8 @@ _SCOPED_TABLES = {
     "actions_recommendation_ids": _BY_ACTION,
     "target_revisions": _BY_ACTION,
     "assurance_decisions_evidence_ids": _BY_DECISION,
+    "measures": _BY_ACTION,
+    "measurements": _BY_MEASURE,
 }
 
 _PREPARER: IdentifierPreparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
@@ -124,7 +133,7 @@ def _scope_statements(schema: str | None) -> list[str]:
         name = _name(schema, table)
         allowed = f"{agency} IS NULL OR " + test.format(
             t=name, agency=agency, actions=_name(schema, "actions"),
-            decisions=_name(schema, "assurance_decisions"))
+            decisions=_name(schema, "assurance_decisions"), measures=_name(schema, "measures"))
         statements += _policies(name, (
             ("SELECT", "USING (true)"),
             ("INSERT", f"WITH CHECK ({allowed})"),
@@ -510,12 +519,14 @@ def _history_function_sql(schema: str) -> str:
     # SECURITY DEFINER: the owner's rights, and a fixed search path (pg_temp last) so
     # nothing a caller creates can stand in for what the body names. The caller's role
     # comes in as the default of ``caller``, evaluated where the function is called;
-    # the body checks that the session may act as the role it names.
+    # the body checks that the session may act as the role it names. A figure (double
+    # precision) goes into to_jsonb as its shortest exact text whatever the session's
+    # extra_float_digits, so a row compares equal with the number its history holds.
     return (
         f"CREATE OR REPLACE FUNCTION {_name(schema, HISTORY_FUNCTION)}(\n"
         "    entries json, caller name DEFAULT current_user)\n"
         "    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER\n"
-        "    SET search_path = pg_catalog, pg_temp\n"
+        "    SET search_path = pg_catalog, pg_temp SET extra_float_digits = 1\n"
         f"AS $actiontrack${body}$actiontrack$"
     )
 

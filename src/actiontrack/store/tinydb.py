@@ -110,10 +110,11 @@ __all__ = ["SCHEMA_VERSION", "TinyDBStore"]
 #: The layout version this release writes. A file with a higher one is refused.
 #: 2: agencies have ``email`` and ``aliases``; 3: a ``chases`` table; 4: an action's
 #: ``reference``; 5: the hash chain (``head``, ``history_digest``, each entry's
-#: ``hash``) and the store's ``secret``. An older file reads as it is (new fields take
+#: ``hash``) and the store's ``secret``; 6: ``measures`` and ``measurements`` tables.
+#: An older file reads as it is (new fields take
 #: their defaults, a missing table is empty) and is marked with this layout by its
 #: first commit; its older entries are linked into the chain as they are read.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _META = "_meta"
 _META_ID = "store"

@@ -5,7 +5,8 @@ when it is committed, so what a store reads back from its own writing is
 already known to fit its model. Rebuilding it through every strict check
 again costs most of a large plan's load. :func:`builder` makes each model
 straight from its plain data instead: dates from their ISO text (or the date
-a database driver gives), enumerations by value, lists as tuples.
+a database driver gives), figures as floats (as the converter makes them),
+enumerations by value, lists as tuples.
 
 A store takes this path only for data it knows it wrote: the JSON store
 when the file still has the digest it wrote, the SQL store for its rows.
@@ -52,6 +53,8 @@ def _value_code(annotation: Any, expression: str, names: dict[str, Any]) -> str:
         return f"(None if ({expression}) is None else {_value_code(inner, expression, names)})"
     if annotation is date:
         return f"_date({expression})"
+    if annotation is float:  # a figure written as a whole number (JSON 40) reads as 40.0
+        return f"float({expression})"
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         name = f"_{annotation.__name__}"
         names[name] = annotation._value2member_map_

@@ -8,7 +8,13 @@ from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
-from actiontrack.domain.lifecycle import counting_decisions, counting_evidence, same_person
+from actiontrack.domain.impact import readings
+from actiontrack.domain.lifecycle import (
+    counting_decisions,
+    counting_evidence,
+    same_person,
+    shows_impact,
+)
 from actiontrack.domain.models import (
     ActionStatus,
     AssuranceOutcome,
@@ -54,7 +60,8 @@ def self_assured(context: AuditContext) -> Iterator[Flag]:
 
 
 @rule("no-impact-evidence", severity=Severity.WARNING,
-      description="An assured action with no impact-tier evidence months after assurance",
+      description="An assured action with no impact-tier evidence, and no measure at its"
+      " target, months after assurance",
       thresholds={"impact_evidence_months": 6})
 def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
     months = context.threshold("impact_evidence_months")
@@ -67,12 +74,12 @@ def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
             continue
         assured_on = max(accepted)
         due = add_months(assured_on, months)
-        impact = [e for e in counting_evidence(action, context.plan.evidence_for(action.id))
-                  if e.tier == EvidenceTier.IMPACT]
-        if not impact and context.as_of > due:
+        shown = shows_impact(action, context.plan.evidence_for(action.id),
+                             readings(context.plan, action.id))
+        if not shown and context.as_of > due:
             yield Flag(
                 subject=action.id,
                 message=f"assured on {long_date(assured_on)} and still no impact evidence"
-                f" {months} months on",
+                f" nor a measure at its target {months} months on",
                 facts={"assured_on": assured_on, "impact_evidence_due": due},
             )

@@ -45,6 +45,13 @@ def _free_text(plan: Plan) -> Iterator[tuple[str, str, str]]:
         yield decision.id, "seen", decision.seen
     for activity in plan.learning_activities.values():
         yield activity.id, "title", activity.title
+    for measure in plan.measures.values():
+        yield measure.id, "name", measure.name
+        if measure.source:
+            yield measure.id, "source", measure.source
+    for figure in plan.measurements.values():
+        if figure.note:
+            yield figure.id, "note", figure.note
 
 
 @rule("personal-data", severity=Severity.ERROR,
