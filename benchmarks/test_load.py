@@ -28,6 +28,8 @@ from actiontrack.domain.models import (
     EvidenceTier,
     LearningActivity,
     LearningActivityKind,
+    Measure,
+    Measurement,
     Partnership,
     PartnershipKind,
     ProgressUpdate,
@@ -37,6 +39,7 @@ from actiontrack.domain.models import (
     Review,
     ReviewKind,
     TargetRevision,
+    Want,
 )
 from actiontrack.domain.plan import Plan
 from actiontrack.store.tinydb import TinyDBStore
@@ -131,6 +134,23 @@ def _activity(d: dict[str, Any]) -> LearningActivity:
     )
 
 
+def _measure(d: dict[str, Any]) -> Measure:
+    return Measure(
+        id=d["id"], action_id=d["action_id"], name=d["name"], unit=d["unit"],
+        baseline=float(d["baseline"]), baseline_on=date.fromisoformat(d["baseline_on"]),
+        target=float(d["target"]), target_on=date.fromisoformat(d["target_on"]),
+        want=Want(d["want"]), source=d["source"], version=d["version"],
+    )
+
+
+def _measurement(d: dict[str, Any]) -> Measurement:
+    return Measurement(
+        id=d["id"], action_id=d["action_id"], measure_id=d["measure_id"],
+        on=date.fromisoformat(d["on"]), value=float(d["value"]), by=d["by"], note=d["note"],
+        version=d["version"],
+    )
+
+
 _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "partnerships": _partnership,
     "agencies": _agency,
@@ -141,6 +161,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "evidence": _evidence,
     "assurance_decisions": _decision,
     "learning_activities": _activity,
+    "measures": _measure,
+    "measurements": _measurement,
 }
 
 
