@@ -459,6 +459,8 @@ def test_migrate_opens_current_stores_and_refuses_newer_ones(tmp_path: Path) -> 
     """migrate exits 0 on a store of this layout, 2 with a message on a newer one."""
     import sqlalchemy as sa
 
+    from actiontrack.store.sql import SCHEMA_VERSION as SQL_LAYOUT
+
     url = f"sqlite:///{tmp_path / 'plan.db'}"
     runner = CliRunner()
     env = {"ACTIONTRACK_NOW": NOW, "ACTIONTRACK_USER": "Business manager"}
@@ -467,7 +469,7 @@ def test_migrate_opens_current_stores_and_refuses_newer_ones(tmp_path: Path) -> 
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql(
-            "UPDATE store_meta SET value = '7' WHERE key = 'schema_version'")
+            f"UPDATE store_meta SET value = '{SQL_LAYOUT + 1}' WHERE key = 'schema_version'")
     engine.dispose()
     newer = runner.invoke(cli, ["--store", url, "migrate"], env=env)
     assert newer.exit_code == 2

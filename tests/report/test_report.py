@@ -366,6 +366,28 @@ def test_workbook_rag_cells_are_coloured(workbook_path: Path) -> None:
     assert len(set(fills.values())) == len(fills) == 4  # red, amber, green, blue
 
 
+def test_workbook_is_laid_out_for_reading_and_printing(workbook_path: Path) -> None:
+    """Columns fit their text, long text wraps, progress is a percentage, tables print landscape."""
+    workbook = load_workbook(workbook_path)
+    actions = workbook["Actions"]
+    title = _column(actions, "Title")
+    titles = [actions.cell(row=row, column=title) for row in range(2, actions.max_row + 1)]
+    longest = max(len(cell.value) for cell in titles)
+    assert actions.column_dimensions["B"].width == min(longest, 45) + 2
+    assert {cell.alignment.wrap_text or False for cell in titles} == {True, False}
+    assert all(cell.alignment.wrap_text for cell in titles if len(cell.value) > 45)
+    measures = workbook["Measures"]
+    progress = _column(measures, "Progress")
+    assert measures.max_row > 1
+    assert {measures.cell(row=row, column=progress).number_format
+            for row in range(2, measures.max_row + 1)} == {"0%"}
+    for name in ("Dashboard", "Reviews", "Actions", "Measures"):
+        setup = workbook[name].page_setup
+        assert (setup.orientation, setup.fitToWidth) == ("landscape", 1), name
+        assert workbook[name].sheet_properties.pageSetUpPr.fitToPage, name
+    assert workbook["Actions"].print_title_rows == "$1:$1"  # the header prints on every page
+
+
 @pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", "+44 1234", "-5", "@SUM(A1)"])
 def test_workbook_keeps_formula_like_text_as_text(
     demo: tuple[at.Plan, list[at.HistoryEntry]], tmp_path: Path, title: str,

@@ -692,7 +692,9 @@ class StoreContract:
             Put(action("A3", lead_agency_id="police", recommendation_ids=("R3",),
                        target_date=date(2026, 2, 1))),
         ])
-        for view in (store, self.reopen(store)):
+        snapshotted = self.reopen(store)
+        snapshotted.snapshot()  # a store may answer from the plan it read for a snapshot
+        for view in (store, self.reopen(store), snapshotted):
             def ids(view: Store = view, **where: Any) -> list[str]:
                 return [record.id for record in view.find(Action, **where)]
 
@@ -709,6 +711,14 @@ class StoreContract:
             assert view.find(Recommendation) == []
             with pytest.raises(ValueError, match="no field"):
                 view.find(Action, colour="red")
+        # A change since the snapshot, made by another writer: the plan read then no longer
+        # answers.
+        third = store.get(Action, "A3")
+        self.commit(store, [Put(attrs.evolve(third, status=ActionStatus.AGREED))], hour=1)
+        assert [a.id for a in snapshotted.find(Action, status=ActionStatus.AGREED)] == [
+            "A1", "A3"]
+        assert snapshotted.find(Action, status=ActionStatus.AGREED) == [
+            snapshotted.get(Action, "A1"), snapshotted.get(Action, "A3")]
 
     def test_find_get_many_and_count_as_of_a_past_moment(self, store: Store) -> None:
         """find and get_many as of a moment give what the plan held then; count the plan now."""

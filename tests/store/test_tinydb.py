@@ -290,6 +290,28 @@ def test_commit_rereads_when_history_grew_though_the_file_looks_unchanged(path: 
     assert TinyDBStore(path, create=True).get(Recommendation, "R1").text == "by the second writer"
 
 
+def test_a_long_lived_store_notices_history_edited_after_its_own_commit(path: Path) -> None:
+    """A store object that appended history itself goes on from its own hash while the file
+    is as it left it, and still refuses to commit once the file was edited, even when the
+    edit keeps the size and puts the modification time back."""
+    store = filled(path)
+    (r1,) = [r for r in store.snapshot().recommendations.values() if r.id == "R1"]
+    store.commit([Put(attrs.evolve(r1, text="once more"))], by=BY, at=at(3))
+    assert store._history_seen is not None  # the next commit goes on from its own hash
+    store.commit([Put(attrs.evolve(store.get(Recommendation, "R1"), text="again"))],
+                 by=BY, at=at(4))
+    history_path = path.with_name("plan.history.jsonl")
+    before = os.stat(history_path)
+    raw = history_path.read_bytes()
+    assert b"once more" in raw
+    history_path.write_bytes(raw.replace(b"once more", b"ONCE MORE"))  # the same size
+    os.utime(history_path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    current = store.get(Recommendation, "R1")
+    with pytest.raises(OutsideEditError):
+        store.commit([Put(attrs.evolve(current, text="refused"))], by=BY, at=at(5))
+    assert TinyDBStore(path, create=True).get(Recommendation, "R1").text == "again"
+
+
 def test_garbled_history_line_names_file_and_line(path: Path) -> None:
     """A history line that is not JSON raises StoreCorruptError naming the file and line."""
     filled(path).close()

@@ -12,7 +12,10 @@ edit at 04:05: ``data/make_layout_4.py``, run on a worktree of that release; and
 ``layout-5.db`` and ``layout-5.json`` (with its history and digest), the demo as
 the release before measures wrote it (layout 5, the hash chain), loaded at
 2026-12-06T08:00:00+00:00, with a progress update added to DEMO-SCP/A001 and its
-success measure reworded at 08:05: ``data/make_layout_5.py``.
+success measure reworded at 08:05: ``data/make_layout_5.py``; and ``layout-6.db``,
+the demo as the release before the ``history_created`` index wrote it (layout 6,
+measures), loaded at 2026-12-06T08:00:00+00:00, with a progress update and a figure
+for DEMO-SCP/A001/M1 at 08:05: ``data/make_layout_6.py``.
 """
 
 from __future__ import annotations
@@ -236,15 +239,16 @@ def _measures_can_be_kept(store: Store, reopen: Callable[[], Store]) -> None:
 
 
 def test_a_layout_5_sqlite_store_is_upgraded_and_takes_measures(tmp_path: Path) -> None:
-    """The store the release before measures wrote opens at layout 6 with the plan and the
-    history it held, row for row; it then keeps measures, and raw SQL on them is caught."""
+    """The store the release before measures wrote opens at this release's layout with the
+    plan and the history it held, row for row; it then keeps measures, and raw SQL on them is
+    caught."""
     shutil.copy(DATA / "layout-5.db", tmp_path / "plan.db")
     url = f"sqlite:///{tmp_path / 'plan.db'}"
     assert _meta(url, "schema_version") == "5"
     held, head = _raw_history(url), _meta(url, "head")
     expected = contents_of(_layout_5_json(tmp_path))  # the same demo, the same release
     store = open_store(url)
-    assert _meta(url, "schema_version") == str(SQL_LAYOUT) == "6"
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT) == "7"
     assert _raw_history(url) == held
     assert (store.head, _meta(url, "head")) == (head, head)
     assert contents_of(store) == expected
@@ -318,8 +322,46 @@ def _schema(url: str) -> dict[str, object]:
     return schema
 
 
+def test_a_layout_6_sqlite_store_is_upgraded_and_answers_creation_days_from_an_index(
+    tmp_path: Path,
+) -> None:
+    """The store the release before wrote (layout 6) opens at layout 7 with its records and
+    history row for row, and when each record was created is read from the new index: the
+    same days the history gives."""
+    shutil.copy(DATA / "layout-6.db", tmp_path / "plan.db")
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    assert _meta(url, "schema_version") == "6"
+    held, head = _raw_history(url), _meta(url, "head")
+    store = open_store(url)
+    assert _meta(url, "schema_version") == str(SQL_LAYOUT) == "7"
+    assert _raw_history(url) == held
+    assert store.head == head
+    assert verify_store(store).intact
+    assert store.outside_edits() == []
+    figures = store.find(Measurement, measure_id="DEMO-SCP/A001/M1")
+    (added,) = [figure for figure in figures if figure.on == date(2026, 12, 5)]
+    assert added.value == 0.7
+    for kind in ("actions", "measurements"):
+        first: dict[str, datetime] = {}
+        for entry in store.history(kind=kind):
+            if entry.change == "create":
+                first.setdefault(entry.record_id, entry.at)
+        assert store.created(kind) == first
+    assert store.created("measurements")[added.id] == datetime(2026, 12, 6, 8, 5, tzinfo=UTC)
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT record_id, at FROM history WHERE kind = 'actions'"
+            " AND change = 'create' ORDER BY kind, change, seq").all()
+    engine.dispose()
+    assert any("COVERING INDEX history_created" in str(row[-1]) for row in plan), plan
+    store.close()
+
+
 @pytest.mark.parametrize("layout", ["layout-1.db", "layout-2.db", "layout-3.db",
-                                    "layout-4.db", "layout-5.db"])
+                                    "layout-4.db", "layout-5.db", "layout-6.db"])
 def test_an_upgraded_store_has_the_layout_a_new_one_has(tmp_path: Path, layout: str) -> None:
     """An older release's SQLite store, upgraded, has the tables, columns, indexes, triggers of a
     new one."""
@@ -355,6 +397,7 @@ def test_a_layout_1_postgresql_store_is_upgraded() -> None:
         # Take back what layout 2 added, as a layout 1 store was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
         with engine.begin() as connection:
+            connection.exec_driver_sql("DROP INDEX history_created")  # layout 7
             connection.exec_driver_sql("DROP TABLE measurements")  # layout 6
             connection.exec_driver_sql("DROP TABLE measures")
             # layout 5 (the triggers go with their function)
@@ -410,10 +453,12 @@ def test_a_layout_5_postgresql_store_is_upgraded_with_logged_measures(tmp_path: 
         assert callable(new_schema_url)
         url = new_schema_url()
         copy_store(f"sqlite:///{tmp_path / 'plan.db'}", url)
-        # Take back what layout 6 added (its triggers go with its tables), as layout 5 was.
+        # Take back what layouts 6 and 7 added (the triggers go with their tables), as
+        # layout 5 was.
         engine = sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1],
                                   poolclass=sa.pool.NullPool)
         with engine.begin() as connection:
+            connection.exec_driver_sql("DROP INDEX history_created")
             connection.exec_driver_sql("DROP TABLE measurements")
             connection.exec_driver_sql("DROP TABLE measures")
             connection.exec_driver_sql(

@@ -25,6 +25,8 @@ class Flag:
 
     ``severity`` is set only by a rule whose findings differ in seriousness
     (a statutory clock warns before its deadline and errs after it).
+    ``facts`` are made plain only when a finding's facts are first read, so a
+    rule must not change a mapping it has yielded.
     """
 
     subject: str
@@ -62,6 +64,11 @@ class AuditContext:
     def closed_actions(self) -> list[Action]:
         """The actions completed, assured or embedded, sorted by id."""
         return [action for action in self.actions if action.status in COMPLETE_STATUSES]
+
+    @cached_property
+    def measured_actions(self) -> frozenset[str]:
+        """The ids of the actions that have measures."""
+        return frozenset(measure.action_id for measure in self.plan.measures.values())
 
     def threshold(self, name: str) -> Any:
         """A configured threshold; every built-in one has a default."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import attrs
@@ -38,6 +39,8 @@ _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+#: Types checked to have a plain form (dates, enumerations), so not checked again.
+_CONVERTIBLE: set[type] = set()
 
 
 def _plain_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,20 +65,55 @@ def _plain(value: Any) -> Any:
     )
 
 
-@attrs.frozen(kw_only=True)
+def _check(value: Any) -> None:
+    """Raise the TypeError :func:`_plain` would raise for ``value``, without converting it."""
+    kind = type(value)
+    if kind in _PLAIN or kind in _CONVERTIBLE:
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check(item)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _check(item)
+    else:
+        _plain(value)  # a date or an enumeration (or the TypeError)
+        _CONVERTIBLE.add(kind)
+
+
+def _plain_form(_: object, __: object, facts: Mapping[str, Any]) -> None:
+    for value in facts.values():
+        if type(value) not in _PLAIN:
+            _check(value)
+
+
+@attrs.frozen(kw_only=True, repr=False)
 class Finding:
     """One thing an audit rule found.
 
     ``facts`` holds plain, JSON-ready values (dates as ``YYYY-MM-DD``), keyed
-    in sorted order, so the same finding always prints the same way.
+    in sorted order, so the same finding always prints the same way. Facts
+    that have no plain form are refused when the finding is made; they are
+    made plain when first read (most findings' facts never are: the text
+    output shows none), so the mapping given must not change afterwards.
     """
 
     rule: str
     severity: Severity
     subject: str
     message: str
-    facts: Mapping[str, Any] = attrs.field(factory=dict, converter=_plain_facts)
+    # Compared and shown in their plain form, as ``facts``.
+    given_facts: Mapping[str, Any] = attrs.field(
+        alias="facts", factory=dict, validator=_plain_form, eq=_plain_facts)
+
+    @cached_property
+    def facts(self) -> Mapping[str, Any]:
+        return _plain_facts(self.given_facts)
+
+    def __repr__(self) -> str:
+        return (f"Finding(rule={self.rule!r}, severity={self.severity!r},"
+                f" subject={self.subject!r}, message={self.message!r}, facts={self.facts!r})")
 
     @property
     def sort_key(self) -> tuple[int, str, str, str]:
-        return (self.severity.rank, self.rule, self.subject, self.message)
+        return (_RANK[self.severity], self.rule, self.subject, self.message)

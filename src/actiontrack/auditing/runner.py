@@ -89,7 +89,7 @@ def run_rules(
     return AuditResult(
         as_of=as_of,
         rules=tuple(enabled),
-        findings=tuple(sorted(shown, key=attrgetter("sort_key"))),
+        findings=_in_order(shown),
         waived=tuple(sorted(waived, key=lambda w: w.finding.sort_key)),
         failures=tuple(sorted(failures, key=attrgetter("rule"))),
         config_source=config.source,
@@ -129,10 +129,35 @@ def _finding(flag: object, spec: RuleSpec, override: Severity | None) -> Finding
     )
 
 
+_SUBJECT_AND_MESSAGE = attrgetter("subject", "message")
+
+
+def _in_order(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """``findings`` sorted by their ``sort_key``: severity, rule, subject, message.
+
+    Sorted a severity and rule at a time: a rule's findings mostly come in
+    subject order already, which a sort by subject and message goes through
+    in one pass.
+    """
+    by_rule: dict[tuple[int, str], list[Finding]] = {}
+    for finding in findings:
+        key = (finding.severity.rank, finding.rule)
+        group = by_rule.get(key)
+        if group is None:
+            group = by_rule[key] = []
+        group.append(finding)
+    ordered: list[Finding] = []
+    for key in sorted(by_rule):
+        ordered += sorted(by_rule[key], key=_SUBJECT_AND_MESSAGE)
+    return tuple(ordered)
+
+
 def _apply_waivers(
     findings: Iterable[Finding], config: AuditConfig, as_of: date
 ) -> tuple[list[Finding], list[WaivedFinding]]:
     findings = list(findings)
+    if not config.waivers:
+        return findings, []
     found = {(finding.rule, finding.subject) for finding in findings}
     active = {(w.rule, w.subject): w for w in config.waivers if w.active(as_of)}
     shown: list[Finding] = []

@@ -151,7 +151,10 @@ def chased_already(plan: Plan, agency_id: str, on: date, action_ids: Iterable[st
 
 def unanswered_chases(plan: Plan, action: Action, today: date) -> list[Chase]:
     """The reminders listing the action, up to ``today``, sent after its latest update."""
+    chases = [chase for chase in plan.chases_for(action.id) if chase.sent_on <= today]
+    if not chases:  # most actions: no need to look at their updates
+        return chases
     updates = [update.on for update in plan.updates_for(action.id) if update.on <= today]
     since = updates[-1] if updates else date.min
-    return [chase for chase in plan.chases_for(action.id) if since < chase.sent_on <= today]
+    return [chase for chase in chases if since < chase.sent_on]
 

@@ -161,6 +161,17 @@ def _read_only(records: Mapping[str, Any]) -> Mapping[str, Any]:
     return records if isinstance(records, MappingProxyType) else MappingProxyType(dict(records))
 
 
+#: The field of a record naming its parent, for the look-ups by parent (``plan.evidence_for``).
+_PARENT = {
+    "progress_updates": "action_id", "evidence": "action_id", "assurance_decisions": "action_id",
+    "actions": "recommendation_ids", "recommendations": "review_id",
+    "learning_activities": "recommendation_ids", "chases": "action_ids", "measures": "action_id",
+    "measurements": "measure_id",
+}
+#: The kinds whose look-ups list them oldest first (by this date, then id); the others by id.
+_BY_DATE = {"progress_updates": "on", "chases": "sent_on", "measurements": "on"}
+
+
 @attrs.frozen
 class Plan:
     """Every record of a store at one moment, keyed by id; read-only."""
@@ -202,66 +213,70 @@ class Plan:
     def __len__(self) -> int:
         return sum(len(self.of_kind(kind)) for kind in RECORD_KINDS)
 
-    # Look-ups by parent, built once per snapshot on first use.
+    # Look-ups by parent, each kind's built once per snapshot when first asked for.
 
     @cached_property
-    def _children(self) -> dict[tuple[str, str], list[Any]]:
-        # Records are visited in id order (updates in date order), so every list
-        # of children comes out sorted without sorting each one.
-        index: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        updates = sorted(self.progress_updates.values(), key=attrgetter("on", "id"))
-        for update in updates:
-            index["progress_updates", update.action_id].append(update)
-        for item in _in_id_order(self.evidence):
-            index["evidence", item.action_id].append(item)
-        for decision in _in_id_order(self.assurance_decisions):
-            index["assurance_decisions", decision.action_id].append(decision)
-        for action in _in_id_order(self.actions):
-            for recommendation_id in action.recommendation_ids:
-                index["actions", recommendation_id].append(action)
-        for recommendation in _in_id_order(self.recommendations):
-            index["recommendations", recommendation.review_id].append(recommendation)
-        for activity in _in_id_order(self.learning_activities):
-            for recommendation_id in activity.recommendation_ids:
-                index["learning_activities", recommendation_id].append(activity)
-        for chase in sorted(self.chases.values(), key=attrgetter("sent_on", "id")):
-            for action_id in chase.action_ids:
-                index["chases", action_id].append(chase)
-        for measure in _in_id_order(self.measures):
-            index["measures", measure.action_id].append(measure)
-        for measurement in sorted(self.measurements.values(), key=attrgetter("on", "id")):
-            index["measurements", measurement.measure_id].append(measurement)
+    def _indexes(self) -> dict[str, dict[str, list[Any]]]:
+        return {}
+
+    def _children(self, kind: str, parent_id: str) -> list[Any]:
+        try:
+            index = self._indexes[kind]
+        except KeyError:
+            index = self._indexes[kind] = self._index_of(kind)
+        children = index.get(parent_id)
+        return [] if children is None else children.copy()
+
+    def _index_of(self, kind: str) -> dict[str, list[Any]]:
+        """The records of ``kind`` by parent id, each list in the order its look-up gives.
+
+        Records are visited in that order (id, or date then id), so every list
+        comes out sorted without sorting each one.
+        """
+        index: dict[str, list[Any]] = defaultdict(list)
+        mapping = self.of_kind(kind)
+        records = [mapping[record_id] for record_id in sorted(mapping)]
+        if kind in _BY_DATE:  # a stable sort: by date, and by id within a day
+            records.sort(key=attrgetter(_BY_DATE[kind]))
+        parent = _PARENT[kind]
+        if parent.endswith("_ids"):  # a record answering several parents is under each
+            for record in records:
+                for parent_id in getattr(record, parent):
+                    index[parent_id].append(record)
+        else:
+            for parent_id, record in zip(map(attrgetter(parent), records), records, strict=True):
+                index[parent_id].append(record)
         return index
 
     def evidence_for(self, action_id: str) -> list[Evidence]:
-        return list(self._children.get(("evidence", action_id), ()))
+        return self._children("evidence", action_id)
 
     def decisions_for(self, action_id: str) -> list[AssuranceDecision]:
-        return list(self._children.get(("assurance_decisions", action_id), ()))
+        return self._children("assurance_decisions", action_id)
 
     def updates_for(self, action_id: str) -> list[ProgressUpdate]:
         """Progress updates of an action, oldest first."""
-        return list(self._children.get(("progress_updates", action_id), ()))
+        return self._children("progress_updates", action_id)
 
     def actions_for(self, recommendation_id: str) -> list[Action]:
-        return list(self._children.get(("actions", recommendation_id), ()))
+        return self._children("actions", recommendation_id)
 
     def recommendations_for(self, review_id: str) -> list[Recommendation]:
-        return list(self._children.get(("recommendations", review_id), ()))
+        return self._children("recommendations", review_id)
 
     def learning_for(self, recommendation_id: str) -> list[LearningActivity]:
-        return list(self._children.get(("learning_activities", recommendation_id), ()))
+        return self._children("learning_activities", recommendation_id)
 
     def chases_for(self, action_id: str) -> list[Chase]:
         """The reminders that listed an action, oldest first."""
-        return list(self._children.get(("chases", action_id), ()))
+        return self._children("chases", action_id)
 
     def measures_for(self, action_id: str) -> list[Measure]:
-        return list(self._children.get(("measures", action_id), ()))
+        return self._children("measures", action_id)
 
     def measurements_for(self, measure_id: str) -> list[Measurement]:
         """The figures of a measure, oldest first."""
-        return list(self._children.get(("measurements", measure_id), ()))
+        return self._children("measurements", measure_id)
 
     def reviews_of(self, action: Action) -> list[Review]:
         """The reviews whose recommendations an action answers, sorted by id."""

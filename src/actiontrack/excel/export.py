@@ -11,11 +11,10 @@ of its own that its empty cells take, so an empty cell is not written at all.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import attrs
 from openpyxl import Workbook
@@ -24,7 +23,6 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from actiontrack.domain.models import Action, ActionStatus, EvidenceKind, EvidenceTier
@@ -36,6 +34,7 @@ from actiontrack.excel.choices import offered_recommendations, recommendation_en
 from actiontrack.excel.layout import RECOMMENDATION_IDS, Column, ExportInfo, ValueKind
 from actiontrack.excel.rows import action_values, evidence_values, measure_values
 from actiontrack.excel.signing import Sign, as_read, hidden_part
+from actiontrack.excel.streaming import PreparedCell, Sheet, new_sheet
 from actiontrack.formatting import RAG_COLOURS, long_date
 from actiontrack.labels import label
 
@@ -45,10 +44,6 @@ __all__ = [
     "drop_down_lists",
     "write_workbook",
 ]
-
-#: A write-only sheet; openpyxl's type stubs leave out most of what it shares with
-#: ``Worksheet`` (validations, formatting, protection, dimensions).
-_Sheet: TypeAlias = Any
 
 #: Called now and then with (what is being done, how far, out of how much).
 Progress = Callable[[str, int, int], None]
@@ -65,27 +60,6 @@ PARTNER_STATUSES = (ActionStatus.PROPOSED, ActionStatus.AGREED, ActionStatus.IN_
 _READ_ONLY_FILL = PatternFill("solid", fgColor="EDEDED")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _PROGRESS_EVERY = 2_000
-
-
-class _PreparedCell(Cell):
-    """A cell whose style is settled when it is made, so its style id is looked up once.
-
-    openpyxl looks a cell's style up in the workbook's style table for every
-    cell it writes; a prepared cell is reused for a whole column, so it keeps
-    the id it was given. Only its value changes from row to row, and values
-    never change its style here: dates go to a cell that already has a date format.
-    """
-
-    __slots__ = ("_settled_id",)
-    has_style = True
-
-    def settle(self) -> _PreparedCell:
-        self._settled_id: int = Cell.style_id.fget(self)  # type: ignore[attr-defined]
-        return self
-
-    @property
-    def style_id(self) -> int:
-        return self._settled_id
 
 
 def _style(target: Cell | Any, column: Column, *, locked: bool, dated: bool = False,
@@ -111,10 +85,10 @@ class _CellMaker:
     empty cell of the column.
     """
 
-    def __init__(self, sheet: _Sheet, column: Column, *, locked: bool,
+    def __init__(self, sheet: Sheet, column: Column, *, locked: bool,
                  keep_empty: bool = False) -> None:
-        def prepared(*, quoted: bool = False, dated: bool = False) -> _PreparedCell:
-            cell = _PreparedCell(sheet, row=1, column=1)
+        def prepared(*, quoted: bool = False, dated: bool = False) -> PreparedCell:
+            cell = PreparedCell(sheet, row=1, column=1)
             _style(cell, column, locked=locked, dated=dated, quoted=quoted)
             return cell.settle()
 
@@ -137,7 +111,7 @@ class _CellMaker:
         return cell
 
 
-def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
+def _hidden_maker(sheet: Sheet) -> Callable[[object], object]:
     """Values of one column of a hidden sheet: plain, except text that starts like a formula."""
     text_cell = WriteOnlyCell(sheet)
 
@@ -151,38 +125,6 @@ def _hidden_maker(sheet: _Sheet) -> Callable[[object], object]:
         return value
 
     return make
-
-
-def _rows_of_cells(sheet: _Sheet, values: Iterable[object],
-                   row_index: int) -> Iterator[Cell]:
-    """openpyxl's ``_values_to_row`` without its exception for every prepared cell.
-
-    openpyxl first tries each value as a plain value and only takes it as a
-    cell when that raises; with millions of styled cells the exceptions
-    cost a quarter of an export. Plain values share one unstyled cell, as
-    openpyxl's own version does.
-    """
-    plain: Cell = WriteOnlyCell(sheet)
-    for column_index, value in enumerate(values, 1):
-        if value is None:
-            continue
-        if isinstance(value, Cell):
-            cell = value
-        else:
-            plain.value = value  # type: ignore[assignment]  # what openpyxl's append takes
-            cell = plain
-        cell.column = column_index
-        cell.row = row_index
-        yield cell
-        if cell is plain and plain.has_style:  # a date gave it a format: start afresh
-            plain = WriteOnlyCell(sheet)
-
-
-def _new_sheet(workbook: Workbook, title: str) -> _Sheet:
-    sheet = workbook.create_sheet(title)
-    assert isinstance(sheet, WriteOnlyWorksheet)
-    sheet._values_to_row = types.MethodType(_rows_of_cells, sheet)  # type: ignore[attr-defined]
-    return sheet
 
 
 _LINE_POINTS = 15
@@ -199,7 +141,7 @@ def _lines_needed(values: Sequence[object], wrapped: Sequence[tuple[int, int]]) 
     return min(most, _MOST_LINES)
 
 
-def _set_columns(sheet: _Sheet, columns: Sequence[Column],
+def _set_columns(sheet: Sheet, columns: Sequence[Column],
                  locked: Callable[[Column], bool]) -> None:
     """Widths and styles of the columns, and the header row and id column frozen.
 
@@ -213,7 +155,7 @@ def _set_columns(sheet: _Sheet, columns: Sequence[Column],
         _style(dimension, column, locked=locked(column), dated=column.kind is ValueKind.DATE)
 
 
-def _header(sheet: _Sheet, columns: Sequence[Column]) -> list[Cell]:
+def _header(sheet: Sheet, columns: Sequence[Column]) -> list[Cell]:
     cells = []
     for column in columns:
         cell = WriteOnlyCell(sheet, value=column.header)
@@ -228,7 +170,7 @@ def _header(sheet: _Sheet, columns: Sequence[Column]) -> list[Cell]:
     return cells
 
 
-def _protect(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
+def _protect(sheet: Sheet, columns: Sequence[Column], last_row: int) -> None:
     """Lock read-only cells (no password) and filter every column."""
     last_letter = get_column_letter(len(columns))
     sheet.auto_filter.ref = f"A1:{last_letter}{last_row}"
@@ -263,7 +205,7 @@ def drop_down_lists(plan: Plan, actions: Sequence[Action], agency: str | None = 
     }
 
 
-def _validate(sheet: _Sheet, columns: Sequence[Column], lists: dict[str, list[str]],
+def _validate(sheet: Sheet, columns: Sequence[Column], lists: dict[str, list[str]],
               first_row: int, last_row: int) -> None:
     """Drop-down lists fed from the Lists sheet, and dates that must be dates."""
     names = list(lists)
@@ -309,7 +251,7 @@ def _validate(sheet: _Sheet, columns: Sequence[Column], lists: dict[str, list[st
         sheet.data_validations.append(validation)
 
 
-def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None:
+def _colour_rag(sheet: Sheet, columns: Sequence[Column], last_row: int) -> None:
     letter = get_column_letter([c.key for c in columns].index("rag") + 1)
     cells = f"{letter}2:{letter}{last_row}"
     for value, colour in RAG_COLOURS.items():
@@ -318,7 +260,7 @@ def _colour_rag(sheet: _Sheet, columns: Sequence[Column], last_row: int) -> None
             fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
 
 
-def _table_sheet(sheet: _Sheet, columns: Sequence[Column], rows: Iterable[list[object]], *,
+def _table_sheet(sheet: Sheet, columns: Sequence[Column], rows: Iterable[list[object]], *,
                  editable: Callable[[Column], bool], blank_rows: int,
                  lists: dict[str, list[str]]) -> None:
     """A sheet of records: a header, a row per record, blank rows, then its rules.
@@ -389,7 +331,7 @@ def write_workbook(
 
     workbook = Workbook(write_only=True)
     lists = drop_down_lists(plan, actions, info.agency, info.review)
-    _instructions(_new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
+    _instructions(new_sheet(workbook, layout.INSTRUCTIONS), plan, info, today)
 
     # Actions, then Evidence: the rows that exist, then blank rows for new ones.
     mirror: list[list[object]] = []
@@ -413,13 +355,13 @@ def write_workbook(
 
     action_columns = [attrs.evolve(column, help=layout.rag_help(policy))
                       if column.key == "rag" else column for column in layout.ACTION_COLUMNS]
-    _table_sheet(_new_sheet(workbook, layout.ACTIONS), action_columns, action_rows(),
+    _table_sheet(new_sheet(workbook, layout.ACTIONS), action_columns, action_rows(),
                  editable=lambda column: column.editable, blank_rows=BLANK_ACTION_ROWS,
                  lists=lists)
-    _table_sheet(_new_sheet(workbook, layout.EVIDENCE), layout.EVIDENCE_COLUMNS,
+    _table_sheet(new_sheet(workbook, layout.EVIDENCE), layout.EVIDENCE_COLUMNS,
                  evidence_rows(), editable=lambda column: False,
                  blank_rows=BLANK_EVIDENCE_ROWS, lists=lists)
-    _table_sheet(_new_sheet(workbook, layout.MEASURES), layout.MEASURE_COLUMNS,
+    _table_sheet(new_sheet(workbook, layout.MEASURES), layout.MEASURE_COLUMNS,
                  measure_rows(), editable=lambda column: column.editable,
                  blank_rows=BLANK_MEASURE_ROWS, lists=lists)
 
@@ -438,19 +380,19 @@ def write_workbook(
                               (layout.AS_EXPORTED, map(as_read, [headings, *mirror]))])
         export_rows.append([layout.SIGNATURE, sign(hidden)])
 
-    sheet = _new_sheet(workbook, layout.LISTS)
+    sheet = new_sheet(workbook, layout.LISTS)
     sheet.sheet_state = "hidden"
     sheet.append(list_rows[0])
     makers = [_hidden_maker(sheet) for _ in lists]
     for row in list_rows[1:]:
         sheet.append([make(value) for make, value in zip(makers, row, strict=True)])
 
-    sheet = _new_sheet(workbook, layout.EXPORT)
+    sheet = new_sheet(workbook, layout.EXPORT)
     sheet.sheet_state = "veryHidden"
     for pair in export_rows:
         sheet.append(pair)
 
-    sheet = _new_sheet(workbook, layout.AS_EXPORTED)
+    sheet = new_sheet(workbook, layout.AS_EXPORTED)
     sheet.sheet_state = "veryHidden"
     sheet.append(headings)
     makers = [_hidden_maker(sheet) for _ in headings]
@@ -464,7 +406,7 @@ def write_workbook(
     return len(actions), len(evidence)
 
 
-def _instructions(sheet: _Sheet, plan: Plan, info: ExportInfo, today: date) -> None:
+def _instructions(sheet: Sheet, plan: Plan, info: ExportInfo, today: date) -> None:
     sheet.column_dimensions["A"].width = 110
     title = WriteOnlyCell(sheet, value="Action plan: your updates")
     title.font = Font(bold=True, size=16)

@@ -76,8 +76,17 @@ def sort_key(record_id: str) -> tuple[str | int, ...]:
     """Sort ids by their text, comparing runs of digits as numbers (``R2`` before ``R10``)."""
     # re.split puts text at even positions and digits at odd ones, so parts always
     # compare text with text and number with number.
-    return tuple(int(part) if index % 2 else part
-                 for index, part in enumerate(_DIGITS.split(record_id)))
+    parts: list[str | int] = list(_DIGITS.split(record_id))
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
+
+
+class _SortKeys(dict[str, tuple[str | int, ...]]):
+    """:func:`sort_key` of each id asked for, worked out once: a report sorts ids many times."""
+
+    def __missing__(self, record_id: str) -> tuple[str | int, ...]:
+        key = self[record_id] = sort_key(record_id)
+        return key
 
 
 _WORDS: dict[enum.Enum, str] = {
@@ -438,13 +447,16 @@ def build_report(
     """
     if review_id is not None and review_id not in plan.reviews:
         raise NotFoundError("review", review_id)
-    review_ids = [review_id] if review_id is not None else sorted(plan.reviews, key=sort_key)
+    keys = _SortKeys()
+    review_ids = ([review_id] if review_id is not None
+                  else sorted(plan.reviews, key=keys.__getitem__))
     lines = {
         action.id: _action_line(plan, action, as_of, policy) for action in plan.actions.values()
     }
-    sections = tuple(_review_section(plan, rid, lines) for rid in review_ids)
+    parts = _ActionParts(plan, lines, keys)
+    sections = tuple(_review_section(plan, rid, parts) for rid in review_ids)
     if review_id is None:
-        in_scope = [lines[aid] for aid in sorted(lines, key=sort_key)]
+        in_scope = [lines[aid] for aid in sorted(lines, key=keys.__getitem__)]
     else:
         in_scope = list(sections[0].actions)
     partnership_ids = sorted({plan.reviews[rid].partnership_id for rid in review_ids}
@@ -458,8 +470,8 @@ def build_report(
         review_id=review_id,
         reviews=sections,
         actions=tuple(in_scope),
-        themes=_themes(plan, sections),
-        agencies=_agencies(plan, in_scope),
+        themes=_themes(plan, sections, keys),
+        agencies=_agencies(plan, in_scope, keys),
         trend=tuple(trend),
     )
 
@@ -486,14 +498,48 @@ def _action_line(plan: Plan, action: Action, as_of: date, policy: RagPolicy) -> 
     )
 
 
-def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine]) -> ReviewSection:
+class _ActionParts:
+    """An action's evidence and measure lines, worked out once however many reviews it answers."""
+
+    def __init__(self, plan: Plan, lines: Mapping[str, ActionLine], keys: _SortKeys) -> None:
+        self._plan = plan
+        self.lines = lines
+        self.keys = keys
+        self._evidence: dict[str, list[EvidenceLine]] = {}
+        self._measures: dict[str, list[MeasureLine]] = {}
+
+    def evidence(self, action_id: str) -> list[EvidenceLine]:
+        """The action's evidence, by id."""
+        found = self._evidence.get(action_id)
+        if found is None:
+            items = sorted(self._plan.evidence_for(action_id), key=lambda e: self.keys[e.id])
+            found = self._evidence[action_id] = [
+                EvidenceLine(id=item.id, action_id=item.action_id, tier=item.tier,
+                             kind=item.kind, title=item.title, about_date=item.about_date)
+                for item in items
+            ]
+        return found
+
+    def measures(self, action_id: str) -> list[MeasureLine]:
+        """The action's impact measures, in id order."""
+        found = self._measures.get(action_id)
+        if found is None:
+            title = self.lines[action_id].title
+            found = self._measures[action_id] = [
+                _measure_line(reading, title) for reading in readings(self._plan, action_id)
+            ]
+        return found
+
+
+def _review_section(plan: Plan, review_id: str, parts: _ActionParts) -> ReviewSection:
     review = plan.reviews[review_id]
-    recommendations = sorted(plan.recommendations_for(review_id), key=lambda r: sort_key(r.id))
+    keys = parts.keys
+    recommendations = sorted(plan.recommendations_for(review_id), key=lambda r: keys[r.id])
     action_ids: set[str] = set()
     learning_ids: set[str] = set()
     recommendation_lines = []
     for recommendation in recommendations:
-        actions = plan.actions_for(recommendation.id)
+        actions = sorted(plan.actions_for(recommendation.id), key=lambda a: keys[a.id])
         action_ids.update(action.id for action in actions)
         learning_ids.update(activity.id for activity in plan.learning_for(recommendation.id))
         recommendation_lines.append(RecommendationLine(
@@ -504,21 +550,16 @@ def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine])
             response=recommendation.response,
             response_reason=recommendation.response_reason,
             status=recommendation_status(recommendation, actions),
-            action_ids=tuple(sorted((action.id for action in actions), key=sort_key)),
+            action_ids=tuple(action.id for action in actions),
             repeats=recommendation.repeats,
             progressed=any(action.status in _UNDER_WAY for action in actions),
             hold_reasons=tuple(dict.fromkeys(
-                action.hold_reason for action in sorted(actions, key=lambda a: sort_key(a.id))
+                action.hold_reason for action in actions
                 if action.status == ActionStatus.ON_HOLD and action.hold_reason)),
         ))
-    ordered_actions = sorted(action_ids, key=sort_key)
-    evidence = [
-        EvidenceLine(id=item.id, action_id=item.action_id, tier=item.tier, kind=item.kind,
-                     title=item.title, about_date=item.about_date)
-        for action_id in ordered_actions
-        for item in sorted(plan.evidence_for(action_id), key=lambda e: sort_key(e.id))
-    ]
-    learning = [plan.learning_activities[lid] for lid in sorted(learning_ids, key=sort_key)]
+    ordered_actions = sorted(action_ids, key=keys.__getitem__)
+    evidence = [line for action_id in ordered_actions for line in parts.evidence(action_id)]
+    learning = [plan.learning_activities[lid] for lid in sorted(learning_ids, key=keys.__getitem__)]
     return ReviewSection(
         id=review.id,
         reference=review.reference,
@@ -526,15 +567,14 @@ def _review_section(plan: Plan, review_id: str, lines: Mapping[str, ActionLine])
         title=review.title,
         subject=review.subject,
         recommendations=tuple(recommendation_lines),
-        actions=tuple(lines[aid] for aid in ordered_actions),
+        actions=tuple(parts.lines[aid] for aid in ordered_actions),
         completion_evidence=tuple(e for e in evidence if e.tier == EvidenceTier.COMPLETION),
         impact_evidence=tuple(e for e in evidence if e.tier == EvidenceTier.IMPACT),
         learning=tuple(
             LearningLine(id=a.id, kind=a.kind, title=a.title, held_on=a.held_on, reach=a.reach)
             for a in learning
         ),
-        measures=tuple(_measure_line(reading, lines[aid].title)
-                       for aid in ordered_actions for reading in readings(plan, aid)),
+        measures=tuple(line for aid in ordered_actions for line in parts.measures(aid)),
     )
 
 
@@ -560,7 +600,8 @@ def _measure_line(reading: Reading, action_title: str) -> MeasureLine:
     )
 
 
-def _themes(plan: Plan, sections: Sequence[ReviewSection]) -> tuple[ThemeLine, ...]:
+def _themes(plan: Plan, sections: Sequence[ReviewSection],
+            keys: _SortKeys) -> tuple[ThemeLine, ...]:
     """The themes of the reviews reported on, each with every carrier in the plan.
 
     Most recurrent first: by how many reviews carry it, then how many
@@ -569,7 +610,7 @@ def _themes(plan: Plan, sections: Sequence[ReviewSection]) -> tuple[ThemeLine, .
     wanted = {theme for section in sections for line in section.recommendations
               for theme in line.themes}
     carriers: dict[str, list[ThemeCarrier]] = {theme: [] for theme in wanted}
-    for recommendation in sorted(plan.recommendations.values(), key=lambda r: sort_key(r.id)):
+    for recommendation in sorted(plan.recommendations.values(), key=lambda r: keys[r.id]):
         review = plan.reviews.get(recommendation.review_id)
         for theme in dict.fromkeys(recommendation.themes):
             if theme in carriers:
@@ -584,13 +625,14 @@ def _themes(plan: Plan, sections: Sequence[ReviewSection]) -> tuple[ThemeLine, .
     return tuple(themes)
 
 
-def _agencies(plan: Plan, actions: Sequence[ActionLine]) -> tuple[AgencyPosition, ...]:
+def _agencies(plan: Plan, actions: Sequence[ActionLine],
+              keys: _SortKeys) -> tuple[AgencyPosition, ...]:
     """Each agency that leads an action in the report, by agency id."""
     led: dict[str, list[ActionLine]] = {}
     for action in actions:
         led.setdefault(action.lead_agency_id, []).append(action)
     positions = []
-    for agency_id in sorted(led, key=sort_key):
+    for agency_id in sorted(led, key=keys.__getitem__):
         agency = plan.agencies.get(agency_id)
         positions.append(AgencyPosition(
             agency_id=agency_id,

@@ -11,33 +11,40 @@ Text typed by people is always stored as text, never as a formula: a
 title that starts with ``=``, ``+``, ``-`` or ``@`` is kept as a string
 and marked so that Excel keeps it as text when the cell is edited.
 Characters a workbook cannot hold (control characters) are dropped.
+
+The workbook is written as the partner workbook is (:mod:`actiontrack.excel.export`):
+by openpyxl in write-only mode, row by row, each column with one prepared
+cell per look (plain, a date, text that starts like a formula, long text
+that wraps, a RAG colour) reused for every row, and empty cells not written.
+So a table's rows are worked out first, its column widths from them, and
+then it is streamed to the sheet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TypeAlias
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.axis import _BaseAxis
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 
 from actiontrack.domain.models import ActionStatus
 from actiontrack.domain.rag import Rag
+from actiontrack.excel.streaming import PreparedCell, Sheet, new_sheet
 from actiontrack.formatting import RAG_COLOURS, long_date, month_label
 from actiontrack.report.content import ActionLine, Report, describe
 
 __all__ = ["DATE_FORMAT", "RAG_COLOURS", "build_workbook", "write_workbook"]
 
 Value: TypeAlias = str | int | float | date | None
-
 DATE_FORMAT = "d mmm yyyy"
 _STATUS_COLOURS: dict[ActionStatus, str] = {
     ActionStatus.PROPOSED: "D9D9D9",
@@ -51,9 +58,12 @@ _STATUS_COLOURS: dict[ActionStatus, str] = {
     ActionStatus.REOPENED: "C00000",
 }
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_RAG_FILLS = {colour.value: PatternFill("solid", fgColor=RAG_COLOURS[colour]) for colour in Rag}
+_WRAPPED = Alignment(wrap_text=True, vertical="top")
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _MAX_TEXT = 32_767  # the most characters an Excel cell holds
 _MAX_WIDTH = 45
+_DATE_WIDTH = 12
 
 
 def write_workbook(report: Report, path: Path) -> None:
@@ -62,67 +72,167 @@ def write_workbook(report: Report, path: Path) -> None:
 
 
 def build_workbook(report: Report) -> Workbook:
-    """The report as an openpyxl workbook, not yet saved."""
-    workbook = Workbook()
-    dashboard = workbook.active
-    assert dashboard is not None  # a new workbook always has one sheet
-    dashboard.title = "Dashboard"
-    _reviews(workbook.create_sheet("Reviews"), report)
-    _recommendations(workbook.create_sheet("Recommendations"), report)
-    _actions(workbook.create_sheet("Actions"), report)
-    _themes(workbook.create_sheet("Themes"), report)
-    _agencies(workbook.create_sheet("Agencies"), report)
-    _measures(workbook.create_sheet("Measures"), report)
-    _dashboard(dashboard, workbook.create_sheet("Chart data"), report)
+    """The report as an openpyxl workbook in write-only mode, not yet saved (save it once)."""
+    workbook = Workbook(write_only=True)
+    # Sheets in the order they are shown; each is filled in its own time.
+    dashboard = new_sheet(workbook, "Dashboard")
+    _reviews(new_sheet(workbook, "Reviews"), report)
+    _recommendations(new_sheet(workbook, "Recommendations"), report)
+    _actions(new_sheet(workbook, "Actions"), report)
+    _themes(new_sheet(workbook, "Themes"), report)
+    _agencies(new_sheet(workbook, "Agencies"), report)
+    _measures(new_sheet(workbook, "Measures"), report)
+    _dashboard(dashboard, new_sheet(workbook, "Chart data"), report)
     return workbook
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: Value) -> Cell:
-    """Write one value: text always as text, dates as dates with a date format."""
-    cell = sheet.cell(row=row, column=column)
-    assert isinstance(cell, Cell)  # only merged ranges give a MergedCell; we merge none
-    if value == "":
-        value = None  # an empty cell, not a cell holding empty text
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_TEXT]
-        cell.value = text
-        cell.data_type = "s"  # openpyxl reads a leading "=" as a formula; this is text
-        if text.startswith(_FORMULA_STARTS):
-            cell.quotePrefix = True  # Excel keeps it text when someone edits the cell
-    else:
-        cell.value = value
-        if isinstance(value, date):
-            cell.number_format = DATE_FORMAT
+class _ColumnCells:
+    """The cells of one table column: a prepared cell per look, made when first needed.
+
+    A look is what a value needs (a date format, the quote prefix of text
+    that starts like a formula, wrapping for long text, a RAG colour) on top
+    of the column's own ``number_format``. ``keep_empty`` writes an empty
+    cell with the column's format where there is no value; otherwise an
+    empty value writes no cell.
+    """
+
+    def __init__(self, sheet: Sheet, *, rag: bool = False, number_format: str | None = None,
+                 keep_empty: bool = False) -> None:
+        self._sheet = sheet
+        self._rag = rag
+        self._number_format = number_format
+        self._keep_empty = keep_empty
+        self._looks: dict[tuple[bool, bool, bool, str | None], PreparedCell] = {}
+        self._plain: PreparedCell | None = None  # the look most values take, once made
+
+    def _look(self, *, dated: bool = False, quoted: bool = False, wrapped: bool = False,
+              fill: str | None = None) -> PreparedCell:
+        key = (dated, quoted, wrapped, fill)
+        cell = self._looks.get(key)
+        if cell is None:
+            cell = PreparedCell(self._sheet, row=1, column=1)
+            if dated:
+                cell.number_format = DATE_FORMAT
+            elif self._number_format is not None:
+                cell.number_format = self._number_format
+            if quoted:
+                cell.quotePrefix = True  # Excel keeps it text when someone edits the cell
+            if wrapped:
+                cell.alignment = _WRAPPED
+            if fill is not None:
+                cell.fill = _RAG_FILLS[fill]
+            self._looks[key] = cell = cell.settle()
+            if key == (False, False, False, None):
+                self._plain = cell
+        return cell
+
+    def __call__(self, value: Value) -> Cell | None:
+        """The cell holding ``value`` (cleaned: see :func:`_cleaned`); ``None`` for no cell.
+
+        The value is put straight into the cell, past openpyxl's setter: it is
+        already what a cell may hold (text cleaned and cut to length, a
+        number, a date), and the setter's checks cost a sixth of the writing.
+        """
+        kind = type(value)
+        if type(value) is str:  # not ``kind``: this way the type checker knows it is text
+            if self._rag and value in _RAG_FILLS:
+                cell = self._look(fill=value)
+            elif len(value) > _MAX_WIDTH or value.startswith(_FORMULA_STARTS):
+                cell = self._look(quoted=value.startswith(_FORMULA_STARTS),
+                                  wrapped=len(value) > _MAX_WIDTH)
+            else:
+                cell = self._plain or self._look()
+            data_type = "s"  # never a formula, whatever its first character
+        elif kind is int or kind is float:
+            cell = self._plain or self._look()
+            data_type = "n"
+        elif value is None:
+            if not self._keep_empty:
+                return None
+            cell = self._plain or self._look()
+            data_type = "n"
+        elif isinstance(value, date):
+            cell = self._look(dated=True)
+            data_type = "d"
+        else:  # anything else, openpyxl's own way
+            cell = self._plain or self._look()
+            cell.value = value
+            return cell
+        cell._value = value  # type: ignore[attr-defined]  # the stubs leave it out
+        cell.data_type = data_type
+        return cell
+
+
+def _header_cell(sheet: Sheet, title: str) -> Cell:
+    cell = WriteOnlyCell(sheet, value=title)
+    cell.data_type = "s"
+    cell.font = Font(bold=True)
+    cell.fill = _RAG_FILLS.get(title.lower(), _HEADER_FILL)
+    if len(title) > _MAX_WIDTH:
+        cell.alignment = _WRAPPED
     return cell
 
 
-def _table(sheet: Worksheet, header: Sequence[str], rows: Iterable[Sequence[Value]],
-           *, top: int = 1, filtered: bool = True) -> int:
-    """Write a table with a bold header at row ``top``; return the last row written.
+def _widths(tables: Sequence[tuple[Sequence[str], Sequence[Sequence[Value]]]]) -> dict[int, int]:
+    """How wide each column is to be: its longest entry in any of ``tables``, within limits."""
+    longest: dict[int, int] = {}
+    for header, rows in tables:
+        for column, values in enumerate(zip(header, *rows, strict=True), start=1):
+            length = max((_DATE_WIDTH if isinstance(value, date) else len(str(value))
+                          for value in values if value is not None),
+                         default=None)
+            if length is not None:
+                longest[column] = max(longest.get(column, 0), length)
+    return {column: min(width, _MAX_WIDTH) + 2 for column, width in longest.items()}
 
-    On a sheet of its own (``filtered``) the header row is frozen and filtered.
+
+def _set_widths(sheet: Sheet, widths: dict[int, int]) -> None:
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def _table(sheet: Sheet, header: Sequence[str], rows: Iterable[Sequence[Value]], *,
+           rag_column: str | None = None, formats: Mapping[str, str] | None = None) -> None:
+    """A sheet holding one table: a bold header, frozen and filtered, then ``rows``.
+
+    Cells in the ``rag_column`` are filled in their RAG colour; ``formats``
+    gives the number format of a column's cells, by header, empty cells too.
     """
-    for column, title in enumerate(header, start=1):
-        cell = _put(sheet, top, column, title)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        if title.lower() in {colour.value for colour in Rag}:
-            cell.fill = PatternFill("solid", fgColor=RAG_COLOURS[Rag(title.lower())])
-    row = top
-    for row, values in enumerate(rows, start=top + 1):
-        for column, value in enumerate(values, start=1):
-            _put(sheet, row, column, value)
-    if filtered:
-        sheet.freeze_panes = f"A{top + 1}"
-        last = get_column_letter(len(header))
-        sheet.auto_filter.ref = f"A{top}:{last}{max(row, top + 1)}"
-        sheet.print_title_rows = f"{top}:{top}"
-        _print_landscape(sheet, pages_tall=0)  # 0: as many pages tall as it takes
-    _fit_widths(sheet)
-    return row
+    cleaned = _cleaned(rows)
+    _set_widths(sheet, _widths([(header, cleaned)]))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(cleaned) + 1, 2)}"
+    sheet.print_title_rows = "1:1"
+    _print_landscape(sheet, pages_tall=0)  # 0: as many pages tall as it takes
+    _write_rows(sheet, header, cleaned, rag_column=rag_column, formats=formats)
 
 
-def _print_landscape(sheet: Worksheet, *, pages_tall: int) -> None:
+def _cleaned(rows: Iterable[Sequence[Value]]) -> list[list[Value]]:
+    """The rows as their cells hold them: text without what a cell cannot hold, no empty text."""
+    # Most text is already printable and short enough: checked at C speed, kept as it is.
+    return [[_text(value) if type(value) is str and not (
+                 value and value.isprintable() and len(value) <= _MAX_TEXT) else value
+             for value in row] for row in rows]
+
+
+def _text(value: str) -> str | None:
+    if not value:
+        return None  # an empty cell, not a cell holding empty text
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_TEXT]
+
+
+def _write_rows(sheet: Sheet, header: Sequence[str], rows: Iterable[Sequence[Value]], *,
+                rag_column: str | None = None, formats: Mapping[str, str] | None = None) -> None:
+    """Append a header and ``rows`` (already :func:`_cleaned`) to ``sheet``."""
+    formats = formats or {}
+    sheet.append([_header_cell(sheet, title) for title in header])
+    makers = [_ColumnCells(sheet, rag=title == rag_column, number_format=formats.get(title),
+                           keep_empty=title in formats) for title in header]
+    for values in rows:
+        sheet.append([make(value) for make, value in zip(makers, values, strict=True)])
+
+
+def _print_landscape(sheet: Sheet, *, pages_tall: int) -> None:
     """Print across one page's width, landscape."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
@@ -130,33 +240,11 @@ def _print_landscape(sheet: Worksheet, *, pages_tall: int) -> None:
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
-def _fit_widths(sheet: Worksheet) -> None:
-    """Columns as wide as their longest entry, within limits; long text wraps."""
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.value is None or not isinstance(cell.column, int):
-                continue
-            length = 12 if isinstance(cell.value, date) else len(str(cell.value))
-            widths[cell.column] = max(widths.get(cell.column, 0), length)
-            if length > _MAX_WIDTH:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = min(width, _MAX_WIDTH) + 2
-
-
-def _colour_rag(sheet: Worksheet, column: int, first_row: int, last_row: int) -> None:
-    for row in range(first_row, last_row + 1):
-        cell = sheet.cell(row=row, column=column)
-        if isinstance(cell.value, str) and cell.value in {c.value for c in Rag}:
-            cell.fill = PatternFill("solid", fgColor=RAG_COLOURS[Rag(cell.value)])
-
-
 def _joined(values: Iterable[str]) -> str:
     return "; ".join(values)
 
 
-def _reviews(sheet: Worksheet, report: Report) -> None:
+def _reviews(sheet: Sheet, report: Report) -> None:
     header = ["Review", "Reference", "Kind", "Title", "Subject", "Recommendations", "Actions",
               "Open", "Overdue", *(describe(c).capitalize() for c in Rag),
               "Completion evidence", "Impact evidence", "Learning activities", "Reach"]
@@ -170,7 +258,7 @@ def _reviews(sheet: Worksheet, report: Report) -> None:
     _table(sheet, header, rows)
 
 
-def _recommendations(sheet: Worksheet, report: Report) -> None:
+def _recommendations(sheet: Sheet, report: Report) -> None:
     header = ["Recommendation", "Review", "No.", "Text", "Themes", "Response",
               "Response reason", "Status", "Actions", "Repeats"]
     rows: list[list[Value]] = [
@@ -189,7 +277,7 @@ def _target_moves(action: ActionLine) -> str:
     )
 
 
-def _actions(sheet: Worksheet, report: Report) -> None:
+def _actions(sheet: Sheet, report: Report) -> None:
     header = ["Action", "Title", "Reviews", "Agency id", "Lead agency", "Status", "RAG",
               "Original target", "Current target", "Days overdue", "Target moves",
               "Latest update on", "Latest update"]
@@ -201,11 +289,10 @@ def _actions(sheet: Worksheet, report: Report) -> None:
          a.latest_update.text if a.latest_update else None]
         for a in report.actions
     ]
-    last = _table(sheet, header, rows)
-    _colour_rag(sheet, header.index("RAG") + 1, 2, last)
+    _table(sheet, header, rows, rag_column="RAG")
 
 
-def _themes(sheet: Worksheet, report: Report) -> None:
+def _themes(sheet: Sheet, report: Report) -> None:
     header = ["Theme", "Reviews", "Recommendations", "Recurs", "Where", "Recommendation ids"]
     rows: list[list[Value]] = [
         [t.theme, t.review_count, t.recommendation_count, "yes" if t.recurs else "no",
@@ -216,7 +303,7 @@ def _themes(sheet: Worksheet, report: Report) -> None:
     _table(sheet, header, rows)
 
 
-def _agencies(sheet: Worksheet, report: Report) -> None:
+def _agencies(sheet: Sheet, report: Report) -> None:
     header = ["Agency id", "Agency", "Former names", "Actions", "Open", "Overdue",
               *(describe(c).capitalize() for c in Rag),
               *(describe(s).capitalize() for s in ActionStatus)]
@@ -230,7 +317,7 @@ def _agencies(sheet: Worksheet, report: Report) -> None:
     _table(sheet, header, rows)
 
 
-def _measures(sheet: Worksheet, report: Report) -> None:
+def _measures(sheet: Sheet, report: Report) -> None:
     header = ["Measure", "Action", "Name", "Unit", "Baseline", "Baseline on", "Target",
               "Target by", "Better", "Latest", "Latest on", "Progress", "Target met",
               "Worsened", "Source"]
@@ -240,73 +327,98 @@ def _measures(sheet: Worksheet, report: Report) -> None:
          "yes" if m.met else "no", "yes" if m.worsened else "no", m.source]
         for m in report.measures
     ]
-    last = _table(sheet, header, rows)
-    for row in range(2, last + 1):
-        sheet.cell(row=row, column=header.index("Progress") + 1).number_format = "0%"
+    _table(sheet, header, rows, formats={"Progress": "0%"})
 
 
-def _dashboard(sheet: Worksheet, data: Worksheet, report: Report) -> None:
-    title = _put(sheet, 1, 1, f"Progress report: {report.title}")
-    title.font = Font(bold=True, size=14)
-    _put(sheet, 2, 1, "As of").font = Font(bold=True)
-    _put(sheet, 2, 2, report.as_of).alignment = Alignment(horizontal="left")
-    _put(sheet, 3, 1, f"RAG is derived from each action's status and dates on"
-                      f" {long_date(report.as_of)}, never typed in.")
+def _dashboard(sheet: Sheet, data: Sheet, report: Report) -> None:
+    status_chart, rag_chart, trend_chart = _chart_tables(data, report)
     figures: list[tuple[str, int, str | None]] = [
         ("Actions", len(report.actions), None),
         ("Open", report.open_actions, None),
         ("Overdue", len(report.overdue), RAG_COLOURS[Rag.RED]),
         *((describe(c).capitalize(), n, RAG_COLOURS[c]) for c, n in report.by_rag.items()),
     ]
+    for column in range(1, len(figures) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 11
+    _print_landscape(sheet, pages_tall=1)
+
+    bold = Font(bold=True)
+    as_of = WriteOnlyCell(sheet)
+    as_of.value = report.as_of
+    as_of.number_format = DATE_FORMAT
+    as_of.alignment = Alignment(horizontal="left")
+    sheet.append([_text_cell(sheet, f"Progress report: {report.title}",
+                             font=Font(bold=True, size=14))])
+    sheet.append([_text_cell(sheet, "As of", font=bold), as_of])
+    sheet.append([_text_cell(sheet, f"RAG is derived from each action's status and dates on"
+                                    f" {long_date(report.as_of)}, never typed in.")])
+    sheet.append([])
     centred = Alignment(horizontal="center")
-    for column, (label, count, colour) in enumerate(figures, start=1):
-        cell = _put(sheet, 5, column, label)
-        cell.font, cell.alignment = Font(bold=True), centred
-        cell = _put(sheet, 6, column, count)
+    sheet.append([_text_cell(sheet, label, font=bold, alignment=centred)
+                  for label, _, _ in figures])
+    counts = []
+    for _, count, colour in figures:
+        cell = WriteOnlyCell(sheet, value=count)
         cell.font, cell.alignment = Font(bold=True, size=14), centred
         if colour:
             cell.fill = PatternFill("solid", fgColor=colour)
-    for column in range(1, len(figures) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 11
+        counts.append(cell)
+    sheet.append(counts)
 
-    status_chart, rag_chart, trend_chart = _chart_tables(data, report)
     sheet.add_chart(status_chart, "A8")
     sheet.add_chart(rag_chart, "G8")
     sheet.add_chart(trend_chart, "A24")
-    _print_landscape(sheet, pages_tall=1)
 
 
-def _chart_tables(data: Worksheet, report: Report) -> tuple[BarChart, BarChart, LineChart]:
+def _text_cell(sheet: Sheet, text: str, *, font: Font | None = None,
+               alignment: Alignment | None = None) -> Cell:
+    """A cell holding ``text`` as text, with a font and alignment of its own."""
+    cell = WriteOnlyCell(sheet, value=_text(text))
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def _chart_tables(data: Sheet, report: Report) -> tuple[BarChart, BarChart, LineChart]:
     """Write the three charts' tables on ``data`` and return the charts drawn from them."""
     # Statuses nobody is in would only crowd the legend.
     statuses = [s for s, n in report.by_status.items() if n] or list(ActionStatus)
     agency_rows: list[list[Value]] = [
         [p.name, *(p.by_status[s] for s in statuses)] for p in report.agencies
     ] or [["No actions", *(0 for _ in statuses)]]
-    top = 1
-    last = _table(data, ["Agency", *(describe(s) for s in statuses)], agency_rows,
-                  top=top, filtered=False)
-    status_chart = _bar("Actions by status, per agency", data, top, last, len(statuses),
-                        [_STATUS_COLOURS[s] for s in statuses], horizontal=True)
-
     review_rows: list[list[Value]] = [
         [s.reference, *s.by_rag.values()] for s in report.reviews
     ] or [["No reviews", *(0 for _ in Rag)]]
-    top = last + 2
-    last = _table(data, ["Review", *(c.value for c in Rag)], review_rows, top=top,
-                  filtered=False)
-    rag_chart = _bar("RAG of actions, by review", data, top, last, len(Rag),
-                     [RAG_COLOURS[c] for c in Rag], horizontal=False)
+    trend_rows: list[list[Value]] = [[p.on, month_label(p.on), p.open_actions]
+                                     for p in report.trend]
+    # The three tables one under another, a blank row between them.
+    tables = [(["Agency", *(describe(s) for s in statuses)], _cleaned(agency_rows)),
+              (["Review", *(c.value for c in Rag)], _cleaned(review_rows)),
+              (["At the end of", "Month", "Open actions"], _cleaned(trend_rows))]
+    _set_widths(data, _widths(tables))
+    tops = []
+    top = 1
+    for index, (header, rows) in enumerate(tables):
+        if index:
+            data.append([])
+        tops.append((top, top + len(rows)))
+        _write_rows(data, header, rows)
+        top += len(rows) + 2
 
-    top = last + 2
-    last = _table(data, ["At the end of", "Month", "Open actions"],
-                  [[p.on, month_label(p.on), p.open_actions] for p in report.trend],
-                  top=top, filtered=False)
+    (top, last), (rag_top, rag_last), (trend_top, trend_last) = tops
+    status_chart = _bar("Actions by status, per agency", data, top, last, len(statuses),
+                        [_STATUS_COLOURS[s] for s in statuses], horizontal=True)
+    rag_chart = _bar("RAG of actions, by review", data, rag_top, rag_last, len(Rag),
+                     [RAG_COLOURS[c] for c in Rag], horizontal=False)
     trend_chart = LineChart()
     trend_chart.title = "Open actions at each month end"
-    trend_chart.add_data(Reference(data, min_col=3, min_row=top, max_row=last),
+    trend_chart.add_data(Reference(data, min_col=3, min_row=trend_top, max_row=trend_last),
                          titles_from_data=True)
-    trend_chart.set_categories(Reference(data, min_col=2, min_row=top + 1, max_row=last))
+    trend_chart.set_categories(Reference(data, min_col=2, min_row=trend_top + 1,
+                                         max_row=trend_last))
     trend_chart.legend = None
     trend_chart.y_axis.scaling.min = 0
     trend_chart.y_axis.number_format = "0"
@@ -318,7 +430,7 @@ def _chart_tables(data: Worksheet, report: Report) -> tuple[BarChart, BarChart, 
     return status_chart, rag_chart, trend_chart
 
 
-def _bar(title: str, data: Worksheet, top: int, last: int, series: int,
+def _bar(title: str, data: Sheet, top: int, last: int, series: int,
          colours: Sequence[str], *, horizontal: bool) -> BarChart:
     """A stacked bar chart of the table at rows ``top``..``last``, one colour per series."""
     chart = BarChart()

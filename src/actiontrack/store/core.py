@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -91,6 +92,7 @@ __all__ = [
     "restored_state",
     "select",
     "select_history",
+    "select_records",
     "settlement",
     "still_ordered_before",
     "structure_record",
@@ -562,6 +564,12 @@ def _plain_condition(value: Condition) -> Any:
     return convert.unstructure(value)
 
 
+def _check_fields(kind: str, where: Mapping[str, Condition]) -> None:
+    unknown = sorted(set(where) - set(attrs.fields_dict(RECORD_KINDS[kind])))
+    if unknown:
+        raise ValueError(f"{RECORD_NOUNS[kind]} records have no field {', '.join(unknown)}")
+
+
 def select(table: Mapping[str, PlainRecord], kind: str,
            where: Mapping[str, Condition]) -> list[PlainRecord]:
     """The plain records of ``table`` meeting every condition of ``where``, sorted by id.
@@ -569,10 +577,7 @@ def select(table: Mapping[str, PlainRecord], kind: str,
     What :meth:`~actiontrack.store.protocol.Store.find` means, for the
     backends that keep plain records in memory.
     """
-    fields = attrs.fields_dict(RECORD_KINDS[kind])
-    unknown = sorted(set(where) - set(fields))
-    if unknown:
-        raise ValueError(f"{RECORD_NOUNS[kind]} records have no field {', '.join(unknown)}")
+    _check_fields(kind, where)
     tests = [(name, _plain_condition(value)) for name, value in where.items()]
 
     def meets(record: PlainRecord) -> bool:
@@ -588,6 +593,27 @@ def _meets(value: Any, wanted: Any) -> bool:
         return value is not None and date.fromisoformat(value) < wanted.day
     values = set(value) if isinstance(value, list) else {value}
     return bool(values & (wanted if isinstance(wanted, frozenset) else {wanted}))
+
+
+def select_records(records: Mapping[str, Record], kind: str,
+                   where: Mapping[str, Condition]) -> list[Record]:
+    """:func:`select` over records already built (a plan a store keeps), sorted by id."""
+    _check_fields(kind, where)
+    tests = [(attrgetter(name), value if isinstance(value, Before) else
+              value if isinstance(value, frozenset | set) else frozenset((value,)))
+             for name, value in where.items()]
+
+    def meets(record: Record) -> bool:
+        for read, wanted in tests:
+            value = read(record)
+            if isinstance(wanted, Before):
+                if value is None or value >= wanted.day:
+                    return False
+            elif wanted.isdisjoint(value) if isinstance(value, tuple) else value not in wanted:
+                return False
+        return True
+
+    return [records[record_id] for record_id in sorted(records) if meets(records[record_id])]
 
 
 def used_ids(live: Iterable[str], withdrawn: Iterable[str], prefix: str) -> frozenset[str]:

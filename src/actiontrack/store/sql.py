@@ -91,6 +91,7 @@ from actiontrack.store.core import (
     restored_state,
     select,
     select_history,
+    select_records,
     settlement,
     still_ordered_before,
     trusted_record,
@@ -127,7 +128,7 @@ SIGN_FUNCTION = "actiontrack_sign"
 
 #: The layout version this release writes; a database with a higher one is refused.
 #: (:mod:`actiontrack.store.sql_migrations` upgrades an older one.)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 R = TypeVar("R", bound=Record)
 
@@ -235,6 +236,8 @@ def _schema() -> tuple[sa.MetaData, dict[str, _KindTables], sa.Table, sa.Table, 
         sa.Column("new", sa.JSON),
         sa.Column("hash", sa.Text),  # NULL in entries written before layout 5
         sa.Index("history_record", "kind", "record_id"),
+        # When each record was created, read from the index alone (Store.created).
+        sa.Index("history_created", "kind", "change", "seq", "record_id", "at"),
     )
     tombstones = sa.Table(
         "tombstones", metadata,
@@ -435,6 +438,11 @@ class SQLStore:
                 tables = self._plain_at(connection, as_of)
                 return [trusted_record(name, plain)  # type: ignore[misc]
                         for plain in select(tables[name], name, where)]
+            plan = self._plan
+            if plan is not None and self._plan_commit == int(
+                    self._read_meta(connection)["last_commit"]):
+                # The plan read for a snapshot is still the store's: no need to read rows.
+                return select_records(plan.of_kind(name), name, where)  # type: ignore[return-value]
             ids = connection.execute(
                 sa.select(table.c.id).where(*_conditions(name, where))).scalars().all()
             rows = _read_rows(connection, name, sorted(ids))
@@ -459,9 +467,10 @@ class SQLStore:
         return frozenset(record_id for record_id in found if record_id.startswith(prefix))
 
     def created(self, kind: str) -> dict[str, datetime]:
+        # Answered from the index history_created alone (layout 7).
         query = (sa.select(_HISTORY.c.record_id, _HISTORY.c.at)
                  .where(_HISTORY.c.kind == kind, _HISTORY.c.change == ChangeKind.CREATE.value)
-                 .order_by(_HISTORY.c.seq))
+                 .order_by(_HISTORY.c.kind, _HISTORY.c.change, _HISTORY.c.seq))
         created: dict[str, datetime] = {}
         with self._reading() as connection:
             for record_id, at in connection.execute(query):

@@ -46,6 +46,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -185,6 +186,9 @@ class TinyDBStore:
         #: Whether plan.json is as this store wrote it (see the module docstring).
         self._trusted = False
         self._plan: Plan | None = None
+        #: After this object's own append: the history file's stamp, its committed length and
+        #: the SHA-256 of its bytes so far, so the next commit need not read and hash it all.
+        self._history_seen: tuple[tuple[int, ...], int, Any] | None = None
         self._past: PastView | None = None
         #: (committed history length, seq, byte): a walk back from that seq starts there.
         self._resume: tuple[int, int, int] | None = None
@@ -338,6 +342,7 @@ class TinyDBStore:
                 # only those this commit changes.
                 with self._checked():
                     self._plan = plan_from_tables(self._tables())
+            self._history_seen = None  # set again below once this commit has landed
             if prepared.history_edits:
                 written = self._rewrite_history(
                     self._entries_of(history.raw), prepared.entries, prepared.history_edits)
@@ -345,6 +350,9 @@ class TinyDBStore:
                 written = self._append_history(meta, prepared.entries, history.digest)
             plan_before = self._plan
             self._write(self._writes(prepared), self._meta_after(meta, prepared, written))
+            stamp = _history_stamp(self.history_path)
+            if written.hasher is not None and stamp is not None:
+                self._history_seen = (stamp, written.length, written.hasher)
             if plan_before is not None:
                 self._plan = apply_to_plan(plan_before, prepared)
         return Receipt(
@@ -690,7 +698,7 @@ class TinyDBStore:
             ) from None
         finally:
             os.close(fd)
-        return _Written(committed + len(payload), digest.hexdigest())
+        return _Written(committed + len(payload), digest.hexdigest(), digest)
 
     def _rewrite_history(self, entries: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]],
                          edits: Mapping[int, Mapping[str, Any]]) -> _Written:
@@ -725,22 +733,35 @@ class TinyDBStore:
         so that the check and ``verify`` can say what changed.
         """
         committed = meta["history_bytes"]
+        seen = self._history_seen
+        if seen is not None and seen[1] == committed and seen[2].hexdigest() == meta.get(
+                "history_digest") and _history_stamp(self.history_path) == seen[0]:
+            # The file is as this object last wrote it: no need to read it all and hash it.
+            return _History(digest=seen[2].copy(), changed=False, missing=False, short=False,
+                            read=lambda: self._committed_bytes(committed))
         try:
             with open(self.history_path, "rb") as file:
                 raw = file.read(committed)
         except FileNotFoundError:
-            return _History(raw=b"", digest=hashlib.sha256(), changed=committed > 0,
-                            missing=committed > 0, short=committed > 0)
+            return _History(digest=hashlib.sha256(), changed=committed > 0,
+                            missing=committed > 0, short=committed > 0, raw=b"")
         except OSError as exc:
             raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
         digest = hashlib.sha256(raw)
         kept = meta.get("history_digest")
         short = len(raw) < committed
         if not short and (kept is None or digest.hexdigest() == kept):
-            return _History(raw=raw, digest=digest, changed=False, missing=False, short=False)
+            return _History(digest=digest, changed=False, missing=False, short=False, raw=raw)
         whole = self._whole_history()
-        return _History(raw=whole, digest=hashlib.sha256(whole), changed=True, missing=False,
-                        short=short)
+        return _History(digest=hashlib.sha256(whole), changed=True, missing=False,
+                        short=short, raw=whole)
+
+    def _committed_bytes(self, committed: int) -> bytes:
+        try:
+            with open(self.history_path, "rb") as file:
+                return file.read(committed)
+        except OSError as exc:
+            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
 
     def _whole_history(self) -> bytes:
         """The history file to its last whole line, whatever ``plan.json`` says of its length."""
@@ -944,17 +965,39 @@ class TinyDBStore:
             lock.release()
 
 
-@attrs.frozen
 class _History:
-    """The committed history as read for a commit or a check."""
+    """The committed history as read for a commit or a check.
 
-    raw: bytes
-    #: SHA-256 of ``raw`` so far: a commit that appends goes on from it.
-    digest: Any
-    #: Whether it is not what this store last wrote (missing, cut, or other bytes).
-    changed: bool
-    missing: bool
-    short: bool
+    ``digest`` is the SHA-256 of its bytes so far: a commit that appends goes
+    on from it. ``changed``: whether it is not what this store last wrote
+    (missing, cut, or other bytes). The bytes are given, or read when first
+    asked for (``read``), for a history this object knows it wrote.
+    """
+
+    def __init__(self, *, digest: Any, changed: bool, missing: bool, short: bool,
+                 raw: bytes | None = None, read: Callable[[], bytes] | None = None) -> None:
+        self.digest, self.changed, self.missing, self.short = digest, changed, missing, short
+        self._raw, self._read = raw, read
+
+    @cached_property
+    def raw(self) -> bytes:
+        if self._raw is not None:
+            return self._raw
+        assert self._read is not None
+        return self._read()
+
+
+def _history_stamp(path: Path) -> tuple[int, ...] | None:
+    """What tells a file changed without reading it: device, inode, size, both times.
+
+    The change time cannot be set back by hand, so an edit that puts the
+    modification time back still shows.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @attrs.frozen
@@ -963,6 +1006,8 @@ class _Written:
 
     length: int
     digest: str
+    #: The SHA-256 object the digest came from, to go on from (after an append).
+    hasher: Any = attrs.field(default=None, eq=False)
 
     def meta(self) -> dict[str, Any]:
         return {"history_bytes": self.length, "history_digest": self.digest}

@@ -23,8 +23,10 @@ def action_overdue(context: AuditContext) -> Iterator[Flag]:
                 subject=action.id,
                 message=f"{days} days past its target date of {long_date(action.target_date)}"
                 f" ({action.status.value}, led by {action.lead_agency_id})",
+                # The status as text (its plain form): a mapping of text, numbers and
+                # dates is one the garbage collector need not track.
                 facts={"target_date": action.target_date, "days_overdue": days,
-                       "status": action.status, "lead_agency_id": action.lead_agency_id},
+                       "status": action.status.value, "lead_agency_id": action.lead_agency_id},
             )
 
 

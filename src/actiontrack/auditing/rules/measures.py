@@ -17,8 +17,9 @@ from actiontrack.formatting import figure, long_date
 
 def _readings(context: AuditContext) -> Iterator[Reading]:
     """Every measure's reading, action by action, but those of superseded actions."""
+    measured = context.measured_actions
     for action in context.actions:
-        if action.status != ActionStatus.SUPERSEDED:
+        if action.id in measured and action.status != ActionStatus.SUPERSEDED:
             yield from readings(context.plan, action.id)
 
 

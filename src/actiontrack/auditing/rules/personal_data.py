@@ -57,13 +57,16 @@ def _free_text(plan: Plan) -> Iterator[tuple[str, str, str]]:
 @rule("personal-data", severity=Severity.ERROR,
       description="An NHS number, date of birth, postcode, phone number or email in free text")
 def personal_data(context: AuditContext) -> Iterator[Flag]:
-    seen: dict[str, list[tuple[str, str]]] = {}  # the same text recurs across records
+    # The same text recurs across records: look at each once. Kept as tuples, which
+    # the garbage collector stops tracking (most are the one empty tuple), not lists.
+    seen: dict[str, tuple[tuple[str, str], ...]] = {}
     hits = []
     for record_id, field, text in _free_text(context.plan):
         found = seen.get(text)
         if found is None:
-            found = seen[text] = find_personal_data(text)
-        hits += [(record_id, field, kind, hint) for kind, hint in found]
+            found = seen[text] = tuple(find_personal_data(text))
+        if found:  # seldom: most text holds none
+            hits += [(record_id, field, kind, hint) for kind, hint in found]
     hits.sort()
     for record_id, field, kind, hint in hits:
         name = field.split("[")[0]
