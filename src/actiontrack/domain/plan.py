@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -88,7 +88,6 @@ RECORD_NOUNS: dict[str, str] = {
     "measures": "measure",
     "measurements": "measurement",
 }
-R = TypeVar("R")
 
 _KIND_BY_TYPE: dict[type[Any], str] = {cls: name for name, cls in RECORD_KINDS.items()}
 
@@ -149,11 +148,6 @@ class HistoryEntry:
 
 def _records() -> Any:
     return attrs.field(factory=dict, converter=_read_only)
-
-
-def _in_id_order(records: Mapping[str, R]) -> Iterator[R]:
-    for record_id in sorted(records):
-        yield records[record_id]
 
 
 def _read_only(records: Mapping[str, Any]) -> Mapping[str, Any]:
