@@ -381,10 +381,12 @@ class SQLStore:
 
     def _is_now(self, connection: Connection, as_of: datetime | None) -> bool:
         """Whether ``as_of`` asks for the plan as it is now (see :func:`is_now`)."""
-        if as_of is None:
-            return True
-        last_at = self._read_meta(connection)["last_at"]
-        return is_now(as_of, datetime.fromisoformat(last_at) if last_at else None)
+        return as_of is None or _now_in(self._read_meta(connection), as_of)
+
+    def _kept_plan(self, meta: Mapping[str, str]) -> Plan | None:
+        """The plan read for the last snapshot, while no change was committed since."""
+        current = self._plan_commit == int(meta["last_commit"])
+        return self._plan if current else None
 
     def _plain_at(self, connection: Connection, as_of: datetime) -> PlainTables:
         """The plain records as they stood at ``as_of``, a moment before the latest change.
@@ -406,14 +408,14 @@ class SQLStore:
 
     def snapshot(self, as_of: datetime | None = None) -> Plan:
         with self._reading() as connection:
-            if as_of is not None and not self._is_now(connection, as_of):
+            meta = self._read_meta(connection)
+            if as_of is not None and not _now_in(meta, as_of):
                 return plan_from_tables(self._plain_at(connection, as_of), trusted=True)
-            last_commit = int(self._read_meta(connection)["last_commit"])
-            plan = self._plan
-            if plan is None or self._plan_commit != last_commit:
+            plan = self._kept_plan(meta)
+            if plan is None:
                 plan = Plan(**{kind: _read_models(connection, kind)  # type: ignore[arg-type]
                                for kind in RECORD_KINDS})
-                self._plan, self._plan_commit = plan, last_commit
+                self._plan, self._plan_commit = plan, int(meta["last_commit"])
         return plan
 
     def get_many(
@@ -434,14 +436,13 @@ class SQLStore:
         name = kind_of(kind)
         table = _KINDS[name].table
         with self._reading() as connection:
-            if as_of is not None and not self._is_now(connection, as_of):
+            meta = self._read_meta(connection)
+            if as_of is not None and not _now_in(meta, as_of):
                 tables = self._plain_at(connection, as_of)
                 return [trusted_record(name, plain)  # type: ignore[misc]
                         for plain in select(tables[name], name, where)]
-            plan = self._plan
-            if plan is not None and self._plan_commit == int(
-                    self._read_meta(connection)["last_commit"]):
-                # The plan read for a snapshot is still the store's: no need to read rows.
+            plan = self._kept_plan(meta)
+            if plan is not None:  # the plan read for a snapshot answers without reading rows
                 return select_records(plan.of_kind(name), name, where)  # type: ignore[return-value]
             ids = connection.execute(
                 sa.select(table.c.id).where(*_conditions(name, where))).scalars().all()
@@ -1170,6 +1171,12 @@ def _read_rows(
                         dict(zip(columns, values, strict=True)) if listed.structured
                         else values[0])
     return records
+
+
+def _now_in(meta: Mapping[str, str], as_of: datetime) -> bool:
+    """Whether ``as_of`` is at or after the latest change ``store_meta`` records."""
+    last_at = meta["last_at"]
+    return is_now(as_of, datetime.fromisoformat(last_at) if last_at else None)
 
 
 def _read_records(

@@ -740,13 +740,10 @@ class TinyDBStore:
             return _History(digest=seen[2].copy(), changed=False, missing=False, short=False,
                             read=lambda: self._committed_bytes(committed))
         try:
-            with open(self.history_path, "rb") as file:
-                raw = file.read(committed)
+            raw = self._committed_bytes(committed)
         except FileNotFoundError:
             return _History(digest=hashlib.sha256(), changed=committed > 0,
                             missing=committed > 0, short=committed > 0, raw=b"")
-        except OSError as exc:
-            raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
         digest = hashlib.sha256(raw)
         kept = meta.get("history_digest")
         short = len(raw) < committed
@@ -757,9 +754,12 @@ class TinyDBStore:
                         short=short, raw=whole)
 
     def _committed_bytes(self, committed: int) -> bytes:
+        """The history file's first ``committed`` bytes (``FileNotFoundError`` if it is gone)."""
         try:
             with open(self.history_path, "rb") as file:
                 return file.read(committed)
+        except FileNotFoundError:
+            raise
         except OSError as exc:
             raise StoreError(f"{self.history_path}: cannot read ({exc.strerror})") from None
 
