@@ -12,12 +12,13 @@ title that starts with ``=``, ``+``, ``-`` or ``@`` is kept as a string
 and marked so that Excel keeps it as text when the cell is edited.
 Characters a workbook cannot hold (control characters) are dropped.
 
-The workbook is written as the partner workbook is (:mod:`actiontrack.excel.export`):
-by openpyxl in write-only mode, row by row, each column with one prepared
-cell per look (plain, a date, text that starts like a formula, long text
-that wraps, a RAG colour) reused for every row, and empty cells not written.
-So a table's rows are worked out first, its column widths from them, and
-then it is streamed to the sheet.
+The workbook is written by openpyxl in write-only mode, except the tables'
+rows: a national report has millions of cells, and those are written as
+sheet XML (:class:`~actiontrack.excel.streaming.RowWriter`), each column with
+the XML of one look (plain, a date, text that starts like a formula, long
+text that wraps, a RAG colour) reused for every row, and empty cells not
+written. So a table's rows are worked out first, its column widths from
+them, and then it is streamed to the sheet.
 """
 
 from __future__ import annotations
@@ -38,7 +39,15 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from actiontrack.domain.models import ActionStatus
 from actiontrack.domain.rag import Rag
-from actiontrack.excel.streaming import PreparedCell, Sheet, new_sheet
+from actiontrack.excel.cells import FORMULA_STARTS, MAX_TEXT
+from actiontrack.excel.streaming import (
+    CellXml,
+    RowWriter,
+    Sheet,
+    new_sheet,
+    save,
+    style_id,
+)
 from actiontrack.formatting import RAG_COLOURS, long_date, month_label
 from actiontrack.report.content import ActionLine, Report, describe
 
@@ -60,15 +69,13 @@ _STATUS_COLOURS: dict[ActionStatus, str] = {
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _RAG_FILLS = {colour.value: PatternFill("solid", fgColor=RAG_COLOURS[colour]) for colour in Rag}
 _WRAPPED = Alignment(wrap_text=True, vertical="top")
-_FORMULA_STARTS = ("=", "+", "-", "@")
-_MAX_TEXT = 32_767  # the most characters an Excel cell holds
 _MAX_WIDTH = 45
 _DATE_WIDTH = 12
 
 
 def write_workbook(report: Report, path: Path) -> None:
     """Write ``report`` as an xlsx workbook at ``path``, replacing any file there."""
-    build_workbook(report).save(path)
+    save(build_workbook(report), path)
 
 
 def build_workbook(report: Report) -> Workbook:
@@ -87,7 +94,7 @@ def build_workbook(report: Report) -> Workbook:
 
 
 class _ColumnCells:
-    """The cells of one table column: a prepared cell per look, made when first needed.
+    """The cells of one table column: their XML in each look, the look made when first needed.
 
     A look is what a value needs (a date format, the quote prefix of text
     that starts like a formula, wrapping for long text, a RAG colour) on top
@@ -96,21 +103,24 @@ class _ColumnCells:
     empty value writes no cell.
     """
 
-    def __init__(self, sheet: Sheet, *, rag: bool = False, number_format: str | None = None,
-                 keep_empty: bool = False) -> None:
+    def __init__(self, sheet: Sheet, column: int, *, rag: bool = False,
+                 number_format: str | None = None, keep_empty: bool = False) -> None:
         self._sheet = sheet
+        self._column = column
         self._rag = rag
         self._number_format = number_format
         self._keep_empty = keep_empty
-        self._looks: dict[tuple[bool, bool, bool, str | None], PreparedCell] = {}
-        self._plain: PreparedCell | None = None  # the look most values take, once made
+        self._looks: dict[tuple[bool, bool, bool, str | None], CellXml] = {}
+        self._plain = self._look()  # the look most values take
+        #: The longest entry written so far, in characters (a date counts as its width).
+        self.longest = 0
 
     def _look(self, *, dated: bool = False, quoted: bool = False, wrapped: bool = False,
-              fill: str | None = None) -> PreparedCell:
+              fill: str | None = None) -> CellXml:
         key = (dated, quoted, wrapped, fill)
-        cell = self._looks.get(key)
-        if cell is None:
-            cell = PreparedCell(self._sheet, row=1, column=1)
+        look = self._looks.get(key)
+        if look is None:
+            cell = WriteOnlyCell(self._sheet)
             if dated:
                 cell.number_format = DATE_FORMAT
             elif self._number_format is not None:
@@ -121,74 +131,61 @@ class _ColumnCells:
                 cell.alignment = _WRAPPED
             if fill is not None:
                 cell.fill = _RAG_FILLS[fill]
-            self._looks[key] = cell = cell.settle()
-            if key == (False, False, False, None):
-                self._plain = cell
-        return cell
+            self._looks[key] = look = CellXml(self._column, style_id(cell))
+        return look
 
-    def __call__(self, value: Value) -> Cell | None:
-        """The cell holding ``value`` (cleaned: see :func:`_cleaned`); ``None`` for no cell.
+    def __call__(self, row: str, value: Value) -> str:
+        """The XML of the cell holding ``value`` at ``row``, and its length noted.
 
-        The value is put straight into the cell, past openpyxl's setter: it is
-        already what a cell may hold (text cleaned and cut to length, a
-        number, a date), and the setter's checks cost a sixth of the writing.
+        Text is always text, never a formula, whatever its first character,
+        and without what a cell cannot hold (:func:`_text`). An empty value,
+        empty text included, gives no cell (``""``) unless the column keeps
+        empty cells.
         """
-        kind = type(value)
-        if type(value) is str:  # not ``kind``: this way the type checker knows it is text
-            if self._rag and value in _RAG_FILLS:
-                cell = self._look(fill=value)
-            elif len(value) > _MAX_WIDTH or value.startswith(_FORMULA_STARTS):
-                cell = self._look(quoted=value.startswith(_FORMULA_STARTS),
-                                  wrapped=len(value) > _MAX_WIDTH)
+        if type(value) is str:
+            length = len(value)
+            # Most text is printable and short enough: checked at C speed, kept as it is.
+            if not (length and length <= MAX_TEXT and value.isprintable()):
+                value = _text(value)
+                if not value:
+                    return self._plain.empty(row) if self._keep_empty else ""
+                length = len(value)
+            if length > self.longest:
+                self.longest = length
+            if length > _MAX_WIDTH or value.startswith(FORMULA_STARTS):
+                look = self._look(quoted=value.startswith(FORMULA_STARTS),
+                                  wrapped=length > _MAX_WIDTH)
+            elif self._rag and value in _RAG_FILLS:
+                look = self._look(fill=value)
             else:
-                cell = self._plain or self._look()
-            data_type = "s"  # never a formula, whatever its first character
-        elif kind is int or kind is float:
-            cell = self._plain or self._look()
-            data_type = "n"
-        elif value is None:
-            if not self._keep_empty:
-                return None
-            cell = self._plain or self._look()
-            data_type = "n"
-        elif isinstance(value, date):
-            cell = self._look(dated=True)
-            data_type = "d"
-        else:  # anything else, openpyxl's own way
-            cell = self._plain or self._look()
-            cell.value = value
-            return cell
-        cell._value = value  # type: ignore[attr-defined]  # the stubs leave it out
-        cell.data_type = data_type
-        return cell
+                look = self._plain
+            return look.text(row, value)
+        if type(value) is int or type(value) is float:
+            length = len(str(value))
+            if length > self.longest:
+                self.longest = length
+            return self._plain.number(row, value)
+        if value is None:
+            return self._plain.empty(row) if self._keep_empty else ""
+        if isinstance(value, date):
+            self.longest = max(self.longest, _DATE_WIDTH)
+            return self._look(dated=True).day(row, value)
+        raise TypeError(f"a report cell cannot hold {value!r}")
 
 
-def _header_cell(sheet: Sheet, title: str) -> Cell:
-    cell = WriteOnlyCell(sheet, value=title)
-    cell.data_type = "s"
+def _header_cell(sheet: Sheet, column: int, title: str) -> CellXml:
+    cell = WriteOnlyCell(sheet)
     cell.font = Font(bold=True)
     cell.fill = _RAG_FILLS.get(title.lower(), _HEADER_FILL)
     if len(title) > _MAX_WIDTH:
         cell.alignment = _WRAPPED
-    return cell
+    return CellXml(column, style_id(cell))
 
 
-def _widths(tables: Sequence[tuple[Sequence[str], Sequence[Sequence[Value]]]]) -> dict[int, int]:
-    """How wide each column is to be: its longest entry in any of ``tables``, within limits."""
-    longest: dict[int, int] = {}
-    for header, rows in tables:
-        for column, values in enumerate(zip(header, *rows, strict=True), start=1):
-            length = max((_DATE_WIDTH if isinstance(value, date) else len(str(value))
-                          for value in values if value is not None),
-                         default=None)
-            if length is not None:
-                longest[column] = max(longest.get(column, 0), length)
-    return {column: min(width, _MAX_WIDTH) + 2 for column, width in longest.items()}
-
-
-def _set_widths(sheet: Sheet, widths: dict[int, int]) -> None:
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = width
+def _set_widths(sheet: Sheet, longest: Mapping[int, int]) -> None:
+    """Each column as wide as its ``longest`` entry, within limits."""
+    for column, length in longest.items():
+        sheet.column_dimensions[get_column_letter(column)].width = min(length, _MAX_WIDTH) + 2
 
 
 def _table(sheet: Sheet, header: Sequence[str], rows: Iterable[Sequence[Value]], *,
@@ -198,38 +195,37 @@ def _table(sheet: Sheet, header: Sequence[str], rows: Iterable[Sequence[Value]],
     Cells in the ``rag_column`` are filled in their RAG colour; ``formats``
     gives the number format of a column's cells, by header, empty cells too.
     """
-    cleaned = _cleaned(rows)
-    _set_widths(sheet, _widths([(header, cleaned)]))
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(len(cleaned) + 1, 2)}"
     sheet.print_title_rows = "1:1"
     _print_landscape(sheet, pages_tall=0)  # 0: as many pages tall as it takes
-    _write_rows(sheet, header, cleaned, rag_column=rag_column, formats=formats)
-
-
-def _cleaned(rows: Iterable[Sequence[Value]]) -> list[list[Value]]:
-    """The rows as their cells hold them: text without what a cell cannot hold, no empty text."""
-    # Most text is already printable and short enough: checked at C speed, kept as it is.
-    return [[_text(value) if type(value) is str and not (
-                 value and value.isprintable() and len(value) <= _MAX_TEXT) else value
-             for value in row] for row in rows]
+    with RowWriter(sheet) as out:  # the sheet's other parts are written when it ends
+        _set_widths(sheet, _write_rows(out, header, rows, rag_column=rag_column,
+                                       formats=formats))
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(out.rows, 2)}"
 
 
 def _text(value: str) -> str | None:
     if not value:
         return None  # an empty cell, not a cell holding empty text
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_TEXT]
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_TEXT]
 
 
-def _write_rows(sheet: Sheet, header: Sequence[str], rows: Iterable[Sequence[Value]], *,
-                rag_column: str | None = None, formats: Mapping[str, str] | None = None) -> None:
-    """Append a header and ``rows`` (already :func:`_cleaned`) to ``sheet``."""
+def _write_rows(out: RowWriter, header: Sequence[str], rows: Iterable[Sequence[Value]], *,
+                rag_column: str | None = None,
+                formats: Mapping[str, str] | None = None) -> dict[int, int]:
+    """Append a header and ``rows`` to a sheet; give each column's longest entry, by number."""
     formats = formats or {}
-    sheet.append([_header_cell(sheet, title) for title in header])
-    makers = [_ColumnCells(sheet, rag=title == rag_column, number_format=formats.get(title),
-                           keep_empty=title in formats) for title in header]
+    row = out.next_row
+    out.append([_header_cell(out.sheet, column, title).text(row, title)
+                for column, title in enumerate(header, start=1)])
+    makers = [_ColumnCells(out.sheet, column, rag=title == rag_column,
+                           number_format=formats.get(title), keep_empty=title in formats)
+              for column, title in enumerate(header, start=1)]
     for values in rows:
-        sheet.append([make(value) for make, value in zip(makers, values, strict=True)])
+        row = out.next_row
+        out.append([make(row, value) for make, value in zip(makers, values, strict=True)])
+    return {column: max(len(title), make.longest)
+            for column, (title, make) in enumerate(zip(header, makers, strict=True), start=1)}
 
 
 def _print_landscape(sheet: Sheet, *, pages_tall: int) -> None:
@@ -395,18 +391,20 @@ def _chart_tables(data: Sheet, report: Report) -> tuple[BarChart, BarChart, Line
     trend_rows: list[list[Value]] = [[p.on, month_label(p.on), p.open_actions]
                                      for p in report.trend]
     # The three tables one under another, a blank row between them.
-    tables = [(["Agency", *(describe(s) for s in statuses)], _cleaned(agency_rows)),
-              (["Review", *(c.value for c in Rag)], _cleaned(review_rows)),
-              (["At the end of", "Month", "Open actions"], _cleaned(trend_rows))]
-    _set_widths(data, _widths(tables))
+    tables = [(["Agency", *(describe(s) for s in statuses)], agency_rows),
+              (["Review", *(c.value for c in Rag)], review_rows),
+              (["At the end of", "Month", "Open actions"], trend_rows)]
     tops = []
-    top = 1
-    for index, (header, rows) in enumerate(tables):
-        if index:
-            data.append([])
-        tops.append((top, top + len(rows)))
-        _write_rows(data, header, rows)
-        top += len(rows) + 2
+    longest: dict[int, int] = {}
+    with RowWriter(data) as out:
+        for index, (header, rows) in enumerate(tables):
+            if index:
+                out.append([])
+            top = out.rows + 1
+            tops.append((top, top + len(rows)))
+            for column, length in _write_rows(out, header, rows).items():
+                longest[column] = max(longest.get(column, 0), length)
+        _set_widths(data, longest)
 
     (top, last), (rag_top, rag_last), (trend_top, trend_last) = tops
     status_chart = _bar("Actions by status, per agency", data, top, last, len(statuses),
