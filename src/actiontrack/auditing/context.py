@@ -11,6 +11,7 @@ import attrs
 
 from actiontrack.auditing.findings import Severity
 from actiontrack.domain.clocks import WorkingDays
+from actiontrack.domain.impact import Reading, readings
 from actiontrack.domain.lifecycle import COMPLETE_STATUSES, OPEN_STATUSES
 from actiontrack.domain.models import Action
 from actiontrack.domain.plan import Plan
@@ -69,6 +70,17 @@ class AuditContext:
     def measured_actions(self) -> frozenset[str]:
         """The ids of the actions that have measures."""
         return frozenset(measure.action_id for measure in self.plan.measures.values())
+
+    @cached_property
+    def _readings(self) -> dict[str, tuple[Reading, ...]]:
+        return {}
+
+    def readings(self, action_id: str) -> tuple[Reading, ...]:
+        """The readings of an action's measures (worked out once, shared by the rules)."""
+        found = self._readings.get(action_id)
+        if found is None:
+            found = self._readings[action_id] = tuple(readings(self.plan, action_id))
+        return found
 
     def threshold(self, name: str) -> Any:
         """A configured threshold; every built-in one has a default."""

@@ -94,8 +94,10 @@ class AgencyChase:
 def last_heard(plan: Plan, action: Action, today: date,
                created_on: Mapping[str, date]) -> tuple[date | None, date | None]:
     """The day of the action's latest update up to ``today``, and the day it was added."""
-    updates = [update for update in plan.updates_for(action.id) if update.on <= today]
-    return (updates[-1].on if updates else None), created_on.get(action.id)
+    # Updates come oldest first: the latest up to today is the first from the end.
+    latest = next((update.on for update in reversed(plan.updates_for(action.id))
+                   if update.on <= today), None)
+    return latest, created_on.get(action.id)
 
 
 def _reasons_for(plan: Plan, action: Action, today: date, policy: ChasePolicy,

@@ -8,7 +8,6 @@ from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
-from actiontrack.domain.impact import readings
 from actiontrack.domain.lifecycle import (
     counting_decisions,
     counting_evidence,
@@ -75,7 +74,7 @@ def no_impact_evidence(context: AuditContext) -> Iterator[Flag]:
         assured_on = max(accepted)
         due = add_months(assured_on, months)
         shown = shows_impact(action, context.plan.evidence_for(action.id),
-                             readings(context.plan, action.id))
+                             context.readings(action.id))
         if not shown and context.as_of > due:
             yield Flag(
                 subject=action.id,

@@ -9,7 +9,7 @@ from actiontrack.auditing.context import AuditContext, Flag
 from actiontrack.auditing.findings import Severity
 from actiontrack.auditing.registry import rule
 from actiontrack.domain.clocks import add_months
-from actiontrack.domain.impact import Reading, readings
+from actiontrack.domain.impact import Reading
 from actiontrack.domain.lifecycle import shows_impact
 from actiontrack.domain.models import ActionStatus
 from actiontrack.formatting import figure, long_date
@@ -20,7 +20,7 @@ def _readings(context: AuditContext) -> Iterator[Reading]:
     measured = context.measured_actions
     for action in context.actions:
         if action.id in measured and action.status != ActionStatus.SUPERSEDED:
-            yield from readings(context.plan, action.id)
+            yield from context.readings(action.id)
 
 
 @rule("measure-not-measured", severity=Severity.WARNING,
@@ -66,7 +66,7 @@ def embedded_without_impact(context: AuditContext) -> Iterator[Flag]:
     for action in context.closed_actions:
         if action.status != ActionStatus.EMBEDDED:
             continue
-        measures = readings(context.plan, action.id)
+        measures = context.readings(action.id)
         if shows_impact(action, context.plan.evidence_for(action.id), measures):
             continue
         off_target = [r for r in measures if r.figures]
