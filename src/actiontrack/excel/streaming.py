@@ -49,7 +49,7 @@ class PreparedCell(Cell):
     has_style = True
 
     def settle(self) -> PreparedCell:
-        self._settled_id: int = Cell.style_id.fget(self)  # type: ignore[attr-defined]
+        self._settled_id = style_id(self)
         return self
 
     @property
@@ -134,7 +134,6 @@ class CellXml:
         if "\r" in value:
             value = value.replace("\r", "&#13;")
         return f'{self._start}{row}{self._styled} t="inlineStr"><is><t{space}>{value}</t></is></c>'
-
 
     def number(self, row: str, value: int | float) -> str:
         return f"{self._start}{row}{self._styled}><v>{value:.16g}</v></c>"

@@ -17,8 +17,8 @@ rows: a national report has millions of cells, and those are written as
 sheet XML (:class:`~actiontrack.excel.streaming.RowWriter`), each column with
 the XML of one look (plain, a date, text that starts like a formula, long
 text that wraps, a RAG colour) reused for every row, and empty cells not
-written. So a table's rows are worked out first, its column widths from
-them, and then it is streamed to the sheet.
+written. A table's rows are cleaned and measured as they are written, and
+its column widths set from them before the sheet is closed.
 """
 
 from __future__ import annotations
