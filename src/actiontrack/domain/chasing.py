@@ -94,10 +94,13 @@ class AgencyChase:
 def last_heard(plan: Plan, action: Action, today: date,
                created_on: Mapping[str, date]) -> tuple[date | None, date | None]:
     """The day of the action's latest update up to ``today``, and the day it was added."""
+    return _latest_update_on(plan, action, today), created_on.get(action.id)
+
+
+def _latest_update_on(plan: Plan, action: Action, today: date) -> date | None:
     # Updates come oldest first: the latest up to today is the first from the end.
-    latest = next((update.on for update in reversed(plan.updates_for(action.id))
-                   if update.on <= today), None)
-    return latest, created_on.get(action.id)
+    return next((update.on for update in reversed(plan.updates_for(action.id))
+                 if update.on <= today), None)
 
 
 def _reasons_for(plan: Plan, action: Action, today: date, policy: ChasePolicy,
@@ -156,7 +159,6 @@ def unanswered_chases(plan: Plan, action: Action, today: date) -> list[Chase]:
     chases = [chase for chase in plan.chases_for(action.id) if chase.sent_on <= today]
     if not chases:  # most actions: no need to look at their updates
         return chases
-    updates = [update.on for update in plan.updates_for(action.id) if update.on <= today]
-    since = updates[-1] if updates else date.min
+    since = _latest_update_on(plan, action, today) or date.min
     return [chase for chase in chases if since < chase.sent_on]
 

@@ -71,39 +71,39 @@ def _value_code(annotation: Any, expression: str, names: dict[str, Any]) -> str:
     return expression  # text and whole numbers come as they are
 
 
-def _construct(cls: type, arguments: Sequence[str], names: dict[str, Any]) -> str:
-    """The body of a builder: an instance of ``cls`` with each field set to its value's code.
+def _compiled(cls: type, parameters: str, codes: Mapping[str, str], names: dict[str, Any],
+              label: str) -> Callable[..., Any]:
+    """``make(parameters)``: an instance of ``cls`` with each field set to its value's code.
 
-    ``arguments`` are ``field=code`` in the order of the class's fields. The
-    instance is made without calling the class: each slot is set through its
-    own descriptor, as the class's ``__init__`` would, minus the keyword
+    ``codes`` gives each field's code, in the order of the class's fields.
+    The instance is made without calling the class: each slot is set through
+    its own descriptor, as the class's ``__init__`` would, minus the keyword
     passing and the converters, whose work the values' code already did.
     That halves the cost of building an action, the bulk of loading a plan.
     """
-    lines = ["    self = _new(_cls)"]
-    for argument in arguments:
-        field, _, code = argument.partition("=")
+    lines = [f"def make({parameters}):", "    self = _new(_cls)"]
+    for field, code in codes.items():
         names[f"_set_{field}"] = cls.__dict__[field].__set__
         lines.append(f"    _set_{field}(self, {code})")
-    names["_new"] = object.__new__
-    return "\n".join([*lines, "    return self", ""])
+    lines.append("    return self\n")
+    names |= {"_new": object.__new__, "_cls": cls}
+    exec(compile("\n".join(lines), f"<trusted {label}>", "exec"), names)
+    make: Callable[..., Any] = names["make"]
+    return make
 
 
 def _record_builder(cls: type) -> Callable[[PlainRecord], Any]:
     """A function made once from the class's fields, as cattrs makes its own."""
-    names: dict[str, Any] = {"_cls": cls, "_date": _date, "_optional_date": _optional_date}
-    arguments = []
+    names: dict[str, Any] = {"_date": _date, "_optional_date": _optional_date}
+    codes = {}
     for field in attrs.fields(attrs.resolve_types(cls)):
         if field.default is attrs.NOTHING:
             plain = f"plain[{field.name!r}]"
         else:  # written by a release before the field existed: its default
             names[f"_default_{field.name}"] = field.default
             plain = f"plain.get({field.name!r}, _default_{field.name})"
-        arguments.append(f"{field.name}={_value_code(field.type, plain, names)}")
-    source = f"def make(plain):\n{_construct(cls, arguments, names)}"
-    exec(compile(source, f"<trusted {cls.__name__}>", "exec"), names)
-    make: Callable[[PlainRecord], Any] = names["make"]
-    return make
+        codes[field.name] = _value_code(field.type, plain, names)
+    return _compiled(cls, "plain", codes, names, cls.__name__)
 
 
 #: make(row, lists): a record from its row and the items of its list fields (see row_builder).
@@ -119,18 +119,16 @@ def row_builder(kind: str, columns: tuple[str, ...]) -> RowBuilder:
     a list of records is their plain data), or empty when the record has none.
     """
     cls = RECORD_KINDS[kind]
-    names: dict[str, Any] = {"_cls": cls, "_date": _date, "_optional_date": _optional_date}
+    names: dict[str, Any] = {"_date": _date, "_optional_date": _optional_date}
     position = {name: index for index, name in enumerate(columns)}
-    arguments = []
+    codes = {}
     for field in attrs.fields(attrs.resolve_types(cls)):
         if field.name in position:
             value = f"row[{position[field.name]}]"
         else:
             value = f"lists[{field.name!r}].get(row[{position['id']}], ())"
-        arguments.append(f"{field.name}={_value_code(field.type, value, names)}")
-    source = f"def make(row, lists):\n{_construct(cls, arguments, names)}"
-    exec(compile(source, f"<trusted {cls.__name__} row>", "exec"), names)
-    make: RowBuilder = names["make"]
+        codes[field.name] = _value_code(field.type, value, names)
+    make: RowBuilder = _compiled(cls, "row, lists", codes, names, f"{cls.__name__} row")
     return make
 
 
